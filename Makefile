@@ -1,0 +1,32 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench demo kiosk clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,serve]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## the dashboard (on the embedded simulator when there is no config)
+	$(BIN)/runwatch
+
+test: $(STAMP) lint  ## lint, layer contracts and the whole suite
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports --config pyproject.toml
+
+bench: $(STAMP)  ## performance figures (not part of `make test`)
+	$(BIN)/python benchmarks/run_all.py
+
+kiosk: $(STAMP)
+	$(BIN)/runwatch demo --kiosk
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist

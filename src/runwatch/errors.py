@@ -1,0 +1,81 @@
+"""Typed errors shared by every layer. Messages are for people and never contain a token."""
+
+from __future__ import annotations
+
+
+class RunwatchError(Exception):
+    """Base of every error runwatch reports; `str()` is the one-line message to show."""
+
+    exit_code = 4
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(RunwatchError):
+    """The config file (or a CLI option) is wrong."""
+
+    exit_code = 3
+
+
+class ApiError(RunwatchError):
+    """An API answered with an error, or with something that is not what it should be."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class AuthError(ApiError):
+    """401/403: the token is missing, wrong, or lacks rights."""
+
+
+class NotFound(ApiError):
+    """404, or the API's own way of saying a run does not exist."""
+
+
+class Conflict(ApiError):
+    """409/422: the request cannot apply in the run's state (e.g. already cancelled)."""
+
+
+class RateLimited(ApiError):
+    """429: `retry_after` seconds is the server's wish, when it said one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message, status_code=429)
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    """5xx from the API."""
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class BadResponse(ApiError):
+    """A body that is not the JSON the API documents (HTML, truncated, wrong shape)."""
+
+
+class Unreachable(ApiError):
+    """Connection refused or reset, DNS failure, TLS failure."""
+
+
+class RequestTimeout(ApiError):
+    """The API did not answer in time."""
+
+
+class Unsupported(RunwatchError):
+    """The provider has no such action (e.g. cancel on Conduct)."""
+
+    exit_code = 5
+
+
+class ReadOnlyError(RunwatchError):
+    """A mutating request on a read-only source; refused before any I/O."""
+
+    exit_code = 5

@@ -1,0 +1,192 @@
+"""The normalized run model every provider maps onto (DESIGN section 2).
+
+Field names are the JSON contract of `runwatch list --json` and `show --json`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+
+
+class RunStatus(StrEnum):
+    """A run's (or step's, or spec's) normalized status."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING = "waiting"
+    PASSED = "passed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    TIMED_OUT = "timed_out"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        return self in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING)
+
+
+TERMINAL_STATUSES = frozenset(
+    {RunStatus.PASSED, RunStatus.FAILED, RunStatus.CANCELED, RunStatus.TIMED_OUT}
+)
+
+
+def map_status(raw: str | None, table: dict[str, RunStatus]) -> RunStatus:
+    """Look `raw` up case-insensitively; anything unmapped is `unknown`, never an error."""
+    if raw is None:
+        return RunStatus.UNKNOWN
+    return table.get(raw.strip().lower(), RunStatus.UNKNOWN)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Make a datetime timezone-aware UTC (naive values are taken as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return max(0.0, (utc(end) - utc(start)).total_seconds())  # type: ignore[operator]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_serializer("*", when_used="json", check_fields=False)
+    def _iso_utc(self, value: object) -> object:
+        # ISO 8601 UTC with a Z, the form every API here uses
+        if isinstance(value, datetime):
+            return utc(value).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # type: ignore[union-attr]
+        return value
+
+
+class TestCounts(_Model):
+    """Test counters; any the provider does not report stay None."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    overall: int | None = None
+    passes: int | None = None
+    failures: int | None = None
+    pending: int | None = None
+    skipped: int | None = None
+    flaky: int | None = None
+    retries: int | None = None
+
+
+class Run(_Model):
+    """One run as the runs list shows it."""
+
+    source: str
+    provider: str
+    id: str
+    status: RunStatus
+    provider_status: str
+    title: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+    author: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_s: float | None = None
+    progress: float | None = Field(default=None, ge=0, le=100)
+    tests: TestCounts | None = None
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _derive(self) -> Run:
+        # Timestamps win over the provider's own duration figure when both exist.
+        object.__setattr__(self, "created_at", utc(self.created_at))
+        object.__setattr__(self, "started_at", utc(self.started_at))
+        object.__setattr__(self, "finished_at", utc(self.finished_at))
+        derived = seconds_between(self.started_at, self.finished_at)
+        if derived is not None:
+            object.__setattr__(self, "duration_s", derived)
+        return self
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The row key: unique across sources."""
+        return (self.source, self.id)
+
+    @property
+    def sort_time(self) -> datetime:
+        return self.created_at or self.started_at or datetime.min.replace(tzinfo=UTC)
+
+
+class Step(_Model):
+    """A step, stage, node or check of a run, in run order."""
+
+    id: str
+    name: str
+    order: int
+    status: RunStatus
+    provider_status: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_s: float | None = None
+    log_available: bool = False
+    message: str | None = None
+
+
+class Group(_Model):
+    """A Currents group: a platform/browser slice of a run."""
+
+    id: str
+    platform: str | None = None
+    browser: str | None = None
+    instances: TestCounts | None = None  # overall / passes(=complete) / failures
+    tests: TestCounts | None = None
+
+    @property
+    def instances_progress(self) -> float | None:
+        if not self.instances or not self.instances.overall:
+            return None
+        return 100.0 * (self.instances.passes or 0) / self.instances.overall
+
+
+class Spec(_Model):
+    """A spec file's result inside a run."""
+
+    spec: str
+    group: str | None = None
+    status: RunStatus
+    tests: TestCounts | None = None
+    duration_s: float | None = None
+    instance_id: str | None = None
+
+
+class TestResult(_Model):
+    """One test of a spec, with its error where the API gives one."""
+
+    __test__ = False
+
+    title: str
+    status: RunStatus
+    provider_status: str | None = None
+    duration_s: float | None = None
+    error: str | None = None
+
+
+class RunDetail(Run):
+    """A run with everything the run screen shows."""
+
+    steps: list[Step] = Field(default_factory=list)
+    groups: list[Group] = Field(default_factory=list)
+    specs: list[Spec] = Field(default_factory=list)
+    content: str | None = None
+
+    def summary(self) -> Run:
+        """The list-row view of this detail."""
+        return Run.model_validate(self.model_dump(include=set(Run.model_fields)))

@@ -1,0 +1,1 @@
+"""The asyncio polling engine (no Textual): placeholder until it lands."""

@@ -1,0 +1,51 @@
+"""One module per runs API; `build_provider` turns a configured source into a Provider."""
+
+from __future__ import annotations
+
+import importlib
+
+import httpx
+
+from runwatch.config import SourceConfig, resolve_token
+from runwatch.http import RetryPolicy, SourceClient
+from runwatch.providers.base import Action, Provider
+
+__all__ = ["Action", "Provider", "build_provider", "provider_class"]
+
+_MODULES = {
+    "services": "runwatch.providers.services:ServicesProvider",
+    "wercker": "runwatch.providers.wercker:WerckerProvider",
+    "currents": "runwatch.providers.currents:CurrentsProvider",
+    "conduct": "runwatch.providers.conduct:ConductProvider",
+    "scheduler": "runwatch.providers.scheduler:SchedulerProvider",
+}
+
+
+def provider_class(name: str) -> type[Provider]:
+    module, _, cls = _MODULES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def build_provider(
+    source: SourceConfig,
+    *,
+    read_only: bool = False,
+    limit: int = 50,
+    timeout_s: float = 10.0,
+    retry: RetryPolicy | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    token: str | None = None,
+) -> Provider:
+    """A provider for `source`. The token comes from `token` (tests, the demo) or from the
+    source's token_env / token_cmd / owner-only file."""
+    client = SourceClient(
+        source=source.name,
+        base_url=source.base_url,
+        token=token if token is not None else resolve_token(source),
+        token_origin=source.token_origin,
+        read_only=read_only or source.read_only,
+        timeout_s=timeout_s,
+        retry=retry or RetryPolicy(),
+        transport=transport,
+    )
+    return provider_class(source.provider)(source, client, limit=limit)

@@ -1,0 +1,179 @@
+"""The simulator: all five APIs under their own path prefixes in one ASGI app.
+
+    /services/api/runs ...      /wercker/api/v3/runs ...     /currents/v1/projects/...
+    /conduct/v1/runs ...        /scheduler/api/v1/runs ...
+
+A source's `base_url` is the server root plus the prefix, e.g. `http://127.0.0.1:8765/wercker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from runwatch.sim.core import Fault, RecordedRequest, SimClock, SimSettings
+
+PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
+
+
+class Simulator:
+    """One simulated world: settings, a clock, each API's state, faults, requests seen."""
+
+    def __init__(
+        self, settings: SimSettings | None = None, clock: SimClock | None = None
+    ) -> None:
+        self.settings = settings or SimSettings()
+        self.clock = clock or SimClock()
+        self.faults: dict[str, Fault] = {p: Fault() for p in PROVIDERS}
+        self.requests: list[RecordedRequest] = []
+        self.record_requests = True
+        self.apis: dict[str, Any] = {}
+        routes = []
+        for name in PROVIDERS:
+            module = importlib.import_module(f"runwatch.sim.{name}")
+            api = module.SimulatedApi(self)
+            self.apis[name] = api
+            routes.append(Mount(f"/{name}", app=api.app))
+        self.app: ASGIApp = _Recorder(self, Starlette(routes=routes))
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def token_for(self, provider: str) -> str | None:
+        return self.settings.tokens.get(provider)
+
+    def inject(self, provider: str, fault: Fault) -> None:
+        self.faults[provider] = fault
+
+    def clear_faults(self) -> None:
+        self.faults = {p: Fault() for p in PROVIDERS}
+
+    def requests_to(self, provider: str, method: str | None = None) -> list[RecordedRequest]:
+        return [
+            r for r in self.requests
+            if r.provider == provider and (method is None or r.method == method)
+        ]
+
+    def mutating_requests(self) -> list[RecordedRequest]:
+        """Every request that could change something (login excluded)."""
+        return [
+            r for r in self.requests
+            if r.method not in ("GET", "HEAD", "OPTIONS") and not r.path.endswith("/auth/login")
+        ]
+
+
+class _Recorder:
+    """ASGI middleware: records each request and applies the provider's injected fault."""
+
+    def __init__(self, sim: Simulator, app: ASGIApp) -> None:
+        self.sim = sim
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        provider, _, rest = path.lstrip("/").partition("/")
+        body = await _read_body(receive)
+        if self.sim.record_requests:
+            headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+            self.sim.requests.append(
+                RecordedRequest(
+                    provider=provider,
+                    method=scope["method"],
+                    path="/" + rest,
+                    query=scope.get("query_string", b"").decode(),
+                    headers=headers,
+                    body=body,
+                )
+            )
+        replay = _replay(body)
+        fault = self.sim.faults.get(provider)
+        if fault is not None and fault.consume():
+            await _apply_fault(fault, self.app, scope, replay, send)
+            return
+        await self.app(scope, replay, send)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # like a client that keeps the connection open
+        return {"type": "http.disconnect"}  # pragma: no cover
+
+    return receive
+
+
+async def _respond(send: Send, status: int, body: bytes, content_type: str,
+                   extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", content_type.encode()),
+               (b"content-length", str(len(body)).encode()), *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _apply_fault(fault: Fault, app: ASGIApp, scope: Scope, receive: Receive,
+                       send: Send) -> None:
+    if fault.kind == "500":
+        await _respond(send, 500, b'{"error": "simulated internal error"}', "application/json")
+    elif fault.kind == "429":
+        extra = [(b"retry-after", f"{fault.retry_after or 1:g}".encode())]
+        await _respond(send, 429, b'{"error": "rate limit exceeded"}', "application/json", extra)
+    elif fault.kind == "html":
+        page = b"<!DOCTYPE html><html><body><h1>Sign in to continue</h1></body></html>"
+        await _respond(send, 200, page, "text/html; charset=utf-8")
+    elif fault.kind == "truncated":
+        await _truncated(app, scope, receive, send)
+    elif fault.kind == "hang":
+        await asyncio.sleep(fault.hang_s)
+        await app(scope, receive, send)
+    elif fault.kind == "refuse":
+        # No HTTP response: uvicorn closes the connection, as a server that went away.
+        raise ConnectionAbortedError("simulated: connection dropped")
+
+
+async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, capture)
+    body = b"".join(chunks)
+    cut = body[: max(1, len(body) // 2)]
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(cut)).encode()))
+    await send({"type": "http.response.start", "status": start.get("status", 200),
+                "headers": headers})
+    await send({"type": "http.response.body", "body": cut})
+
+
+def create_app(settings: SimSettings | None = None, clock: SimClock | None = None) -> Simulator:
+    return Simulator(settings, clock)

@@ -1,0 +1,291 @@
+"""What every simulated API shares: an injectable clock, seeded run scripts that progress
+over time, bearer-token checks, recorded requests and injected faults.
+
+A run's state is a pure function of its script and the clock, so a frozen clock gives
+byte-identical responses (stable snapshots) and an advancing one gives live runs.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+# 2026-11-22T12:00:00Z: the epoch a frozen simulator lives at.
+FROZEN_EPOCH = 1_795_348_800.0
+
+Phase = Literal["queued", "running", "passed", "failed", "canceled"]
+StepPhase = Literal["pending", "running", "passed", "failed", "skipped", "canceled"]
+
+
+class SimClock:
+    """Wall-clock seconds, frozen or live. Tests freeze it and `advance` it by hand; it is
+    never a patched `time` (that would freeze asyncio's monotonic clock too)."""
+
+    def __init__(self, start: float | None = None, *, frozen: bool = False) -> None:
+        self._frozen = frozen
+        self._offset = 0.0
+        self._start = FROZEN_EPOCH if start is None and frozen else (start or time.time())
+        self._real_start = time.time()
+
+    def now(self) -> float:
+        if self._frozen:
+            return self._start + self._offset
+        return self._start + (time.time() - self._real_start) + self._offset
+
+    def advance(self, seconds: float) -> None:
+        self._offset += seconds
+
+
+def iso(ts: float | None) -> str | None:
+    """Epoch seconds as the ISO 8601 `...Z` form these APIs use (milliseconds)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+AUTHORS = ["ana", "joe", "sarah", "li", "tomas", "priya", "kwame", "mei"]
+BRANCHES = ["main", "main", "main", "feat/login", "fix/flaky-retry", "release/2.4", "deps/bump"]
+MESSAGES = [
+    "feat: add notification feature",
+    "fix: retry flaky upload",
+    "chore: bump dependencies",
+    "refactor: split the poller",
+    "feat: dark mode for the dashboard",
+    "fix: null progress on queued runs",
+    "test: cover the 429 path",
+    "docs: explain kiosk mode",
+    "perf: keyed row updates",
+    "feat: abort button",
+]
+
+
+@dataclass
+class StepScript:
+    name: str
+    start_s: float  # offset from the run's start
+    duration_s: float
+    fails: bool = False
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.duration_s
+
+
+@dataclass
+class RunScript:
+    """One run's life: created, queued for a while, steps one after another, an outcome."""
+
+    index: int
+    created_at: float
+    queue_s: float
+    steps: list[StepScript]
+    author: str
+    branch: str
+    message: str
+    commit: str
+    canceled_at: float | None = None
+    deleted: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def started_at(self) -> float:
+        return self.created_at + self.queue_s
+
+    @property
+    def planned_end(self) -> float:
+        # Execution stops at the first failing step.
+        for step in self.steps:
+            if step.fails:
+                return self.started_at + step.end_s
+        return self.started_at + (self.steps[-1].end_s if self.steps else 0.0)
+
+    @property
+    def fails(self) -> bool:
+        return any(s.fails for s in self.steps)
+
+    def visible(self, now: float) -> bool:
+        return not self.deleted and self.created_at <= now
+
+    def phase(self, now: float) -> Phase:
+        if self.canceled_at is not None and self.canceled_at <= now:
+            return "canceled"
+        if now < self.started_at:
+            return "queued"
+        if now < self.planned_end:
+            return "running"
+        return "failed" if self.fails else "passed"
+
+    def start_time(self, now: float) -> float | None:
+        stop = self.canceled_at if self.canceled_at is not None else now
+        return self.started_at if stop >= self.started_at and now >= self.started_at else None
+
+    def end_time(self, now: float) -> float | None:
+        phase = self.phase(now)
+        if phase == "canceled":
+            return self.canceled_at
+        if phase in ("passed", "failed"):
+            return self.planned_end
+        return None
+
+    def step_phase(self, i: int, now: float) -> StepPhase:
+        step = self.steps[i]
+        stop = min(now, self.canceled_at) if self.canceled_at is not None else now
+        begin, end = self.started_at + step.start_s, self.started_at + step.end_s
+        canceled = self.canceled_at is not None and self.canceled_at <= now
+        if any(s.fails for s in self.steps[:i]):
+            return "skipped"
+        if stop < begin:
+            return "canceled" if canceled else "pending"
+        if stop < end:
+            return "canceled" if canceled else "running"
+        return "failed" if step.fails else "passed"
+
+    def step_times(self, i: int, now: float) -> tuple[float | None, float | None]:
+        phase = self.step_phase(i, now)
+        step = self.steps[i]
+        begin, end = self.started_at + step.start_s, self.started_at + step.end_s
+        if phase in ("pending", "skipped"):
+            return None, None
+        if phase == "running":
+            return begin, None
+        if phase == "canceled":
+            ended = self.canceled_at
+            return (begin, ended) if ended is not None and ended > begin else (None, None)
+        return begin, end
+
+    def progress(self, now: float) -> float:
+        """0–100: the share of step time done."""
+        total = sum(s.duration_s for s in self.steps) or 1.0
+        done = 0.0
+        stop = min(now, self.canceled_at) if self.canceled_at is not None else now
+        for step in self.steps:
+            begin = self.started_at + step.start_s
+            done += min(max(0.0, stop - begin), step.duration_s)
+        if self.phase(now) in ("passed", "failed"):
+            return 100.0
+        return round(100.0 * done / total, 1)
+
+    def cancel(self, now: float) -> bool:
+        """Cancel if still active; False when it had already finished."""
+        if self.phase(now) in ("passed", "failed", "canceled"):
+            return False
+        self.canceled_at = now
+        return True
+
+
+def make_scripts(
+    rng: random.Random,
+    *,
+    count: int,
+    now: float,
+    step_names: list[str],
+    spacing_s: float = 240.0,
+    future: int = 6,
+    fail_rate: float = 0.25,
+    step_s: tuple[float, float] = (8.0, 45.0),
+) -> list[RunScript]:
+    """`count` runs created before `now` (the newest still active) plus `future` runs that
+    appear later, so a live demo sees new runs arrive, start and finish."""
+    scripts: list[RunScript] = []
+    for k in range(-future, count):
+        created = now - k * spacing_s - rng.uniform(0, spacing_s * 0.3)
+        offset = 0.0
+        steps = []
+        failing = rng.random() < fail_rate
+        fail_at = rng.randrange(len(step_names)) if failing else -1
+        for i, name in enumerate(step_names):
+            duration = round(rng.uniform(*step_s), 1)
+            steps.append(StepScript(name, offset, duration, fails=i == fail_at))
+            offset += duration + rng.uniform(0.0, 2.0)
+        scripts.append(
+            RunScript(
+                index=len(scripts),
+                created_at=created,
+                queue_s=round(rng.uniform(2.0, 20.0), 1),
+                steps=steps,
+                author=rng.choice(AUTHORS),
+                branch=rng.choice(BRANCHES),
+                message=rng.choice(MESSAGES),
+                commit=f"{rng.getrandbits(160):040x}",
+            )
+        )
+    scripts.sort(key=lambda s: s.created_at, reverse=True)
+    return scripts
+
+
+# -- faults, auth, requests ----------------------------------------------------------------
+
+FaultKind = Literal["none", "500", "429", "html", "truncated", "hang", "refuse"]
+
+
+@dataclass
+class Fault:
+    """A fault injected into one simulated API until cleared.
+
+    refuse: the connection is dropped without an HTTP response (as a server going away)."""
+
+    kind: FaultKind = "none"
+    retry_after: float | None = None
+    hang_s: float = 30.0
+    times: int | None = None  # None: until cleared; N: the next N requests only
+
+    def consume(self) -> bool:
+        """Whether this fault applies to the current request."""
+        if self.kind == "none":
+            return False
+        if self.times is None:
+            return True
+        if self.times <= 0:
+            return False
+        self.times -= 1
+        return True
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    provider: str
+    method: str
+    path: str  # below the provider's prefix, e.g. /api/v3/runs
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> object:
+        import json
+
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class SimSettings:
+    """Knobs of one simulator instance."""
+
+    seed: int = 7
+    runs: int = 24  # per provider, created before the clock's start
+    future_runs: int = 6
+    # Expected bearer token per provider; None accepts any (or no) token.
+    tokens: dict[str, str | None] = field(default_factory=dict)
+
+
+def demo_tokens() -> dict[str, str]:
+    """The tokens the demo and the tests use with the simulator."""
+    names = ("services", "wercker", "currents", "conduct", "scheduler")
+    return {p: f"sim-{p}-token" for p in names}
+
+
+def bearer_ok(authorization: str | None, expected: str | None) -> bool:
+    if expected is None:
+        return True
+    return authorization == f"Bearer {expected}"
+
+
+def seeded(seed: int, provider: str) -> random.Random:
+    """A generator per provider, so adding one provider's data never reshuffles another's."""
+    return random.Random(f"{seed}:{provider}")
+
+
+Clock = Callable[[], float]

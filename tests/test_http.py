@@ -1,0 +1,156 @@
+"""The HTTP layer: typed errors with human messages, retries, caching, the read-only guard."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from runwatch.errors import (
+    AuthError,
+    BadResponse,
+    Conflict,
+    NotFound,
+    RateLimited,
+    ReadOnlyError,
+    ServerError,
+    Unreachable,
+)
+from runwatch.http import RetryPolicy, SourceClient, retry_after_s
+
+
+def client_for(handler, **kwargs) -> SourceClient:
+    calls: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return handler(request)
+
+    c = SourceClient(source="ci", base_url="https://ci.example.com/x",
+                     transport=httpx.MockTransport(record), **kwargs)
+    c.calls = calls  # type: ignore[attr-defined]
+    return c
+
+
+async def test_sends_accept_user_agent_and_bearer_token():
+    c = client_for(lambda r: httpx.Response(200, json=[]), token="s3cret")
+    assert await c.get_json("/api/runs", {"serviceId": "a", "skip": None}) == []
+    req = c.calls[0]
+    assert req.url == "https://ci.example.com/x/api/runs?serviceId=a"
+    assert req.headers["authorization"] == "Bearer s3cret"
+    assert req.headers["accept"] == "application/json"
+    assert req.headers["user-agent"].startswith("runwatch/")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "words"),
+    [
+        (401, {"error": "bad key"}, AuthError, "token rejected (token from env CI_TOKEN)"),
+        (403, "Forbidden", AuthError, "HTTP 403 Forbidden: Forbidden"),
+        (404, {"status": "FAILED", "error": "Run not found"}, NotFound, "Run not found"),
+        (422, {"detail": [{"msg": "field required"}]}, Conflict, "field required"),
+        (409, {"message": "already cancelled"}, Conflict, "already cancelled"),
+        (500, "", ServerError, "HTTP 500 Internal Server Error"),
+        (502, "<html><body>Bad gateway</body></html>", ServerError, "an HTML page"),
+    ],
+)
+async def test_error_bodies_become_typed_errors_naming_the_source(status, body, error, words):
+    def handler(_):
+        if isinstance(body, str):
+            return httpx.Response(status, text=body)
+        return httpx.Response(status, json=body)
+
+    c = client_for(handler, token="s3cret", token_origin="env CI_TOKEN",
+                   retry=RetryPolicy.none())
+    with pytest.raises(error) as caught:
+        await c.get_json("/api/runs")
+    assert str(caught.value).startswith("ci: ")
+    assert words in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
+async def test_429_is_retried_after_the_servers_retry_after():
+    answers = iter([httpx.Response(429, headers={"Retry-After": "3"}, json={}),
+                    httpx.Response(200, json={"ok": True})])
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    c = client_for(lambda r: next(answers), retry=RetryPolicy(attempts=3))
+    c.sleep = fake_sleep
+    assert await c.get_json("/r") == {"ok": True}
+    assert waits == [3.0]
+
+
+async def test_rate_limit_gives_up_after_the_attempts_with_retry_after_kept():
+    async def no_sleep(_: float) -> None:
+        return None
+
+    c = client_for(lambda r: httpx.Response(429, headers={"Retry-After": "7"}, json={}),
+                   retry=RetryPolicy(attempts=2))
+    c.sleep = no_sleep
+    with pytest.raises(RateLimited) as caught:
+        await c.get_json("/r")
+    assert caught.value.retry_after == 7.0
+    assert len(c.calls) == 2
+
+
+async def test_post_is_never_retried():
+    c = client_for(lambda r: httpx.Response(503, json={}), retry=RetryPolicy(attempts=3))
+    with pytest.raises(ServerError):
+        await c.send("POST", "/api/runs", json_body={})
+    assert len(c.calls) == 1
+
+
+async def test_html_and_truncated_bodies_are_bad_responses_naming_the_path():
+    c = client_for(lambda r: httpx.Response(200, text="<html>login</html>",
+                                            headers={"content-type": "text/html"}))
+    with pytest.raises(BadResponse, match=r"ci: /api/runs returned text/html, not the expected"):
+        await c.get_json("/api/runs")
+    c = client_for(lambda r: httpx.Response(200, text='[{"id": 1, "sta'))
+    with pytest.raises(BadResponse, match="not the expected JSON"):
+        await c.get_json("/api/runs")
+
+
+async def test_identical_body_is_not_parsed_again():
+    c = client_for(lambda r: httpx.Response(200, content=b'[{"id": 1}]'))
+    first = await c.get_json("/api/runs")
+    second = await c.get_json("/api/runs")
+    assert first == [{"id": 1}]
+    assert second is first
+
+
+async def test_etag_is_sent_and_304_returns_the_cached_body():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("if-none-match") == 'W/"v1"':
+            return httpx.Response(304)
+        return httpx.Response(200, json={"nodes": []}, headers={"ETag": 'W/"v1"'})
+
+    c = client_for(handler)
+    first = await c.get_json("/def")
+    assert await c.get_json("/def") is first
+    assert c.calls[1].headers["if-none-match"] == 'W/"v1"'
+
+
+async def test_read_only_refuses_mutations_before_any_io():
+    c = client_for(lambda r: httpx.Response(200, json={}), read_only=True)
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        with pytest.raises(ReadOnlyError):
+            await c.send(method, "/api/runs/1/stop")
+    assert c.calls == []
+    assert await c.send("POST", "/auth/login", json_body={}, allow_read_only=True) == {}
+
+
+async def test_connection_refused_is_unreachable():
+    c = SourceClient(source="ci", base_url="http://127.0.0.1:9", retry=RetryPolicy.none())
+    with pytest.raises(Unreachable, match=r"ci: cannot reach 127\.0\.0\.1 /r"):
+        await c.get_json("/r")
+    await c.aclose()
+
+
+def test_retry_after_forms():
+    assert retry_after_s({"retry-after": "12"}) == 12.0
+    assert retry_after_s({"retry-after": "Thu, 01 Jan 1970 00:01:40 GMT"}, now=40.0) == 60.0
+    assert retry_after_s({"x-ratelimit-reset": "2000000000"}, now=1999999990.0) == 10.0
+    assert retry_after_s({"x-ratelimit-reset": "5"}) == 5.0
+    assert retry_after_s({}) is None
