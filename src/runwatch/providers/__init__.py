@@ -6,11 +6,11 @@ import importlib
 
 import httpx
 
-from runwatch.config import SourceConfig, resolve_token
+from runwatch.config import Config, SourceConfig, resolve_token
 from runwatch.http import RetryPolicy, SourceClient
 from runwatch.providers.base import Action, Provider
 
-__all__ = ["Action", "Provider", "build_provider", "provider_class"]
+__all__ = ["Action", "Provider", "build_provider", "build_providers", "provider_class"]
 
 _MODULES = {
     "services": "runwatch.providers.services:ServicesProvider",
@@ -49,3 +49,24 @@ def build_provider(
         transport=transport,
     )
     return provider_class(source.provider)(source, client, limit=limit)
+
+
+def build_providers(
+    config: Config,
+    *,
+    read_only: bool = False,
+    only: list[str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> dict[str, Provider]:
+    """A provider per configured source (or per source named in `only`), by source name."""
+    sources = [config.source(n) for n in only] if only else config.sources
+    return {
+        s.name: build_provider(
+            s,
+            read_only=read_only or config.read_only_for(s),
+            limit=config.limit_for(s),
+            timeout_s=config.runwatch.timeout,
+            transport=transport,
+        )
+        for s in sources
+    }

@@ -1,0 +1,41 @@
+"""The demo world: a live simulator on a loopback port and a config with one source per
+provider, each named after its provider."""
+
+from __future__ import annotations
+
+from runwatch.config import Config, parse
+from runwatch.sim.app import PROVIDERS, Simulator
+from runwatch.sim.core import SimClock, SimSettings, demo_tokens
+from runwatch.sim.server import ThreadedServer
+
+DEMO_SCOPES: dict[str, dict[str, str]] = {
+    "services": {"service_id": "svc-web"},
+    "wercker": {"pipeline_id": "pipeline-1"},
+    "currents": {"project_id": "proj-1"},
+    "conduct": {},
+    "scheduler": {},
+}
+
+
+def demo_config(server_url: str, *, interval: float = 2.0, read_only: bool = False) -> Config:
+    """A config for the simulator at `server_url`; tokens are inline (in memory only)."""
+    tokens = demo_tokens()
+    return parse(
+        {
+            "runwatch": {"interval": interval, "read_only": read_only},
+            "sources": [
+                {"name": p, "provider": p, "base_url": f"{server_url}/{p}",
+                 "token": tokens[p], **DEMO_SCOPES[p]}
+                for p in PROVIDERS
+            ],
+        },
+        origin="demo",
+    )
+
+
+def start_demo_server(
+    *, seed: int = 7, runs: int = 24, clock: SimClock | None = None
+) -> tuple[Simulator, ThreadedServer]:
+    """A live simulator (real clock unless given) served on a free loopback port."""
+    sim = Simulator(SimSettings(seed=seed, runs=runs, tokens=dict(demo_tokens())), clock)
+    return sim, ThreadedServer(sim.app).start()
