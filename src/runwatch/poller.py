@@ -1,1 +1,329 @@
-"""The asyncio polling engine (no Textual): placeholder until it lands."""
+"""The polling engine (DESIGN section 4): one loop per source on asyncio, no Textual.
+
+Each loop polls, then re-arms a one-shot wait, so polls never overlap or stack and a slow
+API is never cancelled mid-request. Changes, not snapshots, go out as events:
+
+- `RunsChanged`: runs added or updated, ids removed (nothing when nothing changed);
+- `HealthChanged`: a source's state or error changed (ok, stale, error, paused);
+- `DetailLoaded`: the detail of the one run on screen;
+- `RunTransition`: a run became terminal.
+
+`last_success` and `next_poll` of `health(source)` are live between events, so a clock on
+screen can show "updated 4 s ago" without an event per poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from runwatch.errors import AuthError, RateLimited, RunwatchError, ServerError
+from runwatch.models import Run, RunDetail, RunStatus
+from runwatch.providers import Provider
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 60.0
+AUTH_RETRY_S = 300.0  # a rejected token will not fix itself soon: stop hammering
+MAX_STRETCH = 4.0
+
+HealthState = Literal["starting", "ok", "stale", "error", "paused"]
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """How a source is doing. `stale`: the last poll failed and the last good data is kept;
+    `error`: no poll has succeeded yet."""
+
+    state: HealthState = "starting"
+    error: str | None = None
+    last_success: float | None = None
+    next_poll: float | None = None
+    interval_s: float = 5.0
+    failures: int = 0
+
+    def _visible(self) -> tuple[object, ...]:
+        return (self.state, self.error, self.failures)
+
+
+@dataclass(frozen=True)
+class RunsChanged:
+    source: str
+    changed: tuple[Run, ...]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HealthChanged:
+    source: str
+    health: SourceHealth
+
+
+@dataclass(frozen=True)
+class DetailLoaded:
+    source: str
+    run_id: str
+    detail: RunDetail | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RunTransition:
+    run: Run
+    previous: RunStatus
+
+
+PollEvent = RunsChanged | HealthChanged | DetailLoaded | RunTransition
+
+
+@dataclass
+class _SourceState:
+    provider: Provider
+    base_interval: float
+    runs: dict[str, Run] = field(default_factory=dict)
+    health: SourceHealth = field(default_factory=SourceHealth)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    stretch: float = 1.0
+    polls: int = 0
+    task: asyncio.Task[None] | None = None
+
+
+class Poller:
+    """Polls every source's run list, and the detail of the focused run."""
+
+    def __init__(
+        self,
+        providers: Mapping[str, Provider],
+        *,
+        intervals: Mapping[str, float],
+        on_event: Callable[[PollEvent], None],
+        now: Callable[[], float] = time.time,
+        jitter: float = 0.1,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.providers = providers
+        self._on_event = on_event
+        self._now = now
+        self._jitter = jitter
+        self._rng = rng or random.Random()
+        self._sources = {
+            name: _SourceState(p, intervals.get(name, 5.0)) for name, p in providers.items()
+        }
+        for state in self._sources.values():
+            state.health = SourceHealth(interval_s=state.base_interval)
+        self._paused = False
+        self._focus: tuple[str, str] | None = None
+        self._detail_task: asyncio.Task[None] | None = None
+        self._detail_wake = asyncio.Event()
+
+    # -- control ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start one loop per source; call inside the running event loop."""
+        for name, state in self._sources.items():
+            if state.task is None:
+                state.task = asyncio.create_task(self._source_loop(name), name=f"poll:{name}")
+
+    async def stop(self) -> None:
+        tasks = [s.task for s in self._sources.values() if s.task] + (
+            [self._detail_task] if self._detail_task else []
+        )
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for state in self._sources.values():
+            state.task = None
+        self._detail_task = None
+
+    async def aclose(self) -> None:
+        """Stop polling and close every provider's connections."""
+        await self.stop()
+        await asyncio.gather(*(p.aclose() for p in self.providers.values()))
+
+    def refresh(self, source: str | None = None) -> None:
+        """Poll now: one source, or all of them (and the focused run's detail)."""
+        for name, state in self._sources.items():
+            if source is None or name == source:
+                state.stretch = 1.0
+                state.wake.set()
+        if self._focus and (source is None or self._focus[0] == source):
+            self._detail_wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def pause(self) -> None:
+        self._paused = True
+        for name, state in self._sources.items():
+            self._set_health(name, replace(state.health, state="paused", next_poll=None))
+
+    def resume(self) -> None:
+        self._paused = False
+        for name, state in self._sources.items():
+            restored: HealthState = (
+                "ok" if state.health.error is None and state.health.last_success else
+                "starting" if state.health.last_success is None and not state.health.error else
+                "stale" if state.health.last_success else "error"
+            )
+            self._set_health(name, replace(state.health, state=restored))
+        self.refresh()
+
+    def focus(self, source: str | None, run_id: str | None) -> None:
+        """Poll the detail of this run (the one on screen); None stops detail polling."""
+        target = (source, run_id) if source and run_id else None
+        if target == self._focus:
+            return
+        self._focus = target
+        if self._detail_task is not None:
+            # Nobody looks at the old run any more: dropping its request is harmless.
+            self._detail_task.cancel()
+            self._detail_task = None
+        if target is not None:
+            self._detail_wake = asyncio.Event()
+            self._detail_task = asyncio.create_task(self._detail_loop(*target), name="detail")
+
+    # -- reading ---------------------------------------------------------------------
+
+    def runs(self, source: str) -> Mapping[str, Run]:
+        return self._sources[source].runs
+
+    def health(self, source: str) -> SourceHealth:
+        return self._sources[source].health
+
+    def poll_count(self, source: str) -> int:
+        return self._sources[source].polls
+
+    # -- the loops -------------------------------------------------------------------
+
+    async def _source_loop(self, name: str) -> None:
+        state = self._sources[name]
+        while True:
+            if not self._paused:
+                await self.poll_once(name)
+            delay = None if self._paused else self._next_delay(state)
+            if delay is not None:
+                state.health = replace(state.health, next_poll=self._now() + delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(state.wake.wait(), delay)
+            state.wake.clear()
+
+    async def poll_once(self, name: str) -> None:
+        """One list poll of one source: diff, events, health. Never raises."""
+        state = self._sources[name]
+        state.polls += 1
+        try:
+            runs = await state.provider.list_runs()
+        except RunwatchError as exc:
+            self._failed(name, exc)
+            return
+        except Exception as exc:  # a bug must not stop the loop: report it, keep polling
+            log.exception("poll of %s failed", name)
+            self._failed(name, RunwatchError(f"{name}: internal error: {exc!r}"))
+            return
+        changed = self._apply(name, runs)
+        state.stretch = 1.0 if changed or not _all_terminal(runs) else min(
+            MAX_STRETCH, state.stretch * 2
+        )
+        self._set_health(
+            name,
+            SourceHealth(
+                state="ok",
+                last_success=self._now(),
+                interval_s=state.base_interval * state.stretch,
+                next_poll=state.health.next_poll,
+            ),
+        )
+
+    def _apply(self, name: str, runs: list[Run]) -> bool:
+        """Merge a fresh list into the source's runs; emit what changed. True if anything did."""
+        state = self._sources[name]
+        old = state.runs
+        fresh = {run.id: run for run in runs}
+        changed = tuple(
+            run for run_id, run in fresh.items()
+            if (before := old.get(run_id)) is None or (before is not run and before != run)
+        )
+        removed = tuple(run_id for run_id in old if run_id not in fresh)
+        state.runs = fresh
+        if not changed and not removed:
+            return False
+        self._on_event(RunsChanged(name, changed, removed))
+        for run in changed:
+            before = old.get(run.id)
+            if before is not None and not before.status.is_terminal and run.status.is_terminal:
+                self._on_event(RunTransition(run, before.status))
+        if self._focus and self._focus[0] == name and any(
+            r.id == self._focus[1] for r in changed
+        ):
+            self._detail_wake.set()  # the run on screen moved: fetch its detail now
+        return True
+
+    def _failed(self, name: str, exc: RunwatchError) -> None:
+        state = self._sources[name]
+        previous = state.health
+        self._set_health(
+            name,
+            SourceHealth(
+                state="stale" if previous.last_success else "error",
+                error=str(exc),
+                last_success=previous.last_success,
+                next_poll=previous.next_poll,
+                interval_s=self._backoff(state, exc, previous.failures + 1),
+                failures=previous.failures + 1,
+            ),
+        )
+
+    def _backoff(self, state: _SourceState, exc: RunwatchError, failures: int) -> float:
+        if isinstance(exc, AuthError):
+            return AUTH_RETRY_S
+        doubled = min(MAX_BACKOFF_S, state.base_interval * 2 ** failures)
+        asked = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
+        return max(doubled, asked) if asked is not None else doubled
+
+    def _next_delay(self, state: _SourceState) -> float:
+        interval = state.health.interval_s
+        return interval * self._rng.uniform(1 - self._jitter, 1 + self._jitter)
+
+    def _set_health(self, name: str, health: SourceHealth) -> None:
+        state = self._sources[name]
+        before = state.health
+        state.health = health
+        if health._visible() != before._visible():
+            self._on_event(HealthChanged(name, health))
+
+    async def _detail_loop(self, source: str, run_id: str) -> None:
+        state = self._sources[source]
+        last: RunDetail | None = None
+        while True:
+            if not self._paused:
+                try:
+                    detail = await state.provider.get_run(run_id)
+                except RunwatchError as exc:
+                    self._on_event(DetailLoaded(source, run_id, None, str(exc)))
+                except Exception as exc:
+                    log.exception("detail of %s/%s failed", source, run_id)
+                    self._on_event(DetailLoaded(source, run_id, None, f"internal error: {exc!r}"))
+                else:
+                    if detail != last:
+                        self._on_event(DetailLoaded(source, run_id, detail, None))
+                    last = detail
+            finished = last is not None and last.status.is_terminal
+            delay = None if self._paused else state.base_interval * (
+                MAX_STRETCH if finished else 1.0
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._detail_wake.wait(), delay)
+            self._detail_wake.clear()
+
+
+def _all_terminal(runs: list[Run]) -> bool:
+    return all(run.status.is_terminal for run in runs)
