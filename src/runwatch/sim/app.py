@@ -13,12 +13,15 @@ import importlib
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from runwatch.sim.core import Fault, RecordedRequest, SimClock, SimSettings
+from runwatch.sim.core import Fault, FaultKind, RecordedRequest, SimClock, SimSettings
 
 PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
+FAULT_KINDS = ("none", "500", "429", "html", "truncated", "hang", "refuse")
 
 
 class Simulator:
@@ -39,6 +42,7 @@ class Simulator:
             api = module.SimulatedApi(self)
             self.apis[name] = api
             routes.append(Mount(f"/{name}", app=api.app))
+        routes.append(Mount("/_sim", routes=self._control_routes()))
         self.app: ASGIApp = _Recorder(self, Starlette(routes=routes))
 
     def now(self) -> float:
@@ -52,6 +56,38 @@ class Simulator:
 
     def clear_faults(self) -> None:
         self.faults = {p: Fault() for p in PROVIDERS}
+
+    def _control_routes(self) -> list[Route]:
+        """`/_sim/...`: inject and clear faults, move the clock, from outside the process
+        (e.g. `curl -X PUT localhost:8765/_sim/faults/wercker -d '{"kind": "500"}'`)."""
+
+        async def faults(request: Request) -> JSONResponse:
+            if request.method == "DELETE":
+                self.clear_faults()
+            return JSONResponse({p: vars(f) for p, f in self.faults.items()})
+
+        async def fault(request: Request) -> JSONResponse:
+            provider = request.path_params["provider"]
+            if provider not in self.faults:
+                return JSONResponse({"error": f"no provider {provider!r}"}, status_code=404)
+            body = await request.json() if request.method == "PUT" else {"kind": "none"}
+            kind: FaultKind = body.get("kind", "none")
+            if kind not in FAULT_KINDS:
+                return JSONResponse({"error": f"kind must be one of {FAULT_KINDS}"}, 422)
+            self.inject(provider, Fault(kind=kind, retry_after=body.get("retry_after"),
+                                        hang_s=float(body.get("hang_s", 30.0)),
+                                        times=body.get("times")))
+            return JSONResponse(vars(self.faults[provider]))
+
+        async def advance(request: Request) -> JSONResponse:
+            self.clock.advance(float((await request.json()).get("seconds", 0)))
+            return JSONResponse({"now": self.now()})
+
+        return [
+            Route("/faults", faults, methods=["GET", "DELETE"]),
+            Route("/faults/{provider}", fault, methods=["PUT", "DELETE"]),
+            Route("/clock/advance", advance, methods=["POST"]),
+        ]
 
     def requests_to(self, provider: str, method: str | None = None) -> list[RecordedRequest]:
         return [
@@ -81,7 +117,7 @@ class _Recorder:
         path: str = scope["path"]
         provider, _, rest = path.lstrip("/").partition("/")
         body = await _read_body(receive)
-        if self.sim.record_requests:
+        if self.sim.record_requests and provider != "_sim":
             headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
             self.sim.requests.append(
                 RecordedRequest(
@@ -151,7 +187,10 @@ async def _apply_fault(fault: Fault, app: ASGIApp, scope: Scope, receive: Receiv
         await asyncio.sleep(fault.hang_s)
         await app(scope, receive, send)
     elif fault.kind == "refuse":
-        # No HTTP response: uvicorn closes the connection, as a server that went away.
+        # Headers promising a body, then the connection drops: the client sees the server
+        # go away mid-answer (a whole server that stops is ThreadedServer.stop()).
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", b"1000")]})
         raise ConnectionAbortedError("simulated: connection dropped")
 
 
