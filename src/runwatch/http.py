@@ -10,6 +10,8 @@ import email.utils
 import json
 import logging
 import random
+import socket
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -349,7 +351,15 @@ def _first_line(text: str, limit: int = 80) -> str:
 
 
 def _reason(exc: Exception) -> str:
+    """The root cause in a few words: httpx wraps the OS error several levels deep."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host name not found"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {_first_line(str(cause), 50)}"
+        cause = cause.__cause__ or cause.__context__
     text = str(exc) or type(exc).__name__
-    if "refused" in text.lower():
-        return "connection refused"
-    return _first_line(text, 60)
+    return "connection refused" if "refused" in text.lower() else _first_line(text, 60)

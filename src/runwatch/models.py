@@ -139,6 +139,15 @@ class Step(_Model):
     log_available: bool = False
     message: str | None = None
 
+    @model_validator(mode="after")
+    def _derive(self) -> Step:
+        object.__setattr__(self, "started_at", utc(self.started_at))
+        object.__setattr__(self, "finished_at", utc(self.finished_at))
+        derived = seconds_between(self.started_at, self.finished_at)
+        if derived is not None:
+            object.__setattr__(self, "duration_s", derived)
+        return self
+
 
 class Group(_Model):
     """A Currents group: a platform/browser slice of a run."""

@@ -1,13 +1,454 @@
-"""Simulated wercker API (placeholder until its module lands)."""
+"""Simulated Wercker API v3 runs (`wercker-v3.md`, with DESIGN section 3's corrections).
+
+Serves, below the `/wercker` mount:
+
+    GET  /api/v3/runs?pipelineId=|applicationId=&limit=&skip=&sort=&status=&result=...
+    POST /api/v3/runs                      trigger a run {pipelineId, branch, commitHash, message}
+    GET  /api/v3/runs/{id}                 one run (with envVars and commits)
+    GET  /api/v3/runs/{id}/steps           its steps (the doc's `/api/v3/{id}/steps` is a typo)
+    PUT  /api/v3/runs/{id}/abort           abort a run that has not finished
+    GET  /api/v3/runsteps/{id}/log         a step's log, plain text
+
+Errors are hapi/Boom bodies, `{"statusCode", "error", "message"}`, as Wercker's API sends them.
+Ids are MongoDB ObjectIds, as Wercker's are: the creation second, a seeded "machine" part and
+a counter; a run's steps take the counters right after the run's, as in the document.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http import HTTPStatus
+from itertools import islice
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers, QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from runwatch.sim.core import (
+    AUTHORS,
+    RunScript,
+    StepPhase,
+    StepScript,
+    bearer_ok,
+    iso,
+    make_scripts,
+    seeded,
+)
+
+PROVIDER = "wercker"
+APPLICATION_ID = "application-1"
+PIPELINE_ID = "pipeline-1"
+PIPELINE_NAME = "build-and-push"
+STEP_NAMES = ["get code", "setup environment", "npm install", "npm test", "build", "push image"]
+MAX_LIMIT = 20
+# A run says "started" for its first seconds, then "running": both are documented statuses.
+STARTED_S = 3.0
+# Counters per run: the run's own, then one per step (the document's steps follow the run's
+# id at +2, +3, ...), so a step id leads back to its run without a lookup table.
+COUNTER_STRIDE = 16
+RUN_STATUSES = ("notstarted", "started", "finished", "running")
+RUN_RESULTS = ("aborted", "unknown", "passed", "failed")
+SORTS = ("creationDateAsc", "creationDateDesc")
+TOKEN_OWNER = AUTHORS[0]  # who the simulator's token belongs to: the author of triggered runs
+
+_STEP_WIRE: dict[StepPhase, tuple[str, str]] = {
+    "pending": ("notstarted", "unknown"),
+    "skipped": ("notstarted", "unknown"),  # never started: the run stopped at a failure
+    "running": ("running", "unknown"),
+    "passed": ("finished", "passed"),
+    "failed": ("finished", "failed"),
+    "canceled": ("finished", "aborted"),
+}
+
+
+class WerckerError(Exception):
+    """An error answered with Wercker's own body."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    body = {"statusCode": status, "error": HTTPStatus(status).phrase, "message": message}
+    return JSONResponse(body, status_code=status)
+
+
+def invalid(key: str, reason: str) -> WerckerError:
+    """A Joi validation failure, worded as hapi words it."""
+    return WerckerError(400, f'child "{key}" fails because ["{key}" {reason}]')
+
+
+def object_id(ts: float, machine: int, counter: int) -> str:
+    return f"{int(ts) & 0xFFFFFFFF:08x}{machine:010x}{counter & 0xFFFFFF:06x}"
+
+
+@dataclass(frozen=True)
+class RunsQuery:
+    """The validated query of GET /api/v3/runs."""
+
+    limit: int
+    skip: int
+    newest_first: bool
+    status: str | None
+    result: str | None
+    branch: str | None
+    commit: str | None
+    author: str | None
+
+    @classmethod
+    def parse(cls, params: QueryParams) -> RunsQuery:
+        if not params.get("applicationId") and not params.get("pipelineId"):
+            raise WerckerError(400, "Either applicationId or pipelineId must be specified")
+        return cls(
+            limit=_int_param(params, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT),
+            skip=_int_param(params, "skip", default=0, low=0, high=None),
+            newest_first=_choice(params, "sort", SORTS) != "creationDateAsc",
+            status=_choice(params, "status", RUN_STATUSES),
+            result=_choice(params, "result", RUN_RESULTS),
+            branch=params.get("branch"),
+            commit=params.get("commit"),
+            author=params.get("author"),
+        )
+
+
+def _int_param(params: QueryParams, key: str, *, default: int, low: int, high: int | None) -> int:
+    raw = params.get(key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(key, "must be a number") from None
+    if value < low:
+        raise invalid(key, f"must be larger than or equal to {low}")
+    if high is not None and value > high:
+        raise invalid(key, f"must be less than or equal to {high}")
+    return value
+
+
+def _choice(params: QueryParams, key: str, allowed: tuple[str, ...]) -> str | None:
+    value = params.get(key)
+    if value is not None and value not in allowed:
+        raise invalid(key, f"must be one of [{', '.join(allowed)}]")
+    return value
 
 
 class SimulatedApi:
+    """Wercker's runs API over seeded run scripts; everything renders from the clock."""
+
     def __init__(self, sim: Any) -> None:
         self.sim = sim
-        self.app = Starlette(routes=[])
+        self._rng = seeded(sim.settings.seed, PROVIDER)
+        now = sim.now()
+        self.scripts: list[RunScript] = make_scripts(
+            self._rng, count=sim.settings.runs, now=now,
+            future=sim.settings.future_runs, step_names=STEP_NAMES,
+        )
+        self._machine = self._rng.getrandbits(40)
+        self._pipeline_created = now - 90 * 86_400.0
+        self._users = {name: self._user(name) for name in AUTHORS}
+        self._by_index = {s.index: s for s in self.scripts}
+        self._by_id = {self.run_id(s): s for s in self.scripts}
+        routes = [
+            Route("/api/v3/runs", self.list_runs, methods=["GET"]),
+            Route("/api/v3/runs", self.trigger, methods=["POST"]),
+            Route("/api/v3/runs/{run_id}", self.get_run, methods=["GET"]),
+            Route("/api/v3/runs/{run_id}/steps", self.get_steps, methods=["GET"]),
+            Route("/api/v3/runs/{run_id}/abort", self.abort, methods=["PUT"]),
+            Route("/api/v3/runsteps/{step_id}/log", self.get_log, methods=["GET"]),
+        ]
+        handlers = {WerckerError: _wercker_error, HTTPException: _http_error}
+        self.app: ASGIApp = self._require_token(
+            Starlette(routes=routes, exception_handlers=handlers)
+        )
+
+    # -- ids -------------------------------------------------------------------------------
+
+    def run_id(self, script: RunScript) -> str:
+        return object_id(script.created_at, self._machine, script.index * COUNTER_STRIDE)
+
+    def step_id(self, script: RunScript, i: int) -> str:
+        counter = script.index * COUNTER_STRIDE + 2 + i
+        return object_id(script.created_at, self._machine, counter)
+
+    def _script(self, run_id: str) -> RunScript:
+        script = self._by_id.get(run_id)
+        if script is None or not script.visible(self.sim.now()):
+            raise WerckerError(404, "Run not found")
+        return script
+
+    def _step(self, step_id: str) -> tuple[RunScript, int]:
+        try:
+            index, offset = divmod(int(step_id[-6:], 16), COUNTER_STRIDE)
+        except ValueError:
+            index, offset = -1, 0
+        script = self._by_index.get(index)
+        i = offset - 2
+        if (
+            script is None
+            or not 0 <= i < len(script.steps)
+            or self.step_id(script, i) != step_id
+            or not script.visible(self.sim.now())
+        ):
+            raise WerckerError(404, "Step not found")
+        return script, i
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    async def list_runs(self, request: Request) -> Response:
+        query = RunsQuery.parse(request.query_params)
+        self._check_scope(request.query_params)
+        now = self.sim.now()
+        page = islice(self._matching(query, now), query.skip, query.skip + query.limit)
+        base = _base(request)
+        return JSONResponse([self.render_run(s, now, base) for s in page])
+
+    async def get_run(self, request: Request) -> Response:
+        script = self._script(request.path_params["run_id"])
+        return JSONResponse(self.render_run(script, self.sim.now(), _base(request), detail=True))
+
+    async def get_steps(self, request: Request) -> Response:
+        script = self._script(request.path_params["run_id"])
+        now, base = self.sim.now(), _base(request)
+        return JSONResponse(
+            [self.render_step(script, i, now, base) for i in range(len(script.steps))]
+        )
+
+    async def abort(self, request: Request) -> Response:
+        script = self._script(request.path_params["run_id"])
+        now = self.sim.now()
+        if not script.cancel(now):
+            raise WerckerError(409, "Run has already finished")
+        return JSONResponse(self.render_run(script, now, _base(request), detail=True))
+
+    async def trigger(self, request: Request) -> Response:
+        body = await _json_object(request)
+        pipeline_id = body.get("pipelineId")
+        if not isinstance(pipeline_id, str) or not pipeline_id:
+            raise invalid("pipelineId", "is required")
+        for key in ("branch", "commitHash", "message"):
+            if body.get(key) is not None and not isinstance(body[key], str):
+                raise invalid(key, "must be a string")
+        if body.get("commitHash") and not body.get("branch"):
+            raise WerckerError(400, '"commitHash" missing required peer "branch"')
+        if pipeline_id != PIPELINE_ID:
+            raise WerckerError(404, "Pipeline not found")
+        now = self.sim.now()
+        script = self._new_run(body.get("branch"), body.get("commitHash"), body.get("message"), now)
+        return JSONResponse(self.render_run(script, now, _base(request), detail=True))
+
+    async def get_log(self, request: Request) -> Response:
+        script, i = self._step(request.path_params["step_id"])
+        return PlainTextResponse(self.render_log(script, i, self.sim.now()))
+
+    # -- listing ---------------------------------------------------------------------------
+
+    def _check_scope(self, params: QueryParams) -> None:
+        application, pipeline = params.get("applicationId"), params.get("pipelineId")
+        if application is not None and application != APPLICATION_ID:
+            raise WerckerError(404, "Application not found")
+        if pipeline is not None and pipeline != PIPELINE_ID:
+            raise WerckerError(404, "Pipeline not found")
+
+    def _matching(self, query: RunsQuery, now: float) -> Iterator[RunScript]:
+        """The runs the query selects, in its order; nothing is rendered here."""
+        ordered = self.scripts if query.newest_first else reversed(self.scripts)
+        for script in ordered:
+            if not script.visible(now):
+                continue
+            if query.branch is not None and script.branch != query.branch:
+                continue
+            if query.commit is not None and script.commit != query.commit:
+                continue
+            if query.author is not None and script.author != query.author:
+                continue
+            if query.status or query.result:
+                status, result = run_state(script, now)
+                if query.status not in (None, status) or query.result not in (None, result):
+                    continue
+            yield script
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def render_run(
+        self, script: RunScript, now: float, base: str, *, detail: bool = False
+    ) -> dict[str, Any]:
+        """A run object in the document's key order; absent times are left out, as there."""
+        run_id = self.run_id(script)
+        status, result = run_state(script, now)
+        started, finished = script.start_time(now), script.end_time(now)
+        body: dict[str, Any] = {
+            "id": run_id,
+            "url": f"{base}/api/v3/runs/{run_id}",
+            "branch": script.branch,
+            "commitHash": script.commit,
+            "createdAt": iso(script.created_at),
+        }
+        if detail:
+            body["envVars"] = [{"key": "DEPLOY_TARGET", "value": "staging"}]
+        if finished is not None:
+            body["finishedAt"] = iso(finished)
+        body["message"] = script.message
+        if detail:
+            body["commits"] = []
+        body["progress"] = None if status == "notstarted" else round(script.progress(now))
+        body["result"] = result
+        if started is not None:
+            body["startedAt"] = iso(started)
+        body["status"] = status
+        body["user"] = self._users[script.author]
+        body["pipeline"] = self._pipeline(base)
+        return body
+
+    def render_step(self, script: RunScript, i: int, now: float, base: str) -> dict[str, Any]:
+        step_id = self.step_id(script, i)
+        status, result = _STEP_WIRE[script.step_phase(i, now)]
+        started, finished = script.step_times(i, now)
+        body: dict[str, Any] = {
+            "id": step_id,
+            "url": f"{base}/api/v3/runsteps/{step_id}",
+            "artifactsUrl": None,
+            "createdAt": iso(script.created_at + 0.003 * (i + 1)),
+        }
+        if finished is not None:
+            body["finishedAt"] = iso(finished)
+        body["logUrl"] = f"{base}/api/v3/runsteps/{step_id}/log"
+        body["order"] = i + 1
+        body["result"] = result
+        if started is not None:
+            body["startedAt"] = iso(started)
+        body["status"] = status
+        body["step"] = script.steps[i].name
+        return body
+
+    def render_log(self, script: RunScript, i: int, now: float) -> str:
+        """The log so far: a line per five seconds of the step, and how it ended."""
+        step = script.steps[i]
+        started, finished = script.step_times(i, now)
+        if started is None:
+            return ""
+        elapsed = (finished if finished is not None else now) - started
+        lines = [f"Running step: {step.name}"]
+        ticks = range(1, int(elapsed // 5) + 1)
+        lines += [f"[{5 * k:>4}s] {step.name}: working ({k})" for k in ticks]
+        ending = {
+            "passed": "Step passed",
+            "failed": "Step failed: exit code 1",
+            "canceled": "Step aborted",
+        }.get(script.step_phase(i, now))
+        if ending:
+            lines.append(ending)
+        return "\n".join(lines) + "\n"
+
+    def _user(self, name: str) -> dict[str, Any]:
+        return {
+            "meta": {"werckerEmployee": False, "username": name},
+            "userId": f"{self._rng.getrandbits(96):024x}",
+            "avatar": {"gravatar": f"{self._rng.getrandbits(128):032x}"},
+            "name": name.capitalize(),
+            "type": "wercker",
+        }
+
+    def _pipeline(self, base: str) -> dict[str, Any]:
+        return {
+            "id": PIPELINE_ID,
+            "url": f"{base}/api/v3/pipelines/{PIPELINE_ID}",
+            "createdAt": iso(self._pipeline_created),
+            "name": PIPELINE_NAME,
+            "permissions": "public",
+            "pipelineName": PIPELINE_NAME,
+            "setScmProviderStatus": True,
+            "type": "git",
+        }
+
+    # -- triggering ------------------------------------------------------------------------
+
+    def _new_run(
+        self, branch: str | None, commit: str | None, message: str | None, now: float
+    ) -> RunScript:
+        """A run created now: the branch's latest commit unless told, fresh step timings."""
+        branch = branch or "main"
+        latest = next((s for s in self.scripts if s.branch == branch and s.visible(now)), None)
+        commit = commit or (latest.commit if latest else f"{self._rng.getrandbits(160):040x}")
+        same_commit = next((s for s in self.scripts if s.commit == commit), None)
+        fail_at = self._rng.randrange(len(STEP_NAMES)) if self._rng.random() < 0.25 else -1
+        steps, offset = [], 0.0
+        for i, name in enumerate(STEP_NAMES):
+            duration = round(self._rng.uniform(8.0, 45.0), 1)
+            steps.append(StepScript(name, offset, duration, fails=i == fail_at))
+            offset += duration + self._rng.uniform(0.0, 2.0)
+        script = RunScript(
+            index=max(self._by_index) + 1,
+            created_at=now,
+            queue_s=round(self._rng.uniform(2.0, 20.0), 1),
+            steps=steps,
+            author=TOKEN_OWNER,
+            branch=branch,
+            message=message or (same_commit.message if same_commit else "Triggered run"),
+            commit=commit,
+        )
+        self.scripts.append(script)
+        self.scripts.sort(key=lambda s: s.created_at, reverse=True)
+        self._by_index[script.index] = script
+        self._by_id[self.run_id(script)] = script
+        return script
+
+    # -- auth ------------------------------------------------------------------------------
+
+    def _require_token(self, app: ASGIApp) -> ASGIApp:
+        async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                authorization = Headers(scope=scope).get("authorization")
+                if not bearer_ok(authorization, self.sim.token_for(PROVIDER)):
+                    why = "Invalid token" if authorization else "Missing authentication"
+                    await error_response(401, why)(scope, receive, send)
+                    return
+            await app(scope, receive, send)
+
+        return guarded
+
+
+def run_state(script: RunScript, now: float) -> tuple[str, str]:
+    """The run's Wercker `status` and `result`."""
+    phase = script.phase(now)
+    if phase == "queued":
+        return "notstarted", "unknown"
+    if phase == "running":
+        return ("started" if now < script.started_at + STARTED_S else "running"), "unknown"
+    return "finished", {"passed": "passed", "failed": "failed"}.get(phase, "aborted")
+
+
+def _base(request: Request) -> str:
+    """The API root as the client reached it, mount prefix included (`.../wercker`)."""
+    url = request.url
+    return f"{url.scheme}://{url.netloc}{request.scope.get('root_path', '')}"
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise WerckerError(400, "Invalid request payload JSON format") from None
+    if not isinstance(body, dict):
+        raise WerckerError(400, '"value" must be an object')
+    return body
+
+
+async def _wercker_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, WerckerError)
+    return error_response(exc.status, exc.message)
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    # Unknown paths and wrong methods get Boom bodies too, not Starlette's plain text.
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, HTTPStatus(exc.status_code).phrase)

@@ -1,0 +1,331 @@
+"""Conduct API v1 (`conduct-v1.md`, corrected by DESIGN section 3).
+
+Conduct records spec-driven runs rather than executing them: a run has a spec, a status and a
+markdown log (`content`), and no branch, commit or author. Paths use the string `runId`
+("RUN-001"), which is also the normalized id; the numeric `id` is the server's row id.
+
+Checks (GET /v1/checks?runId=) are not in the seed document. The shape read here is
+`{"checks": [{"id", "runId", "name", "result", "startedAt", "completedAt", "message"}]}` with
+`result` pass, fail or warn, and null while the check is still running.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from runwatch.config import SourceConfig
+from runwatch.errors import BadResponse, NotFound
+from runwatch.http import SourceClient
+from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, seconds_between, utc
+from runwatch.providers.base import Action, Provider
+
+RUN_STATUSES: dict[str, RunStatus] = {
+    "pending": RunStatus.QUEUED,
+    "in_progress": RunStatus.RUNNING,
+    "completed": RunStatus.PASSED,
+    "failed": RunStatus.FAILED,
+}
+# A warning does not fail a check; its provider_status keeps the "warn".
+CHECK_RESULTS: dict[str, RunStatus] = {
+    "pass": RunStatus.PASSED,
+    "fail": RunStatus.FAILED,
+    "warn": RunStatus.PASSED,
+}
+PAGE_SIZE = 100
+
+# -- wire models ---------------------------------------------------------------------------
+
+_DATETIME = TypeAdapter(datetime)
+
+
+def _lenient_time(value: object) -> datetime | None:
+    # A timestamp that does not parse (the docs literally show "2025-12-08T...") costs that
+    # one field, not the whole list.
+    if value is None:
+        return None
+    try:
+        return _DATETIME.validate_python(value)
+    except ValidationError:
+        return None
+
+
+Timestamp = Annotated[datetime | None, BeforeValidator(_lenient_time)]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="allow", alias_generator=to_camel, populate_by_name=True)
+
+
+class ConductRun(_Wire):
+    """A run as GET /v1/runs and GET /v1/runs/{runId} return it (lists omit `content`)."""
+
+    id: int | str | None = None
+    run_id: str | None = None
+    spec_id: str | None = None
+    content: str | None = None
+    status: str | None = None
+    created_at: Timestamp = None
+    updated_at: Timestamp = None
+
+    @model_validator(mode="after")
+    def _has_an_id(self) -> ConductRun:
+        if not self.run_id and self.id is None:
+            raise ValueError("a run without runId or id")
+        return self
+
+    @property
+    def key(self) -> str:
+        return self.run_id or str(self.id)
+
+
+class ConductMeta(_Wire):
+    has_more: bool | None = None
+    next_cursor: str | None = None
+
+
+class RunsPage(_Wire):
+    """`{"runs": [...], "meta": {...}}`, or the same with `data` for `runs`."""
+
+    runs: list[ConductRun] | None = None
+    data: list[ConductRun] | None = None
+    meta: ConductMeta | None = None
+
+    @model_validator(mode="after")
+    def _has_runs(self) -> RunsPage:
+        if self.runs is None and self.data is None:
+            raise ValueError("expected 'runs' (or 'data')")
+        return self
+
+    @property
+    def items(self) -> list[ConductRun]:
+        return self.runs if self.runs is not None else self.data or []
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The cursor of the next page, or None when this is the last one."""
+        if self.meta is None or not self.meta.has_more:
+            return None
+        return self.meta.next_cursor or None
+
+
+class RunEnvelope(_Wire):
+    """`{"run": {...}}`, or `{"data": {...}}`."""
+
+    run: ConductRun | None = None
+    data: ConductRun | None = None
+
+    @model_validator(mode="after")
+    def _has_run(self) -> RunEnvelope:
+        if self.run is None and self.data is None:
+            raise ValueError("expected a 'run' object (or 'data')")
+        return self
+
+    @property
+    def item(self) -> ConductRun:
+        return self.run or self.data  # type: ignore[return-value]  # checked above
+
+
+class ConductCheck(_Wire):
+    """One check of a run; `result` is null until it completes."""
+
+    id: int | str | None = None
+    run_id: str | None = None
+    name: str | None = None
+    result: str | None = None
+    started_at: Timestamp = None
+    completed_at: Timestamp = None
+    message: str | None = None
+
+
+class ChecksEnvelope(_Wire):
+    """`{"checks": [...]}`, or `{"data": [...]}`."""
+
+    checks: list[ConductCheck] | None = None
+    data: list[ConductCheck] | None = None
+
+    @model_validator(mode="after")
+    def _has_checks(self) -> ChecksEnvelope:
+        if self.checks is None and self.data is None:
+            raise ValueError("expected 'checks' (or 'data')")
+        return self
+
+    @property
+    def items(self) -> list[ConductCheck]:
+        return self.checks if self.checks is not None else self.data or []
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def parse_body(model: type[_M], body: Any, *, source: str, path: str) -> _M:
+    """Validate a parsed JSON body; a wrong shape is a BadResponse naming source and path."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise BadResponse(
+            f"{source}: {path} returned an unexpected shape ({where}: {first['msg']})"
+        ) from None
+
+
+# -- mapping -------------------------------------------------------------------------------
+
+_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+
+
+def first_heading(markdown: str | None) -> str | None:
+    """The text of the first ATX heading (`# Title`) of a markdown document."""
+    found = _HEADING.search(markdown or "")
+    return found.group(1) if found else None
+
+
+def run_title(spec_id: str | None, content: str | None) -> str | None:
+    """`AUTH-001: Implementation`: the spec, plus the log's first heading when there is one."""
+    return ": ".join(p for p in (spec_id, first_heading(content)) if p) or None
+
+
+def check_status(check: ConductCheck) -> RunStatus:
+    if check.result is not None:
+        return map_status(check.result, CHECK_RESULTS)
+    if check.completed_at is not None:
+        return RunStatus.UNKNOWN  # finished without saying how
+    return RunStatus.RUNNING if check.started_at is not None else RunStatus.QUEUED
+
+
+def to_step(check: ConductCheck, order: int) -> Step:
+    key = str(check.id) if check.id is not None else check.name or str(order)
+    started, finished = utc(check.started_at), utc(check.completed_at)
+    return Step(
+        id=key,
+        name=check.name or f"check {key}",
+        order=order,
+        status=check_status(check),
+        provider_status=check.result,
+        started_at=started,
+        finished_at=finished,
+        duration_s=seconds_between(started, finished),
+        message=check.message,
+    )
+
+
+def to_steps(checks: list[ConductCheck]) -> list[Step]:
+    """Checks in run order: by start time (not started last), then as the API listed them."""
+    ordered = sorted(checks, key=lambda c: (c.started_at is None, utc(c.started_at) or 0))
+    return [to_step(check, order) for order, check in enumerate(ordered)]
+
+
+# -- the provider --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _MappedPage:
+    """A list page as mapped last time, kept to skip re-mapping an unchanged body."""
+
+    body: object
+    runs: list[Run]
+    next_cursor: str | None
+
+
+class ConductProvider(Provider):
+    """Runs of a Conduct server, optionally of one spec (`spec_id`)."""
+
+    name = "conduct"
+    actions = frozenset({Action.DELETE})
+    page_size = PAGE_SIZE
+
+    def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
+        super().__init__(source, client, limit=limit)
+        self._pages: dict[str | None, _MappedPage] = {}
+
+    async def list_runs(self) -> list[Run]:
+        runs: dict[str, Run] = {}
+        pages: dict[str | None, _MappedPage] = {}
+        cursor: str | None = None
+        # Every page that goes on adds a run, so `limit` pages bound even a cursor that
+        # never ends; a page that adds nothing new, or a cursor seen before, ends the walk.
+        for _ in range(self.limit):
+            page = await self._page(cursor, min(self.page_size, self.limit - len(runs)))
+            pages[cursor] = page
+            added = 0
+            for run in page.runs:
+                if run.id not in runs:
+                    runs[run.id] = run
+                    added += 1
+            cursor = page.next_cursor
+            if not added or len(runs) >= self.limit or cursor is None or cursor in pages:
+                break
+        # Keep this poll's pages only: cursors move on as new runs arrive.
+        self._pages = pages
+        newest_first = sorted(runs.values(), key=lambda r: r.sort_time, reverse=True)
+        return newest_first[: self.limit]
+
+    async def get_run(self, run_id: str) -> RunDetail:
+        path = self._run_path(run_id)
+        body = await self.client.get_json(path)
+        wire = parse_body(RunEnvelope, body, source=self.source.name, path=path).item
+        steps = to_steps(await self._checks(run_id))
+        fields = self._fields(wire)
+        # Conduct has no start time of its own: the first check's start stands in.
+        fields["started_at"] = min((s.started_at for s in steps if s.started_at), default=None)
+        return RunDetail(**fields, steps=steps, content=wire.content)
+
+    async def _delete(self, run_id: str) -> None:
+        await self.client.send("DELETE", self._run_path(run_id))
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _page(self, cursor: str | None, limit: int) -> _MappedPage:
+        path = "/v1/runs"
+        params = {"specId": self.source.spec_id, "limit": limit, "cursor": cursor}
+        body = await self.client.get_json(path, params)
+        previous = self._pages.get(cursor)
+        if previous is not None and previous.body is body:
+            # The client hands back the very same object for a byte-identical body.
+            return previous
+        page = parse_body(RunsPage, body, source=self.source.name, path=path)
+        runs = [Run(**self._fields(item)) for item in page.items]
+        return _MappedPage(body, runs, page.next_cursor)
+
+    async def _checks(self, run_id: str) -> list[ConductCheck]:
+        path = "/v1/checks"
+        try:
+            body = await self.client.get_json(path, {"runId": run_id})
+        except NotFound:
+            # The seed document has no checks endpoint: a server without one still shows
+            # its runs, only without steps.
+            return []
+        return parse_body(ChecksEnvelope, body, source=self.source.name, path=path).items
+
+    def _fields(self, wire: ConductRun) -> dict[str, Any]:
+        status = map_status(wire.status, RUN_STATUSES)
+        return {
+            "source": self.source.name,
+            "provider": self.name,
+            "id": wire.key,
+            "status": status,
+            "provider_status": wire.status or "",
+            "title": run_title(wire.spec_id, wire.content),
+            "created_at": wire.created_at,
+            # Conduct has no end time; a finished run's last update is when it finished.
+            "finished_at": wire.updated_at if status.is_terminal else None,
+            "url": self.client.base_url.rstrip("/") + self._run_path(wire.key),
+        }
+
+    @staticmethod
+    def _run_path(run_id: str) -> str:
+        return f"/v1/runs/{quote(run_id, safe='')}"

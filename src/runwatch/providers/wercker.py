@@ -1,0 +1,272 @@
+"""Wercker API v3 runs (`wercker-v3.md`, with DESIGN section 3's corrections).
+
+The source's `base_url` is the root before `/api/v3`. Runs are scoped by `pipeline_id` or
+`application_id`; the list comes 20 at a time at most, newest first, paged with `skip`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic.alias_generators import to_camel
+
+from runwatch.config import SourceConfig
+from runwatch.errors import BadResponse
+from runwatch.http import SourceClient
+from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, seconds_between
+from runwatch.providers.base import Action, Provider
+
+RUNS_PATH = "/api/v3/runs"
+PAGE_SIZE = 20  # the API's largest `limit`
+# Pages allowed beyond ceil(limit / PAGE_SIZE): runs created between two page requests push
+# the list down, so a page can repeat ids already seen. Also the bound on a server whose
+# paging never ends.
+SPARE_PAGES = 1
+
+STATUSES: dict[str, RunStatus] = {
+    "notstarted": RunStatus.QUEUED,
+    "started": RunStatus.RUNNING,
+    "running": RunStatus.RUNNING,
+}
+# What a `finished` run's `result` means; `unknown` (and anything new) stays unknown.
+RESULTS: dict[str, RunStatus] = {
+    "passed": RunStatus.PASSED,
+    "failed": RunStatus.FAILED,
+    "aborted": RunStatus.CANCELED,
+}
+FINISHED = "finished"
+NO_RESULT = "unknown"  # the placeholder `result` of a run that has not finished
+
+T = TypeVar("T")
+
+
+# -- wire models -------------------------------------------------------------------------
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(
+        extra="allow", alias_generator=to_camel, populate_by_name=True,
+        coerce_numbers_to_str=True,
+    )
+
+
+class WireUserMeta(_Wire):
+    username: str | None = None
+
+
+class WireUser(_Wire):
+    name: str | None = None
+    meta: WireUserMeta | None = None
+
+
+class WirePipeline(_Wire):
+    id: str | None = None
+    name: str | None = None
+
+
+class WireRun(_Wire):
+    """A `run` object, as the list, the detail, a trigger and an abort return it."""
+
+    id: str
+    url: str | None = None
+    branch: str | None = None
+    commit_hash: str | None = None
+    message: str | None = None
+    status: str | None = None
+    result: str | None = None
+    progress: float | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    user: WireUser | None = None
+    pipeline: WirePipeline | None = None
+
+
+class WireStep(_Wire):
+    """A `step` object of GET /api/v3/runs/{id}/steps."""
+
+    id: str
+    step: str | None = None
+    order: int | None = None
+    status: str | None = None
+    result: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    log_url: str | None = None
+
+
+RUN = TypeAdapter(WireRun)
+RUN_LIST = TypeAdapter(list[WireRun])
+STEP_LIST = TypeAdapter(list[WireStep])
+
+
+# -- mapping -----------------------------------------------------------------------------
+
+
+def wercker_status(status: str | None, result: str | None) -> RunStatus:
+    """A run's (or step's) normalized status: a finished one is what its result says."""
+    if (status or "").strip().lower() == FINISHED:
+        return map_status(result, RESULTS)
+    return map_status(status, STATUSES)
+
+
+def wercker_provider_status(status: str | None, result: str | None) -> str:
+    """`status/result` where there is a result ("finished/aborted"); the `unknown` that
+    stands in for "no result yet" is left off an unfinished run ("running")."""
+    finished = (status or "").strip().lower() == FINISHED
+    if result and (finished or result.strip().lower() != NO_RESULT):
+        return f"{status}/{result}" if status else result
+    return status or ""
+
+
+def _percent(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return min(100.0, max(0.0, value))
+
+
+def _author(user: WireUser | None) -> str | None:
+    if user is None:
+        return None
+    return (user.meta.username if user.meta else None) or user.name
+
+
+class WerckerProvider(Provider):
+    """Runs of one Wercker pipeline or application."""
+
+    name: ClassVar[str] = "wercker"
+    actions: ClassVar[frozenset[Action]] = frozenset({Action.CANCEL, Action.RERUN})
+    cancel_verb: ClassVar[str] = "abort"
+    has_logs: ClassVar[bool] = True
+
+    def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
+        super().__init__(source, client, limit=limit)
+        # The last body of each page and its mapping: the HTTP layer hands back the very
+        # same object for an unchanged body, and then nothing is parsed again.
+        self._pages: dict[tuple[int, int], tuple[object, list[Run]]] = {}
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def list_runs(self) -> list[Run]:
+        runs: dict[str, Run] = {}
+        skip = 0
+        for _ in range(math.ceil(self.limit / PAGE_SIZE) + SPARE_PAGES):
+            size = min(PAGE_SIZE, self.limit - len(runs))
+            page = await self._page(skip, size)
+            for run in page:
+                runs.setdefault(run.id, run)
+            skip += len(page)
+            if len(page) < size or len(runs) >= self.limit:
+                break
+        newest_first = sorted(runs.values(), key=lambda r: r.sort_time, reverse=True)
+        return newest_first[: self.limit]
+
+    async def get_run(self, run_id: str) -> RunDetail:
+        path = self._run_path(run_id)
+        wire = self._parse(RUN, await self.client.get_json(path), path)
+        steps_path = f"{path}/steps"
+        steps = self._parse(STEP_LIST, await self.client.get_json(steps_path), steps_path)
+        return RunDetail(**self._run_fields(wire), steps=self._steps(steps))
+
+    async def get_log(self, run_id: str, step: Step) -> str:
+        return await self.client.get_text(f"/api/v3/runsteps/{quote(step.id, safe='')}/log")
+
+    # -- acting ----------------------------------------------------------------------------
+
+    async def _cancel(self, run_id: str) -> None:
+        await self.client.send("PUT", f"{self._run_path(run_id)}/abort", json_body={})
+
+    async def _rerun(self, run_id: str) -> Run | None:
+        """Trigger a new run of the same pipeline, branch, commit and message."""
+        path = self._run_path(run_id)
+        old = self._parse(RUN, await self.client.get_json(path), path)
+        pipeline_id = (old.pipeline.id if old.pipeline else None) or self.source.pipeline_id
+        if not pipeline_id:
+            raise BadResponse(f"{self.source.name}: {path} names no pipeline to run again")
+        body = {
+            "pipelineId": pipeline_id,
+            "branch": old.branch,
+            # The API takes a commit only together with its branch.
+            "commitHash": old.commit_hash if old.branch else None,
+            "message": old.message,
+        }
+        answer = await self.client.send(
+            "POST", RUNS_PATH, json_body={k: v for k, v in body.items() if v is not None}
+        )
+        if answer is None:
+            return None
+        return Run(**self._run_fields(self._parse(RUN, answer, RUNS_PATH)))
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _page(self, skip: int, size: int) -> list[Run]:
+        params: dict[str, Any] = {
+            "pipelineId": self.source.pipeline_id,
+            "applicationId": self.source.application_id,
+            "limit": size,
+            "skip": skip or None,  # the document gives skip a minimum of 1; 0 is the default
+        }
+        raw = await self.client.get_json(RUNS_PATH, params)
+        last = self._pages.get((skip, size))
+        if last is not None and last[0] is raw:
+            return last[1]
+        runs = [Run(**self._run_fields(w)) for w in self._parse(RUN_LIST, raw, RUNS_PATH)]
+        self._pages[(skip, size)] = (raw, runs)
+        return runs
+
+    def _run_fields(self, wire: WireRun) -> dict[str, Any]:
+        return {
+            "source": self.source.name,
+            "provider": self.name,
+            "id": wire.id,
+            "status": wercker_status(wire.status, wire.result),
+            "provider_status": wercker_provider_status(wire.status, wire.result),
+            "title": wire.message or wire.commit_hash,
+            "branch": wire.branch,
+            "commit": wire.commit_hash,
+            "author": _author(wire.user),
+            "created_at": wire.created_at,
+            "started_at": wire.started_at,
+            "finished_at": wire.finished_at,
+            "progress": _percent(wire.progress),
+            "url": wire.url,
+        }
+
+    @staticmethod
+    def _steps(wire: list[WireStep]) -> list[Step]:
+        steps = [
+            Step(
+                id=s.id,
+                name=s.step or f"step {s.order or n}",
+                order=s.order if s.order is not None else n,
+                status=wercker_status(s.status, s.result),
+                provider_status=wercker_provider_status(s.status, s.result),
+                started_at=s.started_at,
+                finished_at=s.finished_at,
+                duration_s=seconds_between(s.started_at, s.finished_at),
+                # A step that never started has no log to show yet.
+                log_available=s.log_url is not None and s.started_at is not None,
+            )
+            for n, s in enumerate(wire, start=1)
+        ]
+        return sorted(steps, key=lambda s: s.order)
+
+    @staticmethod
+    def _run_path(run_id: str) -> str:
+        return f"{RUNS_PATH}/{quote(run_id, safe='')}"
+
+    def _parse(self, adapter: TypeAdapter[T], data: Any, path: str) -> T:
+        """Validate a parsed body; a wrong shape is a BadResponse naming source and path."""
+        try:
+            return adapter.validate_python(data)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(p) for p in problem["loc"]) or "body"
+            raise BadResponse(
+                f"{self.source.name}: {path} returned an unexpected shape "
+                f"({where}: {problem['msg']})"
+            ) from None

@@ -1,0 +1,81 @@
+"""Fault injection in the simulator, over real HTTP, and what the HTTP layer makes of it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from runwatch.errors import BadResponse, RateLimited, RequestTimeout, ServerError, Unreachable
+from runwatch.http import RetryPolicy, SourceClient
+from runwatch.sim import Fault
+
+
+def client(sim, provider: str = "conduct", timeout_s: float = 5.0) -> SourceClient:
+    return SourceClient(source=provider, base_url=sim.base_url(provider),
+                        token=f"sim-{provider}-token", retry=RetryPolicy.none(),
+                        timeout_s=timeout_s)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "words"),
+    [
+        (Fault(kind="500"), ServerError, "simulated internal error"),
+        (Fault(kind="429", retry_after=9), RateLimited, "rate limit exceeded"),
+        (Fault(kind="html"), BadResponse, "returned text/html, not the expected JSON"),
+        (Fault(kind="truncated"), BadResponse, "not the expected JSON"),
+        (Fault(kind="refuse"), Unreachable, "cannot reach 127.0.0.1"),
+        (Fault(kind="hang", hang_s=2.0), RequestTimeout, "no answer from 127.0.0.1"),
+    ],
+)
+async def test_each_fault_is_a_typed_error_naming_the_source(sim, fault, error, words):
+    sim.sim.inject("conduct", fault)
+    c = client(sim, timeout_s=0.5)
+    with pytest.raises(error) as caught:
+        await c.get_json("/v1/runs")
+    assert words in str(caught.value)
+    assert str(caught.value).startswith("conduct: ")
+    if isinstance(caught.value, RateLimited):
+        assert caught.value.retry_after == 9.0
+    await c.aclose()
+
+
+async def test_a_fault_for_n_requests_then_recovery(sim):
+    sim.sim.inject("conduct", Fault(kind="500", times=1))
+    c = client(sim)
+    with pytest.raises(ServerError):
+        await c.get_json("/v1/runs")
+    assert isinstance(await c.get_json("/v1/runs"), dict)
+    await c.aclose()
+
+
+async def test_faults_and_clock_are_controlled_over_http(sim):
+    async with httpx.AsyncClient(base_url=sim.url) as http:
+        answer = await http.put("/_sim/faults/wercker", json={"kind": "429", "retry_after": 3})
+        assert answer.json()["kind"] == "429"
+        assert sim.sim.faults["wercker"].retry_after == 3
+        before = sim.sim.now()
+        answer = await http.post("/_sim/clock/advance", json={"seconds": 60})
+        assert answer.json()["now"] == before + 60
+        assert (await http.put("/_sim/faults/nope", json={})).status_code == 404
+        await http.delete("/_sim/faults")
+    assert sim.sim.faults["wercker"].kind == "none"
+    assert sim.sim.requests == []  # control requests are not API traffic
+
+
+async def test_a_server_that_goes_away_and_comes_back(sim):
+    from runwatch.sim.server import ThreadedServer
+
+    server = ThreadedServer(sim.sim.app).start()
+    port = server.port
+    c = SourceClient(source="conduct", base_url=f"{server.url}/conduct",
+                     token="sim-conduct-token", retry=RetryPolicy.none())
+    assert isinstance(await c.get_json("/v1/runs"), dict)
+    server.stop()
+    with pytest.raises(Unreachable, match="connection refused"):
+        await c.get_json("/v1/runs", {"limit": 1})
+    back = ThreadedServer(sim.sim.app, port=port).start()
+    try:
+        assert isinstance(await c.get_json("/v1/runs", {"limit": 2}), dict)
+    finally:
+        await c.aclose()
+        back.stop()
