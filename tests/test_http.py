@@ -154,3 +154,14 @@ def test_retry_after_forms():
     assert retry_after_s({"x-ratelimit-reset": "2000000000"}, now=1999999990.0) == 10.0
     assert retry_after_s({"x-ratelimit-reset": "5"}) == 5.0
     assert retry_after_s({}) is None
+
+
+async def test_the_body_cache_is_bounded():
+    from runwatch.http import BODY_CACHE_SIZE
+
+    c = client_for(lambda r: httpx.Response(200, json={"path": r.url.path}))
+    for i in range(BODY_CACHE_SIZE + 50):
+        await c.get_json(f"/api/v1/runs/{i}")
+    assert len(c._bodies) == BODY_CACHE_SIZE
+    assert "/api/v1/runs/0" not in c._bodies
+    assert f"/api/v1/runs/{BODY_CACHE_SIZE + 49}" in c._bodies

@@ -13,6 +13,7 @@ import random
 import socket
 import ssl
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"runwatch/{__version__}"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Bodies remembered for the identical-body and ETag shortcuts; least recently used go first
+# (the scheduler asks for a new cursor or run id often, and a kiosk runs for weeks).
+BODY_CACHE_SIZE = 256
 # What a retry may wait at most, whatever a server asks: a poll must come back to the
 # poller, which has its own (longer) backoff.
 MAX_RETRY_WAIT_S = 30.0
@@ -88,7 +92,9 @@ class SourceClient:
     transport: httpx.AsyncBaseTransport | None = None
     verify: bool = True
     _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
-    _bodies: dict[str, _CachedBody] = field(default_factory=dict, init=False, repr=False)
+    _bodies: OrderedDict[str, _CachedBody] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
     sleep: Callable[[float], Any] | None = field(default=None, repr=False)
     request_count: int = field(default=0, init=False)
 
@@ -134,6 +140,8 @@ class SourceClient:
         params = _clean(params)
         cache_key = _cache_key(path, params)
         cached = self._bodies.get(cache_key)
+        if cached is not None:
+            self._bodies.move_to_end(cache_key)
         headers = {"If-None-Match": cached.etag} if cached and cached.etag else None
         response = await self._request("GET", path, params=params, headers=headers)
         if response.status_code == 304 and cached is not None:
@@ -143,6 +151,9 @@ class SourceClient:
             return cached.parsed
         parsed = self._parse_json(response, path)
         self._bodies[cache_key] = _CachedBody(response.headers.get("ETag"), content, parsed)
+        self._bodies.move_to_end(cache_key)
+        while len(self._bodies) > BODY_CACHE_SIZE:
+            self._bodies.popitem(last=False)
         return parsed
 
     async def get_text(self, path: str, params: Mapping[str, Any] | None = None) -> str:

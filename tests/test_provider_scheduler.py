@@ -1,0 +1,784 @@
+"""The scheduler provider against its simulator over real HTTP: the incremental oldest-first
+list, details labelled from cached workflow snapshots, cancel and rerun, JWT login, errors.
+Odd shapes the simulator never produces go through httpx.MockTransport."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from runwatch.config import SourceConfig
+from runwatch.errors import (
+    ApiError,
+    AuthError,
+    BadResponse,
+    ConfigError,
+    Conflict,
+    NotFound,
+    RateLimited,
+    ReadOnlyError,
+    ServerError,
+)
+from runwatch.http import RetryPolicy, SourceClient
+from runwatch.models import RunStatus
+from runwatch.providers.scheduler import SchedulerProvider, node_progress, scheduler_status
+from runwatch.sim import Fault
+from runwatch.sim.core import iso
+from runwatch.sim.scheduler import LOGIN_PASSWORD, LOGIN_USERNAME, NODES, TOKEN_LIFETIME_S
+
+BEARER = "Bearer sim-scheduler-token"
+RUNS = "/api/v1/runs"
+LABELS = [label for label, _ in NODES]
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def api(sim):
+    return sim.sim.apis["scheduler"]
+
+
+def requests(sim, since: int = 0, method: str | None = None):
+    return sim.sim.requests_to("scheduler", method)[since:]
+
+
+def newest_first(sim) -> list[str]:
+    return [r.run_id for r in reversed(api(sim).visible())]
+
+
+def rendered(sim, run_id: str) -> dict[str, Any]:
+    return api(sim).render_run(api(sim).run(run_id), sim.sim.now())
+
+
+def assert_plain_get(request, path: str, query: str = "") -> None:
+    assert (request.method, request.path, request.query) == ("GET", path, query)
+    assert request.headers["authorization"] == BEARER
+    assert request.headers["accept"] == "application/json"
+
+
+async def sim_get(sim, path: str, **params: Any) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=sim.base_url("scheduler"),
+                                 headers={"Authorization": BEARER}) as client:
+        return await client.get(path, params=params)
+
+
+def wire_run(run_id: str, status: str = "succeeded", **extra: Any) -> dict[str, Any]:
+    return {
+        "runId": run_id, "status": status, "definitionHash": "h1", "clientId": "cron",
+        "startedAt": "2026-11-22T11:00:00.000Z", "finishedAt": "2026-11-22T11:01:30.000Z",
+        "nodes": [{"nodeId": "n1", "taskId": "t1", "status": "succeeded"}],
+        **extra,
+    }
+
+
+def mock_provider(
+    handler: Callable[[httpx.Request], httpx.Response], *, limit: int = 50, **extra: Any
+) -> tuple[SchedulerProvider, list[httpx.Request]]:
+    calls: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return handler(request)
+
+    source = SourceConfig(name="sched", provider="scheduler",
+                          base_url="https://sched.example.com", **extra)
+    client = SourceClient(source="sched", base_url=source.base_url, token="t0k",
+                          transport=httpx.MockTransport(record), retry=RetryPolicy.none())
+    return SchedulerProvider(source, client, limit=limit), calls
+
+
+# -- the incremental list ------------------------------------------------------------------
+
+
+async def test_first_list_reads_every_page_and_returns_newest_first(sim):
+    provider = sim.provider("scheduler")
+    provider.page_size = 10
+
+    runs = await provider.list_runs()
+
+    assert [r.id for r in runs] == newest_first(sim)
+    assert len(runs) == 24
+    sent = requests(sim)
+    assert len(sent) == 3  # 10 + 10 + a short page of 4
+    assert_plain_get(sent[0], RUNS, "limit=10")
+    cursors = [re.fullmatch(r"limit=10&cursor=([\w-]+)", r.query).group(1) for r in sent[1:]]
+    assert cursors[0] != cursors[1]
+    for request in sent:
+        assert_plain_get(request, RUNS, request.query)
+
+
+async def test_list_keeps_only_the_newest_limit_runs(sim):
+    provider = sim.provider("scheduler", limit=5)
+    provider.page_size = 10
+
+    runs = await provider.list_runs()
+
+    assert [r.id for r in runs] == newest_first(sim)[:5]
+    assert len(requests(sim)) == 3  # oldest first: the newest are on the last page
+
+
+async def test_list_maps_runs_onto_the_normalized_model(sim):
+    runs = {r.id: r for r in await sim.provider("scheduler").list_runs()}
+    by_status = {s: [r for r in runs.values() if r.provider_status == s]
+                 for s in ("succeeded", "failed", "queued")}
+
+    passed = by_status["succeeded"][0]
+    body = rendered(sim, passed.id)
+    dumped = passed.model_dump(mode="json")
+    assert passed.status is RunStatus.PASSED
+    assert (passed.source, passed.provider) == ("scheduler", "scheduler")
+    assert dumped["started_at"] == body["startedAt"]
+    assert dumped["finished_at"] == body["finishedAt"]
+    assert dumped["created_at"] == body["startedAt"]  # a Run has no createdAt
+    assert passed.duration_s == pytest.approx(
+        (passed.finished_at - passed.started_at).total_seconds())
+    assert passed.progress == 100.0
+    assert passed.url == f"{sim.base_url('scheduler')}{RUNS}/{passed.id}"
+    assert (passed.title, passed.branch, passed.commit, passed.author, passed.tests) == (
+        None, None, None, None, None)
+
+    failed = by_status["failed"][0]
+    assert failed.status is RunStatus.FAILED
+    assert failed.progress == 100.0  # the nodes after the failed one are cancelled
+
+    queued = by_status["queued"][0]
+    assert queued.status is RunStatus.QUEUED
+    assert (queued.started_at, queued.created_at, queued.duration_s) == (None, None, None)
+    assert queued.progress == 0.0
+
+
+async def test_client_id_scopes_the_list(sim):
+    runs = await sim.provider("scheduler", client_id="cron").list_runs()
+
+    assert_plain_get(requests(sim)[0], RUNS, "clientId=cron&limit=200")
+    cron = [r.run_id for r in reversed(api(sim).visible()) if r.client_id == "cron"]
+    assert [r.id for r in runs] == cron
+    assert 0 < len(cron) < 24
+
+
+async def test_later_calls_send_the_remembered_cursor_and_refresh_unfinished_runs(sim):
+    provider = sim.provider("scheduler")
+    provider.page_size = 10
+    first = await provider.list_runs()
+    last_page = requests(sim)[-1]
+    resume = (await sim_get(sim, RUNS, **dict(httpx.QueryParams(last_page.query)))).json()
+    unfinished = [r.id for r in first if not r.status.is_terminal]
+    assert unfinished
+
+    sim.sim.clock.advance(300)  # a new run appears; the queued one starts and finishes
+    mark = len(requests(sim))
+    second = await provider.list_runs()
+
+    sent = requests(sim, mark)
+    assert_plain_get(sent[0], RUNS, f"limit=10&cursor={resume['nextCursor']}")
+    assert [r.path for r in sent[1:]] == [f"{RUNS}/{i}" for i in reversed(unfinished)]
+    assert [r.id for r in second] == newest_first(sim)
+    assert len(second) > len(first)
+    for run_id in unfinished:
+        now = next(r for r in second if r.id == run_id)
+        assert now.provider_status == rendered(sim, run_id)["status"] != "queued"
+
+
+async def test_an_unchanged_poll_maps_nothing_again(sim):
+    provider = sim.provider("scheduler")
+    first = await provider.list_runs()
+    second = await provider.list_runs()
+
+    assert len(requests(sim)) == 3  # the walk; then the cursor and the queued run's refresh
+    # The same objects, the refreshed run's too: an unchanged body is not parsed again.
+    assert all(a is b for a, b in zip(first, second, strict=True))
+
+
+async def test_a_last_page_without_cursor_is_read_again_from_its_own_cursor():
+    pages = {None: (["a", "b"], "c1"), "c1": (["c"], None)}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids, following = pages[request.url.params.get("cursor")]
+        return httpx.Response(200, json={"items": [wire_run(i) for i in ids],
+                                         "nextCursor": following})
+
+    provider, calls = mock_provider(handler)
+    provider.page_size = 2
+    assert [r.id for r in await provider.list_runs()] == ["c", "b", "a"]
+
+    pages["c1"] = (["c", "d"], None)
+    calls.clear()
+    assert [r.id for r in await provider.list_runs()] == ["d", "c", "b", "a"]
+    assert [c.url.params.get("cursor") for c in calls] == ["c1"]
+
+
+async def test_paging_that_never_ends_is_bounded_and_duplicates_are_dropped():
+    def handler(request: httpx.Request) -> httpx.Response:
+        k = int(request.url.params.get("cursor", "0"))
+        # Every page repeats the last id of the one before.
+        return httpx.Response(200, json={"items": [wire_run(f"r{k}"), wire_run(f"r{k + 1}")],
+                                         "nextCursor": str(k + 1)})
+
+    provider, calls = mock_provider(handler, limit=3)
+    provider.page_size, provider.max_pages = 2, 5
+
+    runs = await provider.list_runs()
+
+    assert len(calls) == 5
+    assert [r.id for r in runs] == ["r5", "r4", "r3"]
+    calls.clear()
+    await provider.list_runs()
+    assert calls[0].url.params["cursor"] == "5"  # the next call goes on from there
+
+
+async def test_a_failed_poll_keeps_the_cursor_and_the_next_one_recovers(sim):
+    provider = sim.provider("scheduler")
+    await provider.list_runs()
+    mark = len(requests(sim))
+
+    sim.sim.inject("scheduler", Fault(kind="500", times=1))
+    with pytest.raises(ServerError):
+        await provider.list_runs()
+    runs = await provider.list_runs()
+
+    failed, recovered = requests(sim, mark)[:2]
+    assert failed.query.startswith("limit=200&cursor=")
+    assert recovered.query == failed.query
+    assert [r.id for r in runs] == newest_first(sim)
+
+
+async def test_a_held_run_that_vanished_is_dropped():
+    state = {"b": wire_run("b", "running")}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == RUNS:
+            ids = ["a", "b"] if "cursor" not in request.url.params else []
+            items = [state.get(i, wire_run(i)) for i in ids]
+            return httpx.Response(200, json={"items": items, "nextCursor": "c" if ids else None})
+        return httpx.Response(404, json={"error": "not_found", "message": "Run b not found"})
+
+    provider, calls = mock_provider(handler)
+    assert [r.id for r in await provider.list_runs()] == ["b", "a"]
+    assert [r.id for r in await provider.list_runs()] == ["a"]
+    assert calls[-1].url.path == f"{RUNS}/b"
+
+
+# -- detail --------------------------------------------------------------------------------
+
+
+async def test_detail_labels_nodes_from_a_definition_fetched_once_per_hash(sim):
+    finished = [r for r in api(sim).visible()
+                if rendered(sim, r.run_id)["status"] == "succeeded"]
+    a = finished[0]
+    b = next(r for r in finished[1:] if r.definition.hash == a.definition.hash)
+    provider = sim.provider("scheduler")
+
+    detail = await provider.get_run(a.run_id)
+    await provider.get_run(b.run_id)
+    again = await provider.get_run(a.run_id)
+
+    sent = requests(sim)
+    assert [r.path for r in sent] == [
+        f"{RUNS}/{a.run_id}", f"{RUNS}/{a.run_id}/definition", f"{RUNS}/{b.run_id}",
+        f"{RUNS}/{a.run_id}"]
+    for request in sent:
+        assert_plain_get(request, request.path)
+    body = rendered(sim, a.run_id)
+    assert [s.name for s in detail.steps] == LABELS
+    assert [s.id for s in detail.steps] == [n["nodeId"] for n in body["nodes"]]
+    assert [s.order for s in detail.steps] == [1, 2, 3, 4, 5]
+    assert all(s.status is RunStatus.PASSED and s.provider_status == "succeeded"
+               for s in detail.steps)
+    first = detail.steps[0]
+    assert first.model_dump(mode="json")["started_at"] == body["nodes"][0]["startedAt"]
+    assert first.duration_s == pytest.approx(
+        (first.finished_at - first.started_at).total_seconds())
+    metadata = json.loads(a.definition.body)["metadata"]
+    assert (detail.title, detail.author, detail.progress) == (
+        metadata["name"], "data-platform", 100.0)
+    assert detail.content == metadata["description"]
+    assert again == detail
+
+
+async def test_detail_of_a_failed_run_shows_the_failing_node_and_the_error(sim):
+    failed = next(r for r in api(sim).visible() if rendered(sim, r.run_id)["status"] == "failed")
+    detail = await sim.provider("scheduler").get_run(failed.run_id)
+
+    statuses = [s.status for s in detail.steps]
+    at = statuses.index(RunStatus.FAILED)
+    assert statuses[:at] == [RunStatus.PASSED] * at
+    assert statuses[at + 1:] == [RunStatus.CANCELED] * (len(statuses) - at - 1)
+    assert detail.steps[at].message == "process exited with status 1"
+    assert detail.status is RunStatus.FAILED
+    assert f"**Error** `node_failed` node {LABELS[at]!r} failed" in detail.content
+
+
+async def test_known_definitions_name_the_runs_on_the_list(sim):
+    provider = sim.provider("scheduler")
+    assert {r.title for r in await provider.list_runs()} == {None}
+    opened = api(sim).visible()[0]
+
+    await provider.get_run(opened.run_id)
+    runs = await provider.list_runs()
+
+    name = json.loads(opened.definition.body)["metadata"]["name"]
+    same = {r.run_id for r in api(sim).visible() if r.definition is opened.definition}
+    assert {r.title for r in runs if r.id in same} == {name}
+    assert {r.title for r in runs if r.id not in same} == {None}
+
+
+async def test_a_definition_without_hash_is_revalidated_with_its_etag():
+    workflow = {"id": "w", "metadata": {"name": "wf"},
+                "nodes": [{"id": "n1", "type": "http.fetch", "label": "Fetch"}]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/definition"):
+            if request.headers.get("if-none-match") == 'W/"abc"':
+                return httpx.Response(304, headers={"ETag": 'W/"abc"'})
+            return httpx.Response(200, json=workflow, headers={"ETag": 'W/"abc"'})
+        return httpx.Response(200, json=wire_run("r1", definitionHash=None))
+
+    provider, calls = mock_provider(handler)
+    await provider.get_run("r1")
+    detail = await provider.get_run("r1")
+
+    definition_calls = [c for c in calls if c.url.path.endswith("/definition")]
+    assert [c.headers.get("if-none-match") for c in definition_calls] == [None, 'W/"abc"']
+    assert [s.name for s in detail.steps] == ["Fetch"]
+
+
+async def test_a_run_whose_definition_is_gone_still_shows_its_nodes():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/definition"):
+            return httpx.Response(404, json={"error": "not_found", "message": "gone"})
+        return httpx.Response(200, json=wire_run("r1"))
+
+    provider, _ = mock_provider(handler)
+    detail = await provider.get_run("r1")
+    assert [(s.id, s.name) for s in detail.steps] == [("n1", "t1")]
+    assert detail.title is None
+
+
+async def test_unknown_detail_is_not_found_naming_the_run(sim):
+    with pytest.raises(NotFound) as caught:
+        await sim.provider("scheduler").get_run("no-such-run")
+    assert "/api/v1/runs/no-such-run" in str(caught.value)
+    assert "Run no-such-run not found" in str(caught.value)
+
+
+# -- lenient and strict parsing ------------------------------------------------------------
+
+
+async def test_unknown_values_missing_and_extra_fields_never_crash():
+    items = [
+        wire_run("odd", "paused", extraField={"x": 1}, nodes=[
+            {"nodeId": "n1", "status": "succeeded"}, {"nodeId": "n2", "status": "warming"}]),
+        {"runId": 42},  # nothing but an id, and a number at that
+        wire_run("nulls", "running", nodes=None, error=None, startedAt="not a time"),
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == RUNS:
+            return httpx.Response(200, json={"items": items})
+        return httpx.Response(200, json=items[0])
+
+    provider, _ = mock_provider(handler)
+    runs = {r.id: r for r in await provider.list_runs()}
+
+    assert list(runs) == ["nulls", "42", "odd"]
+    assert (runs["odd"].status, runs["odd"].provider_status) == (RunStatus.UNKNOWN, "paused")
+    assert runs["odd"].progress == 50.0
+    assert (runs["42"].status, runs["42"].provider_status, runs["42"].progress) == (
+        RunStatus.UNKNOWN, "", None)
+    assert (runs["nulls"].status, runs["nulls"].started_at) == (RunStatus.RUNNING, None)
+    detail = await provider.get_run("odd")
+    assert [s.status for s in detail.steps] == [RunStatus.PASSED, RunStatus.UNKNOWN]
+    assert detail.steps[1].provider_status == "warming"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"nextCursor": "x"},
+        {"items": None},
+        {"items": [None]},
+        {"items": {"runId": "a"}},
+        {"items": [{"status": "running"}]},
+        {"items": [wire_run("a", nodes=[None])]},
+    ],
+)
+async def test_a_list_of_the_wrong_shape_is_a_bad_response(body):
+    provider, _ = mock_provider(lambda _: httpx.Response(200, json=body))
+    with pytest.raises(BadResponse) as caught:
+        await provider.list_runs()
+    assert str(caught.value).startswith("sched: /api/v1/runs returned an unexpected shape")
+
+
+async def test_a_definition_of_the_wrong_shape_is_a_bad_response():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/definition"):
+            return httpx.Response(200, json={"nodes": {"not": "a list"}})
+        return httpx.Response(200, json=wire_run("r1"))
+
+    provider, _ = mock_provider(handler)
+    with pytest.raises(BadResponse, match="/api/v1/runs/r1/definition returned an unexpected"):
+        await provider.get_run("r1")
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [("queued", RunStatus.QUEUED), ("running", RunStatus.RUNNING),
+     ("succeeded", RunStatus.PASSED), ("SUCCEEDED", RunStatus.PASSED),
+     ("failed", RunStatus.FAILED), ("cancelled", RunStatus.CANCELED),
+     ("canceled", RunStatus.UNKNOWN), (None, RunStatus.UNKNOWN)],
+)
+def test_status_mapping(raw, status):
+    assert scheduler_status(raw) is status
+
+
+def test_progress_is_terminal_nodes_over_all_nodes():
+    from runwatch.providers.scheduler import WireNode
+
+    nodes = [WireNode(status=s) for s in ("succeeded", "failed", "running", "queued")]
+    assert node_progress(nodes) == 50.0
+    assert node_progress([]) is None
+    assert node_progress(None) is None
+
+
+# -- cancel --------------------------------------------------------------------------------
+
+
+async def test_cancel_posts_to_the_run_and_the_next_poll_shows_it_cancelled(sim):
+    provider = sim.provider("scheduler")
+    queued = next(r for r in await provider.list_runs() if r.status is RunStatus.QUEUED)
+    mark = len(requests(sim))
+
+    await provider.cancel(queued.id)
+
+    request = requests(sim, mark)[0]
+    assert (request.method, request.path, request.body) == (
+        "POST", f"{RUNS}/{queued.id}/cancel", b"")
+    assert request.headers["authorization"] == BEARER
+    after = next(r for r in await provider.list_runs() if r.id == queued.id)
+    assert (after.status, after.provider_status) == (RunStatus.CANCELED, "cancelled")
+    detail = await provider.get_run(queued.id)
+    assert {s.status for s in detail.steps} == {RunStatus.CANCELED}
+
+
+async def test_cancelling_a_finished_run_says_so(sim):
+    done = next(r for r in api(sim).visible() if rendered(sim, r.run_id)["status"] == "succeeded")
+    with pytest.raises(Conflict, match=f"run {done.run_id} had already succeeded"):
+        await sim.provider("scheduler").cancel(done.run_id)
+
+
+async def test_cancelling_an_unknown_run_is_not_found(sim):
+    with pytest.raises(NotFound, match="Run nope not found"):
+        await sim.provider("scheduler").cancel("nope")
+
+
+async def test_read_only_refuses_cancel_and_rerun_before_any_request(sim):
+    provider = sim.provider("scheduler", read_only=True)
+    run_id = api(sim).visible()[-1].run_id
+    with pytest.raises(ReadOnlyError):
+        await provider.cancel(run_id)
+    with pytest.raises(ReadOnlyError):
+        await provider.rerun(run_id)
+    assert requests(sim) == []
+
+
+# -- rerun ---------------------------------------------------------------------------------
+
+
+async def test_rerun_posts_the_runs_definition_with_an_idempotency_key(sim):
+    provider = sim.provider("scheduler")
+    old = api(sim).visible()[0]
+
+    new = await provider.rerun(old.run_id)
+
+    post = requests(sim, method="POST")[0]
+    assert (post.path, post.headers["content-type"]) == (RUNS, "application/json")
+    assert post.headers["authorization"] == BEARER
+    assert post.json() == {"workflow": json.loads(old.definition.body),
+                           "clientId": old.client_id}
+    assert re.fullmatch(r"runwatch-rerun-[0-9a-f]{40}", post.headers["idempotency-key"])
+    now = datetime.fromtimestamp(sim.sim.now(), UTC)
+    assert new is not None and new.id == api(sim).visible()[-1].run_id
+    assert (new.status, new.created_at, new.started_at) == (RunStatus.QUEUED, now, None)
+
+    listed = (await provider.list_runs())[0]
+    assert (listed.id, listed.status, listed.created_at) == (new.id, RunStatus.QUEUED, now)
+    assert api(sim).run(new.id).definition is old.definition  # same snapshot, same hash
+
+
+async def test_rerun_after_an_unknown_outcome_reuses_its_idempotency_key(sim):
+    provider = sim.provider("scheduler")
+    run_id = (await provider.list_runs())[-1].id
+    await provider.get_run(run_id)  # the run and its definition are known: a rerun only POSTs
+    before = len(api(sim).runs)
+
+    sim.sim.inject("scheduler", Fault(kind="500", times=1))
+    with pytest.raises(ServerError):
+        await provider.rerun(run_id)
+    await provider.rerun(run_id)
+    await provider.rerun(run_id)
+
+    keys = [r.headers["idempotency-key"] for r in requests(sim, method="POST")]
+    assert len(keys) == 3
+    assert keys[0] == keys[1] != keys[2]
+    assert len(api(sim).runs) == before + 2
+
+
+async def test_a_refused_rerun_drops_its_key():
+    answers = iter([
+        httpx.Response(409, json={"error": "conflict", "message": "key reused"}),
+        httpx.Response(202, json={"runId": "new", "status": "queued",
+                                  "createdAt": "2026-11-22T12:00:00.000Z"}),
+    ])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return next(answers)
+        if request.url.path.endswith("/definition"):
+            return httpx.Response(200, json={"nodes": [{"id": "n1"}]})
+        return httpx.Response(200, json=wire_run("r1"))
+
+    provider, calls = mock_provider(handler)
+    with pytest.raises(Conflict, match="key reused"):
+        await provider.rerun("r1")
+    new = await provider.rerun("r1")
+
+    keys = [c.headers["idempotency-key"] for c in calls if c.method == "POST"]
+    assert keys[0] != keys[1]
+    assert json.loads(calls[-1].content) == {"workflow": {"nodes": [{"id": "n1"}]},
+                                             "clientId": "cron"}
+    assert (new.id, new.created_at) == ("new", datetime(2026, 11, 22, 12, tzinfo=UTC))
+
+
+# -- auth ----------------------------------------------------------------------------------
+
+
+async def test_a_wrong_token_is_an_auth_error_with_the_apis_message(sim):
+    with pytest.raises(AuthError) as caught:
+        await sim.provider("scheduler", token="wrong").list_runs()
+    message = str(caught.value)
+    assert message.startswith("scheduler: token rejected")
+    assert "Authentication required or credentials invalid" in message
+    assert "wrong" not in message
+    assert requests(sim)[0].headers["authorization"] == "Bearer wrong"
+
+
+async def test_no_token_and_no_login_is_an_auth_error(sim):
+    with pytest.raises(AuthError, match="no token configured"):
+        await sim.provider("scheduler", token="").list_runs()
+    assert "authorization" not in requests(sim)[0].headers
+
+
+@pytest.fixture
+def password(monkeypatch) -> str:
+    monkeypatch.setenv("SCHED_PW", LOGIN_PASSWORD)
+    return "SCHED_PW"
+
+
+async def test_login_before_the_first_request_even_when_read_only(sim, password):
+    provider = sim.provider("scheduler", token="", read_only=True,
+                            username=LOGIN_USERNAME, password_env=password)
+
+    runs = await provider.list_runs()
+
+    login, listing = requests(sim)
+    assert (login.method, login.path) == ("POST", "/api/v1/auth/login")
+    assert login.json() == {"username": LOGIN_USERNAME, "password": LOGIN_PASSWORD}
+    assert "authorization" not in login.headers
+    assert_plain_get(listing, RUNS, "limit=200")
+    assert len(runs) == 24
+
+
+async def test_login_again_after_a_401(sim, password):
+    provider = sim.provider("scheduler", token="", username=LOGIN_USERNAME,
+                            password_env=password)
+    await provider.list_runs()
+    sim.sim.settings.tokens["scheduler"] = "rotated"
+    mark = len(requests(sim))
+
+    await provider.list_runs()
+
+    rejected, login, retried = requests(sim, mark)[:3]
+    assert (rejected.path, rejected.headers["authorization"]) == (RUNS, BEARER)
+    assert login.path == "/api/v1/auth/login"
+    assert (retried.path, retried.headers["authorization"]) == (RUNS, "Bearer rotated")
+    assert retried.query == rejected.query
+
+
+async def test_login_again_when_the_token_expires(sim, password):
+    provider = sim.provider("scheduler", token="", username=LOGIN_USERNAME,
+                            password_env=password)
+    clock = [1000.0]
+    provider.clock = lambda: clock[0]
+    await provider.list_runs()
+    await provider.list_runs()
+    assert len(requests(sim, method="POST")) == 1
+
+    clock[0] += TOKEN_LIFETIME_S
+    mark = len(requests(sim))
+    await provider.list_runs()
+
+    assert requests(sim, mark)[0].path == "/api/v1/auth/login"
+    assert len(requests(sim, method="POST")) == 2
+
+
+async def test_a_refused_login_names_the_user_and_the_password_origin(sim, monkeypatch):
+    monkeypatch.setenv("SCHED_PW", "not-it")
+    provider = sim.provider("scheduler", token="", username=LOGIN_USERNAME,
+                            password_env="SCHED_PW")
+    with pytest.raises(AuthError) as caught:
+        await provider.list_runs()
+    message = str(caught.value)
+    assert message == ("scheduler: login as 'runwatch' refused (password from env SCHED_PW): "
+                       "HTTP 401 Unauthorized: invalid username or password")
+    assert [r.path for r in requests(sim)] == ["/api/v1/auth/login"]
+
+
+async def test_a_login_without_a_password_source_is_a_config_error(sim):
+    provider = sim.provider("scheduler", token="", username=LOGIN_USERNAME)
+    with pytest.raises(ConfigError, match="password_env or password_cmd"):
+        await provider.list_runs()
+    assert requests(sim) == []
+
+
+async def test_a_configured_token_wins_over_a_login(sim, password):
+    provider = sim.provider("scheduler", username=LOGIN_USERNAME, password_env=password)
+    await provider.list_runs()
+    assert [r.method for r in requests(sim)] == ["GET"]
+
+
+# -- transport and server errors -----------------------------------------------------------
+
+
+async def test_a_fastapi_validation_error_is_reported_with_its_message(sim):
+    provider = sim.provider("scheduler")
+    provider.page_size = 500
+    with pytest.raises(ApiError, match="Input should be less than or equal to 200"):
+        await provider.list_runs()
+
+
+async def test_429_is_retried_after_the_servers_retry_after(sim):
+    provider = sim.provider("scheduler", retry=RetryPolicy(attempts=2))
+    waits: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    provider.client.sleep = no_sleep
+    sim.sim.inject("scheduler", Fault(kind="429", retry_after=7, times=1))
+
+    assert len(await provider.list_runs()) == 24
+    assert waits == [7.0]
+    assert len(requests(sim)) == 2
+
+
+async def test_429_without_retries_left_says_how_long_to_wait(sim):
+    sim.sim.inject("scheduler", Fault(kind="429", retry_after=7))
+    with pytest.raises(RateLimited) as caught:
+        await sim.provider("scheduler").list_runs()
+    assert caught.value.retry_after == 7.0
+
+
+@pytest.mark.parametrize(("kind", "words"), [("html", "returned text/html"),
+                                             ("truncated", "returned application/json")])
+async def test_html_or_truncated_bodies_are_bad_responses_naming_the_path(sim, kind, words):
+    sim.sim.inject("scheduler", Fault(kind=kind))
+    with pytest.raises(BadResponse) as caught:
+        await sim.provider("scheduler").list_runs()
+    assert str(caught.value).startswith(f"scheduler: /api/v1/runs {words}, not the expected JSON")
+
+
+async def test_5xx_is_a_server_error(sim):
+    sim.sim.inject("scheduler", Fault(kind="500"))
+    with pytest.raises(ServerError, match="simulated internal error"):
+        await sim.provider("scheduler").get_run(api(sim).visible()[0].run_id)
+
+
+# -- the simulator itself ------------------------------------------------------------------
+
+
+async def test_sim_lists_oldest_first_with_a_resumable_cursor(sim):
+    first = (await sim_get(sim, RUNS, limit=20)).json()
+    rest = (await sim_get(sim, RUNS, limit=20, cursor=first["nextCursor"])).json()
+    tail = (await sim_get(sim, RUNS, limit=20, cursor=rest["nextCursor"])).json()
+
+    ids = [r["runId"] for r in first["items"] + rest["items"]]
+    assert ids == [r.run_id for r in api(sim).visible()]
+    assert tail == {"items": [], "nextCursor": None}
+    assert "createdAt" not in first["items"][0]
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "body_check"),
+    [
+        ({"limit": 0}, 422, lambda b: b["detail"][0]["loc"] == ["query", "limit"]),
+        ({"limit": "many"}, 422, lambda b: b["detail"][0]["type"] == "int_parsing"),
+        ({"cursor": "%%%"}, 400, lambda b: b["error"] == "bad_request"),
+    ],
+)
+async def test_sim_rejects_bad_queries_in_the_apis_shapes(sim, params, status, body_check):
+    response = await sim_get(sim, RUNS, **params)
+    assert response.status_code == status
+    assert body_check(response.json())
+
+
+async def test_sim_definition_has_a_weak_etag_and_answers_304(sim):
+    run = api(sim).visible()[0]
+    path = f"{RUNS}/{run.run_id}/definition"
+    first = await sim_get(sim, path)
+    assert first.headers["etag"] == f'W/"{run.definition.hash}"'
+    async with httpx.AsyncClient(base_url=sim.base_url("scheduler")) as client:
+        again = await client.get(path, headers={"Authorization": BEARER,
+                                                "If-None-Match": first.headers["etag"]})
+    assert (again.status_code, again.content) == (304, b"")
+
+
+async def test_sim_start_run_is_idempotent_per_key(sim):
+    run = api(sim).visible()[0]
+    body = {"workflow": json.loads(run.definition.body), "clientId": "cron"}
+    async with httpx.AsyncClient(base_url=sim.base_url("scheduler"),
+                                 headers={"Authorization": BEARER}) as client:
+        one = await client.post(RUNS, json=body, headers={"Idempotency-Key": "k1"})
+        two = await client.post(RUNS, json=body, headers={"Idempotency-Key": "k1"})
+        other = await client.post(RUNS, json={**body, "clientId": "web-console"},
+                                  headers={"Idempotency-Key": "k1"})
+        long_key = await client.post(RUNS, json=body, headers={"Idempotency-Key": "k" * 65})
+        no_nodes = await client.post(RUNS, json={"workflow": {"nodes": []}, "clientId": "x"})
+        missing = await client.post(RUNS, json={"workflow": body["workflow"]})
+
+    assert one.status_code == two.status_code == 202
+    assert one.json() == two.json()
+    assert one.json()["createdAt"] == iso(sim.sim.now())
+    assert (other.status_code, other.json()["error"]) == (409, "conflict")
+    assert (long_key.status_code, long_key.json()["detail"][0]["loc"]) == (
+        422, ["header", "idempotency-key"])
+    assert (no_nodes.status_code, no_nodes.json()["error"]) == (400, "bad_request")
+    assert (missing.status_code, missing.json()["detail"][0]["loc"]) == (
+        422, ["body", "clientId"])
+
+
+async def test_sim_runs_progress_with_the_clock(sim):
+    newest = api(sim).visible()[-1].run_id
+    seen = []
+    for _ in range(12):
+        seen.append(rendered(sim, newest)["status"])
+        sim.sim.clock.advance(20)
+    assert seen[0] == "queued"
+    assert "running" in seen
+    assert seen[-1] in ("succeeded", "failed")
+
+
+def test_sim_is_deterministic_for_a_seed():
+    from runwatch.sim import SimClock, SimSettings, Simulator
+
+    def bodies() -> list[dict[str, Any]]:
+        world = Simulator(SimSettings(seed=3), SimClock(frozen=True)).apis["scheduler"]
+        return [world.render_run(r, world.sim.now()) for r in world.visible()]
+
+    assert bodies() == bodies()
