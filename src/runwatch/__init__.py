@@ -1,8 +1,5 @@
 """runwatch: a terminal dashboard for CI and test runs across several runs APIs."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("runwatch")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0"
+# The single source of the version (pyproject reads it from here); a literal, because
+# importlib.metadata costs ~0.1 s at every start.
+__version__ = "0.1.0"

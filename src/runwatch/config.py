@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from runwatch.errors import ConfigError
 
@@ -108,7 +108,12 @@ class Config(_Strict):
     runwatch: GeneralConfig = Field(default_factory=GeneralConfig)
     kiosk: KioskConfig = Field(default_factory=KioskConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
-    path: Path | None = Field(default=None, exclude=True)
+    # Where the config was read from; not a key of the file.
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:
@@ -168,7 +173,8 @@ def load(path: Path) -> Config:
             f"{path}: source {name!r}: key 'token': refused because the file is readable by "
             "others; use token_env or token_cmd, or chmod 600 the file"
         )
-    return config.model_copy(update={"path": path})
+    config._path = path
+    return config
 
 
 def parse(raw: dict[str, Any], origin: str = "config") -> Config:
@@ -236,10 +242,10 @@ def _readable_by_others(path: Path) -> bool:
 def resolve_secret(env: str | None, cmd: str | None, inline: str | None, what: str) -> str | None:
     """A secret from an env var, a command's first output line, or the (owner-only) file."""
     if env:
-        value = os.environ.get(env)
+        value = (os.environ.get(env) or "").strip()
         if not value:
-            raise ConfigError(f"{what}: env {env} is not set")
-        return value.strip()
+            raise ConfigError(f"{what}: env {env} is not set (or empty)")
+        return value
     if cmd:
         try:
             done = subprocess.run(

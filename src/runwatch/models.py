@@ -122,7 +122,14 @@ class Run(_Model):
 
     @property
     def sort_time(self) -> datetime:
-        return self.created_at or self.started_at or datetime.min.replace(tzinfo=UTC)
+        """When the run began, for newest-first order. A run with no time at all that is
+        still active is new (queued runs often have none): it sorts first, not last."""
+        known = self.created_at or self.started_at
+        if known is not None:
+            return known
+        return datetime.max.replace(tzinfo=UTC) if self.status.is_active else datetime.min.replace(
+            tzinfo=UTC
+        )
 
 
 class Step(_Model):

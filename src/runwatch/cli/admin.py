@@ -1,0 +1,170 @@
+"""The dashboard, `demo`, `sim` and `config init|check`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import socket
+from pathlib import Path
+
+from runwatch.cli.common import (
+    config_path_for_init,
+    load_config,
+    open_provider,
+    report,
+    say_error,
+    source_message,
+)
+from runwatch.config import Config, default_path, find_config, load, write_starter
+from runwatch.errors import ConfigError
+
+# The env vars `runwatch config init`'s starter reads; `runwatch sim` prints them.
+STARTER_TOKEN_ENV = {
+    "services": "SERVICES_TOKEN",
+    "wercker": "WERCKER_TOKEN",
+    "currents": "CURRENTS_API_KEY",
+    "conduct": "CONDUCT_API_KEY",
+    "scheduler": "SCHEDULER_TOKEN",
+}
+
+
+# -- the dashboard -------------------------------------------------------------------------
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """`runwatch` alone: the dashboard on the config, or the demo when there is none."""
+    path = find_config(args.config)
+    if path is None:
+        say_error(f"no config file ({default_path()} does not exist): starting the demo on "
+                  "the built-in simulator; `runwatch config init` writes a starter config")
+        return _demo(args, no_config=True)
+    config = load(path)
+    for name in args.sources or []:
+        config.source(name)
+    return _run_dashboard(config, args, demo=False)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The dashboard on a live simulator on a loopback port, stopped afterwards."""
+    return _demo(args)
+
+
+def _demo(args: argparse.Namespace, *, no_config: bool = False) -> int:
+    from runwatch.sim.demo import demo_config, start_demo_server
+
+    _sim, server = start_demo_server()
+    try:
+        config = demo_config(server.url, read_only=args.read_only)
+        for name in args.sources or []:
+            config.source(name)
+        return _run_dashboard(config, args, demo=True, no_config=no_config)
+    finally:
+        server.stop()
+
+
+def _run_dashboard(
+    config: Config, args: argparse.Namespace, *, demo: bool, no_config: bool = False
+) -> int:
+    from runwatch.tui.app import run_dashboard  # lazily: only the dashboard needs Textual
+
+    return run_dashboard(
+        config,
+        read_only=args.read_only or args.kiosk,
+        kiosk=args.kiosk,
+        only_sources=args.sources or None,
+        interval=args.interval,
+        theme=args.theme,
+        demo=demo,
+        no_config=no_config,  # the dashboard says on screen that this is the demo
+    )
+
+
+# -- sim -----------------------------------------------------------------------------------
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from runwatch.sim import PROVIDERS, SimSettings, Simulator, demo_tokens
+    from runwatch.sim.demo import DEMO_SCOPES
+    from runwatch.sim.server import serve_forever
+
+    port = args.port or _free_port(args.host)
+    tokens = demo_tokens()
+    sim = Simulator(SimSettings(seed=args.seed, runs=args.runs, tokens=dict(tokens)))
+    root = f"http://{_url_host(args.host)}:{port}"
+    lines = [f"runwatch simulator: seed {args.seed}, {args.runs} runs per API; Ctrl-C stops it",
+             "", "base URLs (config `base_url`, with the scope keys the demo uses):"]
+    for name in PROVIDERS:
+        scope = "".join(f'  {k} = "{v}"' for k, v in DEMO_SCOPES[name].items())
+        lines.append(f"  {name:<10} {root + '/' + name:<{len(root) + 11}}{scope}".rstrip())
+    lines += ["", "tokens (the env vars `runwatch config init` names as token_env):"]
+    lines += [f"  export {STARTER_TOKEN_ENV[p]}={tokens[p]}" for p in PROVIDERS]
+    print("\n".join(lines), flush=True)
+    # uvicorn re-raises the Ctrl-C it handled; for a server that is the normal way out
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_forever(sim.app, args.host, port)
+    return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+# -- config --------------------------------------------------------------------------------
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    if args.config_command == "init":
+        return _config_init(args)
+    return _config_check(args)
+
+
+def _config_init(args: argparse.Namespace) -> int:
+    path = Path(config_path_for_init(args.path, args.config)).expanduser()
+    write_starter(path)
+    print(f"wrote {path}\nedit its sources (base_url, scope ids, token_env), "
+          "then run `runwatch config check`")
+    return 0
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    config = load_config(args)
+    print(f"config {config.path}: {len(config.sources)} source(s)", flush=True)
+    results = asyncio.run(_check_all(config, args.read_only))
+    failed = False
+    for source, result in zip(config.sources, results, strict=True):
+        if isinstance(result, BaseException):
+            if not isinstance(result, Exception):
+                raise result
+            failed = True
+            if args.debug:
+                report(result, True)
+            print(f"FAIL {source_message(source.name, result)}", flush=True)
+        else:
+            print(f"ok   {source.name} ({source.provider}) {result} runs", flush=True)
+    if not failed:
+        return 0
+    return 3 if any(isinstance(r, ConfigError) for r in results) else 4
+
+
+async def _check_all(config: Config, read_only: bool) -> list[int | BaseException]:
+    return await asyncio.gather(
+        *(_check_one(config, s.name, read_only) for s in config.sources), return_exceptions=True
+    )
+
+
+async def _check_one(config: Config, name: str, read_only: bool) -> int:
+    """Reach one source with its cheapest list request; the number of runs it returned."""
+    provider = open_provider(config, name, read_only)
+    provider.limit = 1
+    try:
+        return len(await provider.list_runs())
+    finally:
+        await provider.aclose()

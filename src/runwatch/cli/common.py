@@ -1,0 +1,61 @@
+"""What the commands share: finding the config, building providers, reporting errors."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from runwatch.config import Config, default_path, find_config, load
+from runwatch.errors import ConfigError, RunwatchError
+from runwatch.providers import Provider, build_providers
+
+
+class UsageError(RunwatchError):
+    """The command cannot go on as given (e.g. a confirmation with no terminal): exit 3."""
+
+    exit_code = 3
+
+
+def say_error(message: str) -> None:
+    """One line on stderr, the way every runwatch error is shown."""
+    print(f"runwatch: {message}", file=sys.stderr, flush=True)
+
+
+def report(exc: BaseException, debug: bool) -> None:
+    """An error as one line (plus its traceback with --debug)."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, RunwatchError):
+        say_error(exc.message)
+    else:
+        say_error(f"internal error: {type(exc).__name__}: {exc}"
+                  + ("" if debug else " (--debug shows the traceback)"))
+
+
+def source_message(name: str, exc: BaseException) -> str:
+    """An error's message, prefixed with the source's name unless it already says it."""
+    text = exc.message if isinstance(exc, RunwatchError) else f"{type(exc).__name__}: {exc}"
+    return text if text.startswith(f"{name}:") else f"{name}: {text}"
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """The config named by --config, $RUNWATCH_CONFIG or the XDG location; one must exist."""
+    path = find_config(args.config)
+    if path is None:
+        raise ConfigError(
+            f"no config file at {default_path()} (nor --config, nor $RUNWATCH_CONFIG): "
+            "run `runwatch config init`, or `runwatch demo` to try the simulator"
+        )
+    return load(path)
+
+
+def open_provider(config: Config, name: str, read_only: bool) -> Provider:
+    """One source's provider (raises ConfigError for an unknown name or a missing token)."""
+    return build_providers(config, read_only=read_only, only=[name])[name]
+
+
+def config_path_for_init(path: str | None, explicit: str | None) -> str:
+    """Where `config init` writes: PATH, else --config, else $RUNWATCH_CONFIG, else XDG."""
+    return path or explicit or os.environ.get("RUNWATCH_CONFIG") or str(default_path())

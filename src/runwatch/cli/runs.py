@@ -1,0 +1,223 @@
+"""`list`, `show`, `watch` and `cancel`: one-shot commands on the configured sources."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+
+from runwatch import output
+from runwatch.cli.common import (
+    UsageError,
+    load_config,
+    open_provider,
+    report,
+    say_error,
+    source_message,
+)
+from runwatch.config import Config
+from runwatch.errors import (
+    BadResponse,
+    ConfigError,
+    RateLimited,
+    RequestTimeout,
+    RunwatchError,
+    ServerError,
+    Unreachable,
+)
+from runwatch.models import Run, RunDetail, RunStatus
+from runwatch.providers import Action, Provider
+
+DEFAULT_WATCH_INTERVAL = 5.0
+# Errors a watch outlives (reported, then polled again) up to this many times in a row.
+TRANSIENT = (Unreachable, RequestTimeout, ServerError, RateLimited, BadResponse)
+WATCH_MAX_MISSES = 5
+WATCH_EXIT = {RunStatus.PASSED: 0, RunStatus.FAILED: 1,
+              RunStatus.CANCELED: 2, RunStatus.TIMED_OUT: 2}
+
+
+class Refused(RunwatchError):
+    """The action cannot apply to this run (e.g. it has already finished): exit 5."""
+
+    exit_code = 5
+
+
+def _style() -> output.Style:
+    return output.Style(output.use_color(sys.stdout))
+
+
+# -- list ----------------------------------------------------------------------------------
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Every (or each --source) source's runs merged, newest first; failing sources on stderr."""
+    config = load_config(args)
+    names = list(dict.fromkeys(args.sources or [s.name for s in config.sources]))
+    for name in names:
+        config.source(name)  # an unknown name is a usage error before any request
+    runs, errors = asyncio.run(_gather(config, names, args))
+    runs = filter_runs(runs, args.status)[: args.limit]
+    print(output.runs_json(runs) if args.json else output.runs_text(runs, _style()), flush=True)
+    for name, exc in errors:
+        if args.debug:
+            report(exc, True)
+        say_error(source_message(name, exc))
+    if not errors:
+        return 0
+    return 3 if any(isinstance(e, ConfigError) for _, e in errors) else 4
+
+
+async def _gather(
+    config: Config, names: list[str], args: argparse.Namespace
+) -> tuple[list[Run], list[tuple[str, BaseException]]]:
+    """Every source's runs, fetched concurrently; a failing source does not stop the rest."""
+    limit = args.limit if args.status is None else None
+    results = await asyncio.gather(
+        *(_fetch(config, n, args.read_only, limit) for n in names), return_exceptions=True
+    )
+    runs: list[Run] = []
+    errors: list[tuple[str, BaseException]] = []
+    for name, result in zip(names, results, strict=True):
+        if isinstance(result, BaseException):
+            if not isinstance(result, Exception):
+                raise result  # KeyboardInterrupt, SystemExit, cancellation
+            errors.append((name, result))
+        else:
+            runs.extend(result)
+    runs.sort(key=lambda r: r.sort_time, reverse=True)
+    return runs, errors
+
+
+async def _fetch(config: Config, name: str, read_only: bool, limit: int | None) -> list[Run]:
+    provider = open_provider(config, name, read_only)
+    if limit is not None:
+        # The newest N of the merged list never need more than N from one source.
+        provider.limit = min(provider.limit, limit)
+    try:
+        return await provider.list_runs()
+    finally:
+        await provider.aclose()
+
+
+def filter_runs(runs: list[Run], status: str | None) -> list[Run]:
+    """Runs whose normalized status is `status` ("active": queued, running or waiting)."""
+    if status is None:
+        return runs
+    if status == "active":
+        return [r for r in runs if r.status.is_active]
+    return [r for r in runs if r.status == RunStatus(status)]
+
+
+# -- show ----------------------------------------------------------------------------------
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """One run as JSON or as a readable text view."""
+    config = load_config(args)
+    run = asyncio.run(_get(open_provider(config, args.source, args.read_only), args.run_id))
+    print(output.detail_json(run) if args.json else output.detail_text(run, _style()))
+    return 0
+
+
+async def _get(provider: Provider, run_id: str) -> RunDetail:
+    try:
+        return await provider.get_run(run_id)
+    finally:
+        await provider.aclose()
+
+
+# -- watch ---------------------------------------------------------------------------------
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Follow one run until it ends; the exit code says how it ended."""
+    config = load_config(args)
+    provider = open_provider(config, args.source, args.read_only)
+    interval = getattr(args, "interval", None) or DEFAULT_WATCH_INTERVAL
+    return asyncio.run(_watch(provider, args.run_id, interval, args.debug))
+
+
+async def _watch(provider: Provider, run_id: str, interval: float, debug: bool) -> int:
+    """Poll until the run is terminal, printing a line whenever its state changes."""
+    style = _style()
+    try:
+        run = await provider.get_run(run_id)
+        print(f"watching run {run.id} ({output.truncate(run.title, 60)}) on "
+              f"{provider.source.name}, every {interval:g} s", flush=True)
+        last = None
+        while True:
+            state = output.watch_state(run)
+            if state != last:
+                print(output.watch_line(run, datetime.now(UTC), style), flush=True)
+                last = state
+            if run.status.is_terminal:
+                print(f"run {run.id} {run.status.value}"
+                      f" after {output.fmt_duration(run.duration_s)}", flush=True)
+                return WATCH_EXIT[run.status]
+            await asyncio.sleep(interval)
+            run = await _poll(provider, run_id, interval, debug)
+    finally:
+        await provider.aclose()
+
+
+async def _poll(provider: Provider, run_id: str, interval: float, debug: bool) -> RunDetail:
+    """The next state of the run; transient errors are reported and polled again."""
+    misses = 0
+    while True:
+        try:
+            return await provider.get_run(run_id)
+        except TRANSIENT as exc:
+            misses += 1
+            if misses >= WATCH_MAX_MISSES:
+                raise
+            if debug:
+                report(exc, True)
+            say_error(f"{exc.message} (trying again in {interval:g} s)")
+            await asyncio.sleep(interval)
+
+
+# -- cancel --------------------------------------------------------------------------------
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    """Cancel (Wercker: abort) one run, after a confirmation or with --yes."""
+    config = load_config(args)
+    provider = open_provider(config, args.source, args.read_only)
+    # Refusals come before any request: read-only and unsupported (exit 5), then a missing
+    # confirmation channel (exit 3).
+    provider._guard(Action.CANCEL)
+    if not args.yes and not sys.stdin.isatty():
+        raise UsageError(
+            f"{provider.cancel_verb} needs confirmation: pass --yes (stdin is not a terminal)"
+        )
+    return asyncio.run(_cancel(provider, args.run_id, args.yes))
+
+
+async def _cancel(provider: Provider, run_id: str, assume_yes: bool) -> int:
+    verb = provider.cancel_verb
+    name = provider.source.name
+    try:
+        run = await provider.get_run(run_id)
+        if run.status.is_terminal:
+            raise Refused(f"{name}: run {run.id} has already finished ({run.status.value}); "
+                          f"nothing to {verb}")
+        if not assume_yes and not _confirm(
+            f"{verb.capitalize()} run {run.id} ({output.truncate(run.title, 60)}) "
+            f"on source {name}? [y/N] "
+        ):
+            say_error(f"{verb} not confirmed; nothing was sent")
+            return 3
+        await provider.cancel(run.id)
+    finally:
+        await provider.aclose()
+    print(f"{verb}ed run {run.id} on {name}", flush=True)
+    return 0
+
+
+def _confirm(prompt: str) -> bool:
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+

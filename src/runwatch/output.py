@@ -1,0 +1,269 @@
+"""Plain-text and JSON rendering for `runwatch list`, `show` and `watch`.
+
+Text is plain unless colour is asked for (a TTY on stdout and no `NO_COLOR`); status is
+always a word, so colour only ever repeats what the text already says.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import IO
+
+from runwatch.models import Group, Run, RunDetail, RunStatus, Spec, Step, TestCounts
+
+_ANSI = {
+    RunStatus.PASSED: "32",  # green
+    RunStatus.FAILED: "31;1",  # bold red
+    RunStatus.RUNNING: "33",  # yellow
+    RunStatus.QUEUED: "36",  # cyan
+    RunStatus.WAITING: "35",  # magenta
+    RunStatus.CANCELED: "2",  # dim
+    RunStatus.TIMED_OUT: "31",  # red
+}
+TITLE_WIDTH = 40
+
+
+def use_color(stream: IO[str]) -> bool:
+    """Colour only on a terminal, never with `NO_COLOR` set (no-color.org) or TERM=dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class Style:
+    """Paints status words when colour is on; a no-op otherwise."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def status(self, status: RunStatus, text: str | None = None) -> str:
+        text = text if text is not None else status.value
+        code = _ANSI.get(status)
+        if not self.color or not code:
+            return text
+        return f"\x1b[{code}m{text}\x1b[0m"
+
+    def bold(self, text: str) -> str:
+        return f"\x1b[1m{text}\x1b[0m" if self.color else text
+
+
+# -- small formatters ----------------------------------------------------------------------
+
+
+def fmt_time(value: datetime | None) -> str:
+    """Local time, minutes precision: what a person compares with a clock."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def fmt_clock(value: datetime | None) -> str:
+    return value.astimezone().strftime("%H:%M:%S") if value else "-"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def fmt_progress(progress: float | None) -> str:
+    return "-" if progress is None else f"{progress:.0f}%"
+
+
+def fmt_tests(tests: TestCounts | None) -> str:
+    """`12 passed, 1 failed, 3 pending of 16`: only the counts the provider reports."""
+    if tests is None:
+        return "-"
+    parts = [
+        f"{value} {word}"
+        for value, word in (
+            (tests.passes, "passed"),
+            (tests.failures, "failed"),
+            (tests.pending, "pending"),
+            (tests.skipped, "skipped"),
+            (tests.flaky, "flaky"),
+        )
+        if value
+    ]
+    if tests.overall is not None:
+        parts.append(f"of {tests.overall}")
+    return ", ".join(parts) or "-"
+
+
+def _short_tests(tests: TestCounts | None) -> str:
+    if tests is None or (tests.passes is None and tests.failures is None):
+        return "-"
+    return f"{tests.passes or 0}/{tests.failures or 0}"
+
+
+def truncate(text: str | None, width: int) -> str:
+    text = " ".join((text or "-").split())  # one line, whatever the commit message held
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], widths_of: Sequence[str]) -> str:
+    """Left-aligned columns two spaces apart. `widths_of` holds each row's unpainted text
+    so ANSI codes never count towards a column's width."""
+    rows = list(rows)
+    plain = [list(headers)] + [list(r) for r in widths_of]
+    widths = [max(len(row[i]) for row in plain) for i in range(len(headers))]
+    lines = []
+    for painted, raw in zip([list(headers), *rows], plain, strict=True):
+        cells = [p + " " * (w - len(r)) for p, r, w in zip(painted, raw, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+# -- runs list -----------------------------------------------------------------------------
+
+LIST_HEADERS = ("SOURCE", "STATUS", "ID", "TITLE", "BRANCH", "AUTHOR", "PROGRESS",
+                "TESTS P/F", "CREATED", "DURATION")
+
+
+def runs_json(runs: Sequence[Run]) -> str:
+    """One JSON array of `Run` objects (DESIGN section 2 field names), in the given order."""
+    fields = set(Run.model_fields)
+    return json.dumps([r.model_dump(mode="json", include=fields) for r in runs], indent=2)
+
+
+def _run_row(run: Run) -> list[str]:
+    return [
+        run.source,
+        run.status.value,
+        run.id,
+        truncate(run.title, TITLE_WIDTH),
+        truncate(run.branch, 24),
+        truncate(run.author, 16),
+        fmt_progress(run.progress),
+        _short_tests(run.tests),
+        fmt_time(run.created_at or run.started_at),
+        fmt_duration(run.duration_s),
+    ]
+
+
+def runs_text(runs: Sequence[Run], style: Style) -> str:
+    if not runs:
+        return "no runs"
+    raw = [_run_row(r) for r in runs]
+    painted = [[row[0], style.status(r.status), *row[2:]] for row, r in zip(raw, runs, strict=True)]
+    return table(LIST_HEADERS, painted, raw)
+
+
+# -- one run -------------------------------------------------------------------------------
+
+
+def detail_json(run: RunDetail) -> str:
+    return json.dumps(run.model_dump(mode="json"), indent=2)
+
+
+def detail_text(run: RunDetail, style: Style) -> str:
+    """Header, then steps, groups and specs where the provider has them, then content."""
+    parts = [_header(run, style)]
+    if run.steps:
+        parts.append(style.bold("Steps") + "\n" + _steps(run.steps, style))
+    if run.groups:
+        parts.append(style.bold("Groups") + "\n" + _groups(run.groups))
+    if run.specs:
+        parts.append(style.bold("Specs") + "\n" + _specs(run.specs, style))
+    if run.content:
+        parts.append(style.bold("Content") + "\n" + run.content.rstrip())
+    return "\n\n".join(parts)
+
+
+def _header(run: RunDetail, style: Style) -> str:
+    status = style.status(run.status)
+    if run.provider_status and run.provider_status.lower() != run.status.value:
+        status += f" ({run.provider_status})"
+    lines = [
+        style.bold(f"Run {run.id}") + f"  {run.source} ({run.provider})",
+        f"  status    {status}",
+        f"  title     {truncate(run.title, 100)}",
+        f"  branch    {run.branch or '-'}",
+        f"  commit    {run.commit or '-'}",
+        f"  author    {run.author or '-'}",
+        f"  created   {fmt_time(run.created_at)}",
+        f"  started   {fmt_time(run.started_at)}",
+        f"  finished  {fmt_time(run.finished_at)}",
+        f"  duration  {fmt_duration(run.duration_s)}",
+        f"  progress  {fmt_progress(run.progress)}",
+        f"  tests     {fmt_tests(run.tests)}",
+    ]
+    if run.url:
+        lines.append(f"  url       {run.url}")
+    return "\n".join(lines)
+
+
+def _steps(steps: Sequence[Step], style: Style) -> str:
+    ordered = sorted(steps, key=lambda s: s.order)
+    raw = [
+        [str(i), s.name, s.status.value, fmt_clock(s.started_at),
+         fmt_duration(s.duration_s), "yes" if s.log_available else "-"]
+        for i, s in enumerate(ordered, start=1)
+    ]
+    painted = [[r[0], r[1], style.status(s.status), *r[3:]] for r, s in zip(raw, ordered,
+                                                                           strict=True)]
+    return table(("#", "STEP", "STATUS", "STARTED", "DURATION", "LOG"), painted, raw)
+
+
+def _groups(groups: Sequence[Group]) -> str:
+    raw = []
+    for g in groups:
+        where = " / ".join(p for p in (g.platform, g.browser) if p) or "-"
+        inst = g.instances
+        instances = f"{inst.passes or 0}/{inst.overall}" if inst and inst.overall else "-"
+        raw.append([g.id, where, instances, fmt_tests(g.tests)])
+    return table(("GROUP", "PLATFORM", "INSTANCES", "TESTS"), raw, raw)
+
+
+def _specs(specs: Sequence[Spec], style: Style) -> str:
+    raw = [
+        [truncate(s.spec, 60), s.group or "-", s.status.value, fmt_tests(s.tests),
+         fmt_duration(s.duration_s)]
+        for s in specs
+    ]
+    painted = [[r[0], r[1], style.status(s.status), *r[3:]] for r, s in zip(raw, specs,
+                                                                           strict=True)]
+    return table(("SPEC", "GROUP", "STATUS", "TESTS", "DURATION"), painted, raw)
+
+
+# -- watch ---------------------------------------------------------------------------------
+
+
+def current_step(run: RunDetail) -> tuple[int, Step] | None:
+    """The step a person would call "where it is now", with its 1-based position."""
+    ordered = list(enumerate(sorted(run.steps, key=lambda s: s.order), start=1))
+    for i, step in ordered:
+        if step.status in (RunStatus.RUNNING, RunStatus.WAITING, RunStatus.FAILED):
+            return i, step
+    started = [(i, s) for i, s in ordered if s.started_at or s.status.is_terminal]
+    return started[-1] if started else None
+
+
+def watch_state(run: RunDetail) -> str:
+    """What a watch line says, without the time: a new line is printed when this changes."""
+    parts = [run.status.value, fmt_progress(run.progress)]
+    current = current_step(run)
+    if current is not None:
+        i, step = current
+        parts.append(f"step {i}/{len(run.steps)} {step.name} {step.status.value}")
+    if run.tests is not None:
+        parts.append(f"tests {fmt_tests(run.tests)}")
+    return "  ".join(parts)
+
+
+def watch_line(run: RunDetail, now: datetime, style: Style) -> str:
+    state = watch_state(run)
+    word = run.status.value
+    return f"{now.astimezone():%H:%M:%S}  {style.status(run.status, word)}{state[len(word):]}"
