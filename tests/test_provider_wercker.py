@@ -502,11 +502,12 @@ async def test_missing_null_extra_and_unknown_values_never_crash():
          "user": {"name": "Toon", "meta": None}, "status": "running", "result": "unknown"},
     ]
     runs = await mock_provider(lambda _: httpx.Response(200, json=body)).list_runs()
+    # neither has a time: the active one counts as newest (Run.sort_time)
     assert [(r.id, r.status, r.provider_status) for r in runs] == [
-        ("123", RunStatus.UNKNOWN, "paused"), ("r2", RunStatus.RUNNING, "running")]
-    assert (runs[0].title, runs[0].author, runs[0].progress, runs[0].url) == (
+        ("r2", RunStatus.RUNNING, "running"), ("123", RunStatus.UNKNOWN, "paused")]
+    assert (runs[1].title, runs[1].author, runs[1].progress, runs[1].url) == (
         None, None, 100.0, None)
-    assert (runs[1].title, runs[1].author, runs[1].progress) == ("abc123", "Toon", 0.0)
+    assert (runs[0].title, runs[0].author, runs[0].progress) == ("abc123", "Toon", 0.0)
 
 
 async def test_steps_are_ordered_and_tolerate_missing_fields():

@@ -13,25 +13,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    TypeAdapter,
-    ValidationError,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import model_validator
 
 from runwatch.config import SourceConfig
-from runwatch.errors import BadResponse, NotFound
+from runwatch.errors import NotFound
 from runwatch.http import SourceClient
-from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, seconds_between, utc
+from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, utc
 from runwatch.providers.base import Action, Provider
+from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
 
 RUN_STATUSES: dict[str, RunStatus] = {
     "pending": RunStatus.QUEUED,
@@ -49,28 +41,7 @@ PAGE_SIZE = 100
 
 # -- wire models ---------------------------------------------------------------------------
 
-_DATETIME = TypeAdapter(datetime)
-
-
-def _lenient_time(value: object) -> datetime | None:
-    # A timestamp that does not parse (the docs literally show "2025-12-08T...") costs that
-    # one field, not the whole list.
-    if value is None:
-        return None
-    try:
-        return _DATETIME.validate_python(value)
-    except ValidationError:
-        return None
-
-
-Timestamp = Annotated[datetime | None, BeforeValidator(_lenient_time)]
-
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow", alias_generator=to_camel, populate_by_name=True)
-
-
-class ConductRun(_Wire):
+class ConductRun(CamelWireModel):
     """A run as GET /v1/runs and GET /v1/runs/{runId} return it (lists omit `content`)."""
 
     id: int | str | None = None
@@ -78,8 +49,8 @@ class ConductRun(_Wire):
     spec_id: str | None = None
     content: str | None = None
     status: str | None = None
-    created_at: Timestamp = None
-    updated_at: Timestamp = None
+    created_at: LenientTimestamp = None
+    updated_at: LenientTimestamp = None
 
     @model_validator(mode="after")
     def _has_an_id(self) -> ConductRun:
@@ -92,12 +63,12 @@ class ConductRun(_Wire):
         return self.run_id or str(self.id)
 
 
-class ConductMeta(_Wire):
+class ConductMeta(CamelWireModel):
     has_more: bool | None = None
     next_cursor: str | None = None
 
 
-class RunsPage(_Wire):
+class RunsPage(CamelWireModel):
     """`{"runs": [...], "meta": {...}}`, or the same with `data` for `runs`."""
 
     runs: list[ConductRun] | None = None
@@ -122,7 +93,7 @@ class RunsPage(_Wire):
         return self.meta.next_cursor or None
 
 
-class RunEnvelope(_Wire):
+class RunEnvelope(CamelWireModel):
     """`{"run": {...}}`, or `{"data": {...}}`."""
 
     run: ConductRun | None = None
@@ -139,19 +110,19 @@ class RunEnvelope(_Wire):
         return self.run or self.data  # type: ignore[return-value]  # checked above
 
 
-class ConductCheck(_Wire):
+class ConductCheck(CamelWireModel):
     """One check of a run; `result` is null until it completes."""
 
     id: int | str | None = None
     run_id: str | None = None
     name: str | None = None
     result: str | None = None
-    started_at: Timestamp = None
-    completed_at: Timestamp = None
+    started_at: LenientTimestamp = None
+    completed_at: LenientTimestamp = None
     message: str | None = None
 
 
-class ChecksEnvelope(_Wire):
+class ChecksEnvelope(CamelWireModel):
     """`{"checks": [...]}`, or `{"data": [...]}`."""
 
     checks: list[ConductCheck] | None = None
@@ -166,21 +137,6 @@ class ChecksEnvelope(_Wire):
     @property
     def items(self) -> list[ConductCheck]:
         return self.checks if self.checks is not None else self.data or []
-
-
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def parse_body(model: type[_M], body: Any, *, source: str, path: str) -> _M:
-    """Validate a parsed JSON body; a wrong shape is a BadResponse naming source and path."""
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise BadResponse(
-            f"{source}: {path} returned an unexpected shape ({where}: {first['msg']})"
-        ) from None
 
 
 # -- mapping -------------------------------------------------------------------------------
@@ -209,16 +165,14 @@ def check_status(check: ConductCheck) -> RunStatus:
 
 def to_step(check: ConductCheck, order: int) -> Step:
     key = str(check.id) if check.id is not None else check.name or str(order)
-    started, finished = utc(check.started_at), utc(check.completed_at)
     return Step(
         id=key,
         name=check.name or f"check {key}",
         order=order,
         status=check_status(check),
         provider_status=check.result,
-        started_at=started,
-        finished_at=finished,
-        duration_s=seconds_between(started, finished),
+        started_at=check.started_at,
+        finished_at=check.completed_at,
         message=check.message,
     )
 
@@ -277,7 +231,7 @@ class ConductProvider(Provider):
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)
         body = await self.client.get_json(path)
-        wire = parse_body(RunEnvelope, body, source=self.source.name, path=path).item
+        wire = parse(RunEnvelope, body, source=self.source.name, path=path).item
         steps = to_steps(await self._checks(run_id))
         fields = self._fields(wire)
         # Conduct has no start time of its own: the first check's start stands in.
@@ -297,7 +251,7 @@ class ConductProvider(Provider):
         if previous is not None and previous.body is body:
             # The client hands back the very same object for a byte-identical body.
             return previous
-        page = parse_body(RunsPage, body, source=self.source.name, path=path)
+        page = parse(RunsPage, body, source=self.source.name, path=path)
         runs = [Run(**self._fields(item)) for item in page.items]
         return _MappedPage(body, runs, page.next_cursor)
 
@@ -309,7 +263,7 @@ class ConductProvider(Provider):
             # The seed document has no checks endpoint: a server without one still shows
             # its runs, only without steps.
             return []
-        return parse_body(ChecksEnvelope, body, source=self.source.name, path=path).items
+        return parse(ChecksEnvelope, body, source=self.source.name, path=path).items
 
     def _fields(self, wire: ConductRun) -> dict[str, Any]:
         status = map_status(wire.status, RUN_STATUSES)

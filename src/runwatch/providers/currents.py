@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, ValidationError
 
 from runwatch.config import SourceConfig
 from runwatch.errors import ApiError, BadResponse, ConfigError, Conflict
@@ -37,6 +37,7 @@ from runwatch.models import (
     utc,
 )
 from runwatch.providers.base import Action, Provider
+from runwatch.providers.wire import WireModel, first_problem, validate
 
 PAGE_SIZE = 50  # the API's largest `limit`
 # Paging stops after this many pages beyond what `limit` needs, whatever `has_more` says.
@@ -47,22 +48,18 @@ PUBLIC_API_HOST = "api.currents.dev"
 # -- wire models ------------------------------------------------------------------------------
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
 # Timestamps are compared across spec files: a stray one without a zone is taken as UTC.
 Timestamp = Annotated[datetime, AfterValidator(utc)]
 
 
-class Platform(_Wire):
+class Platform(WireModel):
     osName: str | None = None
     osVersion: str | None = None
     browserName: str | None = None
     browserVersion: str | None = None
 
 
-class InstanceCounters(_Wire):
+class InstanceCounters(WireModel):
     """A group's spec files: how many there are, claimed by a runner, completed."""
 
     overall: int | None = None
@@ -72,7 +69,7 @@ class InstanceCounters(_Wire):
     failures: int | None = None
 
 
-class TestCounters(_Wire):
+class TestCounters(WireModel):
     """Test counters of a group or a spec file. Cypress spec stats have `tests` but no
     `overall`; Playwright reports both."""
 
@@ -91,14 +88,14 @@ class TestCounters(_Wire):
     wallClockDuration: float | None = None  # milliseconds
 
 
-class GroupWire(_Wire):
+class GroupWire(WireModel):
     groupId: str | None = None
     platform: Platform | None = None
     instances: InstanceCounters | None = None
     tests: TestCounters | None = None
 
 
-class Commit(_Wire):
+class Commit(WireModel):
     sha: str | None = None
     branch: str | None = None
     authorName: str | None = None
@@ -106,29 +103,29 @@ class Commit(_Wire):
     message: str | None = None
 
 
-class Meta(_Wire):
+class Meta(WireModel):
     ciBuildId: str | None = None
     commit: Commit | None = None
     platform: Platform | None = None  # Playwright only
 
 
-class Timeout(_Wire):
+class Timeout(WireModel):
     isTimeout: bool | None = None
     timeoutValueMs: float | None = None
 
 
-class Cancellation(_Wire):
+class Cancellation(WireModel):
     actor: str | None = None
     canceledAt: Timestamp | None = None
     reason: str | None = None
 
 
-class SpecResults(_Wire):
+class SpecResults(WireModel):
     stats: TestCounters | None = None
     flaky: int | None = None  # Cypress puts the flaky count here, beside the stats
 
 
-class SpecWire(_Wire):
+class SpecWire(WireModel):
     spec: str | None = None
     groupId: str | None = None
     instanceId: str | None = None
@@ -137,7 +134,7 @@ class SpecWire(_Wire):
     results: SpecResults | None = None
 
 
-class RunWire(_Wire):
+class RunWire(WireModel):
     """A run of GET /v1/runs/{id}, or an item of a project's run list (no `specs` there)."""
 
     runId: str
@@ -153,19 +150,19 @@ class RunWire(_Wire):
     specs: list[SpecWire] | None = None
 
 
-class AttemptError(_Wire):
+class AttemptError(WireModel):
     name: str | None = None
     message: str | None = None
     stack: str | None = None
 
 
-class Attempt(_Wire):
+class Attempt(WireModel):
     state: str | None = None
     error: AttemptError | None = None
     wallClockDuration: float | None = None  # milliseconds
 
 
-class TestWire(_Wire):
+class TestWire(WireModel):
     __test__ = False
 
     testId: str | None = None
@@ -175,18 +172,18 @@ class TestWire(_Wire):
     attempts: list[Attempt] | None = None
 
 
-class InstanceResults(_Wire):
+class InstanceResults(WireModel):
     tests: list[TestWire] | None = None
     exception: str | None = None  # an error that kept the spec file from running
 
 
-class InstanceWire(_Wire):
+class InstanceWire(WireModel):
     instanceId: str | None = None
     spec: str | None = None
     results: InstanceResults | None = None
 
 
-class _Envelope(_Wire):
+class _Envelope(WireModel):
     status: str | None = None
 
 
@@ -478,13 +475,11 @@ class CurrentsProvider(Provider):
             said = body.get("error") or "the API answered FAILED"
             raise ApiError(f"{self.source.name}: {path}: {said}")
         try:
-            return envelope.model_validate(body)
+            return validate(envelope, body)
         except ValidationError as exc:
-            error = exc.errors()[0]
-            where = ".".join(str(p) for p in error["loc"]) or "body"
             raise BadResponse(
                 f"{self.source.name}: {path} returned JSON of an unexpected shape "
-                f"({where}: {error['msg']})"
+                f"({first_problem(exc)})"
             ) from None
 
     def _fields(self, run: RunWire) -> dict[str, Any]:

@@ -20,17 +20,17 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict
 
 from runwatch.config import SourceConfig, resolve_secret
-from runwatch.errors import ApiError, AuthError, BadResponse, ConfigError, Conflict, NotFound
+from runwatch.errors import ApiError, AuthError, ConfigError, Conflict, NotFound
 from runwatch.http import SourceClient
-from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, seconds_between
+from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
 from runwatch.providers.base import Action, Provider
+from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
 
 RUNS_PATH = "/api/v1/runs"
 LOGIN_PATH = "/api/v1/auth/login"
@@ -47,32 +47,11 @@ MAX_PAGES = 50  # per call; a longer backlog (or a cursor that never ends) goes 
 DEFINITIONS_KEPT = 64  # workflow snapshots cached by definitionHash
 TOKEN_RENEW_MARGIN_S = 30.0
 
-M = TypeVar("M", bound=BaseModel)
-
-
 # -- wire models -------------------------------------------------------------------------
 
 
-def _time_or_none(value: object) -> datetime | None:
-    # One timestamp that does not parse costs that field, not the whole list.
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-Timestamp = Annotated[datetime | None, PlainValidator(_time_or_none)]
-
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(
-        extra="allow", alias_generator=to_camel, populate_by_name=True,
-        coerce_numbers_to_str=True,
-    )
+class _Wire(CamelWireModel):
+    model_config = ConfigDict(coerce_numbers_to_str=True)
 
 
 class WireError(_Wire):
@@ -89,8 +68,8 @@ class WireNode(_Wire):
     task_id: str | None = None
     status: str | None = None
     worker_name: str | None = None
-    started_at: Timestamp = None
-    finished_at: Timestamp = None
+    started_at: LenientTimestamp = None
+    finished_at: LenientTimestamp = None
     seq: int | None = None
     error: WireError | None = None
 
@@ -102,8 +81,8 @@ class WireRun(_Wire):
     status: str | None = None
     definition_hash: str | None = None
     client_id: str | None = None
-    started_at: Timestamp = None
-    finished_at: Timestamp = None
+    started_at: LenientTimestamp = None
+    finished_at: LenientTimestamp = None
     error: WireError | None = None
     nodes: list[WireNode] | None = None
 
@@ -120,7 +99,7 @@ class WireRunRef(_Wire):
     status: str | None = None
     definition_hash: str | None = None
     client_id: str | None = None
-    created_at: Timestamp = None
+    created_at: LenientTimestamp = None
 
 
 class WireWorkflowNode(_Wire):
@@ -233,7 +212,7 @@ class SchedulerProvider(Provider):
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)
         raw = await self._get(path)
-        wire = self._parse(WireRun, raw, path)
+        wire = parse(WireRun, raw, source=self.source.name, path=path)
         definition = await self._definition_or_none(run_id, wire.definition_hash)
         if run_id in self._held:  # the row on the list is as fresh as the detail
             self._hold(raw, wire)
@@ -250,7 +229,7 @@ class SchedulerProvider(Provider):
         answer = await self._send("POST", path)
         if answer is None:
             return
-        ref = self._parse(WireRunRef, answer, path)
+        ref = parse(WireRunRef, answer, source=self.source.name, path=path)
         status = scheduler_status(ref.status)
         if status.is_terminal and status is not RunStatus.CANCELED:
             raise Conflict(f"{self.source.name}: run {run_id} had already {ref.status}")
@@ -281,7 +260,7 @@ class SchedulerProvider(Provider):
         self._rerun_keys.pop(run_id, None)
         if answer is None:
             return None
-        ref = self._parse(WireRunRef, answer, RUNS_PATH)
+        ref = parse(WireRunRef, answer, source=self.source.name, path=RUNS_PATH)
         if ref.created_at is not None:
             self._created[ref.run_id] = ref.created_at
         return Run(
@@ -317,7 +296,7 @@ class SchedulerProvider(Provider):
     def _page(self, raw: object) -> WireRunList:
         if self._last_page is not None and self._last_page[0] is raw:
             return self._last_page[1]
-        page = self._parse(WireRunList, raw, RUNS_PATH)
+        page = parse(WireRunList, raw, source=self.source.name, path=RUNS_PATH)
         self._last_page = (raw, page)
         return page
 
@@ -336,7 +315,7 @@ class SchedulerProvider(Provider):
                 continue
             held = self._held.get(run_id)
             if held is None or not _same(held.raw, raw):
-                self._hold(raw, self._parse(WireRun, raw, path))
+                self._hold(raw, parse(WireRun, raw, source=self.source.name, path=path))
 
     def _hold(self, raw: object, wire: WireRun) -> None:
         held = self._held.get(wire.run_id)
@@ -363,7 +342,7 @@ class SchedulerProvider(Provider):
         if held is not None:
             return held.wire
         path = self._run_path(run_id)
-        return self._parse(WireRun, await self._get(path), path)
+        return parse(WireRun, await self._get(path), source=self.source.name, path=path)
 
     # -- definitions -----------------------------------------------------------------------
 
@@ -374,7 +353,7 @@ class SchedulerProvider(Provider):
             return self._definitions[definition_hash]
         path = f"{self._run_path(run_id)}/definition"
         raw = await self._get(path)
-        definition = _Definition(raw, self._parse(WireWorkflow, raw, path))
+        definition = _Definition(raw, parse(WireWorkflow, raw, source=self.source.name, path=path))
         if definition_hash is not None:
             self._definitions[definition_hash] = definition
             if len(self._definitions) > DEFINITIONS_KEPT:
@@ -430,7 +409,6 @@ class SchedulerProvider(Provider):
                 provider_status=node.status,
                 started_at=node.started_at,
                 finished_at=node.finished_at,
-                duration_s=seconds_between(node.started_at, node.finished_at),
                 message=node.error.message if node.error else None,
             ))
         return steps
@@ -441,18 +419,6 @@ class SchedulerProvider(Provider):
     @staticmethod
     def _run_path(run_id: str) -> str:
         return f"{RUNS_PATH}/{quote(run_id, safe='')}"
-
-    def _parse(self, model: type[M], data: Any, path: str) -> M:
-        """Validate a parsed body; a wrong shape is a BadResponse naming source and path."""
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"]) or "body"
-            raise BadResponse(
-                f"{self.source.name}: {path} returned an unexpected shape "
-                f"({where}: {problem['msg']})"
-            ) from None
 
     # -- auth ------------------------------------------------------------------------------
 
@@ -508,7 +474,7 @@ class SchedulerProvider(Provider):
                     f"(password from {_password_origin(source)}): {_detail(exc)}",
                     status_code=exc.status_code,
                 ) from None
-            login = self._parse(WireLogin, answer, LOGIN_PATH)
+            login = parse(WireLogin, answer, source=self.source.name, path=LOGIN_PATH)
             self.client.set_token(login.access_token)
             self._token_expires = _expiry(self.clock(), login.expires_in)
 

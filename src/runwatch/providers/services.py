@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
 from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse, NotFound
 from runwatch.http import SourceClient
-from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, seconds_between, utc
+from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, utc
 from runwatch.providers.base import Action, Provider
+from runwatch.providers.wire import WireModel, first_problem, validate
 
 RUNS_PATH = "/api/runs"
 STAGES_PATH = "/api/stages"
@@ -51,11 +52,7 @@ def _as_text(value: Any) -> Any:
 WireId = Annotated[str, BeforeValidator(_as_text)]
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class WireRun(_Wire):
+class WireRun(WireModel):
     """A run as GET /api/runs and /api/runs/{id} return it; `pullNumber` may come extra."""
 
     id: WireId
@@ -72,7 +69,7 @@ class WireRun(_Wire):
     serviceId: WireId | None = None
 
 
-class WireStage(_Wire):
+class WireStage(WireModel):
     """A stage as GET /api/stages?runId= returns it (not in the seed document)."""
 
     id: WireId
@@ -89,7 +86,7 @@ class WireStage(_Wire):
         return self.type or self.name or self.id
 
 
-class WireLogLine(_Wire):
+class WireLogLine(WireModel):
     """A log line as GET /api/logs?stageId= returns it (not in the seed document)."""
 
     timestamp: datetime | None = None
@@ -128,11 +125,7 @@ class ServicesProvider(Provider):
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = _run_path(run_id)
-        body = await self.client.get_json(path)
-        if body is None:
-            raise NotFound(f"{self.source.name}: run {run_id} not found", status_code=404)
-        if not isinstance(body, dict):
-            raise self._bad(path, f"{_kind(body)}, not a run")
+        body = await self._run_body(run_id, path)
         stages = await self.client.get_json(STAGES_PATH, {"runId": run_id})
         memo = self._detailed
         if memo is not None and memo[0] is body and memo[1] is stages:
@@ -160,11 +153,7 @@ class ServicesProvider(Provider):
     async def _rerun(self, run_id: str) -> Run | None:
         # The server wants the run back exactly as it sent it.
         path = _run_path(run_id)
-        raw = await self.client.get_json(path)
-        if raw is None:
-            raise NotFound(f"{self.source.name}: run {run_id} not found", status_code=404)
-        if not isinstance(raw, dict):
-            raise self._bad(path, f"{_kind(raw)}, not a run")
+        raw = await self._run_body(run_id, path)
         created = await self.client.send("POST", f"{path}/rerun", json_body={"data": raw})
         try:
             return Run(**self._run_fields(_RUN.validate_python(created)))
@@ -175,6 +164,15 @@ class ServicesProvider(Provider):
         await self.client.send("DELETE", _run_path(run_id))
 
     # -- mapping -------------------------------------------------------------------------
+
+    async def _run_body(self, run_id: str, path: str) -> dict[str, Any]:
+        """GET a run as the server sent it; its `null` for an unknown id is a NotFound."""
+        body = await self.client.get_json(path)
+        if body is None:
+            raise NotFound(f"{self.source.name}: run {run_id} not found", status_code=404)
+        if not isinstance(body, dict):
+            raise self._bad(path, f"{_kind(body)}, not a run")
+        return body
 
     def _newest_runs(self, body: Any) -> list[Run]:
         """The newest `limit` runs, newest first, each id once. Only those are validated and
@@ -233,9 +231,7 @@ class ServicesProvider(Provider):
                 provider_status=stage.status,
                 started_at=stage.startedAt,
                 finished_at=stage.endedAt,
-                duration_s=_first_known(
-                    seconds_between(stage.startedAt, stage.endedAt), stage.duration
-                ),
+                duration_s=stage.duration,  # timestamps, where both are known, win
                 log_available=stage.startedAt is not None,
             )
             for order, stage in enumerate(stages)
@@ -247,9 +243,9 @@ class ServicesProvider(Provider):
         """`data` as the adapter's type, or BadResponse naming the source, the path and the
         first field that is wrong: a pydantic error never leaks out."""
         try:
-            return adapter.validate_python(data)
+            return validate(adapter, data)
         except ValidationError as exc:
-            raise self._bad(path, _first_problem(exc)) from None
+            raise self._bad(path, first_problem(exc)) from None
 
     def _bad(self, path: str, problem: str) -> BadResponse:
         return BadResponse(f"{self.source.name}: {path} returned an unexpected body: {problem}")
@@ -280,16 +276,6 @@ def _log_text(line: WireLogLine) -> str:
     stamp = when.strftime("%H:%M:%S") if when else None
     level = f"{line.level.upper():<5}" if line.level else None
     return " ".join(part for part in (stamp, level, line.message or "") if part is not None)
-
-
-def _first_known(*values: float | None) -> float | None:
-    return next((v for v in values if v is not None), None)
-
-
-def _first_problem(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "body"
-    return f"{where}: {error['msg']}"
 
 
 _JSON_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, TypeAdapter
 
 from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse
 from runwatch.http import SourceClient
-from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, seconds_between
+from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
 from runwatch.providers.base import Action, Provider
+from runwatch.providers.wire import CamelWireModel, parse
 
 RUNS_PATH = "/api/v3/runs"
 PAGE_SIZE = 20  # the API's largest `limit`
@@ -41,17 +41,12 @@ RESULTS: dict[str, RunStatus] = {
 FINISHED = "finished"
 NO_RESULT = "unknown"  # the placeholder `result` of a run that has not finished
 
-T = TypeVar("T")
-
 
 # -- wire models -------------------------------------------------------------------------
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(
-        extra="allow", alias_generator=to_camel, populate_by_name=True,
-        coerce_numbers_to_str=True,
-    )
+class _Wire(CamelWireModel):
+    model_config = ConfigDict(coerce_numbers_to_str=True)
 
 
 class WireUserMeta(_Wire):
@@ -167,9 +162,11 @@ class WerckerProvider(Provider):
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)
-        wire = self._parse(RUN, await self.client.get_json(path), path)
+        source = self.source.name
+        wire = parse(RUN, await self.client.get_json(path), source=source, path=path)
         steps_path = f"{path}/steps"
-        steps = self._parse(STEP_LIST, await self.client.get_json(steps_path), steps_path)
+        body = await self.client.get_json(steps_path)
+        steps = parse(STEP_LIST, body, source=source, path=steps_path)
         return RunDetail(**self._run_fields(wire), steps=self._steps(steps))
 
     async def get_log(self, run_id: str, step: Step) -> str:
@@ -183,7 +180,8 @@ class WerckerProvider(Provider):
     async def _rerun(self, run_id: str) -> Run | None:
         """Trigger a new run of the same pipeline, branch, commit and message."""
         path = self._run_path(run_id)
-        old = self._parse(RUN, await self.client.get_json(path), path)
+        raw = await self.client.get_json(path)
+        old = parse(RUN, raw, source=self.source.name, path=path)
         pipeline_id = (old.pipeline.id if old.pipeline else None) or self.source.pipeline_id
         if not pipeline_id:
             raise BadResponse(f"{self.source.name}: {path} names no pipeline to run again")
@@ -199,7 +197,8 @@ class WerckerProvider(Provider):
         )
         if answer is None:
             return None
-        return Run(**self._run_fields(self._parse(RUN, answer, RUNS_PATH)))
+        wire = parse(RUN, answer, source=self.source.name, path=RUNS_PATH)
+        return Run(**self._run_fields(wire))
 
     # -- internals -------------------------------------------------------------------------
 
@@ -214,7 +213,8 @@ class WerckerProvider(Provider):
         last = self._pages.get((skip, size))
         if last is not None and last[0] is raw:
             return last[1]
-        runs = [Run(**self._run_fields(w)) for w in self._parse(RUN_LIST, raw, RUNS_PATH)]
+        wires = parse(RUN_LIST, raw, source=self.source.name, path=RUNS_PATH)
+        runs = [Run(**self._run_fields(w)) for w in wires]
         self._pages[(skip, size)] = (raw, runs)
         return runs
 
@@ -247,7 +247,6 @@ class WerckerProvider(Provider):
                 provider_status=wercker_provider_status(s.status, s.result),
                 started_at=s.started_at,
                 finished_at=s.finished_at,
-                duration_s=seconds_between(s.started_at, s.finished_at),
                 # A step that never started has no log to show yet.
                 log_available=s.log_url is not None and s.started_at is not None,
             )
@@ -258,15 +257,3 @@ class WerckerProvider(Provider):
     @staticmethod
     def _run_path(run_id: str) -> str:
         return f"{RUNS_PATH}/{quote(run_id, safe='')}"
-
-    def _parse(self, adapter: TypeAdapter[T], data: Any, path: str) -> T:
-        """Validate a parsed body; a wrong shape is a BadResponse naming source and path."""
-        try:
-            return adapter.validate_python(data)
-        except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"]) or "body"
-            raise BadResponse(
-                f"{self.source.name}: {path} returned an unexpected shape "
-                f"({where}: {problem['msg']})"
-            ) from None

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from runwatch.sim.core import RunScript, bearer_ok, iso, make_scripts, seeded
+from runwatch.sim.core import Endpoint, RunScript, bearer_guarded, iso, make_scripts, seeded
 
 PROVIDER = "conduct"
 CHECK_NAMES = ["spec-lint", "typecheck", "unit", "acceptance", "review"]
@@ -218,14 +218,9 @@ class SimulatedApi:
 
     # -- state -----------------------------------------------------------------------------
 
-    def _guarded(self, endpoint: Any) -> Any:
-        async def guarded(request: Request) -> Response:
-            expected = self.sim.token_for(PROVIDER)
-            if not bearer_ok(request.headers.get("authorization"), expected):
-                return _error(401, "Invalid or missing API key")
-            return await endpoint(request)
-
-        return guarded
+    def _guarded(self, endpoint: Endpoint) -> Endpoint:
+        return bearer_guarded(endpoint, lambda: self.sim.token_for(PROVIDER),
+                              lambda: _error(401, "Invalid or missing API key"))
 
     def _find(self, run_id: str, now: float) -> SimRun | None:
         run = self._by_run_id.get(run_id)

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 # 2026-11-22T12:00:00Z: the epoch a frozen simulator lives at.
 FROZEN_EPOCH = 1_795_348_800.0
@@ -281,6 +286,40 @@ def bearer_ok(authorization: str | None, expected: str | None) -> bool:
     if expected is None:
         return True
     return authorization == f"Bearer {expected}"
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def bearer_guarded_app(
+    app: ASGIApp, expected: Callable[[], str | None], deny: Callable[[str | None], Response]
+) -> ASGIApp:
+    """`app` behind the bearer check, unknown paths included: a request without the
+    `expected()` token gets `deny(its Authorization header)`."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            authorization = Headers(scope=scope).get("authorization")
+            if not bearer_ok(authorization, expected()):
+                await deny(authorization)(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def bearer_guarded(
+    endpoint: Endpoint, expected: Callable[[], str | None], deny: Callable[[], Response]
+) -> Endpoint:
+    """One route's endpoint behind the bearer check; a request without the `expected()`
+    token gets `deny()`."""
+
+    async def guarded(request: Request) -> Response:
+        if not bearer_ok(request.headers.get("authorization"), expected()):
+            return deny()
+        return await endpoint(request)
+
+    return guarded
 
 
 def seeded(seed: int, provider: str) -> random.Random:

@@ -31,14 +31,14 @@ from itertools import islice
 from typing import Any, Literal
 
 from starlette.applications import Starlette
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
-from runwatch.sim.core import RunScript, bearer_ok, iso, make_scripts, seeded
+from runwatch.sim.core import RunScript, bearer_guarded_app, iso, make_scripts, seeded
 
 PROVIDER = "currents"
 PROJECT_ID = "proj-1"
@@ -355,8 +355,12 @@ class SimulatedApi:
             Route("/v1/instances/{instance_id}", self.get_instance, methods=["GET"]),
         ]
         handlers = {CurrentsError: _currents_error, HTTPException: _http_error}
-        self.app: ASGIApp = self._require_key(
-            Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+        self.app: ASGIApp = bearer_guarded_app(
+            Starlette(routes=routes, exception_handlers=handlers),  # type: ignore[arg-type]
+            lambda: self.sim.token_for(PROVIDER),
+            lambda authorization: error_response(
+                401, "Invalid API key provided" if authorization else "Missing API key"
+            ),
         )
 
     def _new_run(self, script: RunScript, rng: random.Random) -> SimRun:
@@ -598,19 +602,6 @@ class SimulatedApi:
         return {"stats": _stats(run, state), "tests": tests, "playwrightTraces": [],
                 "screenshots": [], "videos": []}
 
-    # -- auth ------------------------------------------------------------------------------
-
-    def _require_key(self, app: ASGIApp) -> ASGIApp:
-        async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
-                authorization = Headers(scope=scope).get("authorization")
-                if not bearer_ok(authorization, self.sim.token_for(PROVIDER)):
-                    why = "Invalid API key provided" if authorization else "Missing API key"
-                    await error_response(401, why)(scope, receive, send)
-                    return
-            await app(scope, receive, send)
-
-        return guarded
 
 
 def _page_query(params: QueryParams) -> tuple[int, str | None, str | None]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any
@@ -26,10 +25,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from runwatch.sim.core import (
+    Endpoint,
     Phase,
     RunScript,
     StepPhase,
-    bearer_ok,
+    bearer_guarded,
     iso,
     make_scripts,
     seeded,
@@ -75,7 +75,6 @@ _WORK: dict[str, tuple[str, str, str]] = {
     "DEPLOY_PROD": ("Rendering manifests", "Rolling out to production", "Checking health"),
 }
 
-Handler = Callable[[Request], Awaitable[Response]]
 LogLine = tuple[float, str, str]  # when, level, message
 
 
@@ -406,14 +405,9 @@ class SimulatedApi:
         for i, stage_id in enumerate(run.stage_ids):
             self._by_stage[stage_id] = (run, i)
 
-    def _guarded(self, handler: Handler) -> Handler:
-        async def endpoint(request: Request) -> Response:
-            expected = self.sim.token_for(PROVIDER)
-            if not bearer_ok(request.headers.get("authorization"), expected):
-                return _error(401, "Unauthorized")
-            return await handler(request)
-
-        return endpoint
+    def _guarded(self, handler: Endpoint) -> Endpoint:
+        return bearer_guarded(handler, lambda: self.sim.token_for(PROVIDER),
+                              lambda: _error(401, "Unauthorized"))
 
 
 def _updated_at(run: SimRun, now: float) -> float:

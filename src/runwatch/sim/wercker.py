@@ -24,19 +24,19 @@ from itertools import islice
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from runwatch.sim.core import (
     AUTHORS,
     RunScript,
     StepPhase,
     StepScript,
-    bearer_ok,
+    bearer_guarded_app,
     iso,
     make_scripts,
     seeded,
@@ -167,8 +167,12 @@ class SimulatedApi:
             Route("/api/v3/runsteps/{step_id}/log", self.get_log, methods=["GET"]),
         ]
         handlers = {WerckerError: _wercker_error, HTTPException: _http_error}
-        self.app: ASGIApp = self._require_token(
-            Starlette(routes=routes, exception_handlers=handlers)
+        self.app: ASGIApp = bearer_guarded_app(
+            Starlette(routes=routes, exception_handlers=handlers),
+            lambda: self.sim.token_for(PROVIDER),
+            lambda authorization: error_response(
+                401, "Invalid token" if authorization else "Missing authentication"
+            ),
         )
 
     # -- ids -------------------------------------------------------------------------------
@@ -402,19 +406,6 @@ class SimulatedApi:
         self._by_id[self.run_id(script)] = script
         return script
 
-    # -- auth ------------------------------------------------------------------------------
-
-    def _require_token(self, app: ASGIApp) -> ASGIApp:
-        async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
-                authorization = Headers(scope=scope).get("authorization")
-                if not bearer_ok(authorization, self.sim.token_for(PROVIDER)):
-                    why = "Invalid token" if authorization else "Missing authentication"
-                    await error_response(401, why)(scope, receive, send)
-                    return
-            await app(scope, receive, send)
-
-        return guarded
 
 
 def run_state(script: RunScript, now: float) -> tuple[str, str]:

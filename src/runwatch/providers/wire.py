@@ -1,0 +1,77 @@
+"""What every provider does with a parsed JSON body: validate it against a wire model, and
+say which source, path and field were wrong when it does not fit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, TypeVar, overload
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
+from pydantic.alias_generators import to_camel
+
+from runwatch.errors import BadResponse
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+class WireModel(BaseModel):
+    """A body as an API sends it: fields it adds later are kept, never an error."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class CamelWireModel(WireModel):
+    """A wire model whose snake_case fields read the API's camelCase keys."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+_DATETIME = TypeAdapter(datetime)
+
+
+def lenient_time(value: object) -> datetime | None:
+    """A timestamp, or None where it does not parse (the docs literally show
+    "2025-12-08T..."): one bad timestamp costs that field, not the whole body."""
+    if value is None:
+        return None
+    try:
+        return _DATETIME.validate_python(value)
+    except ValidationError:
+        return None
+
+
+LenientTimestamp = Annotated[datetime | None, BeforeValidator(lenient_time)]
+
+
+@overload
+def validate(schema: type[M], data: Any) -> M: ...
+@overload
+def validate(schema: TypeAdapter[T], data: Any) -> T: ...
+def validate(schema: type[BaseModel] | TypeAdapter[Any], data: Any) -> Any:
+    """`data` as the model's (or the adapter's) type; raises pydantic's ValidationError."""
+    if isinstance(schema, TypeAdapter):
+        return schema.validate_python(data)
+    return schema.model_validate(data)
+
+
+def first_problem(exc: ValidationError) -> str:
+    """`<loc>: <msg>` of the first error; a wrong top-level value is `body`."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "body"
+    return f"{where}: {error['msg']}"
+
+
+@overload
+def parse(schema: type[M], data: Any, *, source: str, path: str) -> M: ...
+@overload
+def parse(schema: TypeAdapter[T], data: Any, *, source: str, path: str) -> T: ...
+def parse(schema: type[BaseModel] | TypeAdapter[Any], data: Any, *, source: str, path: str) -> Any:
+    """Validate a parsed JSON body; a wrong shape is a BadResponse naming source and path,
+    and a pydantic error never leaks out."""
+    try:
+        return validate(schema, data)
+    except ValidationError as exc:
+        raise BadResponse(
+            f"{source}: {path} returned an unexpected shape ({first_problem(exc)})"
+        ) from None
