@@ -1,0 +1,314 @@
+"""The Textual app: wires the poller's events to the screens, owns the one confirm-and-act
+flow for mutating actions, the read-only and kiosk rules, themes, and the clipboard."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.theme import Theme
+
+from runwatch.config import Config, load_state, save_state
+from runwatch.errors import RunwatchError
+from runwatch.models import Run, RunStatus
+from runwatch.poller import (
+    DetailLoaded,
+    HealthChanged,
+    Poller,
+    PollEvent,
+    RunsChanged,
+    RunTransition,
+    SourceHealth,
+)
+from runwatch.providers import Action, Provider, build_providers
+from runwatch.tui.commands import RunwatchCommands
+from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
+from runwatch.tui.screens.run import RunScreen
+from runwatch.tui.screens.runs import RunsScreen
+from runwatch.tui.status import STATUS_VARIABLE_DEFAULTS
+from runwatch.tui.themes import DEFAULT_THEME, load_themes
+
+FALLBACK_THEME = "textual-dark"
+NO_CONFIG_NOTICE = (
+    "No config found, showing the demo. `runwatch config init` writes a starter config."
+)
+
+# What a notification says once an action went through.
+DONE = {"cancel": "canceled", "abort": "aborted", "rerun": "rerun started for",
+        "delete": "deleted"}
+
+
+class RunwatchApp(App[int]):
+    """A dashboard of CI and test runs across every configured source."""
+
+    CSS_PATH = "runwatch.tcss"
+    TITLE = "runwatch"
+    COMMANDS = App.COMMANDS | {RunwatchCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "quit", "quit"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        read_only: bool = False,
+        kiosk: bool = False,
+        only_sources: list[str] | None = None,
+        interval: float | None = None,
+        theme: str | None = None,
+        demo: bool = False,
+        no_config: bool = False,
+        now: Callable[[], float] = time.time,
+        providers: Mapping[str, Provider] | None = None,
+        theme_dirs: Iterable[Path] = (),
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.kiosk = kiosk
+        # Kiosk mode never mutates anything (DESIGN section 9).
+        self.read_only = read_only or kiosk or config.runwatch.read_only
+        self.demo = demo
+        self.now = now
+        self._notice = NO_CONFIG_NOTICE if no_config else None
+        self._own_providers = providers is None
+        self.providers: Mapping[str, Provider] = (
+            providers if providers is not None
+            else build_providers(config, read_only=self.read_only, only=only_sources)
+        )
+        intervals = {
+            name: interval or config.interval_for(p.source) for name, p in self.providers.items()
+        }
+        self.poller: Poller = Poller(
+            self.providers, intervals=intervals, on_event=self._on_poll_event, now=now
+        )
+        self._theme_errors = self._register_themes(theme_dirs)
+        self.theme = self._initial_theme(theme)
+        self._saved_theme = self.theme
+
+    # -- themes ----------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # Status colours for themes that do not set them (Textual's own, users' files).
+        return dict(STATUS_VARIABLE_DEFAULTS)
+
+    def _register_themes(self, extra_dirs: Iterable[Path]) -> list[str]:
+        """Register the packaged and user themes; one message per broken file."""
+        themes, errors = load_themes(extra_dirs)
+        for theme in themes:
+            self.register_theme(theme)
+        return errors
+
+    def _initial_theme(self, requested: str | None) -> str:
+        """`--theme` > the state file (not in kiosk) > config > the default."""
+        if requested and requested not in self.available_themes:
+            self._theme_errors.append(f"theme {requested!r} is not installed")
+        if self.kiosk:
+            candidates = [requested, self.config.kiosk.theme, self.config.runwatch.theme]
+        else:
+            saved = load_state().get("theme")
+            candidates = [requested, saved if isinstance(saved, str) else None,
+                          self.config.runwatch.theme]
+        for name in [*candidates, DEFAULT_THEME]:
+            if name and name in self.available_themes:
+                return name
+        return FALLBACK_THEME
+
+    def _theme_changed(self, theme: Theme) -> None:
+        # Rich text in the table carries resolved colours: re-render it in the new ones.
+        if self.screen_stack and isinstance(self.screen_stack[0], RunsScreen):
+            self.runs_screen.restyle()
+        if theme.name != self._saved_theme and not self.kiosk:
+            self._saved_theme = theme.name
+            try:
+                save_state({**load_state(), "theme": theme.name})
+            except OSError as exc:
+                self.notify(f"could not save the theme: {exc}", severity="warning")
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        return RunsScreen()
+
+    @property
+    def runs_screen(self) -> RunsScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, RunsScreen)
+        return screen
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for error in self._theme_errors:
+            self.notify(error, title="theme skipped", severity="warning", timeout=10)
+        if self._notice:
+            self.notify(self._notice, title="demo", timeout=15)
+        self.poller.start()
+
+    async def on_unmount(self) -> None:
+        if self._own_providers:
+            await self.poller.aclose()
+        else:
+            await self.poller.stop()
+
+    # -- poller events ---------------------------------------------------------------
+
+    def _on_poll_event(self, event: PollEvent) -> None:
+        """Called on Textual's loop by the poller, for every change it sees."""
+        if isinstance(event, RunsChanged):
+            self.runs_screen.apply_runs_changed(event)
+            self._forward_run(event)
+        elif isinstance(event, HealthChanged):
+            self.runs_screen.health_changed(event.source)
+        elif isinstance(event, DetailLoaded):
+            screen = self._run_screen(event.source, event.run_id)
+            if screen is not None:
+                screen.update_detail(event.detail, event.error)
+        elif isinstance(event, RunTransition):
+            self._transition(event)
+
+    def _run_screen(self, source: str, run_id: str) -> RunScreen | None:
+        """The open run screen showing this run, if any."""
+        for screen in self.screen_stack[1:]:
+            if isinstance(screen, RunScreen) and screen.run.id == run_id \
+                    and screen.provider.source.name == source:
+                return screen
+        return None
+
+    def _forward_run(self, event: RunsChanged) -> None:
+        # The run on screen keeps its header live between detail polls.
+        for run in event.changed:
+            screen = self._run_screen(event.source, run.id)
+            if screen is not None:
+                screen.update_run(run)
+
+    def _transition(self, event: RunTransition) -> None:
+        run = event.run
+        if run.status not in (RunStatus.FAILED, RunStatus.TIMED_OUT):
+            return
+        word = "failed" if run.status is RunStatus.FAILED else "timed out"
+        details = " · ".join(p for p in (run.title, run.branch) if p)
+        self.notify(details or run.id, title=f"{run.source}: run {run.id} {word}",
+                    severity="error", timeout=10)
+        if self.config.runwatch.bell:
+            self.bell()
+
+    def source_health(self, source: str) -> SourceHealth | None:
+        return self.poller.health(source)
+
+    # -- the app's verbs -------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return self.poller.paused
+
+    def set_paused(self, paused: bool) -> None:
+        if paused:
+            self.poller.pause()
+        else:
+            self.poller.resume()
+        self.notify("polling paused" if paused else "polling resumed", timeout=2)
+        self.runs_screen.refresh_chrome()
+        self.refresh_bindings()
+        self.screen.refresh_bindings()
+
+    def refresh_now(self, source: str | None = None) -> None:
+        self.poller.refresh(source)
+        self.notify(f"refreshing {source or 'every source'}", timeout=2)
+
+    def copy_run(self, run: Run) -> None:
+        """The run's URL (or id) to the clipboard, with OSC 52 so it works over SSH."""
+        text = run.url or run.id
+        self.copy_to_clipboard(text)
+        self.notify(text, title=f"copied the run's {'URL' if run.url else 'id'}", timeout=3)
+
+    def open_run(self, source: str, run: Run) -> None:
+        """Show one run; its detail is polled while it is on screen."""
+        self.push_screen(RunScreen(self.providers[source], run))
+        self.poller.focus(source, run.id)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # -- acting on runs --------------------------------------------------------------
+
+    def verb(self, action: Action, run: Run) -> str:
+        provider = self.providers.get(run.source)
+        return provider.verb(action) if provider else action.value
+
+    def action_blocker(self, action: Action, run: Run) -> str | None:
+        """Why `action` cannot apply to `run` now, or None when it can."""
+        verb = self.verb(action, run)
+        if self.kiosk:
+            return f"kiosk mode is read-only: no {verb}"
+        if self.read_only:
+            return f"read-only mode: {verb} is disabled"
+        provider = self.providers.get(run.source)
+        if provider is None:
+            return f"no source named {run.source}"
+        return provider.why_not(action, run)
+
+    def request_action(self, action: Action, source: str, run: Run) -> None:
+        """The one confirm-and-act flow: say why not, or ask, then act in a worker.
+
+        Never waits for the dialog, so it is safe to call from a key binding (awaiting a
+        dialog there would block the very loop that delivers its keys). Not named
+        `run_action`: that is Textual's App.run_action, which dispatches every binding."""
+        reason = self.action_blocker(action, run)
+        if reason:
+            self.notify(reason, title=f"cannot {self.verb(action, run)}", severity="warning")
+            return
+        verb = self.verb(action, run)
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.run_worker(self._perform(action, source, run), group="actions",
+                                exit_on_error=False)
+
+        self.push_screen(ConfirmDialog(verb, source, run), callback=answered)
+
+    async def _perform(self, action: Action, source: str, run: Run) -> None:
+        provider = self.providers[source]
+        verb = provider.verb(action)
+        try:
+            if action is Action.CANCEL:
+                await provider.cancel(run.id)
+            elif action is Action.RERUN:
+                new = await provider.rerun(run.id)
+            else:
+                await provider.delete(run.id)
+        except RunwatchError as exc:
+            self.notify(str(exc), title=f"{verb} failed", severity="error", timeout=10)
+        except Exception as exc:  # a bug must not end the app: say so and carry on
+            self.log.error(f"{verb} of {source}/{run.id} failed", exc)
+            self.notify(f"{type(exc).__name__}: {exc}", title=f"{verb} failed",
+                        severity="error", timeout=10)
+        else:
+            message = f"{DONE.get(verb, verb + 'd')} run {run.id}"
+            if action is Action.RERUN and new is not None and new.id != run.id:
+                message += f" as run {new.id}"
+            self.notify(message, title=source)
+        finally:
+            self.poller.refresh(source)
+
+    # -- command palette -------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # Textual's "Keys" panel and "Screenshot" are noise here; keep theme, quit, help.
+        for command in super().get_system_commands(screen):
+            if command.title in ("Theme", "Quit"):
+                yield command
+        yield SystemCommand("Help", "Every key runwatch knows", self.action_help)
+
+
+def run_dashboard(config: Config, **options: Any) -> int:
+    """Run the dashboard until the user quits; the process exit code."""
+    app = RunwatchApp(config, **options)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,1 @@
+"""The app's screens: the runs list and one run."""

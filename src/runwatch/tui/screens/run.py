@@ -1,0 +1,439 @@
+"""The run screen: one run's header, progress, group bars, step timeline, specs and notes.
+
+The app feeds it: `update_detail` with each detail poll (or its error) and `update_run` with
+list changes. Both update widgets in place, so focus, cursors and scroll positions survive a
+poll; an error shows in a line at the top while the last good detail stays on screen.
+
+At 80x24 the sections stack in one scrolling column; from 120 columns a run's report (Conduct,
+the scheduler) sits beside its steps, groups and specs, each column scrolling on its own;
+without a report the tables take the full width.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.widgets import Footer, Markdown, Static
+
+from runwatch.models import Run, RunDetail, RunStatus, Step
+from runwatch.providers import Action, Provider
+from runwatch.tui.status import format_duration, relative_time, rich_color, status_look, to_epoch
+from runwatch.tui.widgets.groups import GroupBars, RunProgress
+from runwatch.tui.widgets.specs import SpecsTable
+from runwatch.tui.widgets.timeline import Timeline, step_duration
+
+if TYPE_CHECKING:
+    from runwatch.tui.app import RunwatchApp
+
+MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
+
+# What each API calls the parts of a run (the timeline's title).
+STEP_NOUNS: dict[str, str] = {"services": "Stages", "scheduler": "Nodes", "conduct": "Checks"}
+
+WIDE = 120  # from this width the report stands beside the tables
+
+# Bound action → provider action; `cancel` and `abort` are one key with two footer labels.
+ACTION_KEYS: dict[str, Action] = {
+    "cancel": Action.CANCEL,
+    "abort": Action.CANCEL,
+    "rerun": Action.RERUN,
+    "delete": Action.DELETE,
+}
+
+
+def _muted(text: str) -> tuple[str, str]:
+    return text, MUTED
+
+
+def title_line(run: Run) -> Content:
+    """"✗ failed  feat: add the abort button"."""
+    look = status_look(run.status)
+    return Content.assemble(
+        (look.label, f"${look.variable} bold"),
+        "  ",
+        (run.title or run.id, "bold"),
+    )
+
+
+def meta_line(run: Run, provider: Provider, now: float) -> Content:
+    """Where and when: source, id, branch, commit, author, started, duration."""
+    source = provider.source
+    parts: list[Content] = []
+    colour = rich_color(source.color)
+    badge_style = f"bold reverse {colour}" if colour else "bold reverse"
+    badge = Content.assemble((f" {source.label} ", badge_style)) if source.label else None
+    parts.append(Content.assemble(*([badge, " "] if badge else []), source.name,
+                                  _muted(" run "), run.id))
+    if run.branch:
+        parts.append(Content.assemble(_muted("branch "), run.branch))
+    if run.commit:
+        parts.append(Content.assemble(_muted("commit "), run.commit[:7]))
+    if run.author:
+        parts.append(Content.assemble(_muted("by "), run.author))
+    started = run.started_at or run.created_at
+    if started is not None:
+        verb = "started " if run.started_at else "created "
+        parts.append(Content.assemble(_muted(verb), relative_time(started, now)))
+    duration = run_duration(run, now)
+    if duration is not None:
+        parts.append(Content.assemble(_muted("took " if run.status.is_terminal else "for "),
+                                      format_duration(duration)))
+    if run.provider_status and run.status is RunStatus.UNKNOWN:
+        parts.append(Content.assemble(_muted("says "), run.provider_status))
+    return Content(" · ").join(parts)
+
+
+def run_duration(run: Run, now: float) -> float | None:
+    """The run's duration; a running one's so far."""
+    if run.duration_s is not None and (run.status.is_terminal or run.finished_at):
+        return run.duration_s
+    start = to_epoch(run.started_at)
+    if start is not None and run.status.is_active:
+        return max(0.0, now - start)
+    return run.duration_s
+
+
+def step_line(step: Step, now: float, *, has_logs: bool) -> Content:
+    """Everything about the highlighted step, including a check's message."""
+    look = status_look(step.status)
+    parts: list[Content] = [Content.assemble((look.label, f"${look.variable}"), " ",
+                                             (step.name, "bold"))]
+    if step.provider_status and step.status is RunStatus.UNKNOWN:
+        parts.append(Content.assemble(_muted("says "), step.provider_status))
+    if step.started_at is not None:
+        parts.append(Content.assemble(_muted("started "), relative_time(step.started_at, now)))
+    took = step_duration(step, now)
+    if took is not None:
+        parts.append(Content.assemble(_muted("took "), format_duration(took)))
+    if step.message:
+        parts.append(Content(step.message))
+    if has_logs:
+        parts.append(Content.assemble(_muted("enter: log")) if step.log_available
+                     else Content.assemble(_muted("no log yet")))
+    return Content(" · ").join(parts)
+
+
+class RunScreen(Screen[None]):
+    """One run in detail. Escape goes back."""
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"), (WIDE, "-wide"),
+    ]
+
+    DEFAULT_CSS = """
+    RunScreen {
+        #run-error {
+            display: none;
+            background: $error-muted;
+            color: $text-error;
+            padding: 0 1;
+            &.-shown { display: block; }
+        }
+        #run-header { height: auto; padding: 0 1; background: $panel; }
+        #run-title { text-wrap: nowrap; text-overflow: ellipsis; }
+        #run-meta { color: $foreground; }
+        #run-progress { padding: 0 1; margin-bottom: 1; }
+        #run-loading { padding: 0 1; color: $text-muted; }
+        #run-body { height: 1fr; }
+        .run-column { height: auto; }
+        .section { height: auto; margin-bottom: 1; display: none; }
+        .section.-shown { display: block; }
+        .section-title { padding: 0 1; text-style: bold; color: $text-accent; }
+        #timeline, #groups, #specs { margin: 0 1; }
+        #step-detail { padding: 0 1; }
+        Markdown { margin: 0 1; padding: 0; background: transparent; }
+    }
+    RunScreen.-wide {
+        #run-body { layout: horizontal; overflow: hidden hidden; }
+        .run-column { width: 1fr; height: 100%; overflow-y: auto; }
+        #run-left { margin-right: 1; }
+        #timeline { max-height: 24; }
+        #specs { max-height: 30; }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "back"),
+        # A dimmed action blocks its binding; the second binding of the key then says why.
+        Binding("c", "cancel", "cancel"),
+        Binding("c", "abort", "abort"),
+        Binding("c", "explain('cancel')", show=False),
+        Binding("R", "rerun", "rerun"),
+        Binding("R", "explain('rerun')", show=False),
+        Binding("D", "delete", "delete"),
+        Binding("D", "explain('delete')", show=False),
+        Binding("y", "copy", "copy", show=False),
+        Binding("r", "refresh", "refresh", show=False),
+    ]
+
+    def __init__(self, provider: Provider, run: Run) -> None:
+        super().__init__()
+        self.provider = provider
+        self.run: Run = run
+        self.detail: RunDetail | None = None
+        self.error: str | None = None
+        self._loaded_at: float | None = None
+        self._content: str | None = None
+        self._mounted = False
+
+    # -- the app ---------------------------------------------------------------------
+
+    @property
+    def rw_app(self) -> RunwatchApp:
+        return self.app  # type: ignore[return-value]
+
+    def _now(self) -> float:
+        now = getattr(self.app, "now", None)
+        return now() if callable(now) else time.time()
+
+    # -- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        noun = STEP_NOUNS.get(self.provider.name, "Steps")
+        yield Static(id="run-error", markup=False)
+        with Vertical(id="run-header"):
+            yield Static(id="run-title")
+            yield Static(id="run-meta")
+        yield RunProgress(id="run-progress")
+        yield Static("loading the run's detail…", id="run-loading")
+        with VerticalScroll(id="run-body"):
+            with Vertical(id="run-left", classes="run-column"):
+                with Vertical(id="steps-section", classes="section"):
+                    yield Static(noun, id="steps-title", classes="section-title")
+                    yield Timeline(now=self._now, id="timeline")
+                    yield Static(id="step-detail")
+                with Vertical(id="groups-section", classes="section"):
+                    yield Static("Groups", id="groups-title", classes="section-title")
+                    yield GroupBars(id="groups")
+                with Vertical(id="specs-section", classes="section"):
+                    yield Static("Specs", id="specs-title", classes="section-title")
+                    yield SpecsTable(id="specs")
+            with (VerticalScroll(id="run-right", classes="run-column"),
+                  Vertical(id="content-section", classes="section")):
+                yield Static("Report", id="content-title", classes="section-title")
+                yield Markdown(id="run-content")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(SpecsTable).show_cursor = self.provider.has_spec_results
+        self._mounted = True
+        # A detail may have arrived between the push and this handler.
+        self.update_detail(self.detail, self.error)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        # Relative times and running durations move on; a frozen clock re-renders nothing.
+        self.set_interval(1.0, self._tick)
+
+    def on_resize(self) -> None:
+        # Whatever scrolls takes focus (so keys scroll it): the page when the sections stack,
+        # the report's column when it stands beside the tables.
+        wide = self.size.width >= WIDE
+        self.query_one("#run-body").can_focus = not wide
+        self.query_one("#run-right").can_focus = wide
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self.query_one(SpecsTable).restyle()
+
+    def _tick(self) -> None:
+        self._show_run()
+        if self.detail is not None and any(s.status.is_active for s in self.detail.steps):
+            self.query_one(Timeline).refresh()
+            self._show_step(self.query_one(Timeline).highlighted)
+
+    # -- updates from the app --------------------------------------------------------
+
+    def update_run(self, run: Run) -> None:
+        """The run changed in the list (status, progress): refresh the header."""
+        if run.id != self.run.id:
+            return
+        self.run = run
+        self._show_run()
+        self.refresh_bindings()
+
+    def update_detail(self, detail: RunDetail | None, error: str | None) -> None:
+        """A detail poll's result: new detail, or an error while the last detail stays."""
+        self.error = error
+        if detail is not None and detail is not self.detail:
+            self.detail = detail
+            self.run = detail.summary()
+            self._loaded_at = self._now()
+        if not self._mounted:
+            return  # on_mount shows what arrived so far
+        if self.detail is not None:
+            self._show_detail(self.detail)
+            self.refresh_bindings()
+        self._show_error()
+        self._show_run()
+
+    def _show_error(self) -> None:
+        line = self.query_one("#run-error", Static)
+        if self.error is None:
+            line.remove_class("-shown")
+            return
+        if self.detail is not None and self._loaded_at is not None:
+            since = f" · showing the detail of {relative_time(self._loaded_at, self._now())}"
+        else:
+            since = ""
+        line.update(f"⚠ stale: {self.error}{since}")
+        line.add_class("-shown")
+        if self.detail is None:
+            self.query_one("#run-loading", Static).update("no detail yet")
+
+    def _show_run(self) -> None:
+        run, now = self.run, self._now()
+        _update(self.query_one("#run-title", Static), title_line(run))
+        _update(self.query_one("#run-meta", Static), meta_line(run, self.provider, now))
+        tests = self.detail.tests if self.detail is not None else run.tests
+        self.query_one(RunProgress).set_run(run.status, run.progress, tests)
+
+    def _show_detail(self, detail: RunDetail) -> None:
+        self.query_one("#run-loading").display = False
+        timeline = self.query_one(Timeline)
+        if detail.steps:
+            timeline.set_steps(detail.steps)
+            self._show_step(timeline.highlighted)
+            failed = sum(s.status is RunStatus.FAILED for s in detail.steps)
+            done = sum(s.status.is_terminal for s in detail.steps)
+            noun = STEP_NOUNS.get(self.provider.name, "Steps")
+            title = f"{noun}  {done}/{len(detail.steps)} done"
+            _update(self.query_one("#steps-title", Static),
+                    title + (f" · {failed} failed" if failed else ""))
+        self._forward_steps(detail.steps)
+        self.query_one(GroupBars).set_groups(detail.groups)
+        specs = self.query_one(SpecsTable)
+        specs.set_specs(detail.specs)
+        if detail.specs:
+            failing = sum(s.status is RunStatus.FAILED for s in detail.specs)
+            _update(self.query_one("#specs-title", Static),
+                    f"Specs  {len(detail.specs)}" + (f" · {failing} failed" if failing else ""))
+        if detail.content != self._content:
+            self._content = detail.content
+            self.query_one(Markdown).update(detail.content or "")
+        shown = {
+            "#steps-section": bool(detail.steps),
+            "#groups-section": bool(detail.groups),
+            "#specs-section": bool(detail.specs),
+            "#content-section": bool(detail.content),
+        }
+        for selector, visible in shown.items():
+            self.query_one(selector).set_class(visible, "-shown")
+        self.query_one("#run-right").display = shown["#content-section"]
+        self._focus_first()
+
+    def _forward_steps(self, steps: list[Step]) -> None:
+        """An open log of this run's step learns the step's news (it follows while it runs)."""
+        from runwatch.tui.screens.log import LogScreen
+
+        by_id = {s.id: s for s in steps}
+        for screen in self.app.screen_stack:
+            if isinstance(screen, LogScreen) and screen.run.id == self.run.id \
+                    and screen.step.id in by_id:
+                screen.update_step(by_id[screen.step.id])
+
+    def _focus_first(self) -> None:
+        if self.focused not in (None, self.query_one("#run-body")):
+            return  # the person has chosen already
+        timeline, specs = self.query_one(Timeline), self.query_one(SpecsTable)
+        # No scrolling: the page opens at its top (the header and the groups come first).
+        if timeline.steps:
+            timeline.focus(scroll_visible=False)
+        elif specs.specs:
+            specs.focus(scroll_visible=False)
+
+    def _show_step(self, step: Step | None) -> None:
+        detail = self.query_one("#step-detail", Static)
+        if step is None:
+            _update(detail, "")
+            return
+        _update(detail, step_line(step, self._now(), has_logs=self.provider.has_logs))
+
+    # -- opening a step's log, a spec's tests ----------------------------------------
+
+    def on_timeline_step_highlighted(self, event: Timeline.StepHighlighted) -> None:
+        self._show_step(event.step)
+
+    def on_timeline_step_selected(self, event: Timeline.StepSelected) -> None:
+        step = event.step
+        if not self.provider.has_logs:
+            self.notify(f"{self.provider.name} keeps no step logs", severity="information")
+        elif not step.log_available:
+            self.notify(f"{step.name} has no log yet", severity="information")
+        else:
+            from runwatch.tui.screens.log import LogScreen
+
+            self.app.push_screen(LogScreen(self.provider, self.run, step))
+
+    def on_specs_table_spec_selected(self, event: SpecsTable.SpecSelected) -> None:
+        if not self.provider.has_spec_results:
+            self.notify(f"{self.provider.name} keeps no per-test results",
+                        severity="information")
+            return
+        from runwatch.tui.screens.spec_results import SpecResultsScreen
+
+        self.app.push_screen(SpecResultsScreen(self.provider, self.run, event.spec))
+
+    # -- keys ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ACTION_KEYS:
+            if action in ("cancel", "abort") and action != self.provider.cancel_verb:
+                return False  # the other label of the same key
+            if getattr(self.app, "kiosk", False):
+                return False  # kiosk: no action keys in the footer at all
+            return None if self._blocker(ACTION_KEYS[action]) else True
+        return True
+
+    def _blocker(self, action: Action) -> str | None:
+        blocker = getattr(self.app, "action_blocker", None)
+        if callable(blocker):
+            return blocker(action, self.run)
+        return self.provider.why_not(action, self.run)
+
+    def _act(self, action: Action) -> None:
+        self.rw_app.request_action(action, self.provider.source.name, self.run)
+
+    def action_cancel(self) -> None:
+        self._act(Action.CANCEL)
+
+    def action_abort(self) -> None:
+        self._act(Action.CANCEL)
+
+    def action_rerun(self) -> None:
+        self._act(Action.RERUN)
+
+    def action_delete(self) -> None:
+        self._act(Action.DELETE)
+
+    def action_explain(self, name: str) -> None:
+        """Say why an action key does nothing (its binding is dimmed or hidden)."""
+        action = Action(name)
+        reason = self._blocker(action)
+        if reason:
+            self.notify(reason, title=f"cannot {self.provider.verb(action)}",
+                        severity="warning")
+
+    def action_copy(self) -> None:
+        self.rw_app.copy_run(self.run)
+
+    def action_refresh(self) -> None:
+        self.rw_app.refresh_now(self.provider.source.name)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+def _update(widget: Static, content: Content | str) -> None:
+    """Update a Static only when its content changed: an idle poll writes nothing."""
+    current = widget.content
+    if isinstance(current, Content) and isinstance(content, Content):
+        same = current.is_same(content)  # `==` on Content compares the text only
+    else:
+        same = current == content
+    if not same:
+        widget.update(content)

@@ -1,0 +1,296 @@
+"""The runs screen: every source's runs in one table, the health of each source, a summary
+of counts by status, and the keys that filter, sort and act on the selected run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+
+from runwatch.models import Run, RunStatus
+from runwatch.providers import Action
+from runwatch.tui.widgets.runs_table import (
+    SORTS,
+    STATUS_FILTERS,
+    RunsTable,
+    RunsView,
+    SourceStyle,
+)
+from runwatch.tui.widgets.source_bar import SourceBar
+from runwatch.tui.widgets.summary import StatusSummary, TitleBar
+
+if TYPE_CHECKING:
+    from runwatch.poller import RunsChanged
+    from runwatch.tui.app import RunwatchApp
+
+# Bound action name → the provider action it performs. `cancel` and `abort` are one key
+# with two footer labels: check_action hides the one the selected run's API does not use.
+ACTION_KEYS: dict[str, Action] = {
+    "cancel": Action.CANCEL,
+    "abort": Action.CANCEL,
+    "rerun": Action.RERUN,
+    "delete": Action.DELETE,
+}
+
+
+def _cycle(options: tuple[str, ...] | list[str | None], current: object, step: int = 1) -> object:
+    index = list(options).index(current) if current in options else -1
+    return list(options)[(index + step) % len(options)]
+
+
+class RunsScreen(Screen[None]):
+    """All runs, newest first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "filter", key_display="/"),
+        Binding("s", "cycle_status", "status"),
+        Binding("o", "cycle_sort", "sort", show=False),  # the title bar shows the sort
+        Binding("tab", "cycle_source(1)", "source", show=False),
+        Binding("shift+tab", "cycle_source(-1)", "source", show=False),
+        # A dimmed action blocks its binding; the second binding of the key then says why.
+        Binding("c", "cancel", "cancel"),
+        Binding("c", "abort", "abort"),
+        Binding("c", "explain('cancel')", show=False),
+        Binding("R", "rerun", "rerun"),
+        Binding("R", "explain('rerun')", show=False),
+        Binding("D", "delete", "delete"),
+        Binding("D", "explain('delete')", show=False),
+        Binding("y", "copy", "copy", show=False),
+        Binding("r", "refresh", "refresh", show=False),
+        Binding("p", "pause", "pause"),
+        Binding("p", "resume", "resume"),
+        Binding("escape", "clear_filters", "clear filters", show=False),
+    ]
+
+    # The run under the cursor; the footer follows it (bindings=True re-checks actions).
+    selected: reactive[Run | None] = reactive(None, bindings=True)
+
+    def compose(self) -> ComposeResult:
+        app = self.rw_app
+        styles = [
+            SourceStyle(name, p.source.label, p.source.color)
+            for name, p in app.providers.items()
+        ]
+        yield TitleBar(id="title-bar")
+        yield SourceBar(styles, health=app.source_health, now=app.now, id="sources")
+        yield RunsTable(now=app.now, sources=styles, id="runs")
+        yield Input(placeholder="filter: id, title, branch, author  (enter applies, escape "
+                    "clears)", id="filter")
+        yield StatusSummary(id="summary")
+        yield Footer(compact=True)
+
+    @property
+    def rw_app(self) -> RunwatchApp:
+        return cast("RunwatchApp", self.app)
+
+    @property
+    def table(self) -> RunsTable:
+        return self.query_one(RunsTable)
+
+    @property
+    def view(self) -> RunsView:
+        return self.table.view
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        app = self.rw_app
+        for source in app.providers:
+            runs = app.poller.runs(source) if app.poller is not None else {}
+            if runs:
+                self.table.apply_changes(source, runs.values())
+        self.refresh_chrome()
+        self.set_interval(1.0, self._tick)
+
+    # -- fed by the app ------------------------------------------------------------
+
+    def apply_runs_changed(self, event: RunsChanged) -> None:
+        """A poll's changes: cells in place, then the summary and the footer."""
+        self.table.apply_changes(event.source, event.changed, event.removed)
+        self._after_change()
+
+    def health_changed(self, source: str) -> None:
+        self.query_one(SourceBar).refresh_lines(source)
+
+    def refresh_chrome(self) -> None:
+        """Title bar, summary, source lines: everything around the table."""
+        app = self.rw_app
+        title = self.query_one(TitleBar)
+        title.set_badges(read_only=app.read_only, kiosk=app.kiosk, demo=app.demo,
+                         paused=app.paused)
+        title.set_view(self.view, sources=len(app.providers))
+        self.query_one(SourceBar).select(self.view.source)
+        self._after_change()
+
+    def restyle(self) -> None:
+        """The theme changed: re-render what carries theme colours in Rich text."""
+        self.table.restyle()
+        self.query_one(SourceBar).refresh_lines()
+        self._after_change()
+
+    def _after_change(self) -> None:
+        table = self.table
+        counts: dict[RunStatus, int] = {}
+        per_source: dict[str, int] = {}
+        for (source, status), count in table.counts.items():
+            per_source[source] = per_source.get(source, 0) + count
+            if self.view.source in (None, source):
+                counts[status] = counts.get(status, 0) + count
+        self.query_one(StatusSummary).show_counts(counts, shown=table.row_count)
+        self.query_one(SourceBar).set_counts(per_source)
+        self.selected = table.selected_run
+
+    def _tick(self) -> None:
+        # Relative times, running durations, spinners and "updated 3s ago" move on their own.
+        if self.is_current:
+            self.table.refresh_times()
+            self.query_one(SourceBar).refresh_lines()
+
+    # -- table events --------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#runs")
+    def _highlighted(self) -> None:
+        self.selected = self.table.selected_run
+
+    @on(DataTable.RowSelected, "#runs")
+    def _open(self) -> None:
+        run = self.table.selected_run
+        if run is not None:
+            self.rw_app.open_run(run.source, run)
+
+    def on_screen_resume(self) -> None:
+        # Back from a run: stop polling its detail.
+        if self.rw_app.poller is not None:
+            self.rw_app.poller.focus(None, None)
+        self.table.refresh_times()
+
+    # -- filter input --------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = self.view.text
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        self._set_view(text=event.value.strip())
+
+    @on(Input.Submitted, "#filter")
+    def _filter_applied(self, event: Input.Submitted) -> None:
+        self._close_filter()
+        self._set_view(text=event.value.strip(), cursor_to_first=True)
+
+    def _close_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = False
+        self.table.focus()
+
+    def action_clear_filters(self) -> None:
+        """Escape: close the filter input and clear every filter; from the input, only the
+        text filter."""
+        field = self.query_one("#filter", Input)
+        if field.display:
+            field.value = ""
+            self._close_filter()
+            self._set_view(text="")
+        elif self.view.is_filtered:
+            self._set_view(text="", status="all", source=None)
+
+    # -- view keys -----------------------------------------------------------------
+
+    def action_cycle_status(self) -> None:
+        self._set_view(status=str(_cycle(STATUS_FILTERS, self.view.status)))
+
+    def action_cycle_sort(self) -> None:
+        self._set_view(sort=str(_cycle(SORTS, self.view.sort)))
+
+    def action_cycle_source(self, step: int = 1) -> None:
+        options: list[str | None] = [None, *self.rw_app.providers]
+        self._set_view(source=_cycle(options, self.view.source, step))  # type: ignore[arg-type]
+
+    def show_source(self, source: str | None) -> None:
+        """Show one source's runs (None: all)."""
+        self._set_view(source=source)
+
+    def set_status_filter(self, status: str) -> None:
+        self._set_view(status=status)
+
+    def set_sort(self, sort: str) -> None:
+        self._set_view(sort=sort)
+
+    def _set_view(self, *, cursor_to_first: bool = False, **changes: object) -> None:
+        view = self.view
+        fields = {"text": view.text, "status": view.status, "source": view.source,
+                  "sort": view.sort, **changes}
+        self.table.set_view(RunsView(**fields), cursor_to_first=cursor_to_first)  # type: ignore[arg-type]
+        self.refresh_chrome()
+
+    # -- run actions ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        app = self.rw_app
+        if action in ACTION_KEYS:
+            run = self.selected
+            provider = app.providers.get(run.source) if run else None
+            verb = provider.cancel_verb if provider else "cancel"
+            if action in ("cancel", "abort") and action != verb:
+                return False  # the other label of the same key
+            if app.kiosk:
+                return False  # kiosk: no action keys in the footer at all
+            if run is None:
+                return None
+            return None if app.action_blocker(ACTION_KEYS[action], run) else True
+        if action in ("pause", "resume"):
+            return (action == "resume") == app.paused
+        if action == "copy":
+            return self.selected is not None
+        return True
+
+    def _act(self, action: Action) -> None:
+        run = self.selected
+        if run is not None:
+            self.rw_app.request_action(action, run.source, run)
+
+    def action_cancel(self) -> None:
+        self._act(Action.CANCEL)
+
+    def action_abort(self) -> None:
+        self._act(Action.CANCEL)
+
+    def action_rerun(self) -> None:
+        self._act(Action.RERUN)
+
+    def action_delete(self) -> None:
+        self._act(Action.DELETE)
+
+    def action_explain(self, name: str) -> None:
+        """Say why an action key does nothing (its binding is dimmed or hidden)."""
+        run = self.selected
+        if run is None:
+            self.notify("no run selected", severity="warning")
+            return
+        reason = self.rw_app.action_blocker(Action(name), run)
+        if reason:
+            self.notify(reason, title=f"cannot {self.rw_app.verb(Action(name), run)}",
+                        severity="warning")
+
+    # -- app keys ------------------------------------------------------------------
+
+    def action_copy(self) -> None:
+        run = self.selected
+        if run is not None:
+            self.rw_app.copy_run(run)
+
+    def action_refresh(self) -> None:
+        self.rw_app.refresh_now()
+
+    def action_pause(self) -> None:
+        self.rw_app.set_paused(True)
+
+    def action_resume(self) -> None:
+        self.rw_app.set_paused(False)

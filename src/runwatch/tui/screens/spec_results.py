@@ -1,0 +1,149 @@
+"""A spec's tests, with the error of each failing one: what a person opens a failed spec for.
+
+Failed tests come first with their error under them; passed and skipped ones follow as one
+line each. Fetched in a worker; an error shows in place and `r` tries again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from runwatch.errors import RunwatchError
+from runwatch.models import Run, RunStatus, Spec, TestResult
+from runwatch.providers import Provider
+from runwatch.tui.status import format_duration, status_look
+
+MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
+
+# Failures first: they are why the screen was opened.
+ORDER: dict[RunStatus, int] = {RunStatus.FAILED: 0, RunStatus.TIMED_OUT: 1}
+
+
+def results_summary(results: Sequence[TestResult]) -> Content:
+    """"12 tests · 2 failed · 10 passed"."""
+    counts: dict[RunStatus, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    parts = [Content(f"{len(results)} test" + ("" if len(results) == 1 else "s"))]
+    for status in sorted(counts, key=lambda s: (ORDER.get(s, 9), s.value)):
+        look = status_look(status)
+        parts.append(Content.assemble((f"{counts[status]} {look.word}", f"${look.variable}")))
+    return Content(" · ").join(parts)
+
+
+def result_block(result: TestResult) -> Content:
+    """One test: status, title and duration; its error indented below."""
+    look = status_look(result.status)
+    head = Content.assemble(
+        (look.label.ljust(11), f"${look.variable}"),
+        " ",
+        (result.title, "bold" if result.error else ""),
+    )
+    if result.duration_s is not None:
+        head = Content.assemble(head, ("  " + format_duration(result.duration_s), MUTED))
+    if not result.error:
+        return head
+    error_lines = [Content.assemble(("    │ ", MUTED), (line, "$text-error"))
+                   for line in result.error.rstrip().splitlines()]
+    return Content("\n").join([head, *error_lines])
+
+
+class SpecResultsScreen(Screen[None]):
+    """The tests of one spec."""
+
+    DEFAULT_CSS = """
+    SpecResultsScreen {
+        #results-title { height: auto; padding: 0 1; background: $panel; }
+        #results-error { display: none; background: $error-muted; color: $text-error;
+                         padding: 0 1; }
+        #results-error.-shown { display: block; }
+        #results-body { height: 1fr; padding: 0 1; }
+        #results { height: auto; }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "back"),
+        Binding("r", "reload", "reload"),
+        Binding("j", "scroll('down')", show=False),
+        Binding("k", "scroll('up')", show=False),
+    ]
+
+    def __init__(self, provider: Provider, run: Run, spec: Spec) -> None:
+        super().__init__()
+        self.provider = provider
+        self.run = run
+        self.spec = spec
+        self.results: list[TestResult] | None = None
+
+    def compose(self) -> ComposeResult:
+        look = status_look(self.spec.status)
+        title = Content.assemble(
+            ("tests of ", MUTED), (self.spec.spec, "bold"), "  ",
+            (look.label, f"${look.variable}"),
+            *((("  group ", MUTED), self.spec.group) if self.spec.group else ()),
+            ("  · ", MUTED), self.provider.source.name, (" run ", MUTED),
+            self.run.id,
+        )
+        yield Static(title, id="results-title")
+        yield Static(id="results-error", markup=False)
+        with VerticalScroll(id="results-body"):
+            yield Static("loading the tests…", id="results")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#results-body").focus()
+        self.load()
+
+    @work(exclusive=True, exit_on_error=False, group="results")
+    async def load(self) -> None:
+        """Fetch the tests; a failure is shown on the screen, never raised."""
+        error: str | None = None
+        try:
+            results = await self.provider.get_spec_results(self.run.id, self.spec)
+        except RunwatchError as exc:
+            error = str(exc)
+        except Exception as exc:  # a bug must not end the app: say so and carry on
+            self.log.error("get_spec_results failed", exc)
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            self.show(results)
+        line = self.query_one("#results-error", Static)
+        if error is None:
+            line.remove_class("-shown")
+        else:
+            line.update(f"⚠ could not load the tests: {error} · r tries again")
+            line.add_class("-shown")
+            if self.results is None:
+                self.query_one("#results", Static).update("no tests loaded")
+
+    def show(self, results: Sequence[TestResult]) -> None:
+        self.results = list(results)
+        ordered = sorted(self.results, key=lambda r: ORDER.get(r.status, 9))
+        if not ordered:
+            self.query_one("#results", Static).update("this spec reported no tests")
+            return
+        blocks = [results_summary(ordered), Content(""), *map(result_block, ordered)]
+        self.query_one("#results", Static).update(Content("\n").join(blocks))
+
+    def action_scroll(self, direction: str) -> None:
+        body = self.query_one("#results-body", VerticalScroll)
+        if direction == "down":
+            body.scroll_down()
+        else:
+            body.scroll_up()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,250 @@
+"""Cancel, rerun and delete from the runs screen: the confirmation, the one request each sends
+to the simulator, and everything that must send nothing (n, escape, read-only, kiosk, a
+finished run, a provider without the action)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from runwatch.models import Run
+from runwatch.sim import Fault
+from runwatch.sim.demo import demo_config
+from runwatch.tui.app import RunwatchApp
+from runwatch.tui.dialogs import ConfirmDialog
+from runwatch.tui.screens.runs import RunsScreen
+from runwatch.tui.widgets.runs_table import RunsTable
+
+PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
+def make_app(sim, *, read_only_sources: tuple[str, ...] = (), **options: object) -> RunwatchApp:
+    config = demo_config(sim.url, interval=60.0)
+    providers = {p: sim.provider(p, read_only=p in read_only_sources) for p in PROVIDERS}
+    return RunwatchApp(config, providers=providers, now=sim.sim.clock.now,
+                       **options)  # type: ignore[arg-type]
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def loaded(pilot: Pilot) -> RunsTable:
+    app: RunwatchApp = pilot.app  # type: ignore[assignment]
+    await until(pilot, lambda: all(app.poller.health(s).state == "ok" for s in app.providers),
+                "every source's first poll")
+    await pilot.pause()
+    return app.runs_screen.table
+
+
+async def select(pilot: Pilot, source: str, *, active: bool) -> Run:
+    """Put the cursor on the newest (active or finished) run of `source`."""
+    table: RunsTable = pilot.app.runs_screen.table  # type: ignore[attr-defined]
+    for index, key in enumerate(table.shown_keys):
+        run = table.runs[key]
+        if run.source == source and run.status.is_active == active:
+            table.move_cursor(row=index)
+            await pilot.pause()
+            assert pilot.app.runs_screen.selected == run  # type: ignore[attr-defined]
+            return run
+    raise AssertionError(f"no {'active' if active else 'finished'} run of {source}")
+
+
+def mutations(sim) -> list[tuple[str, str, str, object]]:
+    return [(r.provider, r.method, r.path, r.json()) for r in sim.sim.mutating_requests()]
+
+
+def notes(app: RunwatchApp) -> list[tuple[str, str]]:
+    return [(n.severity, f"{n.title}: {n.message}") for n in app._notifications]
+
+
+def footer_state(app: RunwatchApp, key: str) -> tuple[str, bool]:
+    """The footer's label for `key` and whether it is enabled (else dimmed)."""
+    active = app.screen.active_bindings[key]
+    return active.binding.description, active.enabled
+
+
+CANCELS = {
+    "services": ("POST", "/api/runs/{id}/stop", "cancel", "canceled"),
+    "wercker": ("PUT", "/api/v3/runs/{id}/abort", "abort", "aborted"),
+    "currents": ("PUT", "/v1/runs/{id}/cancel", "cancel", "canceled"),
+    "scheduler": ("POST", "/api/v1/runs/{id}/cancel", "cancel", "canceled"),
+}
+
+
+@pytest.mark.parametrize("source", list(CANCELS))
+async def test_c_then_y_sends_exactly_the_cancel_request(sim, source: str) -> None:
+    method, path, verb, done = CANCELS[source]
+    app = make_app(sim)
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await loaded(pilot)
+        run = await select(pilot, source, active=True)
+        assert footer_state(app, "c") == (verb, True)
+        await pilot.press("c")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        shown = str(dialog.query_one("#confirm-details").render())
+        assert run.id in shown and source in shown
+        assert verb.capitalize() in str(dialog.query_one("#confirm-question").render())
+        assert mutations(sim) == []
+        await pilot.press("y")
+        await until(pilot, lambda: any(done in m for _, m in notes(app)), "the outcome")
+        sent = mutations(sim)
+        assert [(p, m, pa) for p, m, pa, _ in sent] == [(source, method, path.format(id=run.id))]
+        if source == "wercker":
+            assert sent[0][3] == {}
+        assert ("information", f"{source}: {done} run {run.id}") in notes(app)
+        assert isinstance(app.screen, RunsScreen)
+        # ... and the source is polled again at once, so the row shows the outcome.
+        after = sim.sim.requests.index(next(r for r in sim.sim.requests if r.method == method))
+        await until(pilot, lambda: any(r.provider == source and r.method == "GET"
+                                       for r in sim.sim.requests[after:]), "a poll")
+
+
+@pytest.mark.parametrize("key", ["n", "escape"])
+async def test_n_and_escape_send_nothing(sim, key: str) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await select(pilot, "services", active=True)
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press(key)
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, RunsScreen)
+        assert mutations(sim) == []
+
+
+async def test_rerun_and_delete_send_their_requests(sim) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await loaded(pilot)
+        run = await select(pilot, "services", active=False)
+        assert footer_state(app, "R") == ("rerun", True)
+        await pilot.press("R")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await until(pilot, lambda: len(mutations(sim)) == 1, "the rerun")
+        assert mutations(sim)[0][:3] == ("services", "POST", f"/api/runs/{run.id}/rerun")
+        await until(pilot, lambda: any("rerun" in m for _, m in notes(app)), "the outcome")
+        run = await select(pilot, "conduct", active=False)
+        await pilot.press("D", "y")
+        await until(pilot, lambda: len(mutations(sim)) == 2, "the delete")
+        assert mutations(sim)[1][:3] == ("conduct", "DELETE", f"/v1/runs/{run.id}")
+        await until(pilot, lambda: any(f"deleted run {run.id}" in m for _, m in notes(app)),
+                    "the outcome")
+
+
+async def test_read_only_app_sends_nothing_and_dims_the_keys(sim) -> None:
+    app = make_app(sim, read_only=True)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        await select(pilot, "services", active=True)
+        assert footer_state(app, "c") == ("cancel", False)
+        assert footer_state(app, "R") == ("rerun", False)
+        assert footer_state(app, "D") == ("delete", False)
+        await pilot.press("c", "y", "R", "y", "D", "y")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, RunsScreen)
+        assert mutations(sim) == []
+        assert ("warning", "cannot cancel: read-only mode: cancel is disabled") in notes(app)
+
+
+async def test_read_only_source_sends_nothing(sim) -> None:
+    app = make_app(sim, read_only_sources=("wercker",))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        await select(pilot, "wercker", active=True)
+        assert footer_state(app, "c") == ("abort", False)
+        await pilot.press("c", "y")
+        await pilot.pause(0.2)
+        assert mutations(sim) == []
+        assert any("wercker is read-only" in m for _, m in notes(app))
+        # Another source is not affected.
+        await select(pilot, "services", active=True)
+        assert footer_state(app, "c") == ("cancel", True)
+
+
+async def test_a_finished_run_says_why(sim) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        run = await select(pilot, "currents", active=False)
+        assert footer_state(app, "c") == ("cancel", False)
+        await pilot.press("c")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog)
+        assert ("warning", f"cannot cancel: run {run.id} has already finished") in notes(app)
+        assert mutations(sim) == []
+
+
+async def test_a_provider_without_the_action_says_why(sim) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        await select(pilot, "conduct", active=True)
+        assert footer_state(app, "c") == ("cancel", False)
+        await pilot.press("c")
+        await pilot.pause()
+        assert ("warning", "cannot cancel: conduct has no cancel") in notes(app)
+        await select(pilot, "wercker", active=False)
+        await pilot.press("D")
+        await pilot.pause()
+        assert ("warning", "cannot delete: wercker has no delete") in notes(app)
+        assert mutations(sim) == []
+
+
+async def test_an_api_error_is_a_notification_and_the_app_goes_on(sim) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        table = await loaded(pilot)
+        await select(pilot, "services", active=True)
+        sim.sim.inject("services", Fault(kind="500", times=1))
+        await pilot.press("c", "y")
+        await until(pilot, lambda: any(s == "error" for s, _ in notes(app)), "the error")
+        error = next(m for s, m in notes(app) if s == "error")
+        assert error.startswith("cancel failed: ") and "simulated internal error" in error
+        assert app.is_running and isinstance(app.screen, RunsScreen)
+        row = table.cursor_row
+        await pilot.press("j")
+        assert table.cursor_row == row + 1
+
+
+async def test_kiosk_opens_no_dialog(sim) -> None:
+    app = make_app(sim, kiosk=True)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        await select(pilot, "services", active=True)
+        await pilot.press("c", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+        assert mutations(sim) == []
+        assert any("kiosk" in m for _, m in notes(app))
+
+
+async def test_the_cancel_command_in_the_palette_asks_first(sim) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        run = await select(pilot, "scheduler", active=True)
+        await pilot.press("ctrl+p")
+        await pilot.press(*f"cancel run {run.id[:8]}")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the dialog")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert mutations(sim) == []
