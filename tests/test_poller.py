@@ -235,3 +235,18 @@ async def test_detail_is_polled_only_for_the_focused_run():
     await asyncio.sleep(0.1)
     await poller.stop()
     assert provider.detail_calls == calls
+
+
+async def test_a_failing_event_handler_does_not_stop_polling():
+    provider = ScriptedProvider([[run("1")], [run("1", progress=20.0)], [run("1", progress=30.0)]])
+    seen: list[PollEvent] = []
+
+    def handler(event: PollEvent) -> None:
+        seen.append(event)
+        raise KeyError("the table had no columns yet")
+
+    poller = Poller({"ci": provider}, intervals={"ci": 0.01}, on_event=handler, jitter=0.0)
+    poller.start()
+    await until(lambda: provider.calls >= 3)
+    await poller.stop()
+    assert len(of(RunsChanged, seen)) >= 3

@@ -91,6 +91,7 @@ class _SourceState:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     stretch: float = 1.0
     polls: int = 0
+    last_list: list[Run] | None = None
     task: asyncio.Task[None] | None = None
 
 
@@ -108,7 +109,8 @@ class Poller:
         rng: random.Random | None = None,
     ) -> None:
         self.providers = providers
-        self._on_event = on_event
+        self._deliver = on_event
+        self._stopping = False
         self._now = now
         self._jitter = jitter
         self._rng = rng or random.Random()
@@ -126,11 +128,13 @@ class Poller:
 
     def start(self) -> None:
         """Start one loop per source; call inside the running event loop."""
+        self._stopping = False
         for name, state in self._sources.items():
             if state.task is None:
                 state.task = asyncio.create_task(self._source_loop(name), name=f"poll:{name}")
 
     async def stop(self) -> None:
+        self._stopping = True
         tasks = [s.task for s in self._sources.values() if s.task] + (
             [self._detail_task] if self._detail_task else []
         )
@@ -202,6 +206,16 @@ class Poller:
     def poll_count(self, source: str) -> int:
         return self._sources[source].polls
 
+    def _on_event(self, event: PollEvent) -> None:
+        if self._stopping:
+            return  # a poll finishing while we wind down must not reach an unmounting UI
+        try:
+            self._deliver(event)
+        except Exception:
+            # A subscriber's bug must not end polling: the loop would die silently and the
+            # screen would show stale data as if it were live.
+            log.exception("a poll event handler failed on %r", event)
+
     # -- the loops -------------------------------------------------------------------
 
     async def _source_loop(self, name: str) -> None:
@@ -229,7 +243,10 @@ class Poller:
             log.exception("poll of %s failed", name)
             self._failed(name, RunwatchError(f"{name}: internal error: {exc!r}"))
             return
-        changed = self._apply(name, runs)
+        # Providers hand back the very same list when the body was byte-identical: nothing
+        # to diff, even at 10,000 runs.
+        changed = runs is not state.last_list and self._apply(name, runs)
+        state.last_list = runs
         state.stretch = 1.0 if changed or not _all_terminal(runs) else min(
             MAX_STRETCH, state.stretch * 2
         )

@@ -67,8 +67,22 @@ class RunsScreen(Screen[None]):
         Binding("escape", "clear_filters", "clear filters", show=False),
     ]
 
-    # The run under the cursor; the footer follows it (bindings=True re-checks actions).
-    selected: reactive[Run | None] = reactive(None, bindings=True)
+    # What the footer's actions depend on: which run is selected and whether it has
+    # finished. Progress ticks on the selected run change nothing here, so they do not
+    # recompose the footer (bindings=True re-checks the actions only when this changes).
+    _action_state: reactive[tuple[str, str, bool] | None] = reactive(None, bindings=True)
+
+    @property
+    def selected(self) -> Run | None:
+        """The run under the cursor."""
+        return self._selected
+
+    @selected.setter
+    def selected(self, run: Run | None) -> None:
+        self._selected = run
+        self._action_state = (run.source, run.id, run.status.is_terminal) if run else None
+
+    _selected: Run | None = None
 
     def compose(self) -> ComposeResult:
         app = self.rw_app

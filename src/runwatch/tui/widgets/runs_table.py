@@ -240,17 +240,23 @@ class RunsTable(DataTable[Text]):
         first row, so the newest run is selected as runs arrive."""
         cursor = self._cursor_key() if self.cursor_row > 0 else None
         reorder = False
+        touched: list[str] = []
         now = self._now()
+        # Before the first layout there are no columns: keep the runs, _refit adds the rows.
+        columns_ready = bool(self._fit)
         with self.app.batch_update():
             for run in changed:
                 key = row_key(run.source, run.id)
                 self._count(self.runs.get(key), -1)
                 self._count(run, +1)
                 self.runs[key] = run
+                if not columns_ready:
+                    continue
                 shown = key in self.rows
                 if self.view.matches(run):
                     if shown:
-                        self._update_row(key, run)
+                        if self._set_cells(key, run):
+                            touched.append(key)
                     else:
                         self._add(key, run)
                     sort_key = self.view.sort_key(run, now)
@@ -265,8 +271,10 @@ class RunsTable(DataTable[Text]):
                 self._sort_keys.pop(key, None)
                 if key in self.rows:
                     self.remove_row(key)
-            if reorder:
-                self._sort()
+            if reorder and columns_ready:
+                self._sort()  # a full repaint anyway
+            else:
+                self._repaint_rows(key for key in touched if key in self.rows)
             self._restore_cursor(cursor)
 
     def set_view(self, view: RunsView, *, cursor_to_first: bool = False) -> None:
@@ -304,18 +312,18 @@ class RunsTable(DataTable[Text]):
             return
         top = max(0, int(self.scroll_y))
         bottom = min(self.row_count, top + self.size.height + 1)
-        with self.app.batch_update():
-            for index in range(top, bottom):
-                key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value or ""
-                run = self.runs.get(key)
-                if run is not None:
-                    self._update_row(key, run, only=_TIMED)
+        touched = []
+        for index in range(top, bottom):
+            key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value or ""
+            run = self.runs.get(key)
+            if run is not None and self._set_cells(key, run, only=_TIMED):
+                touched.append(key)
+        self._repaint_rows(touched)
 
     def restyle(self) -> None:
         """Re-render every shown row (the theme changed, so colours did)."""
-        with self.app.batch_update():
-            for key in self.shown_keys:
-                self._update_row(key, self.runs[key])
+        keys = self.shown_keys
+        self._repaint_rows([key for key in keys if self._set_cells(key, self.runs[key])])
 
     # -- internals -----------------------------------------------------------------
 
@@ -339,10 +347,39 @@ class RunsTable(DataTable[Text]):
         cells = self._cells(key, run)
         self.add_row(*(cells[c] for c, _ in self._fit), key=key)
 
-    def _update_row(self, key: str, run: Run, only: frozenset[str] | None = None) -> None:
+    def _set_cells(self, key: str, run: Run, only: frozenset[str] | None = None) -> bool:
+        """Put the run's cell values in place; True when any differed. Nothing is repainted
+        until `_repaint_rows`, so a batch of changes costs one invalidation."""
+        row = self._data[RowKey(key)]
+        touched = False
         for column, value in self._cells(key, run, only).items():
-            if not _same(self.get_cell(key, column), value):
-                self.update_cell(key, column, value, update_width=False)
+            column_key = ColumnKey(column)
+            if not _same(row[column_key], value):
+                row[column_key] = value
+                touched = True
+        return touched
+
+    def _repaint_rows(self, keys: Iterable[str]) -> None:
+        """Repaint just these rows after their cells changed in place.
+
+        DataTable.update_cell refreshes the whole widget (every visible row re-rendered and
+        re-sent to the terminal) and bumps the update counter that keys the row-order and
+        offset caches, which then cost O(rows) to rebuild: 18 ms at 10,000 rows, per cell.
+        Values changed in place move no row, so those caches carry over to the new count.
+        """
+        keys = list(keys)
+        if not keys:
+            return
+        old = self._update_count
+        ordered = self._ordered_row_cache.get((self.row_count, old))
+        offsets = self._offset_cache.get(old)
+        self._update_count = new = old + 1
+        if ordered is not None:
+            self._ordered_row_cache[(self.row_count, new)] = ordered
+        if offsets is not None:
+            self._offset_cache[new] = offsets
+        for key in keys:
+            self.refresh_row(self.get_row_index(key))
 
     def _sort(self) -> None:
         # Sort keys are cached per run and recomputed only when a run changes (or the
