@@ -1,6 +1,6 @@
 """Cancel, rerun and delete from the runs screen: the confirmation, the one request each sends
-to the simulator, and everything that must send nothing (n, escape, read-only, kiosk, a
-finished run, a provider without the action)."""
+to the simulator, and everything that must send nothing (n, escape, read-only, a finished run,
+a provider without the action). The kiosk, which has no action keys, is test_tui_kiosk.py's."""
 
 from __future__ import annotations
 
@@ -221,18 +221,6 @@ async def test_an_api_error_is_a_notification_and_the_app_goes_on(sim) -> None:
         row = table.cursor_row
         await pilot.press("j")
         assert table.cursor_row == row + 1
-
-
-async def test_kiosk_opens_no_dialog(sim) -> None:
-    app = make_app(sim, kiosk=True)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await loaded(pilot)
-        await select(pilot, "services", active=True)
-        await pilot.press("c", "y")
-        await pilot.pause()
-        assert isinstance(app.screen, RunsScreen)
-        assert mutations(sim) == []
-        assert any("kiosk" in m for _, m in notes(app))
 
 
 async def test_the_cancel_command_in_the_palette_asks_first(sim) -> None:

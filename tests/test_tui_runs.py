@@ -375,18 +375,6 @@ async def test_theme_from_the_palette_is_remembered(sim) -> None:
     assert make_app(sim, theme="runwatch-ansi").theme == "runwatch-ansi"
 
 
-async def test_kiosk_writes_nothing_and_shows_no_action_keys(sim) -> None:
-    app = make_app(sim, kiosk=True)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(pilot)
-        assert app.read_only
-        footer = {k for k, b in app.screen.active_bindings.items() if b.binding.show}
-        assert not {"c", "R", "D"} & footer and {"slash", "q"} <= footer
-        app.theme = "runwatch-light"
-        await pilot.pause()
-        assert load_state() == {}
-
-
 async def test_an_unknown_theme_falls_back_with_a_warning(sim) -> None:
     app = make_app(sim, theme="no-such-theme")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:

@@ -33,6 +33,7 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
         "watch": runs.cmd_watch,
         "cancel": runs.cmd_cancel,
         "sim": admin.cmd_sim,
+        "serve": admin.cmd_serve,
         "config": admin.cmd_config,
     }
 

@@ -1,4 +1,4 @@
-"""The dashboard, `demo`, `sim` and `config init|check`."""
+"""The dashboard, `demo`, `sim`, `serve` and `config init|check`."""
 
 from __future__ import annotations
 
@@ -77,6 +77,7 @@ def _run_dashboard(
         theme=args.theme,
         demo=demo,
         no_config=no_config,  # the dashboard says on screen that this is the demo
+        ascii=args.ascii,  # None: ASCII when the locale is not UTF-8
     )
 
 
@@ -104,6 +105,28 @@ def cmd_sim(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         serve_forever(sim.app, args.host, port)
     return 0
+
+
+# -- serve ---------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The read-only kiosk for web browsers: on the config, or the demo when there is none."""
+    from runwatch.serve import kiosk_command, serve
+
+    path = find_config(args.config)
+    if path is not None:
+        # Check the config once here: a broken one is exit 3 now, not a failure per browser.
+        config = load(path)
+        for name in args.sources or []:
+            config.source(name)
+    command = kiosk_command(path, sources=args.sources or [], interval=args.interval,
+                            theme=args.theme)
+    port = args.port or _free_port(args.host)
+    if path is None:
+        say_error(f"no config file ({default_path()} does not exist): serving the demo kiosk "
+                  "on the built-in simulator")
+    return serve(command, args.host, port, args.public_url)
 
 
 def _url_host(host: str) -> str:

@@ -18,6 +18,8 @@ STATUS_CHOICES = ("queued", "running", "waiting", "passed", "failed", "canceled"
                   "timed_out", "unknown", "active")
 SIM_HOST = "127.0.0.1"
 SIM_PORT = 8765
+SERVE_HOST = "127.0.0.1"  # loopback: exposing the kiosk is a deliberate --host
+SERVE_PORT = 8000
 
 
 class Parser(argparse.ArgumentParser):
@@ -70,6 +72,9 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
                        help="send no request that changes anything")
     group.add_argument("--debug", action="store_true", default=off,
                        help="show tracebacks and HTTP logging")
+    group.add_argument("--ascii", action=argparse.BooleanOptionalAction, default=unset,
+                       help="draw with ASCII only, no box drawing or Unicode glyphs (default: "
+                       "when the locale is not UTF-8)")
 
 
 def _sub(subs: argparse._SubParsersAction, name: str, help_text: str,
@@ -102,6 +107,7 @@ def build_parser() -> Parser:
     _add_watch(subs)
     _add_cancel(subs)
     _add_sim(subs)
+    _add_serve(subs)
     _add_config(subs)
     return parser
 
@@ -158,6 +164,25 @@ def _add_sim(subs: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=7, help="world seed (default 7)")
     p.add_argument("--runs", type=positive_int, default=24,
                    help="runs per API before now (default 24)")
+
+
+def _add_serve(subs: argparse._SubParsersAction) -> None:
+    p = _sub(subs, "serve", "serve the read-only kiosk to web browsers (needs runwatch[serve])",
+             "Serve the kiosk dashboard to web browsers with textual-serve: every browser gets "
+             "its own read-only kiosk on the config (the demo when there is none). Binds only "
+             "--host; pass --host 0.0.0.0 to let other machines in, deliberately.")
+    p.add_argument("--host", default=SERVE_HOST, help=f"address to bind (default {SERVE_HOST})")
+    p.add_argument("--port", type=port, default=SERVE_PORT,
+                   help=f"port (default {SERVE_PORT}; 0 picks a free one)")
+    p.add_argument("--public-url", metavar="URL",
+                   help="the address browsers use, when not http://HOST:PORT (a proxy, or a "
+                   "wildcard --host)")
+    kiosk = p.add_argument_group("kiosk options (also accepted before `serve`)")
+    kiosk.add_argument("--source", dest="sources", action="append", metavar="NAME",
+                       default=argparse.SUPPRESS, help="show only this source (repeatable)")
+    kiosk.add_argument("--interval", type=interval, metavar="S", default=argparse.SUPPRESS,
+                       help="poll every S seconds")
+    kiosk.add_argument("--theme", metavar="T", default=argparse.SUPPRESS, help="theme name")
 
 
 def _add_config(subs: argparse._SubParsersAction) -> None:

@@ -1,15 +1,17 @@
 """The Textual app: wires the poller's events to the screens, owns the one confirm-and-act
-flow for mutating actions, the read-only and kiosk rules, themes, and the clipboard."""
+flow for mutating actions, the read-only and kiosk rules, themes, the clipboard, and what
+the terminal can show (`--ascii`, `NO_COLOR`)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -28,15 +30,29 @@ from runwatch.poller import (
 from runwatch.providers import Action, Provider, build_providers
 from runwatch.tui.commands import RunwatchCommands
 from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
+from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.screens.run import RunScreen
 from runwatch.tui.screens.runs import RunsScreen
-from runwatch.tui.status import STATUS_VARIABLE_DEFAULTS
+from runwatch.tui.status import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
+from runwatch.tui.terminal import AsciiOnly, NoColour, wants_ascii
 from runwatch.tui.themes import DEFAULT_THEME, load_themes
 
 FALLBACK_THEME = "textual-dark"
 NO_CONFIG_NOTICE = (
     "No config found, showing the demo. `runwatch config init` writes a starter config."
 )
+
+# Without colour the cursor and the selection would vanish (they are backgrounds): reverse
+# video shows them in the terminal's own colours.
+NO_COLOUR_VARIABLES = {
+    "block-cursor-text-style": "reverse bold",
+    "block-cursor-blurred-text-style": "reverse",
+    "input-cursor-text-style": "reverse",
+}
+
+# Keys that leave the app (q, Textual's ctrl+q, and ctrl+c) and that open a dialog.
+QUIT_ACTIONS = frozenset({"quit", "help_quit"})
+DIALOG_ACTIONS = frozenset({"help", "command_palette"})
 
 # What a notification says once an action went through.
 DONE = {"cancel": "canceled", "abort": "aborted", "rerun": "rerun started for",
@@ -65,15 +81,28 @@ class RunwatchApp(App[int]):
         theme: str | None = None,
         demo: bool = False,
         no_config: bool = False,
+        ascii: bool = False,
         now: Callable[[], float] = time.time,
         providers: Mapping[str, Provider] | None = None,
         theme_dirs: Iterable[Path] = (),
     ) -> None:
+        if kiosk:
+            # The palette is a dialog (and changes themes): a wall display has neither. Set
+            # before App.__init__, which adds its ctrl+p binding from this.
+            self.ENABLE_COMMAND_PALETTE = False
         super().__init__()
         self.config = config
         self.kiosk = kiosk
+        # kiosk.lock: nothing on the keyboard ends the kiosk (a wall display in a hallway).
+        self.kiosk_lock = kiosk and config.kiosk.lock
         # Kiosk mode never mutates anything (DESIGN section 9).
         self.read_only = read_only or kiosk or config.runwatch.read_only
+        self.ascii = ascii
+        self.glyphs = ASCII if ascii else UNICODE
+        self.set_class(ascii, "-ascii")  # runwatch.tcss swaps borders for ASCII ones
+        self._terminal_filters: list[LineFilter] = [AsciiOnly()] if ascii else []
+        if self.no_color:
+            self._terminal_filters.append(NoColour())
         self.demo = demo
         self.now = now
         self._notice = NO_CONFIG_NOTICE if no_config else None
@@ -97,6 +126,23 @@ class RunwatchApp(App[int]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # Status colours for themes that do not set them (Textual's own, users' files).
         return dict(STATUS_VARIABLE_DEFAULTS)
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        if getattr(self, "no_color", False):  # Textual asks before its __init__ sets it
+            variables.update(NO_COLOUR_VARIABLES)
+            self.theme_variables = variables
+        return variables
+
+    # -- the terminal ----------------------------------------------------------------
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, less its NO_COLOR one (it writes grey colours), plus ours."""
+        filters = super().get_line_filters()
+        ours = getattr(self, "_terminal_filters", [])
+        if self.no_color:
+            filters = [f for f in filters if not isinstance(f, Monochrome | NoColor)]
+        return [*filters, *ours]
 
     def _register_themes(self, extra_dirs: Iterable[Path]) -> list[str]:
         """Register the packaged and user themes; one message per broken file."""
@@ -122,8 +168,8 @@ class RunwatchApp(App[int]):
 
     def _theme_changed(self, theme: Theme) -> None:
         # Rich text in the table carries resolved colours: re-render it in the new ones.
-        if self.screen_stack and isinstance(self.screen_stack[0], RunsScreen):
-            self.runs_screen.restyle()
+        if self.screen_stack and isinstance(self.screen_stack[0], RunsScreen | KioskScreen):
+            self.base_screen.restyle()
         if theme.name != self._saved_theme and not self.kiosk:
             self._saved_theme = theme.name
             try:
@@ -134,7 +180,14 @@ class RunwatchApp(App[int]):
     # -- lifecycle -------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
-        return RunsScreen()
+        return KioskScreen() if self.kiosk else RunsScreen()
+
+    @property
+    def base_screen(self) -> RunsScreen | KioskScreen:
+        """The screen at the bottom of the stack: the runs, or the kiosk."""
+        screen = self.screen_stack[0]
+        assert isinstance(screen, RunsScreen | KioskScreen)
+        return screen
 
     @property
     def runs_screen(self) -> RunsScreen:
@@ -161,10 +214,10 @@ class RunwatchApp(App[int]):
     def _on_poll_event(self, event: PollEvent) -> None:
         """Called on Textual's loop by the poller, for every change it sees."""
         if isinstance(event, RunsChanged):
-            self.runs_screen.apply_runs_changed(event)
+            self.base_screen.apply_runs_changed(event)
             self._forward_run(event)
         elif isinstance(event, HealthChanged):
-            self.runs_screen.health_changed(event.source)
+            self.base_screen.health_changed(event.source)
         elif isinstance(event, DetailLoaded):
             screen = self._run_screen(event.source, event.run_id)
             if screen is not None:
@@ -213,7 +266,7 @@ class RunwatchApp(App[int]):
         else:
             self.poller.resume()
         self.notify("polling paused" if paused else "polling resumed", timeout=2)
-        self.runs_screen.refresh_chrome()
+        self.base_screen.refresh_chrome()
         self.refresh_bindings()
         self.screen.refresh_bindings()
 
@@ -235,6 +288,21 @@ class RunwatchApp(App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False hides the key from the footer and blocks it.
+        if self.kiosk and action in DIALOG_ACTIONS:
+            return False  # a kiosk opens no dialog
+        # kiosk.lock: q, ctrl+q and ctrl+c do nothing, and the footer offers no quit.
+        return not (self.kiosk_lock and action in QUIT_ACTIONS)
+
+    def action_help_quit(self) -> None:
+        # Textual's ctrl+c only says how to quit; a kiosk has no footer hint to read, so
+        # ctrl+c quits, as a person at the keyboard of a wall display would expect.
+        if self.kiosk:
+            self.exit()
+        else:
+            super().action_help_quit()
 
     # -- acting on runs --------------------------------------------------------------
 
@@ -307,8 +375,9 @@ class RunwatchApp(App[int]):
         yield SystemCommand("Help", "Every key runwatch knows", self.action_help)
 
 
-def run_dashboard(config: Config, **options: Any) -> int:
-    """Run the dashboard until the user quits; the process exit code."""
-    app = RunwatchApp(config, **options)
+def run_dashboard(config: Config, *, ascii: bool | None = None, **options: Any) -> int:
+    """Run the dashboard until the user quits; the process exit code. `ascii=None`: ASCII
+    when the terminal's locale is not UTF-8."""
+    app = RunwatchApp(config, ascii=wants_ascii() if ascii is None else ascii, **options)
     app.run()
     return app.return_code or 0

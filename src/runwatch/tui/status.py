@@ -2,13 +2,19 @@
 
 Status is never colour alone: each has a glyph *and* a word, and its colour comes from a
 theme variable (`$run-failed`, ...) so themes and 16-colour terminals can restyle it.
+
+Every glyph runwatch draws comes from one `Glyphs` table: `UNICODE`, or `ASCII` for terminals
+without UTF-8 (`--ascii`). `ASCII_FALLBACK` maps the Unicode glyphs, and the box drawing and
+block elements Textual draws itself, onto ASCII one cell for one cell (the ascii line filter in
+`runwatch.tui.terminal` uses it for whatever is not drawn from a table).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -17,12 +23,17 @@ from textual.color import Color, ColorParseError
 from runwatch.models import RunStatus
 
 __all__ = [
+    "ASCII",
+    "ASCII_FALLBACK",
     "SPINNER",
     "STATUS",
     "STATUS_VARIABLE_DEFAULTS",
+    "UNICODE",
+    "Glyphs",
     "StatusLook",
     "format_clock",
     "format_duration",
+    "glyphs_of",
     "progress_bar",
     "relative_time",
     "resolve_color",
@@ -32,6 +43,7 @@ __all__ = [
     "status_markup",
     "status_text",
     "to_epoch",
+    "truncate",
 ]
 
 
@@ -78,8 +90,119 @@ STATUS_VARIABLE_DEFAULTS: Mapping[str, str] = {
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
-def status_look(status: RunStatus) -> StatusLook:
-    return STATUS.get(status, STATUS[RunStatus.UNKNOWN])
+@dataclass(frozen=True)
+class Glyphs:
+    """Every glyph runwatch draws itself, for one kind of terminal. Each is one cell wide, so
+    layouts are the same in both modes."""
+
+    status: Mapping[RunStatus, str]
+    spinner: str  # frames
+    bar_full: str  # a full cell of a progress bar
+    bar_eighths: str  # partial cells, 1/8 to 7/8 ("": bars round to whole cells)
+    bar_track: str  # the empty part of a meter
+    bar_growing: str  # the end of a timeline bar that is still growing
+    axis: str  # the timeline where a step did not run
+    ellipsis: str
+    dash: str  # no value
+    cursor: str  # the timeline's cursor
+    selected: str  # the source shown (source lines)
+    warning: str
+    # A source's health: ok, stale, error, paused, starting.
+    health: Mapping[str, str] = field(default_factory=dict)
+    ascii: bool = False
+
+
+UNICODE = Glyphs(
+    status={status: look.glyph for status, look in STATUS.items()},
+    spinner=SPINNER,
+    bar_full="█",
+    bar_eighths="▏▎▍▌▋▊▉",
+    bar_track="░",
+    bar_growing="▌",
+    axis="·",
+    ellipsis="…",
+    dash="–",
+    cursor="▶",
+    selected="▸",
+    warning="⚠",
+    health={"ok": "●", "stale": "▲", "error": "✗", "paused": "‖", "starting": "○"},
+)
+
+ASCII = Glyphs(
+    status={
+        RunStatus.QUEUED: "o",
+        RunStatus.RUNNING: ">",
+        RunStatus.WAITING: "=",
+        RunStatus.PASSED: "+",
+        RunStatus.FAILED: "x",
+        RunStatus.CANCELED: "/",
+        RunStatus.TIMED_OUT: "@",
+        RunStatus.UNKNOWN: "?",
+    },
+    spinner="|/-\\",
+    bar_full="#",
+    bar_eighths="",
+    bar_track=".",
+    bar_growing=">",
+    axis=".",
+    ellipsis="~",
+    dash="-",
+    cursor=">",
+    selected=">",
+    warning="!",
+    health={"ok": "*", "stale": "!", "error": "x", "paused": "=", "starting": "o"},
+    ascii=True,
+)
+
+
+def _fallback() -> dict[str, str]:
+    """Unicode → ASCII, one cell for one cell: the status glyphs as `ASCII` draws them, then
+    what else appears on screen (separators, Textual's borders, blocks and scrollbars)."""
+    table = {UNICODE.status[s]: ASCII.status[s] for s in STATUS}
+    table.update(zip(UNICODE.spinner, ASCII.spinner * 3, strict=False))
+    table.update({
+        "…": "~", "–": "-", "—": "-", "·": "-", "•": "*", "×": "x", "‖": "=", "⚠": "!",
+        "“": '"', "”": '"', "‘": "'", "’": "'", "→": ">", "←": "<", "↑": "^", "↓": "v",
+        "▶": ">", "▸": ">", "►": ">", "◀": "<", "◂": "<", "▲": "^", "▼": "v", "░": ".",
+        "▒": "#", "▓": "#", "█": "#", "▉": "#", "▊": "#", "▋": "#", "▌": "#", "▐": "#",
+        "▏": "|", "▕": "|",
+    })
+    for code in range(0x2500, 0x2580):  # box drawing
+        char = chr(code)
+        if char not in table:
+            table[char] = "+"
+    table.update(dict.fromkeys("─━═╌╍┄┅┈┉╴╶╸╺╼╾", "-"))
+    table.update(dict.fromkeys("│┃║╎╏┆┇┊┋╵╷╹╻╽╿", "|"))
+    table.update(dict.fromkeys("╭╮╯╰", "+"))
+    for code in range(0x2580, 0x25A0):  # other block elements: scrollbar thumbs' ends
+        table.setdefault(chr(code), " ")
+    return table
+
+
+ASCII_FALLBACK: Mapping[str, str] = _fallback()
+
+
+def glyphs_of(node: Any) -> Glyphs:
+    """The glyph table of a widget's (or screen's) app: `ASCII` when it runs with `--ascii`."""
+    try:
+        app = node.app
+    except RuntimeError:  # Textual's NoActiveAppError: not in a running app
+        return UNICODE
+    glyphs = getattr(app, "glyphs", UNICODE)
+    return glyphs if isinstance(glyphs, Glyphs) else UNICODE
+
+
+def truncate(text: str, width: int, glyphs: Glyphs = UNICODE) -> str:
+    """`text` in at most `width` cells, its end replaced by the ellipsis when cut."""
+    if len(text) <= width:
+        return text
+    return text[: max(0, width - 1)] + glyphs.ellipsis if width > 0 else ""
+
+
+def status_look(status: RunStatus, glyphs: Glyphs = UNICODE) -> StatusLook:
+    look = STATUS.get(status, STATUS[RunStatus.UNKNOWN])
+    glyph = glyphs.status.get(status, look.glyph)
+    return look if glyph == look.glyph else StatusLook(glyph, look.word, look.variable)
 
 
 def rich_color(value: str | None) -> str | None:
@@ -102,18 +225,22 @@ def resolve_color(variables: Mapping[str, str], variable: str) -> str | None:
 
 
 def status_text(
-    status: RunStatus, variables: Mapping[str, str] | None = None, *, word: bool = True
+    status: RunStatus,
+    variables: Mapping[str, str] | None = None,
+    *,
+    word: bool = True,
+    glyphs: Glyphs = UNICODE,
 ) -> Text:
     """Glyph (and word) as Rich Text coloured by the theme (`App.theme_variables`)."""
-    look = status_look(status)
+    look = status_look(status, glyphs)
     color = resolve_color(variables or {}, look.variable)
     style = Style(color=color, bold=status is RunStatus.FAILED)
     return Text(look.label if word else look.glyph, style=style, end="")
 
 
-def status_markup(status: RunStatus, *, word: bool = True) -> str:
+def status_markup(status: RunStatus, *, word: bool = True, glyphs: Glyphs = UNICODE) -> str:
     """Glyph (and word) as Textual content markup, e.g. "[$run-failed]✗ failed[/]"."""
-    look = status_look(status)
+    look = status_look(status, glyphs)
     return f"[${look.variable}]{look.label if word else look.glyph}[/]"
 
 
@@ -167,16 +294,18 @@ def format_clock(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
 
 
-def progress_bar(percent: float | None, width: int = 8) -> str:
-    """A bar of eighth-blocks, e.g. "█████▌  " for 68%; blanks when unknown."""
+def progress_bar(percent: float | None, width: int = 8, glyphs: Glyphs = UNICODE) -> str:
+    """A bar of eighth-blocks, e.g. "█████▌  " for 68% ("#####   " in ASCII, which rounds to
+    whole cells); blanks when unknown."""
     if percent is None:
         return " " * width
-    eighths = round(max(0.0, min(100.0, percent)) / 100 * width * 8)
-    full, part = divmod(eighths, 8)
-    bar = "█" * full + ("" if part == 0 else " ▏▎▍▌▋▊▉"[part])
+    steps = len(glyphs.bar_eighths) + 1
+    filled = round(max(0.0, min(100.0, percent)) / 100 * width * steps)
+    full, part = divmod(filled, steps)
+    bar = glyphs.bar_full * full + ("" if part == 0 else glyphs.bar_eighths[part - 1])
     return bar.ljust(width)
 
 
-def spinner_frame(now: float) -> str:
+def spinner_frame(now: float, glyphs: Glyphs = UNICODE) -> str:
     """A spinner glyph for `now`; a frozen clock gives a stable frame (snapshots)."""
-    return SPINNER[int(now) % len(SPINNER)]
+    return glyphs.spinner[int(now) % len(glyphs.spinner)]

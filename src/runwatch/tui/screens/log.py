@@ -19,7 +19,7 @@ from textual.widgets import Footer, Static
 from runwatch.errors import RunwatchError
 from runwatch.models import Run, Step
 from runwatch.providers import Provider
-from runwatch.tui.status import format_duration, status_look
+from runwatch.tui.status import format_duration, glyphs_of, status_look
 from runwatch.tui.widgets.log_view import LogLines, LogView
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
@@ -108,7 +108,8 @@ class LogScreen(Screen[None]):
             line.remove_class("-shown")
         else:
             kept = " · showing the last copy" if self.loaded else ""
-            line.update(f"⚠ could not load the log: {error}{kept} · r tries again")
+            warning = glyphs_of(self).warning
+            line.update(f"{warning} could not load the log: {error}{kept} · r tries again")
             line.add_class("-shown")
 
     def update_step(self, step: Step) -> None:

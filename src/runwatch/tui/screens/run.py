@@ -24,7 +24,14 @@ from textual.widgets import Footer, Markdown, Static
 
 from runwatch.models import Run, RunDetail, RunStatus, Step
 from runwatch.providers import Action, Provider
-from runwatch.tui.status import format_duration, relative_time, rich_color, status_look, to_epoch
+from runwatch.tui.status import (
+    format_duration,
+    glyphs_of,
+    relative_time,
+    rich_color,
+    status_look,
+    to_epoch,
+)
 from runwatch.tui.widgets.groups import GroupBars, RunProgress
 from runwatch.tui.widgets.specs import SpecsTable
 from runwatch.tui.widgets.timeline import Timeline, step_duration
@@ -280,7 +287,7 @@ class RunScreen(Screen[None]):
             since = f" · showing the detail of {relative_time(self._loaded_at, self._now())}"
         else:
             since = ""
-        line.update(f"⚠ stale: {self.error}{since}")
+        line.update(f"{glyphs_of(self).warning} stale: {self.error}{since}")
         line.add_class("-shown")
         if self.detail is None:
             self.query_one("#run-loading", Static).update("no detail yet")

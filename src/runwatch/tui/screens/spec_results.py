@@ -20,7 +20,7 @@ from textual.widgets import Footer, Static
 from runwatch.errors import RunwatchError
 from runwatch.models import Run, RunStatus, Spec, TestResult
 from runwatch.providers import Provider
-from runwatch.tui.status import format_duration, status_look
+from runwatch.tui.status import format_duration, glyphs_of, status_look
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
 
@@ -121,7 +121,8 @@ class SpecResultsScreen(Screen[None]):
         if error is None:
             line.remove_class("-shown")
         else:
-            line.update(f"⚠ could not load the tests: {error} · r tries again")
+            warning = glyphs_of(self).warning
+            line.update(f"{warning} could not load the tests: {error} · r tries again")
             line.add_class("-shown")
             if self.results is None:
                 self.query_one("#results", Static).update("no tests loaded")

@@ -13,7 +13,7 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 from runwatch.models import Group, RunStatus, TestCounts
-from runwatch.tui.status import progress_bar, status_look
+from runwatch.tui.status import UNICODE, Glyphs, glyphs_of, progress_bar, status_look, truncate
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
 
@@ -24,12 +24,12 @@ COUNT_WIDTH = 7  # "120/120"
 NUMBER_WIDTH = 6  # "passed"
 
 
-def meter(percent: float | None, width: int, style: str) -> Content:
+def meter(percent: float | None, width: int, style: str, glyphs: Glyphs = UNICODE) -> Content:
     """A `width`-cell bar for `percent` (0–100) in `style`; all track when unknown."""
     if width <= 0:
         return Content("")
-    filled = progress_bar(percent, width).rstrip()
-    return Content.assemble((filled, style), ("░" * (width - len(filled)), MUTED))
+    filled = progress_bar(percent, width, glyphs).rstrip()
+    return Content.assemble((filled, style), (glyphs.bar_track * (width - len(filled)), MUTED))
 
 
 def counts_colour(tests: TestCounts | None, complete: bool) -> str:
@@ -92,6 +92,7 @@ class GroupBars(Widget):
         return Content("\n").join(self._lines(self.content_region.width))
 
     def _lines(self, width: int) -> list[Content]:
+        glyphs = glyphs_of(self)
         fixed = 1 + COUNT_WIDTH + 3 * (1 + NUMBER_WIDTH)
         longest = max((len(g.id) for g in self._groups), default=LABEL_MIN)
         label_width = max(LABEL_MIN, min(LABEL_MAX, longest, width - fixed - 1 - METER_MIN))
@@ -105,16 +106,15 @@ class GroupBars(Widget):
         ).stylize("bold")
         rows = [header]
         for group in self._groups:
-            label = group.id
-            if len(label) > label_width:
-                label = label[: label_width - 1] + "…"
+            label = truncate(group.id, label_width, glyphs)
             done, total = _instances(group)
             percent = group.instances_progress
             tests = group.tests
             rows.append(Content.assemble(
                 (label.ljust(label_width), "bold"),
                 " ",
-                meter(percent, meter_width, counts_colour(tests, done == total and total > 0)),
+                meter(percent, meter_width, counts_colour(tests, done == total and total > 0),
+                      glyphs),
                 " ",
                 f"{done}/{total}".rjust(COUNT_WIDTH) if total else "–".rjust(COUNT_WIDTH),
                 " ",
@@ -186,22 +186,23 @@ class RunProgress(Widget):
         return Content("\n").join(self._lines(self.content_region.width))
 
     def _lines(self, width: int) -> list[Content]:
+        glyphs = glyphs_of(self)
         status, progress, tests = self._state
         if progress is None and status.is_terminal:
             label = status_look(status).word  # finished, but the API gave no figure
             percent: float | None = 100.0
         else:
-            label = "–" if progress is None else f"{progress:.0f}%"
+            label = glyphs.dash if progress is None else f"{progress:.0f}%"
             percent = progress
         summary = tests_summary(tests)
         meter_width = width - len(label) - 1
         colour = f"${status_look(status).variable}"
         if not summary.cell_length:
-            return [Content.assemble(meter(percent, meter_width, colour), " ", label)]
+            return [Content.assemble(meter(percent, meter_width, colour, glyphs), " ", label)]
         if meter_width - summary.cell_length - 2 >= METER_MIN:
             meter_width -= summary.cell_length + 2
-            return [Content.assemble(meter(percent, meter_width, colour), " ", label, "  ",
+            return [Content.assemble(meter(percent, meter_width, colour, glyphs), " ", label, "  ",
                                      summary)]
         # Too narrow for both on one line: the counts go under the bar.
-        return [Content.assemble(meter(percent, meter_width, colour), " ", label),
+        return [Content.assemble(meter(percent, meter_width, colour, glyphs), " ", label),
                 summary.truncate(width, ellipsis=True)]

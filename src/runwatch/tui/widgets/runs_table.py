@@ -27,7 +27,10 @@ from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from runwatch.models import Run, RunStatus
 from runwatch.tui.status import (
+    UNICODE,
+    Glyphs,
     format_duration,
+    glyphs_of,
     progress_bar,
     relative_time,
     resolve_color,
@@ -336,11 +339,12 @@ class RunsTable(DataTable[Text]):
     def _cells(self, key: str, run: Run, only: frozenset[str] | None = None) -> dict[str, Text]:
         variables = self.app.theme_variables
         now = self._now()
+        glyphs = glyphs_of(self)
         cells: dict[str, Text] = {}
         for column, _ in self._fit:
             if only is not None and column not in only:
                 continue
-            cells[column] = _cell(column, run, now, variables, self.sources, key)
+            cells[column] = _cell(column, run, now, variables, self.sources, key, glyphs)
         return cells
 
     def _add(self, key: str, run: Run) -> None:
@@ -464,10 +468,11 @@ def _cell(
     variables: Mapping[str, str],
     sources: Mapping[str, SourceStyle],
     key: str,
+    glyphs: Glyphs = UNICODE,
 ) -> Text:
     """One cell's content; plain Text so DataTable can compare and crop it."""
     if column == "status":
-        return StatusCell(status_text(run.status, variables), key)
+        return StatusCell(status_text(run.status, variables, glyphs=glyphs), key)
     if column == "source":
         style = sources.get(run.source) or SourceStyle(run.source)
         text = style.text()
@@ -482,44 +487,47 @@ def _cell(
     if column == "author":
         return _plain(run.author or "")
     if column == "progress":
-        return _progress(run, now, variables)
+        return _progress(run, now, variables, glyphs)
     if column == "tests":
-        return _tests(run, variables)
+        return _tests(run, variables, glyphs)
     if column == "started":
         # When the run was started (triggered): the time the newest-first order uses.
         return _plain(relative_time(run.created_at or run.started_at, now))
     if column == "duration":
         return _plain(format_duration(run_duration(run, now)) if run.status is not
-                      RunStatus.QUEUED else "–")
+                      RunStatus.QUEUED else glyphs.dash)
     raise KeyError(column)
 
 
-def _progress(run: Run, now: float, variables: Mapping[str, str]) -> Text:
+def _progress(
+    run: Run, now: float, variables: Mapping[str, str], glyphs: Glyphs = UNICODE
+) -> Text:
     if not run.status.is_active:
         return _plain("")
     color = resolve_color(variables, "run-running")
     if run.progress is None:
-        return _plain(spinner_frame(now), Style(color=color))
+        return _plain(spinner_frame(now, glyphs), Style(color=color))
     return Text.assemble(
-        (progress_bar(run.progress, 5), Style(color=color)),
+        (progress_bar(run.progress, 5, glyphs), Style(color=color)),
         f" {run.progress:3.0f}%",
         no_wrap=True,
         end="",
     )
 
 
-def _tests(run: Run, variables: Mapping[str, str]) -> Text:
+def _tests(run: Run, variables: Mapping[str, str], glyphs: Glyphs = UNICODE) -> Text:
     tests = run.tests
     if tests is None or (tests.passes is None and tests.failures is None):
         return _plain("")
     text = Text(no_wrap=True, overflow="ellipsis", end="")
     if tests.passes is not None:
-        text.append(f"✓{tests.passes}", Style(color=resolve_color(variables, "run-passed")))
+        text.append(f"{glyphs.status[RunStatus.PASSED]}{tests.passes}",
+                    Style(color=resolve_color(variables, "run-passed")))
     if tests.failures:
         if text:
             text.append(" ")
-        text.append(f"✗{tests.failures}", Style(color=resolve_color(variables, "run-failed"),
-                                                 bold=True))
+        text.append(f"{glyphs.status[RunStatus.FAILED]}{tests.failures}",
+                    Style(color=resolve_color(variables, "run-failed"), bold=True))
     return text
 
 

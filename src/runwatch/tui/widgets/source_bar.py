@@ -1,5 +1,8 @@
 """One line per source with its health: ok and how fresh, stale with the error and the next
-try, or paused. The source shown by `tab` is marked."""
+try, or paused. The source shown by `tab` (or the kiosk's rotation) is marked.
+
+The kiosk's lines count seconds ("updated 12 s ago") and name each source's failing runs, so a
+failure in a source that is not on screen yet is still seen."""
 
 from __future__ import annotations
 
@@ -12,11 +15,31 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from runwatch.tui.status import format_clock, relative_time, rich_color
+from runwatch.models import RunStatus
+from runwatch.tui.status import (
+    UNICODE,
+    Glyphs,
+    format_clock,
+    glyphs_of,
+    relative_time,
+    resolve_color,
+    rich_color,
+    status_look,
+)
 from runwatch.tui.widgets.runs_table import SourceStyle
 
 if TYPE_CHECKING:
     from runwatch.poller import SourceHealth
+
+
+def updated_ago(seconds: float) -> str:
+    """The kiosk's precise freshness: "updated 12 s ago", "updated 3 min ago"."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"updated {seconds} s ago"
+    if seconds < 3600:
+        return f"updated {seconds // 60} min ago"
+    return f"updated {seconds // 3600} h ago"
 
 
 def health_text(
@@ -25,36 +48,48 @@ def health_text(
     now: float,
     *,
     runs: int | None = None,
+    failing: int = 0,
     selected: bool = False,
+    kiosk: bool = False,
     variables: Mapping[str, str] | None = None,
+    glyphs: Glyphs = UNICODE,
 ) -> Text:
     """The health line of one source, e.g. "● services  ok · updated 3s ago · 24 runs"."""
     variables = variables or {}
     state = health.state if health else "starting"
-    glyph, word, color = {
-        "ok": ("●", "ok", variables.get("success")),
-        "stale": ("▲", "stale", variables.get("error")),
-        "error": ("✗", "error", variables.get("error")),
-        "paused": ("‖", "paused", variables.get("warning")),
-    }.get(state, ("○", "connecting…", None))
-    line = Text(no_wrap=True, overflow="ellipsis", end="")
-    line.append("▸ " if selected else "  ", Style(bold=True))
+    word, color = {
+        "ok": ("ok", variables.get("success")),
+        "stale": ("stale", variables.get("error")),
+        "error": ("error", variables.get("error")),
+        "paused": ("paused", variables.get("warning")),
+    }.get(state, ("connecting" + glyphs.ellipsis, None))
+    glyph = glyphs.health.get(state, glyphs.health["starting"])
+    # The kiosk shows every error whole (its line wraps); the runs screen keeps one line each.
+    stale = state in ("stale", "error")
+    line = Text(no_wrap=not (kiosk and stale), overflow="ellipsis" if not kiosk else "fold",
+                end="")
+    line.append(f"{glyphs.selected} " if selected else "  ", Style(bold=True))
     line.append(f"{glyph} ", Style(color=rich_color(color)))
     line.append_text(style.text())
-    failing = state in ("stale", "error")
-    line.append(f"  {word}", Style(bold=failing))
+    line.append(f"  {word}", Style(bold=stale))
     if health is None:
         return line
-    if failing:
+    if stale:
         if health.last_success is not None:
             line.append(f" since {format_clock(health.last_success)}")
         if health.error:
             line.append(f" · {health.error}", Style(italic=True))
         if health.next_poll is not None:
-            line.append(f" · next try in {max(0, round(health.next_poll - now))}s")
+            unit = " s" if kiosk else "s"
+            line.append(f" · next try in {max(0, round(health.next_poll - now))}{unit}")
     elif health.last_success is not None:
-        line.append(f" · updated {relative_time(health.last_success, now)}")
-    if runs is not None and not failing:
+        line.append(f" · {updated_ago(now - health.last_success)}" if kiosk
+                    else f" · updated {relative_time(health.last_success, now)}")
+    if failing_runs := failing if kiosk else 0:
+        look = status_look(RunStatus.FAILED, glyphs)
+        line.append(f" · {look.glyph} {failing_runs} {look.word}",
+                    Style(color=resolve_color(variables, look.variable), bold=True))
+    if runs is not None and state not in ("stale", "error"):
         line.append(f" · {runs} run{'s' if runs != 1 else ''}", Style(dim=True))
     return line
 
@@ -68,13 +103,16 @@ class SourceBar(Vertical):
         *,
         health: Callable[[str], SourceHealth | None],
         now: Callable[[], float],
+        kiosk: bool = False,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._styles = {s.name: s for s in sources}
         self._health_of = health  # live: last_success / next_poll move between events
         self._now = now
+        self._kiosk = kiosk
         self._runs: dict[str, int] = {}
+        self._failing: dict[str, int] = {}
         self._selected: str | None = None
         self._rendered: dict[str, tuple[str, object]] = {}
 
@@ -85,9 +123,14 @@ class SourceBar(Vertical):
     def on_mount(self) -> None:
         self.refresh_lines()
 
-    def set_counts(self, counts: Mapping[str, int]) -> None:
-        if dict(counts) != self._runs:
+    def set_counts(
+        self, counts: Mapping[str, int], failing: Mapping[str, int] | None = None
+    ) -> None:
+        """Runs per source (and, in the kiosk, failing runs per source)."""
+        failing = {k: v for k, v in (failing or {}).items() if v}
+        if dict(counts) != self._runs or failing != self._failing:
             self._runs = dict(counts)
+            self._failing = failing
             self.refresh_lines()
 
     def select(self, source: str | None) -> None:
@@ -101,12 +144,15 @@ class SourceBar(Vertical):
             return
         now = self._now()
         variables = self.app.theme_variables
+        glyphs = glyphs_of(self)
         for name, style in self._styles.items():
             if only is not None and name != only:
                 continue
             health = self._health_of(name)
             text = health_text(style, health, now, runs=self._runs.get(name),
-                               selected=name == self._selected, variables=variables)
+                               failing=self._failing.get(name, 0), kiosk=self._kiosk,
+                               selected=name == self._selected, variables=variables,
+                               glyphs=glyphs)
             widget = self.query_one(f"#health-{_css_id(name)}", Static)
             state = health.state if health else "starting"
             signature = (text.markup, state)

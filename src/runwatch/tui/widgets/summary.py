@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import Label, Static
 
 from runwatch.models import RunStatus
-from runwatch.tui.status import resolve_color, status_look
+from runwatch.tui.status import UNICODE, Glyphs, glyphs_of, resolve_color, status_look
 from runwatch.tui.widgets.runs_table import RunsView
 
 # Attention first: failures, then what is moving, then the settled.
@@ -27,6 +27,7 @@ def summary_text(
     variables: Mapping[str, str] | None = None,
     *,
     shown: int | None = None,
+    glyphs: Glyphs = UNICODE,
 ) -> Text:
     """E.g. "✗ 3 failed  ● 2 running  ✓ 40 passed    45 shown"."""
     variables = variables or {}
@@ -35,7 +36,7 @@ def summary_text(
         count = counts.get(status, 0)
         if not count:
             continue
-        look = status_look(status)
+        look = status_look(status, glyphs)
         if text:
             text.append("  ")
         text.append(f"{look.glyph} {count} {look.word}",
@@ -66,7 +67,8 @@ class StatusSummary(Static):
         self._last: str | None = None
 
     def show_counts(self, counts: Mapping[RunStatus, int], *, shown: int | None = None) -> None:
-        text = summary_text(counts, self.app.theme_variables, shown=shown)
+        text = summary_text(counts, self.app.theme_variables, shown=shown,
+                            glyphs=glyphs_of(self))
         if text.markup != self._last:  # an idle poll writes nothing to the terminal
             self._last = text.markup
             self.update(text)

@@ -22,7 +22,7 @@ from textual.strip import Strip
 from textual.style import Style
 
 from runwatch.models import Step
-from runwatch.tui.status import format_duration, status_look, to_epoch
+from runwatch.tui.status import format_duration, glyphs_of, status_look, to_epoch, truncate
 
 NAME_MIN, NAME_MAX = 8, 28
 WORD_WIDTH = max(len(w) for w in ("timed out", "canceled", "running", "unknown"))
@@ -260,13 +260,14 @@ class Timeline(ScrollView, can_focus=True):
 
     def _row(self, step: Step, width: int, is_cursor: bool) -> Content:
         now = self._now()
+        glyphs = glyphs_of(self)
         name_width, bar_width = self._columns(width)
-        look = status_look(step.status)
+        look = status_look(step.status, glyphs)
         colour = f"${look.variable}"
-        name = step.name if len(step.name) <= name_width else step.name[: name_width - 1] + "…"
+        name = truncate(step.name, name_width, glyphs)
         marker_style = self.get_visual_style("timeline--marker", partial=True)
         parts: list[tuple[str, str | Style] | str] = [
-            ("▶ " if is_cursor else "  ", marker_style),
+            (f"{glyphs.cursor} " if is_cursor else "  ", marker_style),
             (look.glyph, colour),
             " ",
             name.ljust(name_width),
@@ -279,23 +280,25 @@ class Timeline(ScrollView, can_focus=True):
             parts.append(" ")
         took = step_duration(step, now)
         parts.append(format_duration(took).rjust(TOOK_WIDTH) if took is not None
-                     else ("–".rjust(TOOK_WIDTH),
+                     else (glyphs.dash.rjust(TOOK_WIDTH),
                            self.get_visual_style("timeline--muted", partial=True)))
         return Content.assemble(*parts)
 
     def _bar(
         self, step: Step, width: int, now: float, colour: str
     ) -> list[tuple[str, str | Style] | str]:
+        glyphs = glyphs_of(self)
         axis = shared_axis(self._steps, now)
         span = step_span(step, now)
         muted = self.get_visual_style("timeline--muted", partial=True)
         if axis is None or span is None:
-            return [("·" * width, muted)]
+            return [(glyphs.axis * width, muted)]
         first, cells = axis.cells(span, width)
         # A running step's bar ends in a half block: it is still growing.
-        body = "█" * cells if not step.status.is_active else "█" * (cells - 1) + "▌"
+        body = glyphs.bar_full * cells if not step.status.is_active else (
+            glyphs.bar_full * (cells - 1) + glyphs.bar_growing)
         return [
-            ("·" * first, muted),
+            (glyphs.axis * first, muted),
             (body, colour),
-            ("·" * (width - first - cells), muted),
+            (glyphs.axis * (width - first - cells), muted),
         ]

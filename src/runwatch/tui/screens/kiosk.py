@@ -1,0 +1,187 @@
+"""The kiosk screen (`--kiosk`): a wall display. Counts by status in big digits, a clock, one
+health line per source ("updated 12 s ago", or stale with the error), and the runs that matter,
+failing first. Sources take turns every `kiosk.rotate` seconds (0: all at once).
+
+Read-only, no dialogs, no keys but quit (none at all with `kiosk.lock`), nothing written to
+disk. Everything it shows comes from the poller, so an API's errors show in its health line
+and the last good runs stay until it recovers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Label
+
+from runwatch.models import Run, RunStatus
+from runwatch.tui.status import format_clock
+from runwatch.tui.widgets.kiosk import BigNumber, KioskRuns, StatusCounts
+from runwatch.tui.widgets.runs_table import SourceStyle
+from runwatch.tui.widgets.source_bar import SourceBar
+
+if TYPE_CHECKING:
+    from runwatch.poller import RunsChanged
+    from runwatch.tui.app import RunwatchApp
+
+WIDE = 120  # from this width the clock is big too
+
+
+class KioskScreen(Screen[None]):
+    """Everything at a glance; no keys to learn."""
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"), (WIDE, "-wide"),
+    ]
+
+    DEFAULT_CSS = """
+    KioskScreen {
+        #kiosk-header { height: 1; background: $panel; }
+        #kiosk-where { width: 1fr; padding: 0 1; text-style: bold; color: $text-accent; }
+        #kiosk-clock { padding: 0 1; text-style: bold; }
+        #kiosk-top { height: auto; padding: 1 1 0 2; }
+        #kiosk-bigclock { width: auto; text-style: bold; color: $text-accent; display: none; }
+        #kiosk-sources {
+            height: auto;
+            max-height: 12;
+            border-bottom: solid $panel;
+        }
+        &.-wide {
+            #kiosk-bigclock { display: block; }
+            #kiosk-clock { display: none; }
+            #kiosk-top { padding: 1 2 1 2; }
+        }
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._index = 0
+        self._ready = False  # on_mount ran (is_mounted turns True only after it)
+        self.clock = ""  # HH:MM:SS on screen
+
+    @property
+    def rw_app(self) -> RunwatchApp:
+        return cast("RunwatchApp", self.app)
+
+    # -- what is shown -------------------------------------------------------------
+
+    @property
+    def rotation(self) -> list[str | None]:
+        """The views taken in turn: each source, or just all of them (None)."""
+        sources = list(self.rw_app.providers)
+        if self.rw_app.config.kiosk.rotate <= 0 or len(sources) < 2:
+            return [None]
+        return list(sources)
+
+    @property
+    def source(self) -> str | None:
+        """The source on screen (None: every source)."""
+        rotation = self.rotation
+        return rotation[self._index % len(rotation)]
+
+    def where_text(self) -> str:
+        """The rotation indicator, e.g. "source 2/5: wercker", or "all 5 sources"."""
+        rotation, source = self.rotation, self.source
+        if source is None:
+            count = len(self.rw_app.providers)
+            return f"all {count} sources" if count != 1 else next(iter(self.rw_app.providers))
+        return f"source {self._index % len(rotation) + 1}/{len(rotation)}: {source}"
+
+    def compose(self) -> ComposeResult:
+        app = self.rw_app
+        styles = [SourceStyle(name, p.source.label, p.source.color)
+                  for name, p in app.providers.items()]
+        with Horizontal(id="kiosk-header"):
+            yield Label("runwatch", id="app-title")
+            yield Label("READ-ONLY", id="badge-read-only", classes="badge")
+            yield Label("KIOSK", id="badge-kiosk", classes="badge")
+            yield Label("DEMO", id="badge-demo", classes="badge")
+            yield Label("", id="kiosk-where", markup=False)
+            yield Label("", id="kiosk-clock", markup=False)
+        with Horizontal(id="kiosk-top"):
+            yield StatusCounts(id="kiosk-counts")
+            yield BigNumber("", id="kiosk-bigclock")
+        yield SourceBar(styles, health=app.source_health, now=app.now, kiosk=True,
+                        id="kiosk-sources")
+        yield KioskRuns(now=app.now, id="kiosk-runs")
+        footer = Footer(compact=True, show_command_palette=False)
+        # Locked: the footer would offer nothing, so it gives its line to the runs.
+        footer.display = not app.kiosk_lock
+        yield footer
+
+    def on_mount(self) -> None:
+        app = self.rw_app
+        for name in ("read-only", "kiosk", "demo"):
+            shown = {"read-only": app.read_only, "kiosk": True, "demo": app.demo}[name]
+            self.query_one(f"#badge-{name}").display = shown
+        # Polls may have finished before this screen was mounted: show what they brought.
+        self._ready = True
+        self._show()
+        self._tick()
+        self.set_interval(1.0, self._tick)
+        if len(self.rotation) > 1:
+            self.set_interval(app.config.kiosk.rotate, self.rotate)
+
+    # -- fed by the app ------------------------------------------------------------
+
+    def apply_runs_changed(self, event: RunsChanged) -> None:
+        self._show()
+
+    def health_changed(self, source: str) -> None:
+        self.query_one(SourceBar).refresh_lines(source)
+
+    def refresh_chrome(self) -> None:
+        self._show()
+
+    def restyle(self) -> None:
+        """The theme changed: re-render what carries theme colours in Rich text."""
+        self.query_one(SourceBar).refresh_lines()
+
+    def rotate(self, step: int = 1) -> None:
+        """The next source's turn."""
+        self._index = (self._index + step) % len(self.rotation)
+        self._show()
+
+    # -- internals -----------------------------------------------------------------
+
+    def _runs(self, source: str | None) -> list[Run]:
+        poller = self.rw_app.poller
+        names = list(self.rw_app.providers) if source is None else [source]
+        return [run for name in names for run in poller.runs(name).values()]
+
+    def _show(self) -> None:
+        """Counts, runs and source lines for the source on screen."""
+        if not self._ready:
+            return  # on_mount shows everything
+        source = self.source
+        runs = self._runs(source)
+        counts: dict[RunStatus, int] = {}
+        for run in runs:
+            counts[run.status] = counts.get(run.status, 0) + 1
+        self.query_one(StatusCounts).show_counts(counts)
+        self.query_one(KioskRuns).set_runs(runs, show_source=source is None)
+        self.query_one("#kiosk-where", Label).update(self.where_text())
+        bar = self.query_one(SourceBar)
+        poller = self.rw_app.poller
+        totals: dict[str, int] = {}
+        failing: dict[str, int] = {}
+        for name in self.rw_app.providers:
+            source_runs = poller.runs(name).values()
+            totals[name] = len(source_runs)
+            failing[name] = sum(r.status in (RunStatus.FAILED, RunStatus.TIMED_OUT)
+                                for r in source_runs)
+        bar.set_counts(totals, failing)
+        bar.select(source)
+
+    def _tick(self) -> None:
+        # The clock, "updated N s ago" and running durations move every second.
+        clock = format_clock(self.rw_app.now())
+        if clock != self.clock:
+            self.clock = clock
+            self.query_one("#kiosk-clock", Label).update(clock)
+            self.query_one("#kiosk-bigclock", BigNumber).update(clock)
+        self.query_one(SourceBar).refresh_lines()
+        self.query_one(KioskRuns).refresh_times()

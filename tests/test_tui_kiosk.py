@@ -1,0 +1,310 @@
+"""The kiosk (`--kiosk`) against the simulator: big counts, the clock, "updated N s ago", failing
+runs first, sources taking turns, kiosk.lock, no dialogs, nothing written, errors outlived;
+and how it looks at 80x24 and 160x45."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.command import CommandPalette
+from textual.pilot import Pilot
+
+from runwatch.config import KioskConfig
+from runwatch.models import Run, RunStatus
+from runwatch.sim import Fault
+from runwatch.sim.demo import demo_config
+from runwatch.tui.app import RunwatchApp
+from runwatch.tui.screens.kiosk import KioskScreen
+from runwatch.tui.status import format_clock
+from runwatch.tui.widgets.kiosk import KioskRuns, StatusCount, StatusCounts, kiosk_sections
+
+PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
+FAILING = (RunStatus.FAILED, RunStatus.TIMED_OUT)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _utc() -> Iterator[None]:
+    # The clock shows local time: one zone everywhere keeps the snapshots the same.
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def make_kiosk(sim, *, rotate: float = 0.0, lock: bool = False, **options: object) -> RunwatchApp:
+    """The kiosk on the simulator: every source, a frozen clock, polls only when asked."""
+    config = demo_config(sim.url, interval=60.0)
+    config = config.model_copy(update={"kiosk": KioskConfig(rotate=rotate, lock=lock)})
+    providers = {p: sim.provider(p) for p in PROVIDERS}
+    return RunwatchApp(config, providers=providers, now=sim.sim.clock.now, kiosk=True,
+                       **options)  # type: ignore[arg-type]
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def loaded(pilot: Pilot) -> KioskScreen:
+    """Wait for the first poll of every source; the kiosk screen."""
+    app: RunwatchApp = pilot.app  # type: ignore[assignment]
+    await until(pilot, lambda: all(app.poller.health(s).state == "ok" for s in app.providers),
+                "every source's first poll")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, KioskScreen)
+    return screen
+
+
+def health_line(screen: KioskScreen, source: str) -> str:
+    return str(screen.query_one(f"#health-{source}").render())
+
+
+def counts_shown(screen: KioskScreen) -> dict[str, int]:
+    """The big blocks on screen: "✗ failed" → 26."""
+    return {block.label: block.count for block in screen.query_one(StatusCounts).shown}
+
+
+def all_runs(app: RunwatchApp, source: str | None = None) -> list[Run]:
+    names = [source] if source else list(app.providers)
+    return [r for name in names for r in app.poller.runs(name).values()]
+
+
+# -- what it shows ----------------------------------------------------------------------
+
+
+async def test_big_counts_clock_and_a_line_per_source(sim) -> None:
+    app = make_kiosk(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        runs = all_runs(app)
+        shown = counts_shown(screen)
+        # Failures first; every count is a big number with its glyph and word beneath.
+        assert next(iter(shown)) == "✗ failed"
+        assert shown["✗ failed"] == sum(r.status is RunStatus.FAILED for r in runs)
+        assert shown["✓ passed"] == sum(r.status is RunStatus.PASSED for r in runs)
+        block = screen.query_one("#count-failed", StatusCount)
+        assert block.query_one("BigNumber").value == str(shown["✗ failed"])
+        assert screen.clock == format_clock(sim.sim.clock.now()) == "12:00:00"
+        assert str(screen.query_one("#kiosk-where").render()) == "all 5 sources"
+        for source in PROVIDERS:
+            failed = sum(r.status in FAILING for r in all_runs(app, source))
+            assert f"{source}  ok · updated 0 s ago · ✗ {failed} failed" in health_line(
+                screen, source)
+        assert screen.query_one("#badge-read-only").display and app.read_only
+        assert app.theme == "runwatch-contrast"
+
+
+async def test_failing_runs_are_listed_first(sim) -> None:
+    app = make_kiosk(sim, rotate=20.0)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await loaded(pilot)
+        lines = screen.query_one(KioskRuns).lines
+        runs = all_runs(app, "services")
+        failing = sorted((r for r in runs if r.status in FAILING),
+                         key=lambda r: r.sort_time, reverse=True)
+        assert failing, "the simulator's services have failed runs"
+        assert lines[0].strip() == f"FAILING {len(failing)}"
+        for line, run in zip(lines[1:], failing, strict=False):
+            assert line.lstrip().startswith("✗ failed") and run.id[:9] in line
+        active = lines.index(next(line for line in lines if line.strip().startswith("ACTIVE")))
+        assert active == 1 + len(failing)
+        assert lines.index(next(ln for ln in lines if ln.strip().startswith("RECENT"))) > active
+
+
+def test_kiosk_sections_put_failures_first_newest_first() -> None:
+    def run(run_id: str, status: RunStatus, minute: int) -> Run:
+        return Run(source="s", provider="services", id=run_id, status=status,
+                   provider_status=status.value,
+                   created_at=datetime(2025, 1, 1, 12, minute, tzinfo=UTC))
+
+    runs = [run("p1", RunStatus.PASSED, 9), run("f1", RunStatus.FAILED, 1),
+            run("r1", RunStatus.RUNNING, 5), run("t1", RunStatus.TIMED_OUT, 3),
+            run("q1", RunStatus.QUEUED, 8), run("p2", RunStatus.PASSED, 2)]
+    sections = kiosk_sections(runs, recent=1)
+    assert [s.title for s in sections] == ["FAILING", "ACTIVE", "RECENT"]
+    assert [[r.id for r in s.runs] for s in sections] == [["t1", "f1"], ["q1", "r1"], ["p1"]]
+    assert [s.total for s in sections] == [2, 2, 2]
+
+
+async def test_updated_n_seconds_ago_ticks_every_second(sim) -> None:
+    app = make_kiosk(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        assert "updated 0 s ago" in health_line(screen, "conduct")
+        sim.sim.clock.advance(7)
+        await until(pilot, lambda: "updated 7 s ago" in health_line(screen, "conduct"),
+                    "the next second's tick")
+        assert screen.clock == "12:00:07"
+
+
+async def test_sources_take_turns_every_rotate_seconds(sim) -> None:
+    app = make_kiosk(sim, rotate=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        where = screen.query_one("#kiosk-where")
+        await until(pilot, lambda: str(where.render()) == "source 2/5: wercker", "a turn")
+        await pilot.pause()
+        wercker = all_runs(app, "wercker")
+        shown = counts_shown(screen)
+        assert shown["✗ failed"] == sum(r.status is RunStatus.FAILED for r in wercker)
+        assert shown["✓ passed"] == sum(r.status is RunStatus.PASSED for r in wercker)
+        assert shown["✓ passed"] < sum(r.status is RunStatus.PASSED for r in all_runs(app))
+        assert health_line(screen, "wercker").startswith("▸")
+        assert not health_line(screen, "services").startswith("▸")
+        await until(pilot, lambda: str(where.render()) == "source 3/5: currents", "a turn")
+
+
+async def test_rotation_wraps_and_rotate_zero_shows_every_source(sim) -> None:
+    app = make_kiosk(sim, rotate=20.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        assert screen.source == "services"
+        for _ in range(5):
+            screen.rotate()
+        assert screen.source == "services" and screen.where_text() == "source 1/5: services"
+        screen.rotate(-1)
+        assert screen.where_text() == "source 5/5: scheduler"
+        # One source's runs: its column goes, its ids are the ones listed.
+        ids = {r.id[:9] for r in all_runs(app, "scheduler")}
+        listed = [line for line in screen.query_one(KioskRuns).lines
+                  if line.lstrip()[:1] in "✗●○✓◷"]
+        assert listed and all(any(i in line for i in ids) for line in listed)
+        assert not any("scheduler" in line for line in listed)
+    app = make_kiosk(sim, rotate=0.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        screen.rotate()
+        assert screen.source is None and screen.where_text() == "all 5 sources"
+
+
+# -- keys, dialogs, disk ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_q_and_ctrl_c_quit_the_kiosk(sim, key: str) -> None:
+    app = make_kiosk(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        footer = {k for k, b in app.screen.active_bindings.items() if b.binding.show}
+        assert footer == {"q"}  # no action keys, no help, no palette
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.return_code == 0
+
+
+async def test_kiosk_lock_ignores_every_quit_key(sim) -> None:
+    app = make_kiosk(sim, lock=True)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("q", "ctrl+q", "ctrl+c")
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        assert app.screen is screen
+        assert not any(b.binding.show for b in app.screen.active_bindings.values())
+        assert not screen.query_one("Footer").display
+        assert not app._notifications  # ctrl+c does not even say how to quit
+
+
+async def test_kiosk_opens_no_dialog_and_sends_nothing(sim) -> None:
+    app = make_kiosk(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("c", "y", "R", "D", "enter", "question_mark", "slash", "ctrl+p", "p")
+        await pilot.pause()
+        assert app.screen_stack == [screen]
+        assert not CommandPalette.is_open(app)
+        assert sim.sim.mutating_requests() == []
+        assert not app.poller.paused
+
+
+async def test_kiosk_writes_no_state_file(sim, tmp_path: Path) -> None:
+    app = make_kiosk(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        for theme in ("runwatch-light", "runwatch-dark", "runwatch-ansi"):
+            app.theme = theme
+            await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+    assert written(tmp_path) == []
+
+
+def written(root: Path) -> list[Path]:
+    return sorted(p.relative_to(root) for p in root.rglob("*"))
+
+
+# -- errors --------------------------------------------------------------------------
+
+
+async def test_a_failing_source_is_shown_stale_and_recovers(sim) -> None:
+    app = make_kiosk(sim)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await loaded(pilot)
+        before = counts_shown(screen)
+        sim.sim.inject("wercker", Fault(kind="500"))
+        app.poller.refresh("wercker")
+        await until(pilot, lambda: app.poller.health("wercker").state == "stale", "stale")
+        await pilot.pause()
+        line = health_line(screen, "wercker")
+        assert "wercker  stale since 12:00:00" in line
+        assert "simulated internal error" in line and "next try in" in line
+        assert counts_shown(screen) == before  # the last good runs stay
+        assert app.is_running
+        sim.sim.clear_faults()
+        app.poller.refresh("wercker")
+        await until(pilot, lambda: app.poller.health("wercker").state == "ok", "recovery")
+        await pilot.pause()
+        assert "wercker  ok · updated 0 s ago" in health_line(screen, "wercker")
+
+
+# -- snapshots ----------------------------------------------------------------------------
+
+
+async def _settle(pilot: Pilot) -> None:
+    await loaded(pilot)
+    await pilot.pause(0.1)
+
+
+def test_snapshot_kiosk_80x24(sim, snap_compare) -> None:
+    assert snap_compare(make_kiosk(sim, demo=True), terminal_size=(80, 24), run_before=_settle)
+
+
+def test_snapshot_kiosk_160x45(sim, snap_compare) -> None:
+    assert snap_compare(make_kiosk(sim), terminal_size=(160, 45), run_before=_settle)
+
+
+def test_snapshot_kiosk_one_source_turn(sim, snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        screen = await loaded(pilot)
+        screen.rotate()  # wercker's turn
+        await pilot.pause(0.1)
+        assert screen.where_text() == "source 2/5: wercker"
+
+    app = make_kiosk(sim, rotate=600.0)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_kiosk_ascii_ansi_locked(sim, snap_compare) -> None:
+    # An old terminal over SSH: no UTF-8, 16 colours, and a locked wall display.
+    app = make_kiosk(sim, ascii=True, theme="runwatch-ansi", lock=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)
