@@ -836,3 +836,16 @@ def test_sim_ids_are_stable_per_seed():
     assert ids(7) == ids(7)
     assert ids(7) != ids(8)
     assert {len(i) for i in ids(7)} == {32, 16}  # Cypress and Playwright id lengths
+
+
+def test_a_completed_spec_whose_tests_were_all_skipped_did_not_pass():
+    from runwatch.models import TestCounts
+    from runwatch.providers.currents import SpecWire, spec_status
+
+    spec = SpecWire.model_validate(
+        {"spec": "tests/cart.spec.ts", "completedAt": "2026-11-22T12:00:00Z"}
+    )
+    skipped = TestCounts(overall=4, passes=0, failures=0, skipped=4)
+    assert spec_status(spec, skipped, RunStatus.FAILED) is RunStatus.CANCELED
+    some_passed = TestCounts(overall=4, passes=1, failures=0, skipped=3)
+    assert spec_status(spec, some_passed, RunStatus.FAILED) is RunStatus.PASSED

@@ -310,7 +310,13 @@ def to_spec(spec: SpecWire, run: RunStatus) -> Spec:
 
 def spec_status(spec: SpecWire, tests: TestCounts | None, run: RunStatus) -> RunStatus:
     if spec.completedAt is not None:
-        return RunStatus.FAILED if tests and tests.failures else RunStatus.PASSED
+        if tests and tests.failures:
+            return RunStatus.FAILED
+        if tests and not tests.passes and (tests.skipped or tests.pending):
+            # Every test skipped (e.g. after a fail-fast stop): nothing passed, nothing ran.
+            # The normalized set has no "skipped"; canceled ("did not run") is the honest one.
+            return RunStatus.CANCELED
+        return RunStatus.PASSED
     if run.is_terminal:
         # Never completed in a finished run: cut short by the cancel or timeout, or left
         # unclaimed after a fail-fast stop.
