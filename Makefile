@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench demo kiosk clean
+.PHONY: run test lint bench demo kiosk screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,14 @@ test: $(STAMP) lint  ## lint, layer contracts and the whole suite
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
 	$(BIN)/lint-imports --config pyproject.toml
 
 bench: $(STAMP)  ## performance figures (not part of `make test`)
 	$(BIN)/python benchmarks/run_all.py
+
+screenshots: $(STAMP)  ## the README's SVGs, from a frozen simulator
+	$(BIN)/python docs/make_screenshots.py
 
 kiosk: $(STAMP)
 	$(BIN)/runwatch demo --kiosk
