@@ -255,17 +255,18 @@ def to_epoch(ts: datetime | float | None) -> float | None:
 
 
 def relative_time(ts: datetime | float | None, now: float) -> str:
-    """"now", "12s ago", "3m ago", "5h ago", "2d ago"; "in 4s" for the future; "–" for None."""
+    """"<1m ago", "3m ago", "5h ago", "2d ago"; "in 4m" for the future; "–" for None.
+
+    Minutes at the finest: a column of these changes once a minute, not every second, so
+    an idle screen writes (almost) nothing to the terminal."""
     epoch = to_epoch(ts)
     if epoch is None:
         return "–"
     delta = now - epoch
     future = delta < 0
     delta = abs(delta)
-    if delta < 1:
-        return "now"
     if delta < 60:
-        amount = f"{int(delta)}s"
+        amount = "<1m"
     elif delta < 3600:
         amount = f"{int(delta // 60)}m"
     elif delta < 86400:

@@ -21,7 +21,6 @@ from runwatch.tui.status import (
     Glyphs,
     format_clock,
     glyphs_of,
-    relative_time,
     resolve_color,
     rich_color,
     status_look,
@@ -54,7 +53,7 @@ def health_text(
     variables: Mapping[str, str] | None = None,
     glyphs: Glyphs = UNICODE,
 ) -> Text:
-    """The health line of one source, e.g. "● services  ok · updated 3s ago · 24 runs"."""
+    """The health line of one source, e.g. "● services  ok · 24 runs"."""
     variables = variables or {}
     state = health.state if health else "starting"
     word, color = {
@@ -82,9 +81,10 @@ def health_text(
         if health.next_poll is not None:
             unit = " s" if kiosk else "s"
             line.append(f" · next try in {max(0, round(health.next_poll - now))}{unit}")
-    elif health.last_success is not None:
-        line.append(f" · {updated_ago(now - health.last_success)}" if kiosk
-                    else f" · updated {relative_time(health.last_success, now)}")
+    elif health.last_success is not None and kiosk:
+        # Only the kiosk counts seconds: the runs screen redraws nothing while nothing
+        # changes (a stale source says since when; an ok one is simply ok).
+        line.append(f" · {updated_ago(now - health.last_success)}")
     if failing_runs := failing if kiosk else 0:
         look = status_look(RunStatus.FAILED, glyphs)
         line.append(f" · {look.glyph} {failing_runs} {look.word}",
