@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
@@ -59,6 +60,21 @@ def seconds_between(start: datetime | None, end: datetime | None) -> float | Non
     return max(0.0, (utc(end) - utc(start)).total_seconds())  # type: ignore[operator]
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _timed(model: _M) -> _M:
+    """Times in UTC, and the duration from them: timestamps win over a provider's own
+    duration figure when both exist. (The models are frozen; this runs at validation.)"""
+    started, finished = utc(model.started_at), utc(model.finished_at)  # type: ignore[attr-defined]
+    object.__setattr__(model, "started_at", started)
+    object.__setattr__(model, "finished_at", finished)
+    derived = seconds_between(started, finished)
+    if derived is not None:
+        object.__setattr__(model, "duration_s", derived)
+    return model
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -106,14 +122,8 @@ class Run(_Model):
 
     @model_validator(mode="after")
     def _derive(self) -> Run:
-        # Timestamps win over the provider's own duration figure when both exist.
         object.__setattr__(self, "created_at", utc(self.created_at))
-        object.__setattr__(self, "started_at", utc(self.started_at))
-        object.__setattr__(self, "finished_at", utc(self.finished_at))
-        derived = seconds_between(self.started_at, self.finished_at)
-        if derived is not None:
-            object.__setattr__(self, "duration_s", derived)
-        return self
+        return _timed(self)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -148,12 +158,7 @@ class Step(_Model):
 
     @model_validator(mode="after")
     def _derive(self) -> Step:
-        object.__setattr__(self, "started_at", utc(self.started_at))
-        object.__setattr__(self, "finished_at", utc(self.finished_at))
-        derived = seconds_between(self.started_at, self.finished_at)
-        if derived is not None:
-            object.__setattr__(self, "duration_s", derived)
-        return self
+        return _timed(self)
 
 
 class Group(_Model):
