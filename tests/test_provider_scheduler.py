@@ -27,7 +27,12 @@ from runwatch.errors import (
 )
 from runwatch.http import RetryPolicy, SourceClient
 from runwatch.models import RunStatus
-from runwatch.providers.scheduler import SchedulerProvider, node_progress, scheduler_status
+from runwatch.providers.scheduler import (
+    MAX_NEW_DEFINITIONS_PER_POLL,
+    SchedulerProvider,
+    node_progress,
+    scheduler_status,
+)
 from runwatch.sim import Fault
 from runwatch.sim.core import iso
 from runwatch.sim.scheduler import LOGIN_PASSWORD, LOGIN_USERNAME, NODES, TOKEN_LIFETIME_S
@@ -46,6 +51,20 @@ def api(sim):
 
 def requests(sim, since: int = 0, method: str | None = None):
     return sim.sim.requests_to("scheduler", method)[since:]
+
+
+def not_definitions(sim, since: int = 0):
+    return [r for r in requests(sim, since) if not r.path.endswith("/definition")]
+
+
+def definition_requests(sim, since: int = 0):
+    return [r for r in requests(sim, since) if r.path.endswith("/definition")]
+
+
+def names(sim) -> dict[str, str]:
+    """Each definitionHash of the simulated runs and its workflow's name."""
+    return {r.definition.hash: json.loads(r.definition.body)["metadata"]["name"]
+            for r in api(sim).runs}
 
 
 def newest_first(sim) -> list[str]:
@@ -104,7 +123,7 @@ async def test_first_list_reads_every_page_and_returns_newest_first(sim):
 
     assert [r.id for r in runs] == newest_first(sim)
     assert len(runs) == 24
-    sent = requests(sim)
+    sent = not_definitions(sim)
     assert len(sent) == 3  # 10 + 10 + a short page of 4
     assert_plain_get(sent[0], RUNS, "limit=10")
     cursors = [re.fullmatch(r"limit=10&cursor=([\w-]+)", r.query).group(1) for r in sent[1:]]
@@ -120,7 +139,7 @@ async def test_list_keeps_only_the_newest_limit_runs(sim):
     runs = await provider.list_runs()
 
     assert [r.id for r in runs] == newest_first(sim)[:5]
-    assert len(requests(sim)) == 3  # oldest first: the newest are on the last page
+    assert len(not_definitions(sim)) == 3  # oldest first: the newest are on the last page
 
 
 async def test_list_maps_runs_onto_the_normalized_model(sim):
@@ -140,8 +159,9 @@ async def test_list_maps_runs_onto_the_normalized_model(sim):
         (passed.finished_at - passed.started_at).total_seconds())
     assert passed.progress == 100.0
     assert passed.url == f"{sim.base_url('scheduler')}{RUNS}/{passed.id}"
-    assert (passed.title, passed.branch, passed.commit, passed.author, passed.tests) == (
-        None, None, None, None, None)
+    definition = api(sim).run(passed.id).definition
+    assert (passed.title, passed.author) == (names(sim)[definition.hash], "data-platform")
+    assert (passed.branch, passed.commit, passed.tests) == (None, None, None)
 
     failed = by_status["failed"][0]
     assert failed.status is RunStatus.FAILED
@@ -166,7 +186,7 @@ async def test_later_calls_send_the_remembered_cursor_and_refresh_unfinished_run
     provider = sim.provider("scheduler")
     provider.page_size = 10
     first = await provider.list_runs()
-    last_page = requests(sim)[-1]
+    last_page = not_definitions(sim)[-1]
     resume = (await sim_get(sim, RUNS, **dict(httpx.QueryParams(last_page.query)))).json()
     unfinished = [r.id for r in first if not r.status.is_terminal]
     assert unfinished
@@ -190,9 +210,11 @@ async def test_an_unchanged_poll_maps_nothing_again(sim):
     first = await provider.list_runs()
     second = await provider.list_runs()
 
-    assert len(requests(sim)) == 3  # the walk; then the cursor and the queued run's refresh
-    # The same objects, the refreshed run's too: an unchanged body is not parsed again.
-    assert all(a is b for a, b in zip(first, second, strict=True))
+    # The walk and the two definitions; then the cursor and the queued run's refresh.
+    assert len(requests(sim)) == 5
+    # The same objects, the refreshed run's too: an unchanged body is not parsed again, and
+    # the very same list, which the poller does not diff.
+    assert second is first
 
 
 async def test_a_last_page_without_cursor_is_read_again_from_its_own_cursor():
@@ -222,6 +244,7 @@ async def test_paging_that_never_ends_is_bounded_and_duplicates_are_dropped():
 
     provider, calls = mock_provider(handler, limit=3)
     provider.page_size, provider.max_pages = 2, 5
+    provider.max_new_definitions = 0
 
     runs = await provider.list_runs()
 
@@ -314,18 +337,126 @@ async def test_detail_of_a_failed_run_shows_the_failing_node_and_the_error(sim):
     assert f"**Error** `node_failed` node {LABELS[at]!r} failed" in detail.content
 
 
-async def test_known_definitions_name_the_runs_on_the_list(sim):
+async def test_the_list_names_its_runs_with_one_definition_request_per_hash(sim):
     provider = sim.provider("scheduler")
-    assert {r.title for r in await provider.list_runs()} == {None}
-    opened = api(sim).visible()[0]
-
-    await provider.get_run(opened.run_id)
     runs = await provider.list_runs()
 
-    name = json.loads(opened.definition.body)["metadata"]["name"]
-    same = {r.run_id for r in api(sim).visible() if r.definition is opened.definition}
-    assert {r.title for r in runs if r.id in same} == {name}
-    assert {r.title for r in runs if r.id not in same} == {None}
+    hashes = {r.definition.hash for r in api(sim).visible()}
+    assert 1 < len(hashes) <= MAX_NEW_DEFINITIONS_PER_POLL
+    sent = definition_requests(sim)
+    assert len(sent) == len(hashes)
+    for request in sent:
+        assert_plain_get(request, request.path)
+    fetched = {api(sim).run(r.path.split("/")[-2]).definition.hash for r in sent}
+    assert fetched == hashes
+    for run in runs:
+        definition = api(sim).run(run.id).definition
+        assert (run.title, run.author) == (names(sim)[definition.hash], "data-platform")
+
+    mark = len(requests(sim))
+    await provider.list_runs()
+    assert definition_requests(sim, mark) == []
+    opened = await provider.get_run(runs[0].id)  # the run screen uses the cached snapshot too
+    assert definition_requests(sim, mark) == []
+    assert [s.name for s in opened.steps] == LABELS
+
+
+async def test_the_list_fetches_a_few_new_definitions_a_call(sim):
+    workflow = json.loads(api(sim).visible()[0].definition.body)
+    async with httpx.AsyncClient(base_url=sim.base_url("scheduler"),
+                                 headers={"Authorization": BEARER}) as client:
+        for i in range(MAX_NEW_DEFINITIONS_PER_POLL + 1):  # more workflows than a call fetches
+            renamed = {**workflow, "metadata": {**workflow["metadata"], "name": f"wf-{i}"}}
+            answer = await client.post(RUNS, json={"workflow": renamed, "clientId": "cron"})
+            assert answer.status_code == 202
+    hashes = {r.definition.hash for r in api(sim).visible()}
+    assert len(hashes) == MAX_NEW_DEFINITIONS_PER_POLL + 3
+    provider = sim.provider("scheduler")
+
+    counts, untitled = [], []
+    for _ in range(4):
+        mark = len(requests(sim))
+        runs = await provider.list_runs()
+        counts.append(len(definition_requests(sim, mark)))
+        untitled.append(sum(1 for r in runs if r.title is None))
+
+    cap = MAX_NEW_DEFINITIONS_PER_POLL
+    assert counts == [cap, len(hashes) - cap, 0, 0]
+    assert untitled[0] > 0 and untitled[2:] == [0, 0]
+    assert runs[0].title == f"wf-{MAX_NEW_DEFINITIONS_PER_POLL}"  # the newest are named first
+    fetched = [api(sim).run(r.path.split("/")[-2]).definition.hash
+               for r in definition_requests(sim)]
+    assert sorted(fetched) == sorted(hashes)  # each hash once
+
+
+def definition_failing(status: int, body: dict[str, Any]):
+    """A scheduler whose runs list fine but whose definitions answer `status`."""
+    items = [wire_run("a"), wire_run("b", definitionHash="h2"), wire_run("c")]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/definition"):
+            return httpx.Response(status, json=body)
+        if request.url.path == RUNS:
+            first = "cursor" not in request.url.params
+            return httpx.Response(200, json={"items": items if first else [],
+                                             "nextCursor": "c1" if first else None})
+        return httpx.Response(200, json=wire_run(request.url.path.rsplit("/", 1)[-1]))
+
+    return mock_provider(handler)
+
+
+async def test_a_failing_definition_leaves_titles_empty_and_the_list_intact():
+    provider, calls = definition_failing(500, {"error": "internal", "message": "boom"})
+
+    runs = await provider.list_runs()
+
+    assert [(r.id, r.title, r.author) for r in runs] == [
+        ("c", None, None), ("b", None, None), ("a", None, None)]
+    # The first failure ends this call's fetching; the next call tries again.
+    assert [c.url.path for c in calls if c.url.path.endswith("/definition")] == [
+        f"{RUNS}/c/definition"]
+    calls.clear()
+    assert [r.id for r in await provider.list_runs()] == ["c", "b", "a"]
+    assert [c.url.path for c in calls if c.url.path.endswith("/definition")] == [
+        f"{RUNS}/c/definition"]
+    with pytest.raises(ServerError, match="boom"):  # the run screen still reports it
+        await provider.get_run("c")
+
+
+async def test_a_definition_that_is_gone_is_not_asked_again_by_the_list():
+    provider, calls = definition_failing(404, {"error": "not_found", "message": "gone"})
+
+    first = await provider.list_runs()
+    second = await provider.list_runs()
+
+    assert [c.url.path for c in calls if c.url.path.endswith("/definition")] == [
+        f"{RUNS}/c/definition", f"{RUNS}/b/definition"]
+    assert second is first
+    assert {r.title for r in second} == {None}
+
+
+async def test_a_title_arriving_later_is_a_change_with_new_run_objects():
+    state = {"definition": 500}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/definition"):
+            if state["definition"] == 500:
+                return httpx.Response(500, json={"error": "internal", "message": "boom"})
+            return httpx.Response(200, json={"metadata": {"name": "wf", "ownerName": "me"}})
+        first = "cursor" not in request.url.params
+        return httpx.Response(200, json={"items": [wire_run("a")] if first else [],
+                                         "nextCursor": "c1" if first else None})
+
+    provider, _ = mock_provider(handler)
+    untitled = await provider.list_runs()
+    assert await provider.list_runs() is untitled
+
+    state["definition"] = 200
+    titled = await provider.list_runs()
+
+    assert titled is not untitled and titled[0] is not untitled[0]
+    assert (titled[0].title, titled[0].author) == ("wf", "me")
+    assert await provider.list_runs() is titled
 
 
 async def test_a_definition_without_hash_is_revalidated_with_its_etag():
@@ -587,7 +718,8 @@ async def test_login_before_the_first_request_even_when_read_only(sim, password)
 
     runs = await provider.list_runs()
 
-    login, listing = requests(sim)
+    login, listing, *definitions = requests(sim)
+    assert len(definitions) == 2
     assert (login.method, login.path) == ("POST", "/api/v1/auth/login")
     assert login.json() == {"username": LOGIN_USERNAME, "password": LOGIN_PASSWORD}
     assert "authorization" not in login.headers
@@ -650,7 +782,7 @@ async def test_a_login_without_a_password_source_is_a_config_error(sim):
 async def test_a_configured_token_wins_over_a_login(sim, password):
     provider = sim.provider("scheduler", username=LOGIN_USERNAME, password_env=password)
     await provider.list_runs()
-    assert [r.method for r in requests(sim)] == ["GET"]
+    assert {r.method for r in requests(sim)} == {"GET"}
 
 
 # -- transport and server errors -----------------------------------------------------------
@@ -675,7 +807,7 @@ async def test_429_is_retried_after_the_servers_retry_after(sim):
 
     assert len(await provider.list_runs()) == 24
     assert waits == [7.0]
-    assert len(requests(sim)) == 2
+    assert len(not_definitions(sim)) == 2
 
 
 async def test_429_without_retries_left_says_how_long_to_wait(sim):

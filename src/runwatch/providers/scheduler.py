@@ -4,7 +4,9 @@ The source's `base_url` is the server root. The list is oldest first, so this pr
 incremental: the first `list_runs` walks the pages to the end and remembers where it stopped;
 later calls ask only for what came after, and refresh the unfinished runs they hold by id.
 A run's `nodes[]` are its steps, labelled from the run's workflow snapshot, which is cached
-by `definitionHash` because many runs share one.
+by `definitionHash` because many runs share one. The snapshot also names the run (title and
+author), so the list fetches the snapshots it lacks: one request per new `definitionHash`, a
+few a call, the rest on later calls.
 
 Auth is a JWT: a configured token, or one from POST /api/v1/auth/login when the source has
 `username` and `password_env` / `password_cmd` (logging in again on a 401 or at expiry).
@@ -44,7 +46,8 @@ STATUSES: dict[str, RunStatus] = {
 }
 PAGE_SIZE = 200  # the API's largest `limit`: an oldest-first list is read to its end
 MAX_PAGES = 50  # per call; a longer backlog (or a cursor that never ends) goes on next call
-DEFINITIONS_KEPT = 64  # workflow snapshots cached by definitionHash
+DEFINITIONS_KEPT = 64  # workflow snapshots cached by definitionHash, beyond the list's own
+MAX_NEW_DEFINITIONS_PER_POLL = 3  # snapshots a list call may fetch; the rest come on later calls
 TOKEN_RENEW_MARGIN_S = 30.0
 
 # -- wire models -------------------------------------------------------------------------
@@ -185,6 +188,7 @@ class SchedulerProvider(Provider):
 
     page_size: int = PAGE_SIZE
     max_pages: int = MAX_PAGES
+    max_new_definitions: int = MAX_NEW_DEFINITIONS_PER_POLL
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
         super().__init__(source, client, limit=limit)
@@ -193,7 +197,12 @@ class SchedulerProvider(Provider):
         self._cursor: str | None = None
         self._last_page: tuple[object, WireRunList] | None = None  # parsed once per body
         self._created: dict[str, datetime] = {}  # createdAt from RunRefs: the Run lacks it
+        # Least recently used last out; room for every held run's snapshot (they are at most
+        # `limit` distinct), so naming the list never evicts what it needs.
         self._definitions: OrderedDict[str, _Definition] = OrderedDict()
+        self._definitions_kept = DEFINITIONS_KEPT + limit
+        self._gone: set[str] = set()  # hashes whose snapshot answered 404: not retried by the list
+        self._last_list: list[Run] = []  # handed back as is when no run changed
         # An unconfirmed rerun's Idempotency-Key, kept so that trying again cannot start two.
         self._rerun_keys: dict[str, str] = {}
         # A configured token wins; otherwise a username means "log in for one".
@@ -207,7 +216,13 @@ class SchedulerProvider(Provider):
     async def list_runs(self) -> list[Run]:
         fetched = await self._fetch_new()
         await self._refresh_unfinished(exclude=fetched)
-        return [self._mapped(held) for held in reversed(self._held.values())]
+        await self._fetch_new_definitions()
+        runs = [self._mapped(held) for held in reversed(self._held.values())]
+        last = self._last_list
+        if len(runs) == len(last) and all(a is b for a, b in zip(runs, last, strict=True)):
+            return last  # the poller skips diffing the very same list
+        self._last_list = runs
+        return runs
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)
@@ -346,6 +361,31 @@ class SchedulerProvider(Provider):
 
     # -- definitions -----------------------------------------------------------------------
 
+    async def _fetch_new_definitions(self) -> None:
+        """Fetch the snapshots that name held runs and are not cached yet: one request per
+        `definitionHash` (through the newest run that has it), at most `max_new_definitions`
+        a call, so a first list of many workflows fans out over several polls. A failure
+        leaves those runs untitled and does not fail the list: a 404 is not asked again by
+        the list (the run screen still tries), anything else ends this call's fetching."""
+        wanted: dict[str, str] = {}  # hash -> run id, newest runs first
+        for held in reversed(self._held.values()):
+            definition_hash = held.wire.definition_hash
+            if definition_hash is None or definition_hash in wanted:
+                continue
+            if definition_hash in self._definitions:
+                self._definitions.move_to_end(definition_hash)  # in use: recently used
+            elif definition_hash not in self._gone:
+                wanted[definition_hash] = held.wire.run_id
+        for definition_hash, run_id in list(wanted.items())[:self.max_new_definitions]:
+            try:
+                await self._definition(run_id, definition_hash)
+            except NotFound:
+                if len(self._gone) >= self._definitions_kept:
+                    self._gone.clear()
+                self._gone.add(definition_hash)
+            except ApiError:
+                return  # a 5xx, 429 or timeout: try again on the next call
+
     async def _definition(self, run_id: str, definition_hash: str | None) -> _Definition:
         """The run's workflow snapshot, fetched once per definitionHash."""
         if definition_hash is not None and definition_hash in self._definitions:
@@ -356,7 +396,8 @@ class SchedulerProvider(Provider):
         definition = _Definition(raw, parse(WireWorkflow, raw, source=self.source.name, path=path))
         if definition_hash is not None:
             self._definitions[definition_hash] = definition
-            if len(self._definitions) > DEFINITIONS_KEPT:
+            self._gone.discard(definition_hash)
+            if len(self._definitions) > self._definitions_kept:
                 self._definitions.popitem(last=False)
             self._relabel(definition_hash)
         return definition
@@ -378,8 +419,8 @@ class SchedulerProvider(Provider):
     # -- mapping ---------------------------------------------------------------------------
 
     def _run_fields(self, wire: WireRun) -> dict[str, Any]:
-        # Title and author come from the workflow snapshot when it is already known: the
-        # list never fetches snapshots (DESIGN section 4), the detail does.
+        # Title and author come from the workflow snapshot once it is known (the list fetches
+        # a few new ones a call, the detail its own).
         definition = self._definitions.get(wire.definition_hash or "")
         return {
             "source": self.source.name,
