@@ -1,10 +1,11 @@
 """Shared fixtures: the simulator served by uvicorn on a loopback port, one fresh simulated
-world per test, and providers pointed at it."""
+world per test, and providers pointed at it; every test's state and data dirs in tmp_path."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from starlette.types import Receive, Scope, Send
@@ -33,6 +34,13 @@ class _Switch:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert self.target is not None, "no simulator for this request"
         await self.target.app(scope, receive, send)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The app reads and writes the state file and reads user themes: never the real ones.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 
 
 @pytest.fixture(scope="session")

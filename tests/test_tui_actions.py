@@ -4,50 +4,16 @@ a provider without the action). The kiosk, which has no action keys, is test_tui
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 from textual.pilot import Pilot
 
 from runwatch.models import Run
 from runwatch.sim import Fault
-from runwatch.sim.demo import demo_config
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.dialogs import ConfirmDialog
 from runwatch.tui.screens.runs import RunsScreen
 from runwatch.tui.widgets.runs_table import RunsTable
-
-PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-
-
-def make_app(sim, *, read_only_sources: tuple[str, ...] = (), **options: object) -> RunwatchApp:
-    config = demo_config(sim.url, interval=60.0)
-    providers = {p: sim.provider(p, read_only=p in read_only_sources) for p in PROVIDERS}
-    return RunwatchApp(config, providers=providers, now=sim.sim.clock.now,
-                       **options)  # type: ignore[arg-type]
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
-    for _ in range(300):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-async def loaded(pilot: Pilot) -> RunsTable:
-    app: RunwatchApp = pilot.app  # type: ignore[assignment]
-    await until(pilot, lambda: all(app.poller.health(s).state == "ok" for s in app.providers),
-                "every source's first poll")
-    await pilot.pause()
-    return app.runs_screen.table
+from tui_helpers import loaded, make_app, until
 
 
 async def select(pilot: Pilot, source: str, *, active: bool) -> Run:

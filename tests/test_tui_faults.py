@@ -3,8 +3,6 @@ the source's line in words a person understands, and recovered from by itself.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from runwatch.http import RetryPolicy
@@ -13,13 +11,7 @@ from runwatch.sim import Fault, demo_tokens
 from runwatch.sim.demo import demo_config
 from runwatch.sim.server import ThreadedServer
 from runwatch.tui.app import RunwatchApp
-from test_tui_runs import PROVIDERS, loaded, until
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+from tui_helpers import PROVIDERS, loaded, until
 
 
 def fault_app(sim, base_url: str | None = None, **source_extra: object) -> RunwatchApp:

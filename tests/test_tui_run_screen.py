@@ -4,9 +4,7 @@ updates in place, its keys, a step's log with search, a spec's test results, its
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
@@ -14,7 +12,6 @@ from textual.widgets import Markdown, Static
 
 from runwatch.models import Group, RunDetail, RunStatus, Step, TestCounts
 from runwatch.sim import Fault
-from runwatch.sim.demo import demo_config
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.dialogs import ConfirmDialog
 from runwatch.tui.screens.log import LogScreen
@@ -26,8 +23,8 @@ from runwatch.tui.widgets.groups import GroupBars, RunProgress
 from runwatch.tui.widgets.log_view import LogLines, LogView, find_matches, split_log
 from runwatch.tui.widgets.specs import SpecsTable, fit_columns, shorten_path, spec_key
 from runwatch.tui.widgets.timeline import Axis, Span, Timeline, shared_axis, step_span
+from tui_helpers import PROVIDERS, make_app, messages, until
 
-PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
 SECTIONS = ("steps", "groups", "specs", "content")
 # What a failed run of each simulated API shows.
 EXPECTED_SECTIONS = {
@@ -39,29 +36,6 @@ EXPECTED_SECTIONS = {
 }
 STEP_TITLES = {"services": "Stages", "wercker": "Steps", "conduct": "Checks",
                "scheduler": "Nodes"}
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The app reads and writes the state file and reads user themes: never the real ones.
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-
-
-def make_app(sim, *, read_only: bool = False, **options: object) -> RunwatchApp:
-    """The app on the simulator, every source, a frozen clock, polls only when asked."""
-    config = demo_config(sim.url, interval=60.0)
-    providers = {p: sim.provider(p) for p in PROVIDERS}
-    return RunwatchApp(config, providers=providers, now=sim.sim.clock.now,
-                       read_only=read_only, **options)  # type: ignore[arg-type]
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
-    for _ in range(300):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def open_run(
@@ -92,10 +66,6 @@ def timeline_rows(timeline: Timeline) -> list[str]:
 
 def shown_sections(screen: RunScreen) -> set[str]:
     return {s for s in SECTIONS if screen.query_one(f"#{s}-section").has_class("-shown")}
-
-
-def messages(app: RunwatchApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
 
 
 # -- what each API's run shows --------------------------------------------------------

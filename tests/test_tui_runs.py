@@ -3,66 +3,19 @@ filter, sort and switch sources, how polls update it in place, and how it looks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
 from runwatch.config import load_state
-from runwatch.models import Run, RunStatus
+from runwatch.models import RunStatus
 from runwatch.poller import RunTransition
 from runwatch.sim import Fault
-from runwatch.sim.demo import demo_config
-from runwatch.tui.app import NO_CONFIG_NOTICE, RunwatchApp
+from runwatch.tui.app import NO_CONFIG_NOTICE
 from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
 from runwatch.tui.screens.runs import RunsScreen
-from runwatch.tui.widgets.runs_table import RunsTable, fit_columns, row_key
+from runwatch.tui.widgets.runs_table import fit_columns, row_key
 from runwatch.tui.widgets.source_bar import SourceBar
-
-PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The app reads and writes the state file and reads user themes: never the real ones.
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-
-
-def make_app(sim, *, read_only: bool = False, **options: object) -> RunwatchApp:
-    """The app on the simulator, every source, a frozen clock, polls only when asked."""
-    config = demo_config(sim.url, interval=60.0)
-    providers = {p: sim.provider(p) for p in PROVIDERS}
-    return RunwatchApp(config, providers=providers, now=sim.sim.clock.now,
-                       read_only=read_only, **options)  # type: ignore[arg-type]
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
-    for _ in range(300):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-async def loaded(pilot: Pilot) -> RunsTable:
-    """Wait for the first poll of every source; the runs table."""
-    app: RunwatchApp = pilot.app  # type: ignore[assignment]
-    await until(pilot, lambda: all(app.poller.health(s).state == "ok" for s in app.providers),
-                "every source's first poll")
-    await pilot.pause()
-    return app.runs_screen.table
-
-
-def shown_runs(table: RunsTable) -> list[Run]:
-    return [table.runs[key] for key in table.shown_keys]
-
-
-def messages(app: RunwatchApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
-
+from tui_helpers import PROVIDERS, loaded, make_app, messages, shown_runs, until
 
 # -- what is shown -------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fcntl import ioctl
 from pathlib import Path
@@ -36,37 +36,11 @@ from runwatch.tui.app import RunwatchApp
 from runwatch.tui.screens.run import RunScreen
 from runwatch.tui.status import ASCII, ASCII_FALLBACK, UNICODE, progress_bar, spinner_frame
 from runwatch.tui.terminal import AsciiOnly, NoColour, locale_is_utf8, wants_ascii
-
-PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-
-
-def make_app(sim, **options: object) -> RunwatchApp:
-    config = demo_config(sim.url, interval=60.0)
-    providers = {p: sim.provider(p) for p in PROVIDERS}
-    return RunwatchApp(config, providers=providers, now=sim.sim.clock.now,
-                       **options)  # type: ignore[arg-type]
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
-    for _ in range(300):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+from tui_helpers import all_polled, make_app, until
 
 
 async def loaded(pilot: Pilot) -> None:
-    app: RunwatchApp = pilot.app  # type: ignore[assignment]
-    await until(pilot, lambda: all(app.poller.health(s).state == "ok" for s in app.providers),
-                "every source's first poll")
-    await pilot.pause(0.1)
-
+    await all_polled(pilot, pause=0.1)
 
 def screen_text(app: RunwatchApp) -> str:
     """What the screen shows, as text (from the SVG screenshot, filters applied)."""

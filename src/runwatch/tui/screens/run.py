@@ -12,7 +12,7 @@ without a report the tables take the full width.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -23,7 +23,8 @@ from textual.theme import Theme
 from textual.widgets import Footer, Markdown, Static
 
 from runwatch.models import Run, RunDetail, RunStatus, Step
-from runwatch.providers import Action, Provider
+from runwatch.providers import Provider
+from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
 from runwatch.tui.status import (
     format_duration,
     glyphs_of,
@@ -36,24 +37,12 @@ from runwatch.tui.widgets.groups import GroupBars, RunProgress
 from runwatch.tui.widgets.specs import SpecsTable
 from runwatch.tui.widgets.timeline import Timeline, step_duration
 
-if TYPE_CHECKING:
-    from runwatch.tui.app import RunwatchApp
-
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
 
 # What each API calls the parts of a run (the timeline's title).
 STEP_NOUNS: dict[str, str] = {"services": "Stages", "scheduler": "Nodes", "conduct": "Checks"}
 
 WIDE = 120  # from this width the report stands beside the tables
-
-# Bound action → provider action; `cancel` and `abort` are one key with two footer labels.
-ACTION_KEYS: dict[str, Action] = {
-    "cancel": Action.CANCEL,
-    "abort": Action.CANCEL,
-    "rerun": Action.RERUN,
-    "delete": Action.DELETE,
-}
-
 
 def _muted(text: str) -> tuple[str, str]:
     return text, MUTED
@@ -127,7 +116,7 @@ def step_line(step: Step, now: float, *, has_logs: bool) -> Content:
     return Content(" · ").join(parts)
 
 
-class RunScreen(Screen[None]):
+class RunScreen(RunActionsMixin, Screen[None]):
     """One run in detail. Escape goes back."""
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
@@ -168,15 +157,7 @@ class RunScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "back"),
-        # A dimmed action blocks its binding; the second binding of the key then says why.
-        Binding("c", "cancel", "cancel"),
-        Binding("c", "abort", "abort"),
-        Binding("c", "explain('cancel')", show=False),
-        Binding("R", "rerun", "rerun"),
-        Binding("R", "explain('rerun')", show=False),
-        Binding("D", "delete", "delete"),
-        Binding("D", "explain('delete')", show=False),
-        Binding("y", "copy", "copy", show=False),
+        *RUN_ACTION_BINDINGS,
         Binding("r", "refresh", "refresh", show=False),
     ]
 
@@ -190,11 +171,7 @@ class RunScreen(Screen[None]):
         self._content: str | None = None
         self._mounted = False
 
-    # -- the app ---------------------------------------------------------------------
-
-    @property
-    def rw_app(self) -> RunwatchApp:
-        return self.app  # type: ignore[return-value]
+    # -- the app (rw_app: RunActionsMixin) --------------------------------------------
 
     def _now(self) -> float:
         now = getattr(self.app, "now", None)
@@ -385,48 +362,14 @@ class RunScreen(Screen[None]):
 
         self.app.push_screen(SpecResultsScreen(self.provider, self.run, event.spec))
 
-    # -- keys ------------------------------------------------------------------------
+    # -- keys (the run action keys: RunActionsMixin) ----------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ACTION_KEYS:
-            if action in ("cancel", "abort") and action != self.provider.cancel_verb:
-                return False  # the other label of the same key
-            if getattr(self.app, "kiosk", False):
-                return False  # kiosk: no action keys in the footer at all
-            return None if self._blocker(ACTION_KEYS[action]) else True
-        return True
+    @property
+    def acted_run(self) -> Run:
+        return self.run
 
-    def _blocker(self, action: Action) -> str | None:
-        blocker = getattr(self.app, "action_blocker", None)
-        if callable(blocker):
-            return blocker(action, self.run)
-        return self.provider.why_not(action, self.run)
-
-    def _act(self, action: Action) -> None:
-        self.rw_app.request_action(action, self.provider.source.name, self.run)
-
-    def action_cancel(self) -> None:
-        self._act(Action.CANCEL)
-
-    def action_abort(self) -> None:
-        self._act(Action.CANCEL)
-
-    def action_rerun(self) -> None:
-        self._act(Action.RERUN)
-
-    def action_delete(self) -> None:
-        self._act(Action.DELETE)
-
-    def action_explain(self, name: str) -> None:
-        """Say why an action key does nothing (its binding is dimmed or hidden)."""
-        action = Action(name)
-        reason = self._blocker(action)
-        if reason:
-            self.notify(reason, title=f"cannot {self.provider.verb(action)}",
-                        severity="warning")
-
-    def action_copy(self) -> None:
-        self.rw_app.copy_run(self.run)
+    def provider_of(self, run: Run) -> Provider:
+        return self.provider
 
     def action_refresh(self) -> None:
         self.rw_app.refresh_now(self.provider.source.name)

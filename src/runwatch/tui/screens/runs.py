@@ -3,7 +3,7 @@ of counts by status, and the keys that filter, sort and act on the selected run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,7 +13,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 from runwatch.models import Run, RunStatus
-from runwatch.providers import Action
+from runwatch.providers import Provider
+from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
 from runwatch.tui.widgets.runs_table import (
     SORTS,
     STATUS_FILTERS,
@@ -26,16 +27,6 @@ from runwatch.tui.widgets.summary import StatusSummary, TitleBar
 
 if TYPE_CHECKING:
     from runwatch.poller import RunsChanged
-    from runwatch.tui.app import RunwatchApp
-
-# Bound action name → the provider action it performs. `cancel` and `abort` are one key
-# with two footer labels: check_action hides the one the selected run's API does not use.
-ACTION_KEYS: dict[str, Action] = {
-    "cancel": Action.CANCEL,
-    "abort": Action.CANCEL,
-    "rerun": Action.RERUN,
-    "delete": Action.DELETE,
-}
 
 
 def _cycle(options: tuple[str, ...] | list[str | None], current: object, step: int = 1) -> object:
@@ -43,7 +34,7 @@ def _cycle(options: tuple[str, ...] | list[str | None], current: object, step: i
     return list(options)[(index + step) % len(options)]
 
 
-class RunsScreen(Screen[None]):
+class RunsScreen(RunActionsMixin, Screen[None]):
     """All runs, newest first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -52,15 +43,7 @@ class RunsScreen(Screen[None]):
         Binding("o", "cycle_sort", "sort", show=False),  # the title bar shows the sort
         Binding("tab", "cycle_source(1)", "source", show=False),
         Binding("shift+tab", "cycle_source(-1)", "source", show=False),
-        # A dimmed action blocks its binding; the second binding of the key then says why.
-        Binding("c", "cancel", "cancel"),
-        Binding("c", "abort", "abort"),
-        Binding("c", "explain('cancel')", show=False),
-        Binding("R", "rerun", "rerun"),
-        Binding("R", "explain('rerun')", show=False),
-        Binding("D", "delete", "delete"),
-        Binding("D", "explain('delete')", show=False),
-        Binding("y", "copy", "copy", show=False),
+        *RUN_ACTION_BINDINGS,
         Binding("r", "refresh", "refresh", show=False),
         Binding("p", "pause", "pause"),
         Binding("p", "resume", "resume"),
@@ -97,10 +80,6 @@ class RunsScreen(Screen[None]):
                     "clears)", id="filter")
         yield StatusSummary(id="summary")
         yield Footer(compact=True)
-
-    @property
-    def rw_app(self) -> RunwatchApp:
-        return cast("RunwatchApp", self.app)
 
     @property
     def table(self) -> RunsTable:
@@ -244,61 +223,21 @@ class RunsScreen(Screen[None]):
         self.table.set_view(RunsView(**fields), cursor_to_first=cursor_to_first)  # type: ignore[arg-type]
         self.refresh_chrome()
 
-    # -- run actions ---------------------------------------------------------------
+    # -- run actions (the keys: RunActionsMixin) ---------------------------------
+
+    @property
+    def acted_run(self) -> Run | None:
+        return self.selected
+
+    def provider_of(self, run: Run) -> Provider | None:
+        return self.rw_app.providers.get(run.source)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        app = self.rw_app
-        if action in ACTION_KEYS:
-            run = self.selected
-            provider = app.providers.get(run.source) if run else None
-            verb = provider.cancel_verb if provider else "cancel"
-            if action in ("cancel", "abort") and action != verb:
-                return False  # the other label of the same key
-            if app.kiosk:
-                return False  # kiosk: no action keys in the footer at all
-            if run is None:
-                return None
-            return None if app.action_blocker(ACTION_KEYS[action], run) else True
         if action in ("pause", "resume"):
-            return (action == "resume") == app.paused
-        if action == "copy":
-            return self.selected is not None
-        return True
-
-    def _act(self, action: Action) -> None:
-        run = self.selected
-        if run is not None:
-            self.rw_app.request_action(action, run.source, run)
-
-    def action_cancel(self) -> None:
-        self._act(Action.CANCEL)
-
-    def action_abort(self) -> None:
-        self._act(Action.CANCEL)
-
-    def action_rerun(self) -> None:
-        self._act(Action.RERUN)
-
-    def action_delete(self) -> None:
-        self._act(Action.DELETE)
-
-    def action_explain(self, name: str) -> None:
-        """Say why an action key does nothing (its binding is dimmed or hidden)."""
-        run = self.selected
-        if run is None:
-            self.notify("no run selected", severity="warning")
-            return
-        reason = self.rw_app.action_blocker(Action(name), run)
-        if reason:
-            self.notify(reason, title=f"cannot {self.rw_app.verb(Action(name), run)}",
-                        severity="warning")
+            return (action == "resume") == self.rw_app.paused
+        return super().check_action(action, parameters)
 
     # -- app keys ------------------------------------------------------------------
-
-    def action_copy(self) -> None:
-        run = self.selected
-        if run is not None:
-            self.rw_app.copy_run(run)
 
     def action_refresh(self) -> None:
         self.rw_app.refresh_now()

@@ -1,0 +1,58 @@
+"""Helpers of the TUI tests (test_tui_*.py): the app on the simulator, waiting for its polls,
+and what it shows. The fixture that keeps the app's state and data dirs in tmp_path is
+conftest's `_isolated_dirs`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from runwatch.config import Config
+from runwatch.models import Run
+from runwatch.sim.demo import demo_config
+from runwatch.tui.app import RunwatchApp
+from runwatch.tui.widgets.runs_table import RunsTable
+
+PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
+
+
+def make_app(sim, *, config: Config | None = None, read_only_sources: tuple[str, ...] = (),
+             **options: object) -> RunwatchApp:
+    """The app on the simulator, every source, a frozen clock, polls only when asked."""
+    if config is None:
+        config = demo_config(sim.url, interval=60.0)
+    providers = {p: sim.provider(p, read_only=p in read_only_sources) for p in PROVIDERS}
+    return RunwatchApp(config, providers=providers, now=sim.sim.clock.now,
+                       **options)  # type: ignore[arg-type]
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def all_polled(pilot: Pilot, pause: float | None = None) -> RunwatchApp:
+    """Wait for the first poll of every source (then a pause); the app."""
+    app: RunwatchApp = pilot.app  # type: ignore[assignment]
+    await until(pilot, lambda: all(app.poller.health(s).state == "ok" for s in app.providers),
+                "every source's first poll")
+    await pilot.pause(pause)
+    return app
+
+
+async def loaded(pilot: Pilot) -> RunsTable:
+    """Wait for the first poll of every source; the runs table."""
+    app = await all_polled(pilot)
+    return app.runs_screen.table
+
+
+def shown_runs(table: RunsTable) -> list[Run]:
+    return [table.runs[key] for key in table.shown_keys]
+
+
+def messages(app: RunwatchApp) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
