@@ -33,6 +33,7 @@ __all__ = [
     "StatusLook",
     "format_clock",
     "format_duration",
+    "format_wall_clock",
     "glyphs_of",
     "progress_bar",
     "relative_time",
@@ -293,6 +294,11 @@ def format_duration(seconds: float | None) -> str:
 def format_clock(ts: float) -> str:
     """Local wall-clock HH:MM:SS."""
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
+
+
+def format_wall_clock(ts: float) -> str:
+    """Local HH:MM: the kiosk's clock. Seconds would redraw its big digits every second."""
+    return datetime.fromtimestamp(ts).strftime("%H:%M")
 
 
 def progress_bar(percent: float | None, width: int = 8, glyphs: Glyphs = UNICODE) -> str:

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui.status import format_clock
+from runwatch.tui.status import format_wall_clock
 from runwatch.tui.widgets.kiosk import BigNumber, KioskRuns, StatusCounts
 from runwatch.tui.widgets.runs_table import SourceStyle
 from runwatch.tui.widgets.source_bar import SourceBar
@@ -177,8 +177,8 @@ class KioskScreen(Screen[None]):
         bar.select(source)
 
     def _tick(self) -> None:
-        # The clock, "updated N s ago" and running durations move every second.
-        clock = format_clock(self.rw_app.now())
+        # "updated N s ago" and running durations move every second; the clock by minutes.
+        clock = format_wall_clock(self.rw_app.now())
         if clock != self.clock:
             self.clock = clock
             self.query_one("#kiosk-clock", Label).update(clock)
