@@ -237,17 +237,24 @@ class KioskRuns(Widget):
         self._sections: list[Section] = []
         self._show_source = True
         self._lines_content: Content | None = None
+        self._built_minute: int | None = None
 
     def set_runs(self, runs: Iterable[Run], *, show_source: bool) -> None:
         self._sections = kiosk_sections(runs)
         self._show_source = show_source
-        self.refresh_times()
+        self.refresh_times(force=True)
 
-    def refresh_times(self) -> None:
-        """Rebuild the lines; repaint only when they differ."""
+    def refresh_times(self, *, force: bool = False) -> None:
+        """Rebuild the lines; repaint only when they differ. Called every second, so a list
+        with no active run (nothing counts seconds) is rebuilt once a minute at most."""
         if not self.is_mounted:
             self._lines_content = None  # render() builds them
             return
+        minute = int(self._now() // 60)
+        ticking = any(r.status.is_active for section in self._sections for r in section.runs)
+        if not (force or ticking) and minute == self._built_minute:
+            return
+        self._built_minute = minute
         content = self._build(self.content_region.width, self.content_region.height)
         if self._lines_content is None or not content.is_same(self._lines_content):
             self._lines_content = content
@@ -255,7 +262,7 @@ class KioskRuns(Widget):
 
     def on_resize(self) -> None:
         self._lines_content = None
-        self.refresh_times()
+        self.refresh_times(force=True)
 
     def render(self) -> Content:
         if self._lines_content is None:

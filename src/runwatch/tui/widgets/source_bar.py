@@ -32,10 +32,12 @@ if TYPE_CHECKING:
 
 
 def updated_ago(seconds: float) -> str:
-    """The kiosk's precise freshness: "updated 12 s ago", "updated 3 min ago"."""
+    """The kiosk's freshness: "updated 10 s ago", "updated 3 min ago". Seconds go in steps
+    of 5: a poll every few seconds cannot promise more, and five lines redrawn every second
+    were most of an idle kiosk's CPU."""
     seconds = max(0, int(seconds))
     if seconds < 60:
-        return f"updated {seconds} s ago"
+        return f"updated {seconds - seconds % 5} s ago"
     if seconds < 3600:
         return f"updated {seconds // 60} min ago"
     return f"updated {seconds // 3600} h ago"
@@ -156,9 +158,12 @@ class SourceBar(Vertical):
             widget = self.query_one(f"#health-{_css_id(name)}", Static)
             state = health.state if health else "starting"
             signature = (text.markup, state)
-            if self._rendered.get(name) != signature:
+            before = self._rendered.get(name)
+            if before != signature:
                 self._rendered[name] = signature
-                widget.update(text)
+                # Only a change of state can change the line's height (a kiosk error wraps);
+                # the ticking seconds need a repaint, not a layout of the whole screen.
+                widget.update(text, layout=before is None or before[1] != state)
                 widget.set_class(state in ("stale", "error"), "-failing")
                 widget.set_class(name == self._selected, "-selected")
 
