@@ -37,6 +37,13 @@ async def open_run(provider: str) -> Step:
     return step
 
 
+async def press(*keys: str, wait: float = 0.8) -> Step:
+    async def step(app: RunwatchApp, pilot) -> None:
+        await pilot.press(*keys)
+        await pilot.pause(wait)
+    return step
+
+
 async def shoot(name: str, size: tuple[int, int], url: str, sim: Simulator,
                 steps: list[Step] = (), **options: object) -> None:
     app = RunwatchApp(demo_config(url, interval=3600.0), now=sim.now, demo=True,
@@ -59,6 +66,10 @@ async def main() -> None:
         await shoot("runs-80x24", (80, 24), server.url, sim)
         await shoot("run-currents", (120, 34), server.url, sim, [await open_run("currents")])
         await shoot("run-wercker", (120, 34), server.url, sim, [await open_run("wercker")])
+        await shoot("run-wercker-log", (120, 34), server.url, sim,
+                    [await open_run("wercker"), await press("enter", wait=1.5)])
+        await shoot("help", (120, 34), server.url, sim, [await press("question_mark")])
+        await shoot("confirm", (120, 34), server.url, sim, [await press("j", "c")])
         await shoot("kiosk", (120, 34), server.url, sim, kiosk=True)
     finally:
         server.stop()
