@@ -4,10 +4,11 @@ the terminal can show (`--ascii`, `NO_COLOR`)."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -31,11 +32,17 @@ from runwatch.providers import Action, Provider, build_providers
 from runwatch.tui.commands import RunwatchCommands
 from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
 from runwatch.tui.screens.kiosk import KioskScreen
-from runwatch.tui.screens.run import RunScreen
 from runwatch.tui.screens.runs import RunsScreen
 from runwatch.tui.status import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
 from runwatch.tui.terminal import AsciiOnly, NoColour, wants_ascii
 from runwatch.tui.themes import DEFAULT_THEME, load_themes
+
+if TYPE_CHECKING:
+    from runwatch.tui.screens.run import RunScreen
+
+# The run screen pulls in Textual's Markdown widget and its parser (~65 ms): it is imported
+# when a run is first opened, not on the way to the first frame.
+RUN_SCREEN_MODULE = "runwatch.tui.screens.run"
 
 FALLBACK_THEME = "textual-dark"
 NO_CONFIG_NOTICE = (
@@ -227,8 +234,11 @@ class RunwatchApp(App[int]):
 
     def _run_screen(self, source: str, run_id: str) -> RunScreen | None:
         """The open run screen showing this run, if any."""
+        module = sys.modules.get(RUN_SCREEN_MODULE)
+        if module is None:
+            return None  # never imported, so never opened
         for screen in self.screen_stack[1:]:
-            if isinstance(screen, RunScreen) and screen.run.id == run_id \
+            if isinstance(screen, module.RunScreen) and screen.run.id == run_id \
                     and screen.provider.source.name == source:
                 return screen
         return None
@@ -282,6 +292,8 @@ class RunwatchApp(App[int]):
 
     def open_run(self, source: str, run: Run) -> None:
         """Show one run; its detail is polled while it is on screen."""
+        from runwatch.tui.screens.run import RunScreen
+
         self.push_screen(RunScreen(self.providers[source], run))
         self.poller.focus(source, run.id)
 
