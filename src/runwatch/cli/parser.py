@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from runwatch import __version__
 
@@ -30,34 +30,30 @@ class Parser(argparse.ArgumentParser):
         self.exit(USAGE_EXIT, f"runwatch: {message}\n")
 
 
-def interval(text: str) -> float:
+_N = TypeVar("_N", int, float)
+
+
+def _number(text: str, cast: type[_N], what: str, low: _N, high: _N | None,
+            out_of_range: str) -> _N:
     try:
-        value = float(text)
+        value = cast(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value < 0.5:
-        raise argparse.ArgumentTypeError(f"at least 0.5 seconds, not {text}")
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+    if value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(out_of_range.format(text))
     return value
+
+
+def interval(text: str) -> float:
+    return _number(text, float, "a number of seconds", 0.5, None, "at least 0.5 seconds, not {}")
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text}")
-    return value
+    return _number(text, int, "a whole number", 1, None, "must be 1 or more, not {}")
 
 
 def port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"not a port number: {text}")
-    return value
+    return _number(text, int, "a port number", 0, 65535, "not a port number: {}")
 
 
 def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:

@@ -186,7 +186,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     provider = open_provider(config, args.source, args.read_only)
     # Refusals come before any request: read-only and unsupported (exit 5), then a missing
     # confirmation channel (exit 3).
-    provider._guard(Action.CANCEL)
+    provider.ensure_allowed(Action.CANCEL)
     if not args.yes and not sys.stdin.isatty():
         raise UsageError(
             f"{provider.cancel_verb} needs confirmation: pass --yes (stdin is not a terminal)"

@@ -79,19 +79,20 @@ class Provider(ABC):
         return self.cancel_verb if action is Action.CANCEL else action.value
 
     async def cancel(self, run_id: str) -> None:
-        self._guard(Action.CANCEL)
+        self.ensure_allowed(Action.CANCEL)
         await self._cancel(run_id)
 
     async def rerun(self, run_id: str) -> Run | None:
         """Start the run again; returns the new run when the API says which."""
-        self._guard(Action.RERUN)
+        self.ensure_allowed(Action.RERUN)
         return await self._rerun(run_id)
 
     async def delete(self, run_id: str) -> None:
-        self._guard(Action.DELETE)
+        self.ensure_allowed(Action.DELETE)
         await self._delete(run_id)
 
-    def _guard(self, action: Action) -> None:
+    def ensure_allowed(self, action: Action) -> None:
+        """Raise Unsupported or ReadOnlyError if `action` cannot be sent; no I/O."""
         if action not in self.actions:
             raise Unsupported(f"{self.source.name}: {self.name} has no {self.verb(action)}")
         if self.read_only:

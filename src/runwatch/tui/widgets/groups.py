@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.content import Content
-from textual.geometry import Size
-from textual.widget import Widget
 
 from runwatch.models import Group, RunStatus, TestCounts
 from runwatch.tui.status import UNICODE, Glyphs, glyphs_of, progress_bar, status_look, truncate
+from runwatch.tui.widgets.lines import LinesWidget
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
 
@@ -51,7 +50,7 @@ def group_platform(group: Group) -> str:
     return " · ".join(p for p in (group.browser, group.platform) if p)
 
 
-class GroupBars(Widget):
+class GroupBars(LinesWidget):
     """Per group: its id, instances bar, instances done/all, passed, failed, flaky; and
     under it, what it ran on (browser and platform)."""
 
@@ -84,12 +83,6 @@ class GroupBars(Widget):
             resized = len(groups) != len(self._groups)
             self._groups = groups
             self.refresh(layout=resized)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines(width))
-
-    def render(self) -> Content:
-        return Content("\n").join(self._lines(self.content_region.width))
 
     def _lines(self, width: int) -> list[Content]:
         glyphs = glyphs_of(self)
@@ -157,7 +150,7 @@ def tests_summary(tests: TestCounts | None) -> Content:
     return Content.assemble(("tests ", MUTED), Content(" · ").join(shown))
 
 
-class RunProgress(Widget):
+class RunProgress(LinesWidget):
     """The run's overall progress bar, coloured by its status, with its test counts."""
 
     DEFAULT_CSS = """
@@ -178,12 +171,6 @@ class RunProgress(Widget):
         if state != self._state:
             self._state = state
             self.refresh(layout=True)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines(width))
-
-    def render(self) -> Content:
-        return Content("\n").join(self._lines(self.content_region.width))
 
     def _lines(self, width: int) -> list[Content]:
         glyphs = glyphs_of(self)

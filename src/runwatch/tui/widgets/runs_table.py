@@ -23,7 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.events import Resize
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from runwatch.models import Run, RunStatus
 from runwatch.tui.status import (
@@ -39,6 +39,7 @@ from runwatch.tui.status import (
     status_text,
     to_epoch,
 )
+from runwatch.tui.widgets.lines import cursor_row_key
 
 SORTS = ("newest", "status", "source", "duration")
 STATUS_FILTERS = ("all", "active", "failed")
@@ -220,13 +221,7 @@ class RunsTable(DataTable[Text]):
     @property
     def selected_run(self) -> Run | None:
         """The run under the cursor."""
-        if not self.row_count:
-            return None
-        try:
-            key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        except CellDoesNotExist:
-            return None
-        return self.runs.get(key.value or "")
+        return self.runs.get(cursor_row_key(self) or "")
 
     @property
     def shown_keys(self) -> list[str]:

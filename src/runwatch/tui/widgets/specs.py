@@ -14,10 +14,10 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist
 
 from runwatch.models import Spec, TestCounts
 from runwatch.tui.status import format_duration, resolve_color, status_text
+from runwatch.tui.widgets.lines import cursor_row_key
 
 # (key, label, width) in display order; the spec column (width 0) takes what is left.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -105,13 +105,7 @@ class SpecsTable(DataTable[Text]):
 
     @property
     def selected_spec(self) -> Spec | None:
-        if not self.row_count:
-            return None
-        try:
-            key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        except CellDoesNotExist:
-            return None
-        return self.specs.get(key.value or "")
+        return self.specs.get(cursor_row_key(self) or "")
 
     @property
     def columns_shown(self) -> tuple[str, ...]:
