@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench demo kiosk screenshots clean
+.PHONY: run test lint bench demo kiosk screenshots clean need-chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## the dashboard (on the embedded simulator when there is no config)
 	$(BIN)/runwatch
 
-test: $(STAMP) lint  ## lint, layer contracts and the whole suite
-	$(BIN)/pytest -q -p no:cacheprovider
+test: $(STAMP) lint need-chromium  ## lint, layer contracts and the whole suite, on both cores
+	$(BIN)/pytest -q -p no:cacheprovider -n 2
+
+need-chromium:  ## the browser kiosk test needs Debian's chromium: installed here when we can
+	@scripts/need-chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks docs
