@@ -1,0 +1,119 @@
+"""The dashboard and the kiosk with one unset token_env and one hanging token_cmd, built the way
+`runwatch` builds them (from the config, tokens resolved in the background): every other source
+on screen at once, the failing lines in words, and recovery once the token comes."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from runwatch import poller
+from runwatch.config import Config, parse
+from runwatch.sim import demo_tokens
+from runwatch.sim.demo import DEMO_SCOPES
+from runwatch.tui.app import RunwatchApp
+from tui_helpers import PROVIDERS, until
+
+VAR = "RW_TEST_CURRENTS_KEY"
+HEALTHY = ("services", "wercker", "scheduler")
+
+
+def gated_command(tmp_path: Path) -> tuple[str, Path]:
+    """A token_cmd that hangs (a locked password manager) until `gate` exists, then prints
+    conduct's token."""
+    gate = tmp_path / "gate"
+    script = tmp_path / "unlock.py"
+    script.write_text("import os, time\n"
+                      f"while not os.path.exists({str(gate)!r}): time.sleep(0.02)\n"
+                      f"print({demo_tokens()['conduct']!r})\n", encoding="utf-8")
+    return f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}", gate
+
+
+def broken_config(sim, conduct_cmd: str, **general: object) -> Config:
+    """The simulator's five sources: currents' variable unset, conduct's command hanging."""
+    tokens = demo_tokens()
+    sources = []
+    for p in PROVIDERS:
+        source = {"name": p, "provider": p, "base_url": sim.base_url(p), **DEMO_SCOPES[p]}
+        source.update({"currents": {"token_env": VAR}, "conduct": {"token_cmd": conduct_cmd}}
+                      .get(p, {"token": tokens[p]}))
+        sources.append(source)
+    return parse({"runwatch": {"interval": 60.0, **general}, "sources": sources})
+
+
+def line(app: RunwatchApp, source: str) -> str:
+    return str(app.screen.query_one(f"#health-{source}").render())
+
+
+def healthy_ok(app: RunwatchApp) -> bool:
+    return all(app.poller.health(s).state == "ok" for s in HEALTHY)
+
+
+@pytest.fixture
+def fast_token_retry(monkeypatch: pytest.MonkeyPatch) -> float:
+    """A missing token tried again every 0.4 s instead of 30 s (the app builds its poller)."""
+    monkeypatch.delenv(VAR, raising=False)
+    monkeypatch.setattr(poller, "TOKEN_RETRY_S", 0.4)
+    return 0.4
+
+
+@pytest.mark.parametrize("kiosk", [False, True], ids=["dashboard", "kiosk"])
+async def test_one_broken_credential_never_holds_up_the_others(
+    sim, tmp_path, fast_token_retry, kiosk, monkeypatch
+) -> None:
+    cmd, gate = gated_command(tmp_path)
+    started = time.monotonic()
+    app = RunwatchApp(broken_config(sim, cmd), kiosk=kiosk, now=sim.sim.clock.now)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: healthy_ok(app), "the healthy sources' first poll")
+        elapsed = time.monotonic() - started
+        # They did not wait for conduct's command, which is still running.
+        conduct_token = app.providers["conduct"].client.token_source
+        assert conduct_token is not None and conduct_token.pending() is not None
+        assert app.poller.health("conduct").state in ("starting", "error")
+        assert elapsed < 5.0, f"the healthy sources took {elapsed:.2f} s"
+        await pilot.pause()
+        if not kiosk:
+            shown = {run.source for run in app.runs_screen.table.runs.values()}
+            assert set(HEALTHY) <= shown
+        for source in HEALTHY:
+            assert "error" not in line(app, source)
+
+        # The unset variable, in words, on its own line; tried again slowly.
+        await until(pilot, lambda: app.poller.health("currents").state == "error", "currents")
+        await pilot.pause()
+        assert f"currents  error · currents: token: env {VAR} is not set · next try in" in \
+            line(app, "currents")
+        assert app.poller.health("currents").interval_s == fast_token_retry
+
+        # The hanging command: how long it has been running, and no "next try" (it is the try).
+        await until(pilot, lambda: "still running, 1 s" in line(app, "conduct"), "1 s")
+        assert f"conduct  error · conduct: token_cmd `{cmd}` still running, 1 s" in \
+            line(app, "conduct")
+        assert "next try" not in line(app, "conduct")
+
+        # The password manager is unlocked, the variable appears: both recover by themselves.
+        gate.touch()
+        monkeypatch.setenv(VAR, demo_tokens()["currents"])
+        for source in ("conduct", "currents"):
+            await until(pilot, lambda s=source: app.poller.health(s).state == "ok", source)
+            assert app.poller.runs(source)
+        await pilot.pause()
+        for source in PROVIDERS:
+            assert "error" not in line(app, source)
+        if not kiosk:
+            await until(pilot, lambda: {"currents", "conduct"} <= {
+                run.source for run in app.runs_screen.table.runs.values()}, "their runs")
+
+
+async def test_a_token_cmd_that_never_ends_times_out_on_its_line(sim, fast_token_retry) -> None:
+    app = RunwatchApp(broken_config(sim, "sleep 60", token_timeout=0.5), now=sim.sim.clock.now)
+    async with app.run_test(size=(160, 45)) as pilot:
+        words = "conduct  error · conduct: token_cmd `sleep 60` timed out after 0.5 s · next try"
+        await until(pilot, lambda: words in line(app, "conduct"), "the timeout on the line")
+        assert app.poller.health("conduct").interval_s == fast_token_retry
+        await until(pilot, lambda: healthy_ok(app), "the healthy sources")
