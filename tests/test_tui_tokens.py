@@ -4,9 +4,18 @@ on screen at once, the failing lines in words, and recovery once the token comes
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pty
+import select
 import shlex
+import signal
+import struct
+import subprocess
 import sys
+import termios
 import time
+from fcntl import ioctl
 from pathlib import Path
 
 import pytest
@@ -117,3 +126,71 @@ async def test_a_token_cmd_that_never_ends_times_out_on_its_line(sim, fast_token
         await until(pilot, lambda: words in line(app, "conduct"), "the timeout on the line")
         assert app.poller.health("conduct").interval_s == fast_token_retry
         await until(pilot, lambda: healthy_ok(app), "the healthy sources")
+
+
+def test_the_real_kiosk_draws_every_healthy_source_at_once_and_stops_the_command(
+    sim, tmp_path
+) -> None:
+    """`runwatch --kiosk` (what `serve` runs per browser) in a pseudo-terminal: the runs are
+    drawn while conduct's token_cmd still hangs, the failing lines say why, and quitting
+    kills the command."""
+    pid_file = tmp_path / "pid"
+    hang = f"sh -c 'echo $$ > {pid_file}; exec sleep 60'"
+    tokens = demo_tokens()
+    lines = ["[runwatch]", "interval = 60.0"]
+    for p in PROVIDERS:
+        lines += ["[[sources]]", f'name = "{p}"', f'provider = "{p}"',
+                  f'base_url = "{sim.base_url(p)}"',
+                  *(f'{k} = "{v}"' for k, v in DEMO_SCOPES[p].items()),
+                  {"currents": f'token_env = "{VAR}"', "conduct": f'token_cmd = "{hang}"'}
+                  .get(p, f'token_env = "RW_TEST_{p.upper()}"')]
+    config = tmp_path / "config.toml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color",
+           "LANG": "C.UTF-8", "HOME": str(home), "XDG_STATE_HOME": str(home / "state"),
+           **{f"RW_TEST_{p.upper()}": tokens[p] for p in HEALTHY}}
+    master, slave = pty.openpty()
+    ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runwatch", "--kiosk", "--config", str(config)],
+        stdin=slave, stdout=slave, stderr=slave, env=env, cwd=home, start_new_session=True,
+    )
+    os.close(slave)
+    output, seen = b"", {}
+    wanted = (b"passed", b"still running", f"env {VAR} is not set".encode())
+    try:
+        while time.monotonic() - started < 20 and len(seen) < len(wanted):
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                with contextlib.suppress(OSError):
+                    output += os.read(master, 65536)
+            for word in wanted:
+                if word in output and word not in seen:
+                    seen[word] = time.monotonic() - started
+        assert set(seen) == set(wanted), output[-2000:]
+        # Drawn as soon as Python, Textual and one poll allow (~1.5 s on a busy 2-core box),
+        # not after the command's 60 s (before: a blank terminal 30 s, then exit 3).
+        assert seen[b"passed"] < 10, seen
+        pid = int(pid_file.read_text())
+        assert Path(f"/proc/{pid}").exists()  # the runs were drawn while it still hangs
+        os.write(master, b"q")
+        assert process.wait(15) == 0
+        deadline = time.monotonic() + 5
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(pid), "quitting left the token command running"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+        os.close(master)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
