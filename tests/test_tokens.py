@@ -36,11 +36,16 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Commands run where runwatch runs: here, so that they name their files briefly.
+    monkeypatch.chdir(tmp_path)
+
+
 def py(tmp_path: Path, body: str, name: str = "cmd.py") -> str:
-    """A token_cmd running a small Python script."""
-    script = tmp_path / name
-    script.write_text(body, encoding="utf-8")
-    return f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}"
+    """A token_cmd running a small Python script (in tmp_path, the current directory)."""
+    (tmp_path / name).write_text(body, encoding="utf-8")
+    return f"{shlex.quote(sys.executable)} {name}"
 
 
 def counting_cat(tmp_path: Path) -> tuple[str, Path, Path]:
@@ -140,7 +145,7 @@ async def test_a_failing_command_is_said_in_words(cmd: str, words: str) -> None:
 async def test_a_hanging_command_times_out_and_is_killed_with_its_children(tmp_path) -> None:
     pids = tmp_path / "pids"
     # The shell starts a child (as `pass` starts gpg) and both hang.
-    cmd = f"sh -c 'sleep 60 & echo $$ $! > {pids}; wait'"
+    cmd = "sh -c 'sleep 60 & echo $$ $! > pids; wait'"
     resolver = SecretResolver("ci", cmd=cmd, timeout_s=0.5)
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -172,7 +177,7 @@ async def test_a_slow_command_says_how_long_it_has_been_running(tmp_path) -> Non
 
 async def test_aclose_stops_a_command_still_running(tmp_path) -> None:
     pid_file = tmp_path / "pid"
-    resolver = SecretResolver("ci", cmd=f"sh -c 'echo $$ > {pid_file}; exec sleep 60'")
+    resolver = SecretResolver("ci", cmd="sh -c 'echo $$ > pid; exec sleep 60'")
     waiting = asyncio.ensure_future(resolver.get())
     await until(pid_file.exists, "the command to start")
     await until(lambda: pid_file.read_text().strip() != "", "its pid")
@@ -195,6 +200,13 @@ async def test_a_caller_giving_up_does_not_kill_the_command_others_wait_for(tmp_
     quitter.cancel()
     gate.touch()
     assert await stayer == "tok"
+
+
+async def test_a_long_command_is_cut_in_messages_so_what_happened_stays_in_view() -> None:
+    cmd = "op read op://Private/ci-token/credential --account my-team.1password.eu --no-color"
+    message = await failure(SecretResolver("ci", cmd=cmd.replace("op ", "op-nowhere ", 1)))
+    assert message == ("ci: token_cmd `op-nowhere read op://Private/ci-token/credential "
+                       "--account …`: command `op-nowhere` not found")
 
 
 # -- again after a 401 -----------------------------------------------------------------------

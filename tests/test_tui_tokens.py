@@ -39,7 +39,8 @@ def gated_command(tmp_path: Path) -> tuple[str, Path]:
     script.write_text("import os, time\n"
                       f"while not os.path.exists({str(gate)!r}): time.sleep(0.02)\n"
                       f"print({demo_tokens()['conduct']!r})\n", encoding="utf-8")
-    return f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}", gate
+    # Run from tmp_path (the test's cwd), so the command is short enough to be seen whole.
+    return f"{shlex.quote(sys.executable)} unlock.py", gate
 
 
 def broken_config(sim, conduct_cmd: str, **general: object) -> Config:
@@ -74,6 +75,7 @@ def fast_token_retry(monkeypatch: pytest.MonkeyPatch) -> float:
 async def test_one_broken_credential_never_holds_up_the_others(
     sim, tmp_path, fast_token_retry, kiosk, monkeypatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)
     cmd, gate = gated_command(tmp_path)
     started = time.monotonic()
     app = RunwatchApp(broken_config(sim, cmd), kiosk=kiosk, now=sim.sim.clock.now)
@@ -134,8 +136,10 @@ def test_the_real_kiosk_draws_every_healthy_source_at_once_and_stops_the_command
     """`runwatch --kiosk` (what `serve` runs per browser) in a pseudo-terminal: the runs are
     drawn while conduct's token_cmd still hangs, the failing lines say why, and quitting
     kills the command."""
-    pid_file = tmp_path / "pid"
-    hang = f"sh -c 'echo $$ > {pid_file}; exec sleep 60'"
+    home = tmp_path / "home"
+    home.mkdir()
+    pid_file = home / "pid"
+    hang = "sh -c 'echo $$ > pid; exec sleep 60'"  # short: its line must not wrap
     tokens = demo_tokens()
     lines = ["[runwatch]", "interval = 60.0"]
     for p in PROVIDERS:
@@ -146,8 +150,6 @@ def test_the_real_kiosk_draws_every_healthy_source_at_once_and_stops_the_command
                   .get(p, f'token_env = "RW_TEST_{p.upper()}"')]
     config = tmp_path / "config.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    home = tmp_path / "home"
-    home.mkdir()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color",
            "LANG": "C.UTF-8", "HOME": str(home), "XDG_STATE_HOME": str(home / "state"),
            **{f"RW_TEST_{p.upper()}": tokens[p] for p in HEALTHY}}

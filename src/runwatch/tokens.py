@@ -39,6 +39,7 @@ RERUN_AFTER_S = 60.0
 # its timeout instead of filling memory).
 MAX_OUTPUT_BYTES = 64 * 1024
 STDERR_SHOWN = 120  # characters of a failing command's first stderr line
+CMD_SHOWN = 60  # characters of the command line in a message
 
 Secret = Literal["token", "password"]
 
@@ -234,7 +235,11 @@ class SecretResolver:
 
     @property
     def _cmd_label(self) -> str:
-        return f"{self.what}_cmd `{self.cmd}`"
+        # Cut, so that what happened ("still running", "timed out") stays on a one-line
+        # source line.
+        cmd = self.cmd or ""
+        shown = cmd if len(cmd) <= CMD_SHOWN else cmd[: CMD_SHOWN - 1] + "…"
+        return f"{self.what}_cmd `{shown}`"
 
     def _say(self, text: str) -> str:
         return f"{self.source}: {text}"
