@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from runwatch.config import (
     default_path,
     find_config,
     load,
-    resolve_token,
     starter_config,
     write_starter,
 )
@@ -210,48 +208,9 @@ def test_inline_token_in_a_group_readable_file_is_refused(tmp_path: Path) -> Non
 def test_inline_token_in_an_owner_only_file_is_used(tmp_path: Path) -> None:
     config = load(write(tmp_path, CURRENTS + 'token = "s3cret-value"\n', mode=0o600))
     source = config.source("web-e2e")
-    assert resolve_token(source) == "s3cret-value"
+    assert source.token == "s3cret-value"  # runwatch.tokens sends it (tests/test_tokens.py)
     assert source.token_origin == "the config file"
     assert "s3cret-value" not in repr(source)
-
-
-def test_token_env_set_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RW_TEST_TOKEN", "from-env\n")
-    source = load(write(tmp_path, CURRENTS + 'token_env = "RW_TEST_TOKEN"\n')).sources[0]
-    assert resolve_token(source) == "from-env"
-    assert source.token_origin == "env RW_TEST_TOKEN"
-
-
-def test_token_env_unset_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("RW_TEST_TOKEN", raising=False)
-    source = load(write(tmp_path, CURRENTS + 'token_env = "RW_TEST_TOKEN"\n')).sources[0]
-    with pytest.raises(ConfigError, match=r"source 'web-e2e' token: env RW_TEST_TOKEN is not set"):
-        resolve_token(source)
-
-
-def test_token_cmd_first_output_line_is_used(tmp_path: Path) -> None:
-    script = write(tmp_path, "print('tok-123')\nprint('second line')\n", name="tok.py")
-    cmd = f"{sys.executable} {script}"
-    source = load(write(tmp_path, CURRENTS + f"token_cmd = '{cmd}'\n")).sources[0]
-    assert resolve_token(source) == "tok-123"
-    assert source.token_origin == f"command `{cmd}`"
-
-
-@pytest.mark.parametrize(
-    ("cmd", "words"),
-    [
-        ("false", "exited 1 with no token"),
-        ("true", "exited 0 with no token"),  # succeeds, prints nothing
-        ("/nonexistent/pass show x", "failed"),
-    ],
-)
-def test_token_cmd_failing_is_a_clear_error(tmp_path: Path, cmd: str, words: str) -> None:
-    source = load(write(tmp_path, CURRENTS + f"token_cmd = '{cmd}'\n")).sources[0]
-    with pytest.raises(ConfigError) as info:
-        resolve_token(source)
-    message = str(info.value)
-    assert message.startswith(f"source 'web-e2e' token: command `{cmd}`")
-    assert words in message
 
 
 # -- lookup order --------------------------------------------------------------------------

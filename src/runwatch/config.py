@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import difflib
 import os
-import shlex
 import stat
-import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -48,6 +46,7 @@ class GeneralConfig(_Strict):
     bell: bool = False
     limit: int = Field(default=50, ge=1, le=10_000)
     timeout: float = Field(default=10.0, gt=0)
+    token_timeout: float = Field(default=10.0, gt=0)  # seconds a token_cmd may take
 
 
 class KioskConfig(_Strict):
@@ -234,35 +233,6 @@ def _explain(exc: ValidationError, raw: dict[str, Any], origin: str) -> str:
 def _readable_by_others(path: Path) -> bool:
     mode = path.stat().st_mode
     return bool(mode & (stat.S_IRGRP | stat.S_IROTH))
-
-
-# -- secrets ---------------------------------------------------------------------------
-
-
-def resolve_secret(env: str | None, cmd: str | None, inline: str | None, what: str) -> str | None:
-    """A secret from an env var, a command's first output line, or the (owner-only) file."""
-    if env:
-        value = (os.environ.get(env) or "").strip()
-        if not value:
-            raise ConfigError(f"{what}: env {env} is not set (or empty)")
-        return value
-    if cmd:
-        try:
-            done = subprocess.run(
-                shlex.split(cmd), capture_output=True, text=True, timeout=30, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ConfigError(f"{what}: command `{cmd}` failed: {exc}") from None
-        if done.returncode != 0 or not done.stdout.strip():
-            raise ConfigError(f"{what}: command `{cmd}` exited {done.returncode} with no token")
-        return done.stdout.strip().splitlines()[0]
-    return inline
-
-
-def resolve_token(source: SourceConfig) -> str | None:
-    return resolve_secret(
-        source.token_env, source.token_cmd, source.token, f"source {source.name!r} token"
-    )
 
 
 # -- writing new files -------------------------------------------------------------------

@@ -40,6 +40,7 @@ from runwatch.errors import (
     ServerError,
     Unreachable,
 )
+from runwatch.tokens import SecretResolver, TokenError
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class SourceClient:
 
     source: str
     base_url: str
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     token_origin: str | None = None
     read_only: bool = False
     timeout_s: float = 10.0
@@ -108,6 +109,9 @@ class SourceClient:
     )
     sleep: Callable[[float], Any] | None = field(default=None, repr=False)
     request_count: int = field(default=0, init=False)
+    # Where `token` comes from when it is fetched in the background (token_env / token_cmd):
+    # the first request waits for it, a 401 may fetch it again.
+    token_source: SecretResolver | None = field(default=None, repr=False)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -137,7 +141,36 @@ class SourceClient:
             else:
                 self._client.headers.pop("Authorization", None)
 
+    # -- the token ------------------------------------------------------------------------
+
+    @property
+    def token_configured(self) -> bool:
+        """A token is given or will be fetched (so no login is needed)."""
+        return bool(self.token) or self.token_source is not None
+
+    async def ensure_token(self) -> None:
+        """Fetch the token from its source if not known yet. Raises TokenError."""
+        if self.token_source is not None and not self.token_source.known:
+            self.set_token(await self.token_source.get())
+
+    async def renew_token(self) -> bool:
+        """After a 401: fetch the token again (a token_cmd at most once a minute). True
+        when it changed, so the request is worth repeating. Raises TokenError."""
+        if self.token_source is None:
+            return False
+        try:
+            fresh = await self.token_source.renew()
+        except TokenError:
+            self.set_token(None)  # rejected, and no new one: the next request waits for it
+            raise
+        if fresh is None:
+            return False
+        self.set_token(fresh)
+        return True
+
     async def aclose(self) -> None:
+        if self.token_source is not None:
+            await self.token_source.aclose()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -208,6 +241,7 @@ class SourceClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
+        await self.ensure_token()
         # Only idempotent requests are retried: a retried POST could start two runs.
         retry = self.retry if method in SAFE_METHODS | {"PUT", "DELETE"} else RetryPolicy.none()
         retrying = AsyncRetrying(

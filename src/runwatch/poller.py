@@ -19,18 +19,25 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 from runwatch.errors import AuthError, RateLimited, RunwatchError, ServerError
 from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers import Provider
+from runwatch.tokens import TokenError
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60.0
 AUTH_RETRY_S = 300.0  # a rejected token will not fix itself soon: stop hammering
+# A token not available yet (a variable not set, a password manager still locked) is tried
+# again this often; its source polls as soon as it comes.
+TOKEN_RETRY_S = 30.0
+TOKEN_PROGRESS_S = 1.0  # how often a slow token_cmd's "still running, N s" moves
 MAX_STRETCH = 4.0
 
 HealthState = Literal["starting", "ok", "stale", "error", "paused"]
@@ -107,8 +114,10 @@ class Poller:
         now: Callable[[], float] = time.time,
         jitter: float = 0.1,
         rng: random.Random | None = None,
+        token_retry_s: float | None = None,
     ) -> None:
         self.providers = providers
+        self._token_retry_s = TOKEN_RETRY_S if token_retry_s is None else token_retry_s
         self._deliver = on_event
         self._stopping = False
         self._now = now
@@ -235,7 +244,7 @@ class Poller:
         state = self._sources[name]
         state.polls += 1
         try:
-            runs = await state.provider.list_runs()
+            runs = await self._list_runs(name, state)
         except RunwatchError as exc:
             self._failed(name, exc)
             return
@@ -259,6 +268,40 @@ class Poller:
                 next_poll=state.health.next_poll,
             ),
         )
+
+    async def _list_runs(self, name: str, state: _SourceState) -> list[Run]:
+        """The source's runs, its token fetched first (a slow command's progress on its line)
+        and fetched again once after a 401, since a token_cmd may give a fresh one."""
+        client = state.provider.client
+        if client.token_source is not None and not client.token_source.known:
+            await self._showing_token_progress(name, client.ensure_token())
+        try:
+            return await state.provider.list_runs()
+        except AuthError:
+            if not await self._showing_token_progress(name, client.renew_token()):
+                raise
+        return await state.provider.list_runs()
+
+    async def _showing_token_progress(self, name: str, step: Awaitable[T]) -> T:
+        """Await a token step; while its command runs, the source's line says so each second
+        (the other sources' loops are not held up: each source has its own)."""
+        state = self._sources[name]
+        task = asyncio.ensure_future(step)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=TOKEN_PROGRESS_S)
+                if done:
+                    return task.result()
+                source = state.provider.client.token_source
+                waiting = source.pending() if source is not None else None
+                if waiting is not None and not self._paused:
+                    before = state.health
+                    self._set_health(name, replace(
+                        before, state="stale" if before.last_success else "error",
+                        error=waiting, next_poll=None,
+                    ))
+        finally:
+            task.cancel()  # the poller stopped: the command itself ends at aclose
 
     def _apply(self, name: str, runs: list[Run]) -> bool:
         """Merge a fresh list into the source's runs; emit what changed. True if anything did."""
@@ -300,8 +343,15 @@ class Poller:
         )
 
     def _backoff(self, state: _SourceState, exc: RunwatchError, failures: int) -> float:
+        if isinstance(exc, TokenError):
+            return self._token_retry_s
         if isinstance(exc, AuthError):
-            return AUTH_RETRY_S
+            # A token_cmd may give a new token once a minute; anything else will not change.
+            source = state.provider.client.token_source
+            wait = source.renew_wait() if source is not None else None
+            return AUTH_RETRY_S if wait is None else min(
+                AUTH_RETRY_S, max(wait, state.base_interval)
+            )
         doubled = min(MAX_BACKOFF_S, state.base_interval * 2 ** failures)
         asked = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
         return max(doubled, asked) if asked is not None else doubled

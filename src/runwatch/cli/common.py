@@ -52,7 +52,8 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def open_provider(config: Config, name: str, read_only: bool) -> Provider:
-    """One source's provider (raises ConfigError for an unknown name or a missing token)."""
+    """One source's provider (ConfigError for an unknown name); its token is fetched by its
+    first request (TokenError then), within the config's `token_timeout`."""
     return build_providers(config, read_only=read_only, only=[name])[name]
 
 

@@ -6,9 +6,10 @@ import importlib
 
 import httpx
 
-from runwatch.config import Config, SourceConfig, resolve_token
+from runwatch.config import Config, SourceConfig
 from runwatch.http import RetryPolicy, SourceClient
 from runwatch.providers.base import Action, Provider
+from runwatch.tokens import DEFAULT_TIMEOUT_S, token_resolver
 
 __all__ = ["Action", "Provider", "build_provider", "build_providers", "provider_class"]
 
@@ -35,18 +36,25 @@ def build_provider(
     retry: RetryPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     token: str | None = None,
+    token_timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> Provider:
-    """A provider for `source`. The token comes from `token` (tests, the demo) or from the
-    source's token_env / token_cmd / owner-only file."""
+    """A provider for `source`, at once: no token is resolved here. The token is `token`
+    (tests, the demo), the owner-only file's, or fetched from token_env / token_cmd on the
+    first request (within `token_timeout_s`; a failure is that source's TokenError)."""
+    # As before: token_env, else token_cmd, else the file's token.
+    fetched = token is None and bool(source.token_env or source.token_cmd)
+    if token is None and not fetched:
+        token = source.token
     client = SourceClient(
         source=source.name,
         base_url=source.base_url,
-        token=token if token is not None else resolve_token(source),
+        token=token,
         token_origin=source.token_origin,
         read_only=read_only or source.read_only,
         timeout_s=timeout_s,
         retry=retry or RetryPolicy(),
         transport=transport,
+        token_source=token_resolver(source, token_timeout_s) if fetched else None,
     )
     return provider_class(source.provider)(source, client, limit=limit)
 
@@ -67,6 +75,7 @@ def build_providers(
             limit=config.limit_for(s),
             timeout_s=config.runwatch.timeout,
             transport=transport,
+            token_timeout_s=config.runwatch.token_timeout,
         )
         for s in sources
     }

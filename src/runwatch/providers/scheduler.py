@@ -27,12 +27,13 @@ from urllib.parse import quote
 
 from pydantic import ConfigDict
 
-from runwatch.config import SourceConfig, resolve_secret
+from runwatch.config import SourceConfig
 from runwatch.errors import ApiError, AuthError, ConfigError, Conflict, NotFound
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
 from runwatch.providers.base import Action, Provider
 from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
+from runwatch.tokens import password_resolver
 
 RUNS_PATH = "/api/v1/runs"
 LOGIN_PATH = "/api/v1/auth/login"
@@ -206,7 +207,7 @@ class SchedulerProvider(Provider):
         # An unconfirmed rerun's Idempotency-Key, kept so that trying again cannot start two.
         self._rerun_keys: dict[str, str] = {}
         # A configured token wins; otherwise a username means "log in for one".
-        self._logs_in = bool(source.username) and not client.token
+        self._logs_in = bool(source.username) and not client.token_configured
         self._token_expires: float | None = None
         self._login_lock = asyncio.Lock()
         self.clock: Callable[[], float] = time.monotonic  # injectable for token expiry
@@ -495,9 +496,7 @@ class SchedulerProvider(Provider):
                 return  # another request logged in while this one waited
             self.client.set_token(None)
             source = self.source
-            password = resolve_secret(
-                source.password_env, source.password_cmd, None, f"source {source.name!r} password"
-            )
+            password = await password_resolver(source).get()  # never blocks the loop
             if not password:
                 raise ConfigError(
                     f"source {source.name!r}: key 'username': a login needs password_env or "
