@@ -5,8 +5,6 @@ runwatch never rewrites a person's config; `write_starter` only creates new file
 
 from __future__ import annotations
 
-import difflib
-import math
 import os
 import pwd
 import shlex
@@ -20,6 +18,7 @@ from urllib.parse import urlsplit
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from runwatch.config_messages import describe, show, which_source
 from runwatch.errors import ConfigError
 
 PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
@@ -38,10 +37,6 @@ REQUIRED_SCOPE: dict[str, tuple[str, ...]] = {
     "currents": ("project_id",),
 }
 ALL_SCOPE_KEYS = frozenset(k for keys in SCOPE_KEYS.values() for k in keys)
-
-
-# Keys whose numbers are seconds: their limits are said with the unit.
-SECONDS_KEYS = frozenset({"interval", "timeout", "rotate"})
 
 
 class _Strict(BaseModel):
@@ -265,102 +260,19 @@ def _explain(exc: ValidationError, raw: dict[str, Any], origin: str) -> str:
     if loc[:1] == ["sources"] and len(loc) > 1 and isinstance(loc[1], int):
         entries = raw.get("sources")
         entry = entries[loc[1]] if isinstance(entries, list) else None
-        where += f": {_which_source(entry, loc[1])}"
+        where += f": {which_source(entry, loc[1])}"
         loc = loc[2:]
         model = SourceConfig
         if not loc:
-            return f"{where}: {_show(entry)} is not a table; each [[sources]] entry is one"
+            return f"{where}: {show(entry)} is not a table; each [[sources]] entry is one"
     elif loc and str(loc[0]) in _SECTIONS and len(loc) > 1:
         model = _SECTIONS[str(loc[0])]
         where += f": [{loc[0]}]"
         loc = loc[1:]
     key = ".".join(str(p) for p in loc) or "?"
-    return f"{where}: key {key!r}: {_problem(error, key, model)}"
-
-
-def _which_source(entry: object, index: int) -> str:
-    """A source by its name, else by its place in the file and its provider."""
-    name = entry.get("name") if isinstance(entry, dict) else None
-    if isinstance(name, str) and name:
-        return f"source {name!r}"
-    provider = entry.get("provider") if isinstance(entry, dict) else None
-    kind = f", provider {provider!r}" if isinstance(provider, str) else ""
-    return f"source #{index + 1} (sources[{index}]{kind})"
-
-
-def _problem(error: Any, key: str, model: type[BaseModel]) -> str:
-    """What is wrong with one value, quoting it; never pydantic's own wording."""
-    kind: str = error["type"]
-    value = error.get("input")
-    ctx: dict[str, Any] = error.get("ctx") or {}
-    shown = _show(value)
-    unit = " s" if key in SECONDS_KEYS else ""
-    if kind == "extra_forbidden":
-        close = difflib.get_close_matches(key, list(model.model_fields), n=1)
-        return "unknown key" + (f"; did you mean {close[0]!r}?" if close else "")
-    if kind == "missing":
-        return "missing: every source needs one" if model is SourceConfig else "missing"
-    if kind == "literal_error" and key == "provider":
-        message = f"{shown} is not a provider ({', '.join(PROVIDERS)})"
-        close = _close_provider(value)
-        return message + (f"; did you mean {close!r}?" if close else "")
-    if kind == "value_error":
-        return f"{shown} {ctx.get('error', '')}".rstrip()
-    if kind == "greater_than_equal":
-        limit = _number(ctx["ge"])
-        return f"{shown} is below the " + (f"{limit} s minimum" if unit else f"minimum of {limit}")
-    if kind == "greater_than":
-        return f"{shown} is too small: it must be more than {_number(ctx['gt'])}{unit}"
-    if kind == "less_than_equal":
-        limit = _number(ctx["le"])
-        return f"{shown} is above the " + (f"{limit} s maximum" if unit else f"maximum of {limit}")
-    if kind == "string_too_short":
-        return f"{shown} is empty"
-    if kind in ("float_type", "float_parsing", "finite_number"):
-        return f"{shown} is not a number" + (" of seconds" if unit else "")
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"{shown} is not a whole number"
-    if kind in ("bool_type", "bool_parsing"):
-        return f"{shown} is not true or false"
-    if kind == "string_type":
-        return f"{shown} is not a string (put it in quotes)"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"{shown} is not a table"
-    if kind == "list_type":
-        return f"{shown} is not a list of tables (write each entry as [[{key}]])"
-    # A kind not foreseen above: still the value, and no pydantic phrasing.
-    return f"{shown} is not accepted here ({kind.replace('_', ' ')})"
-
-
-def _close_provider(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    for provider in PROVIDERS:
-        if provider == value.strip().lower():
-            return provider
-    close = difflib.get_close_matches(value.lower(), PROVIDERS, n=1)
-    return close[0] if close else None
-
-
-def _show(value: object) -> str:
-    """A value as it would be written in TOML, for quoting it in a message."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, int | float):
-        return _number(value)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def _number(value: float) -> str:
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return str(int(value))
-    return repr(value)
+    problem = describe(error, key, known_keys=list(model.model_fields),
+                       in_source=model is SourceConfig, providers=PROVIDERS)
+    return f"{where}: key {key!r}: {problem}"
 
 
 def _readable_by_others(path: Path) -> bool:
