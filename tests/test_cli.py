@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,6 +82,7 @@ class Cli:
     def write_config(self, text: str, name: str = "config.toml") -> Path:
         path = self.tmp_path / name
         path.write_text(text, encoding="utf-8")
+        path.chmod(0o600)  # whatever the umask: a config others can write is refused
         return path
 
     def __call__(self, *args: str, config: Path | None = None, env: dict[str, str] | None = None,
@@ -266,6 +268,47 @@ def test_a_source_that_is_down_fails_alone(cli: Cli) -> None:
     assert line.startswith("runwatch: down: ") and "connection refused" in line
     runs = json.loads(done.stdout)
     assert runs and {r["source"] for r in runs} == {"wercker"}
+
+
+def _down_and_wercker(cli: Cli) -> Path:
+    down = source_toml("down", "conduct", f"http://127.0.0.1:{free_port()}/conduct")
+    return cli.write_config(cli.config.read_text() + down, "with-down.toml")
+
+
+def test_list_into_a_closed_pipe_still_reports_the_failing_source(cli: Cli) -> None:
+    """The reader is gone before runwatch writes a byte: every write is EPIPE."""
+    config = _down_and_wercker(cli)
+    argv = [RUNWATCH, "list", "--source", "down", "--source", "wercker", "--config",
+            str(config)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=cli.env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader leaves at once
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) == 4
+    line = one_error_line(err)  # the error, and no BrokenPipeError traceback
+    assert line.startswith("runwatch: down: ") and "connection refused" in line
+
+
+def test_list_piped_to_head_keeps_the_error_and_the_exit_code(cli: Cli) -> None:
+    # Eight copies of the five sources: a table of twice a pipe's 64 KiB buffer, so that head
+    # has left while runwatch is still writing it (the EPIPE case, not a table that fits).
+    copies = "".join(source_toml(f"{p}-{i}", p, cli.sim.base_url(p))
+                     for i in range(8) for p in PROVIDERS)
+    down = source_toml("down", "conduct", f"http://127.0.0.1:{free_port()}/conduct")
+    config = cli.write_config(copies + down, "big.toml")
+    whole = cli("list", config=config)
+    assert whole.returncode == 4 and len(whole.stdout.encode()) > 2 * 64 * 1024
+    script = (f"{RUNWATCH} list --config {config} | head -1; "
+              'echo "codes ${PIPESTATUS[0]} ${PIPESTATUS[1]}" >&2')
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                          env=cli.env, timeout=60, check=False)
+    assert done.stdout.split()[:3] == ["SOURCE", "STATUS", "ID"]
+    assert len(done.stdout.splitlines()) == 1
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1] == "codes 4 0", done.stderr
+    assert len(lines) == 2 and "Traceback" not in done.stderr
+    assert lines[0].startswith("runwatch: down: ") and "connection refused" in lines[0]
 
 
 # -- show ----------------------------------------------------------------------------------
@@ -494,13 +537,124 @@ def test_config_check_reaches_every_source(cli: Cli) -> None:
     assert lists
 
 
-def test_config_init_writes_once(cli: Cli) -> None:
+@pytest.mark.parametrize(
+    ("mistake", "line"),
+    [
+        (('provider = "wercker"', 'provider = "jenkins"'),
+         "source 'wercker': key 'provider': 'jenkins' is not a provider "
+         "(services, wercker, currents, conduct, scheduler)"),
+        (('provider = "wercker"', 'provider = "Wercker"'),
+         "source 'wercker': key 'provider': 'Wercker' is not a provider "
+         "(services, wercker, currents, conduct, scheduler); did you mean 'wercker'?"),
+        (('base_url = "http://127.0.0.1', 'base_url = "127.0.0.1'),
+         "source 'services': key 'base_url': '127.0.0.1:{port}/services' needs http:// or "
+         "https://; did you mean 'https://127.0.0.1:{port}/services'?"),
+        (('[[sources]]\nname = "services"', '[runwatch]\ninterval = 0.1\n\n'
+          '[[sources]]\nname = "services"'),
+         "[runwatch]: key 'interval': 0.1 is below the 0.5 s minimum"),
+        (('name = "conduct"\n', ''),
+         "source #4 (sources[3], provider 'conduct'): key 'name': missing: every source "
+         "needs one"),
+    ],
+)
+def test_a_config_mistake_is_one_line_quoting_it(cli: Cli, mistake: tuple[str, str],
+                                                 line: str) -> None:
+    before, after = mistake
+    assert before in cli.config.read_text()
+    config = cli.write_config(cli.config.read_text().replace(before, after, 1), "wrong.toml")
+    port = cli.sim.url.rsplit(":", 1)[1]
+    for command in (["list"], ["config", "check"]):
+        done = cli(*command, config=config)
+        assert done.returncode == 3
+        assert one_error_line(done.stderr) == f"runwatch: {config}: {line.format(port=port)}"
+    assert cli.sim.sim.requests == []
+
+
+def test_a_config_others_can_write_is_refused_with_the_fix(cli: Cli) -> None:
+    cli.config.chmod(0o622)
+    done = cli("list")
+    assert done.returncode == 3
+    assert one_error_line(done.stderr) == (
+        f"runwatch: {cli.config}: refused: it is writable by its group and every user "
+        f"(mode 0622), so someone else can change it: run chmod go-w {cli.config}")
+    assert cli.sim.sim.requests == []
+
+
+def _check_lines(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in done.stdout.splitlines() if line.startswith("FAIL ")]
+
+
+def test_config_check_passes_a_good_config(cli: Cli) -> None:
+    done = cli("config", "check")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _check_lines(done) == []
+    assert done.stdout.count("\nok   ") == 5
+
+
+def test_config_check_catches_an_unknown_theme_with_a_suggestion(cli: Cli) -> None:
+    config = cli.write_config('[runwatch]\ntheme = "runwatch-drak"\n\n[kiosk]\n'
+                              'theme = "neon"\n\n' + cli.config.read_text(), "theme.toml")
+    done = cli("config", "check", config=config)
+    assert done.returncode == 3
+    assert _check_lines(done) == [
+        f"FAIL {config}: [runwatch]: key 'theme': 'runwatch-drak' is not an installed theme; "
+        "did you mean 'runwatch-dark'?",
+        f"FAIL {config}: [kiosk]: key 'theme': 'neon' is not an installed theme (runwatch's: "
+        "runwatch-ansi, runwatch-contrast, runwatch-dark, runwatch-light)",
+    ]
+    assert done.stdout.count("\nok   ") == 5  # and every source was still reached
+
+
+def test_config_check_takes_textual_and_user_themes(cli: Cli) -> None:
+    themes = cli.tmp_path / "data" / "runwatch" / "themes"
+    themes.mkdir(parents=True)
+    (themes / "mine.toml").write_text('name = "mine"\nprimary = "#336699"\n')
+    config = cli.write_config('[runwatch]\ntheme = "mine"\n[kiosk]\ntheme = "nord"\n'
+                              + cli.config.read_text(), "theme.toml")
+    done = cli("config", "check", config=config,
+               env={"XDG_DATA_HOME": str(cli.tmp_path / "data")})
+    assert done.returncode == 0, done.stdout
+    (themes / "mine.toml").chmod(0o666)  # ... unless others could have written it
+    done = cli("config", "check", config=config,
+               env={"XDG_DATA_HOME": str(cli.tmp_path / "data")})
+    assert done.returncode == 3
+    assert f"FAIL {themes / 'mine.toml'}: refused: it is writable by" in done.stdout
+    assert "key 'theme': 'mine' is not an installed theme" in done.stdout
+
+
+def test_config_check_catches_a_colour_textual_cannot_parse(cli: Cli) -> None:
+    text = cli.config.read_text().replace('name = "wercker"\n', 'name = "wercker"\ncolor = "rde"\n')
+    text = text.replace('name = "conduct"\n', 'name = "conduct"\ncolor = "#12"\n')
+    config = cli.write_config(text, "colour.toml")
+    done = cli("config", "check", config=config)
+    assert done.returncode == 3
+    assert _check_lines(done) == [
+        f"FAIL {config}: source 'wercker': key 'color': 'rde' is not a colour (a name such as "
+        "'red', or '#rrggbb'); did you mean 'red'?",
+        f"FAIL {config}: source 'conduct': key 'color': '#12' is not a colour (a name such as "
+        "'red', or '#rrggbb')",
+    ]
+
+
+def test_config_check_catches_a_config_without_sources(cli: Cli) -> None:
+    config = cli.write_config("[runwatch]\ninterval = 5.0\n", "empty.toml")
+    done = cli("config", "check", config=config)
+    assert done.returncode == 3
+    assert done.stdout.splitlines() == [
+        f"config {config}: 0 source(s)",
+        f"FAIL {config}: no [[sources]]: add one per runs API (`runwatch config init` "
+        "writes an example of each)",
+    ]
+
+
+def test_config_init_writes_the_commented_starter_once(cli: Cli) -> None:
     path = cli.tmp_path / "new" / "config.toml"
     done = subprocess.run([RUNWATCH, "config", "init", str(path)], capture_output=True,
                           text=True, env=cli.env, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"wrote {path}")
     first = path.read_text()
+    assert first == (Path(__file__).resolve().parents[1] / "config.example.toml").read_text()
     again = subprocess.run([RUNWATCH, "config", "init", str(path)], capture_output=True,
                            text=True, env=cli.env, check=False)
     assert again.returncode == 3
@@ -519,9 +673,74 @@ def test_config_init_defaults_to_the_xdg_location(cli: Cli,
     for provider in ("SERVICES_TOKEN", "WERCKER_TOKEN", "CURRENTS_API_KEY", "CONDUCT_API_KEY",
                      "SCHEDULER_TOKEN"):
         monkeypatch.delenv(provider, raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")  # the example's token_cmd (`pass`) fails too
     capsys.readouterr()
     assert main(["config", "check"]) == 3
     assert capsys.readouterr().out.count("FAIL ") == 5
+
+
+def test_config_init_sim_then_check_against_runwatch_sim_passes(cli: Cli) -> None:
+    """The new user's minute: start the simulator, write its config, export the tokens it
+    prints, check."""
+    sim = subprocess.Popen([RUNWATCH, "sim", "--port", "0", "--runs", "3"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                           env=cli.env)
+    assert sim.stdout is not None
+    try:
+        printed = [sim.stdout.readline().strip() for _ in range(17)]
+        exports = dict(line.removeprefix("export ").split("=", 1)
+                       for line in printed if line.startswith("export "))
+        assert set(exports) == {"SERVICES_TOKEN", "WERCKER_TOKEN", "CURRENTS_API_KEY",
+                                "CONDUCT_API_KEY", "SCHEDULER_TOKEN"}
+        hint = next(line for line in printed if "config init --sim" in line)
+        root = hint.rsplit(" ", 1)[1]
+        _get_when_up(f"{root}/conduct/v1/runs",
+                     {"Authorization": f"Bearer {exports['CONDUCT_API_KEY']}"})
+        path = cli.tmp_path / "sim.toml"
+        init = subprocess.run([RUNWATCH, "config", "init", str(path), "--sim", root],
+                              capture_output=True, text=True, env=cli.env, check=False)
+        assert init.returncode == 0, init.stderr
+        assert f"runwatch sim --port {root.rsplit(':', 1)[1]}" in path.read_text()
+        check = subprocess.run([RUNWATCH, "config", "check", "--config", str(path)],
+                               capture_output=True, text=True, env={**cli.env, **exports},
+                               check=False, timeout=30)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert [line.split()[:2] for line in check.stdout.splitlines()[1:]] == [
+            ["ok", p] for p in PROVIDERS]
+        without = subprocess.run([RUNWATCH, "config", "check", "--config", str(path)],
+                                 capture_output=True, text=True, env=cli.env, check=False)
+        assert without.returncode == 3  # the tokens it names are not set: said, not hidden
+        assert "env SERVICES_TOKEN is not set" in without.stdout
+    finally:
+        sim.send_signal(signal.SIGINT)
+        assert sim.wait(timeout=10) == 0
+
+
+def test_config_init_sim_defaults_to_the_simulator_port(cli: Cli) -> None:
+    path = cli.tmp_path / "sim.toml"
+    assert main(["config", "init", str(path), "--sim"]) == 0
+    text = path.read_text()
+    assert "#     runwatch sim\n" in text
+    assert "#     export CURRENTS_API_KEY=sim-currents-token" in text
+    config = tomllib.loads(text)
+    assert [(s["name"], s["base_url"], s["token_env"]) for s in config["sources"]] == [
+        (p, f"http://127.0.0.1:8765/{p}", env) for p, env in (
+            ("services", "SERVICES_TOKEN"), ("wercker", "WERCKER_TOKEN"),
+            ("currents", "CURRENTS_API_KEY"), ("conduct", "CONDUCT_API_KEY"),
+            ("scheduler", "SCHEDULER_TOKEN"))]
+    assert config["sources"][2]["project_id"] == "proj-1"
+    assert main(["config", "init", str(path), "--sim"]) == 3  # never overwrites
+
+
+def test_config_init_sim_with_a_path_after_it_is_a_usage_error(
+    cli: Cli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["config", "init", "--sim", "my.toml"])
+    assert info.value.code == 3
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "runwatch: argument --sim: 'my.toml' is not the simulator's URL (http://HOST:PORT); "
+        "a PATH goes before --sim")
 
 
 # -- sim -----------------------------------------------------------------------------------
@@ -587,6 +806,27 @@ def test_demo_runs_the_dashboard_on_a_live_simulator(dashboard: list[dict[str, A
     assert call["served"] in (200, 401)
     with pytest.raises(httpx.ConnectError):  # stopped afterwards
         httpx.get(call["config"].sources[0].base_url + "/api/runs")
+
+
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_demo_takes_the_dashboard_options_after_it_too(dashboard: list[dict[str, Any]],
+                                                       where: str) -> None:
+    options = ["--theme", "runwatch-light", "--source", "wercker", "--source", "conduct",
+               "--interval", "2"]
+    argv = ["demo", *options] if where == "after" else [*options, "demo"]
+    assert main(argv) == 0
+    (call,) = dashboard
+    assert call["demo"] is True
+    assert call["theme"] == "runwatch-light" and call["interval"] == 2.0
+    assert call["only_sources"] == ["wercker", "conduct"]
+
+
+def test_demo_with_an_unknown_source_is_a_config_error(
+    dashboard: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--source", "jenkins"]) == 3
+    assert dashboard == []
+    assert "no source named 'jenkins'" in capsys.readouterr().err
 
 
 def test_no_config_starts_the_demo_and_says_so(

@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import time
-import types
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,9 @@ import aiohttp
 import httpx
 import pytest
 
+from runwatch import kiosk_server
 from runwatch.cli import main
-from runwatch.serve import kiosk_command, public_url
+from runwatch.serve import Audience, kiosk_command, public_url
 from runwatch.sim import PROVIDERS
 
 STARTUP_S = 10.0  # for the server to answer, and for Chromium's DevTools endpoint
@@ -86,19 +86,17 @@ def test_public_url() -> None:
 
 @pytest.fixture
 def fake_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
-    """textual-serve's Server replaced by a recorder; no config anywhere (the demo)."""
+    """The kiosk server replaced by a recorder; no config anywhere (the demo)."""
     calls: list[dict[str, Any]] = []
 
-    class Server:
+    class Recorder:
         def __init__(self, command: str, **kwargs: Any) -> None:
             calls.append({"command": command, **kwargs})
 
         def serve(self) -> None:
             calls[-1]["served"] = True
 
-    module = types.ModuleType("textual_serve.server")
-    module.Server = Server  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "textual_serve.server", module)
+    monkeypatch.setattr(kiosk_server, "KioskServer", Recorder)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.delenv("RUNWATCH_CONFIG", raising=False)
     return calls
@@ -110,8 +108,13 @@ def test_serve_binds_only_the_given_host(fake_server: list[dict[str, Any]],
     (call,) = fake_server
     assert call["served"] and call["host"] == "127.0.0.1" and call["port"] == 8123
     assert call["public_url"] == "http://127.0.0.1:8123"
+    assert call["max_viewers"] == 20
+    assert call["audience"] == Audience.of("127.0.0.1", 8123, "http://127.0.0.1:8123")
     assert shlex.split(call["command"]) == kiosk_command(None)
     assert "serving the demo kiosk" in capsys.readouterr().err
+    assert main(["serve", "--port", "8123", "--max-viewers", "3"]) == 0
+    assert fake_server[1]["max_viewers"] == 3
+    del fake_server[1]
     assert main(["serve", "--host", "::1", "--public-url", "https://wall.example"]) == 0
     call = fake_server[1]
     assert call["host"] == "::1" and call["port"] == 8000
@@ -135,14 +138,18 @@ def test_serve_on_a_config_checks_it_first(fake_server: list[dict[str, Any]],
     assert len(fake_server) == 1
 
 
-def test_serve_without_textual_serve_exits_3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_without_textual_serve_exits_3_and_says_only_that(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "textual_serve.server", None)  # import fails
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.delenv("RUNWATCH_CONFIG", raising=False)
     assert main(["serve", "--port", "0"]) == 3
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "runwatch[serve]" in err[-1] and "Traceback" not in "".join(err)
+    captured = capsys.readouterr()
+    # one line, and no "serving the demo kiosk" before it: it is not serving anything
+    assert captured.err == ("runwatch: `runwatch serve` needs the optional textual-serve "
+                            "package: pip install 'runwatch[serve]'\n")
+    assert captured.out == ""
 
 
 # -- end to end: `runwatch serve` and headless Chromium -------------------------------------
@@ -169,6 +176,170 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=5)
+
+
+# -- who may watch: Host, Origin and the viewer cap ---------------------------------------
+
+
+def test_audience_of_a_loopback_bind() -> None:
+    audience = Audience.of("127.0.0.1", 8000, "http://127.0.0.1:8000")
+    assert audience.allows_host("127.0.0.1:8000") and audience.allows_host("localhost:8000")
+    assert audience.allows_origin("http://127.0.0.1:8000")
+    assert audience.allows_origin("http://LOCALHOST:8000")
+    for host in ("evil.example:8000", "127.0.0.1:8001", "127.0.0.2:8000", "evil.example",
+                 "", "127.0.0.1:port", "[::1", "localhost.:9"):
+        assert not audience.allows_host(host), host
+    for origin in ("http://evil.example:8000", "https://127.0.0.1:8000", "null",
+                   "http://127.0.0.1:8001", "file://", "ws://127.0.0.1:8000", ""):
+        assert not audience.allows_origin(origin), origin
+
+
+def test_audience_with_a_public_url() -> None:
+    audience = Audience.of("127.0.0.1", 8000, "https://wall.example")
+    assert audience.allows_host("wall.example")  # a proxy that keeps the Host, port 443
+    assert audience.allows_host("wall.example:443")
+    assert audience.allows_host("127.0.0.1:8000")  # a proxy that rewrites it to ours
+    assert audience.allows_origin("https://wall.example")
+    assert audience.allows_origin("https://wall.example:443")
+    assert not audience.allows_origin("http://wall.example")  # port 80: another origin
+    assert not audience.allows_origin("https://wall.example.evil.example")
+
+
+def test_audience_of_a_wildcard_bind_takes_addresses_not_foreign_names() -> None:
+    audience = Audience.of("0.0.0.0", 8000, public_url("0.0.0.0", 8000))
+    assert audience.allows_host(f"{socket.gethostname()}:8000")
+    assert audience.allows_host("192.168.1.20:8000") and audience.allows_host("[fe80::1]:8000")
+    assert audience.allows_origin("http://10.0.0.5:8000")
+    # a DNS-rebinding page has its own name in Host and Origin, whatever address it resolves to
+    assert not audience.allows_host("rebind.evil.example:8000")
+    assert not audience.allows_origin("http://rebind.evil.example:8000")
+    assert not audience.allows_host("192.168.1.20:9000")
+
+
+def test_audience_of_an_ipv6_loopback_bind() -> None:
+    audience = Audience.of("::1", 8000, public_url("::1", 8000))
+    assert audience.allows_host("[::1]:8000") and audience.allows_host("localhost:8000")
+    assert audience.allows_origin("http://[::1]:8000")
+    assert not audience.allows_host("[::2]:8000")
+
+
+class Guarded:
+    """KioskServer in this process on a loopback port, with a command that costs nothing:
+    it notes each start in a file, then waits for the quit message textual-serve sends."""
+
+    def __init__(self, tmp_path: Path, max_viewers: int) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.started = tmp_path / "started"
+        command = (f"echo started >> {shlex.quote(str(self.started))}; echo __GANGLION__; "
+                   "head -c 1 > /dev/null")
+        self.server = kiosk_server.KioskServer(
+            command, host="127.0.0.1", port=self.port, title="t", public_url=self.url,
+            audience=Audience.of("127.0.0.1", self.port, self.url), max_viewers=max_viewers,
+        )
+
+    def starts(self) -> int:
+        """How many kiosk processes were started."""
+        return len(self.started.read_text().splitlines()) if self.started.exists() else 0
+
+    async def until(self, condition: Any, what: str) -> None:
+        deadline = time.monotonic() + STARTUP_S
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def guarded(tmp_path: Path, max_viewers: int = 20) -> Any:
+    from aiohttp import web
+
+    served = Guarded(tmp_path, max_viewers)
+    runner = web.AppRunner(await served.server._make_app(), shutdown_timeout=2)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", served.port).start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield served, session
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_websocket_from_another_origin_is_refused(tmp_path: Path) -> None:
+    async with guarded(tmp_path) as (served, session):
+        for origin in ("http://evil.example", f"http://evil.example:{served.port}", "null"):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+                await session.ws_connect(f"{served.url}/ws", origin=origin)
+            assert info.value.status == 403
+        with pytest.raises(aiohttp.WSServerHandshakeError) as info:  # no Origin at all
+            await session.ws_connect(f"{served.url}/ws")
+        assert info.value.status == 403
+        # a page request that carries a foreign Origin is refused too
+        async with session.get(served.url, headers={"Origin": "http://evil.example"}) as page:
+            assert page.status == 403
+            assert "another name needs --public-url" in await page.text()
+        assert served.starts() == 0  # no kiosk process for any of them
+
+
+async def test_a_page_for_another_host_is_refused(tmp_path: Path) -> None:
+    async with guarded(tmp_path) as (served, session):
+        # DNS rebinding: the attacker's name resolves to 127.0.0.1, so the Host is theirs
+        for host in (f"rebind.evil.example:{served.port}", "evil.example"):
+            async with session.get(served.url, headers={"Host": host}) as page:
+                assert page.status == 403, host
+                assert "runwatch kiosk" not in await page.text()
+        async with session.get(f"{served.url}/static/css/xterm.css",
+                               headers={"Host": "evil.example"}) as page:
+            assert page.status == 403
+        with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+            await session.ws_connect(f"{served.url}/ws", origin=served.url,
+                                     headers={"Host": f"evil.example:{served.port}"})
+        assert info.value.status == 403
+        assert served.starts() == 0
+
+
+async def test_the_right_host_and_origin_are_served(tmp_path: Path) -> None:
+    async with guarded(tmp_path) as (served, session):
+        for host in (f"127.0.0.1:{served.port}", f"localhost:{served.port}"):
+            async with session.get(served.url, headers={"Host": host}) as page:
+                assert page.status == 200
+                assert f'data-session-websocket-url="ws://127.0.0.1:{served.port}/ws"' in (
+                    await page.text())
+        async with session.get(served.url, headers={"Origin": served.url}) as page:
+            assert page.status == 200
+        ws = await session.ws_connect(f"{served.url}/ws", origin=served.url)
+        await served.until(lambda: served.starts() == 1, "the kiosk process")
+        await ws.close()
+
+
+async def test_the_viewer_over_the_cap_is_turned_away_without_a_process(
+    tmp_path: Path,
+) -> None:
+    async with guarded(tmp_path, max_viewers=2) as (served, session):
+        viewers = [await session.ws_connect(f"{served.url}/ws", origin=served.url)
+                   for _ in range(2)]
+        await served.until(lambda: served.starts() == 2, "two kiosk processes")
+        refused = await session.ws_connect(f"{served.url}/ws", origin=served.url)
+        message = await refused.receive(timeout=STARTUP_S)
+        assert message.type is aiohttp.WSMsgType.BINARY  # shown on the page's terminal
+        words = ("runwatch serve: 2 viewers are watching already, the most this server "
+                 "allows (--max-viewers 2); try again later.")
+        assert words in message.data.decode()
+        closing = await refused.receive(timeout=STARTUP_S)
+        assert closing.type is aiohttp.WSMsgType.CLOSE
+        assert refused.close_code == kiosk_server.TRY_AGAIN_LATER
+        async with session.get(served.url, headers={"Origin": served.url}) as page:
+            assert page.status == 503 and words in await page.text()
+        assert served.starts() == 2  # the third viewer started nothing
+        # one viewer leaves: there is room again
+        await viewers[0].close()
+        await served.until(lambda: served.server.viewers == 1, "the first viewer to leave")
+        async with session.get(served.url) as page:
+            assert page.status == 200
+        again = await session.ws_connect(f"{served.url}/ws", origin=served.url)
+        await served.until(lambda: served.starts() == 3, "a kiosk for the new viewer")
+        for ws in (viewers[1], again):
+            await ws.close()
 
 
 def test_serve_on_a_busy_port_exits_3(tmp_path: Path) -> None:
@@ -236,6 +407,19 @@ def test_browser_shows_the_read_only_kiosk(served: tuple[str, Path], tmp_path: P
         assert name in screen, f"source {name} not on the page:\n{screen}"
     assert RUN_ID.search(screen), screen
     assert "Application failed to start" not in log.read_text()
+
+
+def test_runwatch_serve_refuses_other_sites_and_says_so(served: tuple[str, Path]) -> None:
+    url, log = served
+    port = url.rsplit(":", 1)[1]
+    assert httpx.get(url, headers={"Host": f"rebind.evil.example:{port}"}).status_code == 403
+    refused = httpx.get(f"{url}/ws", headers={
+        "Origin": "https://evil.example", "Connection": "Upgrade", "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    assert refused.status_code == 403
+    text = log.read_text()
+    assert f"runwatch serve: the read-only kiosk at {url} for up to 20 viewers" in text
+    assert "refused GET /ws: Origin 'https://evil.example' is not this server" in text
 
 
 def _chromium() -> str:

@@ -5,16 +5,19 @@ runwatch never rewrites a person's config; `write_starter` only creates new file
 
 from __future__ import annotations
 
-import difflib
 import os
+import pwd
+import shlex
 import stat
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from runwatch.config_messages import describe, show, which_source
 from runwatch.errors import ConfigError
 
 PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
@@ -36,7 +39,9 @@ ALL_SCOPE_KEYS = frozenset(k for keys in SCOPE_KEYS.values() for k in keys)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: TOML has types, so `interval = true` or `limit = "5"` is a mistake to report,
+    # not a value to coerce.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class GeneralConfig(_Strict):
@@ -84,8 +89,14 @@ class SourceConfig(_Strict):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")) or value[-3:] == "://":
-            raise ValueError("must be an http:// or https:// URL")
+        # The messages follow the quoted value (see _explain).
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https"):
+            if "://" not in value and value.strip():
+                raise ValueError(f"needs http:// or https://; did you mean 'https://{value}'?")
+            raise ValueError("needs http:// or https://")
+        if not parts.netloc:
+            raise ValueError("has no host after the scheme")
         return value.rstrip("/")
 
     @property
@@ -159,11 +170,12 @@ def find_config(explicit: str | os.PathLike[str] | None) -> Path | None:
 
 def load(path: Path) -> Config:
     """Read and validate a config file; every problem is one ConfigError line."""
+    refuse_unsafe_file(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     config = parse(raw, origin=str(path))
     if any(s.token for s in config.sources) and _readable_by_others(path):
@@ -176,6 +188,39 @@ def load(path: Path) -> Config:
     return config
 
 
+def refuse_unsafe_file(path: Path) -> None:
+    """Refuse, as ssh does, a file that someone else could have written: owned by another
+    user, or writable by its group or by everyone. Whoever can write a config can repoint
+    `base_url` (and collect the token) or add a `token_cmd` that runs as this user."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    quoted = shlex.quote(str(path))
+    uid = os.getuid()
+    if info.st_uid != uid:
+        raise ConfigError(
+            f"{path}: refused: it is owned by {_user(info.st_uid)}, not by you "
+            f"({_user(uid)}), so someone else can change it: run sudo chown {_user(uid)} "
+            f"{quoted}, or copy it to a file of your own"
+        )
+    writers = [who for who, bit in (("its group", stat.S_IWGRP), ("every user", stat.S_IWOTH))
+               if info.st_mode & bit]
+    if writers:
+        raise ConfigError(
+            f"{path}: refused: it is writable by {' and '.join(writers)} "
+            f"(mode {stat.S_IMODE(info.st_mode):04o}), so someone else can change it: "
+            f"run chmod go-w {quoted}"
+        )
+
+
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
 def parse(raw: dict[str, Any], origin: str = "config") -> Config:
     try:
         config = Config.model_validate(raw)
@@ -185,7 +230,8 @@ def parse(raw: dict[str, Any], origin: str = "config") -> Config:
     for source in config.sources:
         where = f"{origin}: source {source.name!r}"
         if source.name in seen:
-            raise ConfigError(f"{where}: key 'name': duplicate source name")
+            raise ConfigError(f"{where}: key 'name': {source.name!r} names an earlier source "
+                              "too; every source needs its own name")
         seen.add(source.name)
         for key in ALL_SCOPE_KEYS - set(SCOPE_KEYS[source.provider]):
             if getattr(source, key):
@@ -202,32 +248,31 @@ def parse(raw: dict[str, Any], origin: str = "config") -> Config:
     return config
 
 
+_SECTIONS: dict[str, type[BaseModel]] = {"runwatch": GeneralConfig, "kiosk": KioskConfig}
+
+
 def _explain(exc: ValidationError, raw: dict[str, Any], origin: str) -> str:
+    """The first validation error as `file: where: key 'k': what was wrong`, in our words."""
     error = exc.errors()[0]
     loc = list(error["loc"])
     where = origin
+    model: type[BaseModel] = Config
     if loc[:1] == ["sources"] and len(loc) > 1 and isinstance(loc[1], int):
-        entry = raw.get("sources", [])[loc[1]]
-        name = entry.get("name") if isinstance(entry, dict) else None
-        where += f": source {name!r}" if name else f": sources[{loc[1]}]"
+        entries = raw.get("sources")
+        entry = entries[loc[1]] if isinstance(entries, list) else None
+        where += f": {which_source(entry, loc[1])}"
         loc = loc[2:]
-        model: type[BaseModel] = SourceConfig
-    elif loc:
-        model = {"runwatch": GeneralConfig, "kiosk": KioskConfig}.get(str(loc[0]), Config)
-        if model is not Config:
-            where += f": [{loc[0]}]"
-            loc = loc[1:]
-    else:
-        model = Config
+        model = SourceConfig
+        if not loc:
+            return f"{where}: {show(entry)} is not a table; each [[sources]] entry is one"
+    elif loc and str(loc[0]) in _SECTIONS and len(loc) > 1:
+        model = _SECTIONS[str(loc[0])]
+        where += f": [{loc[0]}]"
+        loc = loc[1:]
     key = ".".join(str(p) for p in loc) or "?"
-    if error["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(key, list(model.model_fields), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"{where}: key {key!r}: unknown key{hint}"
-    if error["type"] == "literal_error" and key == "provider":
-        return f"{where}: key 'provider': must be one of {', '.join(PROVIDERS)}"
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{where}: key {key!r}: {message}"
+    problem = describe(error, key, known_keys=list(model.model_fields),
+                       in_source=model is SourceConfig, providers=PROVIDERS)
+    return f"{where}: key {key!r}: {problem}"
 
 
 def _readable_by_others(path: Path) -> bool:
@@ -238,31 +283,33 @@ def _readable_by_others(path: Path) -> bool:
 # -- writing new files -------------------------------------------------------------------
 
 
-def starter_config() -> dict[str, Any]:
-    """The document `runwatch config init` writes: one source per provider."""
-    return {
-        "runwatch": {"interval": 5.0, "theme": "runwatch-dark", "read_only": False, "bell": False},
-        "kiosk": {"rotate": 20.0},
-        "sources": [
-            {"name": "services", "provider": "services", "base_url": "https://ci.example.com",
-             "token_env": "SERVICES_TOKEN"},
-            {"name": "wercker", "provider": "wercker", "base_url": "https://app.wercker.com",
-             "pipeline_id": "PIPELINE_ID", "token_env": "WERCKER_TOKEN"},
-            {"name": "currents", "provider": "currents", "base_url": "https://api.currents.dev",
-             "project_id": "PROJECT_ID", "token_env": "CURRENTS_API_KEY"},
-            {"name": "conduct", "provider": "conduct",
-             "base_url": "http://localhost:3000/conduct", "token_env": "CONDUCT_API_KEY"},
-            {"name": "scheduler", "provider": "scheduler",
-             "base_url": "https://scheduler.example.com", "token_env": "SCHEDULER_TOKEN"},
-        ],
-    }
+_HERE = Path(__file__).resolve().parent
+# The commented starter: the wheel's copy (pyproject's force-include), else the checkout's.
+STARTER_FILES = (_HERE / "config.example.toml", _HERE.parent.parent / "config.example.toml")
 
 
-def write_starter(path: Path) -> None:
-    if path.exists():
-        raise ConfigError(f"{path}: already exists; runwatch never overwrites a config")
+def starter_text() -> str:
+    """What `runwatch config init` writes: config.example.toml, every option commented."""
+    for path in STARTER_FILES:
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise ConfigError("config.example.toml is missing from this installation of runwatch")
+
+
+def write_starter(path: Path, text: str | None = None) -> None:
+    """Create `path` with `text` (the commented starter by default), readable by its owner
+    alone so that a token put in it later is accepted; never replaces an existing file."""
+    text = starter_text() if text is None else text
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(starter_config()), encoding="utf-8")
+    try:
+        # O_EXCL: the check and the creation are one step, so nothing is ever overwritten.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ConfigError(f"{path}: already exists; runwatch never overwrites a config") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 def load_state() -> dict[str, Any]:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import sys
 from collections.abc import Callable, Sequence
 
-from runwatch.cli.common import report
+from runwatch.cli.common import report, silence_stdout
 from runwatch.cli.parser import build_parser
 from runwatch.errors import RunwatchError
 
@@ -53,8 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return INTERRUPTED_EXIT
     except BrokenPipeError:
-        # `runwatch list | head`: the reader left; say nothing more.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # `runwatch show ... | head`: the reader left, and what it read was all true. (A
+        # command with more to say afterwards, `list`, catches this itself: reader_may_leave.)
+        silence_stdout()
         return 0
     except Exception as exc:
         report(exc, args.debug)

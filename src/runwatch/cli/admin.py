@@ -8,6 +8,8 @@ import contextlib
 import socket
 from pathlib import Path
 
+import tomli_w
+
 from runwatch.cli.common import (
     config_path_for_init,
     load_config,
@@ -100,6 +102,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
         lines.append(f"  {name:<10} {root + '/' + name:<{len(root) + 11}}{scope}".rstrip())
     lines += ["", "tokens (the env vars `runwatch config init` names as token_env):"]
     lines += [f"  export {STARTER_TOKEN_ENV[p]}={tokens[p]}" for p in PROVIDERS]
+    lines += ["", f"a config for it: runwatch config init --sim {root}"]
     print("\n".join(lines), flush=True)
     # uvicorn re-raises the Ctrl-C it handled; for a server that is the normal way out
     with contextlib.suppress(KeyboardInterrupt):
@@ -112,8 +115,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The read-only kiosk for web browsers: on the config, or the demo when there is none."""
-    from runwatch.serve import kiosk_command, serve
+    from runwatch.serve import kiosk_command, require_textual_serve, serve
 
+    require_textual_serve()  # before anything is announced: a missing extra is all there is to say
     path = find_config(args.config)
     if path is not None:
         # Check the config once here: a broken one is exit 3 now, not a failure per browser.
@@ -126,7 +130,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if path is None:
         say_error(f"no config file ({default_path()} does not exist): serving the demo kiosk "
                   "on the built-in simulator")
-    return serve(command, args.host, port, args.public_url)
+    return serve(command, args.host, port, args.public_url, max_viewers=args.max_viewers)
 
 
 def _url_host(host: str) -> str:
@@ -151,15 +155,62 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def _config_init(args: argparse.Namespace) -> int:
     path = Path(config_path_for_init(args.path, args.config)).expanduser()
-    write_starter(path)
-    print(f"wrote {path}\nedit its sources (base_url, scope ids, token_env), "
+    if args.sim is None:
+        write_starter(path)
+        print(f"wrote {path}\nedit its sources (base_url, scope ids, token_env), "
+              "then run `runwatch config check`")
+        return 0
+    write_starter(path, sim_config_text(args.sim))
+    print(f"wrote {path}: the five sources of `runwatch sim` at {args.sim}\n"
+          "start the simulator (`runwatch sim`), export the tokens it prints, "
           "then run `runwatch config check`")
     return 0
+
+
+def sim_config_text(root: str) -> str:
+    """A config for the simulator at `root` (what `runwatch sim` serves): its scope ids and
+    the token variables it prints, with how to use it in comments."""
+    from runwatch.sim import PROVIDERS, demo_tokens
+    from runwatch.sim.demo import DEMO_SCOPES
+
+    root = root.rstrip("/")
+    tokens = demo_tokens()
+    header = [
+        "# runwatch configuration for the simulator, written by `runwatch config init --sim`.",
+        "# Start the simulator in another terminal:",
+        f"#     runwatch sim{_sim_port_option(root)}",
+        "# set the tokens it prints (they are the simulator's, not secrets):",
+        *(f"#     export {STARTER_TOKEN_ENV[p]}={tokens[p]}" for p in PROVIDERS),
+        "# then run `runwatch config check`, and `runwatch`. For real servers,",
+        "# `runwatch config init` writes a starter that shows every option.",
+        "",
+    ]
+    document = {
+        "runwatch": {"interval": 2.0},
+        "sources": [
+            {"name": p, "provider": p, "base_url": f"{root}/{p}", **DEMO_SCOPES[p],
+             "token_env": STARTER_TOKEN_ENV[p]}
+            for p in PROVIDERS
+        ],
+    }
+    return "\n".join(header) + tomli_w.dumps(document)
+
+
+def _sim_port_option(root: str) -> str:
+    from urllib.parse import urlsplit
+
+    from runwatch.cli.parser import SIM_PORT
+
+    port = urlsplit(root).port
+    return f" --port {port}" if port and port != SIM_PORT else ""
 
 
 def _config_check(args: argparse.Namespace) -> int:
     config = load_config(args)
     print(f"config {config.path}: {len(config.sources)} source(s)", flush=True)
+    problems = _problems(config)
+    for problem in problems:
+        print(f"FAIL {problem}", flush=True)
     results = asyncio.run(_check_all(config, args.read_only))
     failed = False
     for source, result in zip(config.sources, results, strict=True):
@@ -172,9 +223,22 @@ def _config_check(args: argparse.Namespace) -> int:
             print(f"FAIL {source_message(source.name, result)}", flush=True)
         else:
             print(f"ok   {source.name} ({source.provider}) {result} runs", flush=True)
-    if not failed:
-        return 0
-    return 3 if any(isinstance(r, ConfigError) for r in results) else 4
+    if problems or any(isinstance(r, ConfigError) for r in results):
+        return 3
+    return 4 if failed else 0
+
+
+def _problems(config: Config) -> list[str]:
+    """What a valid file still gets wrong: no sources, an unknown theme, a colour Textual
+    cannot parse, a user theme file that is broken or writable by others."""
+    from runwatch.tui.themes import config_look_problems, installed_theme_names
+
+    problems = []
+    if not config.sources:
+        problems.append(f"{config.path}: no [[sources]]: add one per runs API "
+                        "(`runwatch config init` writes an example of each)")
+    installed, skipped = installed_theme_names()
+    return problems + skipped + config_look_problems(config, installed)
 
 
 async def _check_all(config: Config, read_only: bool) -> list[int | BaseException]:

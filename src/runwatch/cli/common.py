@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 
 from runwatch.config import Config, default_path, find_config, load
 from runwatch.errors import ConfigError, RunwatchError
@@ -21,6 +23,25 @@ class UsageError(RunwatchError):
 def say_error(message: str) -> None:
     """One line on stderr, the way every runwatch error is shown."""
     print(f"runwatch: {message}", file=sys.stderr, flush=True)
+
+
+def silence_stdout() -> None:
+    """Send what is left of stdout to /dev/null: its reader has gone (`runwatch list | head`),
+    and Python's last flush at exit would fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+@contextlib.contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """Output whose reader may leave before it ends (`runwatch list | head -1`): a closed pipe
+    ends the output, not the command, so the errors it says next on stderr and its exit code
+    still hold."""
+    try:
+        yield
+    except BrokenPipeError:
+        silence_stdout()
 
 
 def report(exc: BaseException, debug: bool) -> None:

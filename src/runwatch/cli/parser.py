@@ -20,6 +20,8 @@ SIM_HOST = "127.0.0.1"
 SIM_PORT = 8765
 SERVE_HOST = "127.0.0.1"  # loopback: exposing the kiosk is a deliberate --host
 SERVE_PORT = 8000
+SERVE_MAX_VIEWERS = 20  # one kiosk process each: a cap keeps a small machine standing
+SIM_URL = f"http://{SIM_HOST}:{SIM_PORT}"
 
 
 class Parser(argparse.ArgumentParser):
@@ -54,6 +56,14 @@ def positive_int(text: str) -> int:
 
 def port(text: str) -> int:
     return _number(text, int, "a port number", 0, 65535, "not a port number: {}")
+
+
+def http_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")) or text.endswith("://"):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not the simulator's URL (http://HOST:PORT); a PATH goes before --sim"
+        )
+    return text.rstrip("/")
 
 
 def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -108,10 +118,21 @@ def build_parser() -> Parser:
     return parser
 
 
+def _dashboard_options(group: argparse._ActionsContainer) -> None:
+    """The dashboard options a subcommand accepts too; SUPPRESS keeps a value given before it."""
+    group.add_argument("--source", dest="sources", action="append", metavar="NAME",
+                       default=argparse.SUPPRESS, help="show only this source (repeatable)")
+    group.add_argument("--interval", type=interval, metavar="S", default=argparse.SUPPRESS,
+                       help="poll every S seconds")
+    group.add_argument("--theme", metavar="T", default=argparse.SUPPRESS, help="theme name")
+
+
 def _add_demo(subs: argparse._SubParsersAction) -> None:
     p = _sub(subs, "demo", "the dashboard on the embedded simulator")
-    p.add_argument("--kiosk", action="store_true", default=argparse.SUPPRESS,
-                   help="wall-display mode (read-only)")
+    dash = p.add_argument_group("dashboard options (also accepted before `demo`)")
+    dash.add_argument("--kiosk", action="store_true", default=argparse.SUPPRESS,
+                      help="wall-display mode (read-only)")
+    _dashboard_options(dash)
 
 
 def _add_list(subs: argparse._SubParsersAction) -> None:
@@ -172,13 +193,12 @@ def _add_serve(subs: argparse._SubParsersAction) -> None:
                    help=f"port (default {SERVE_PORT}; 0 picks a free one)")
     p.add_argument("--public-url", metavar="URL",
                    help="the address browsers use, when not http://HOST:PORT (a proxy, or a "
-                   "wildcard --host)")
-    kiosk = p.add_argument_group("kiosk options (also accepted before `serve`)")
-    kiosk.add_argument("--source", dest="sources", action="append", metavar="NAME",
-                       default=argparse.SUPPRESS, help="show only this source (repeatable)")
-    kiosk.add_argument("--interval", type=interval, metavar="S", default=argparse.SUPPRESS,
-                       help="poll every S seconds")
-    kiosk.add_argument("--theme", metavar="T", default=argparse.SUPPRESS, help="theme name")
+                   "wildcard --host); pages and websockets for any other Host or Origin are "
+                   "refused")
+    p.add_argument("--max-viewers", type=positive_int, metavar="N", default=SERVE_MAX_VIEWERS,
+                   help=f"browsers watching at once (default {SERVE_MAX_VIEWERS}); each runs "
+                   "its own kiosk, and one more is turned away")
+    _dashboard_options(p.add_argument_group("kiosk options (also accepted before `serve`)"))
 
 
 def _add_config(subs: argparse._SubParsersAction) -> None:
@@ -190,6 +210,9 @@ def _add_config(subs: argparse._SubParsersAction) -> None:
                               "$RUNWATCH_CONFIG, else the XDG location). Never overwrites.")
     _globals(init, top=False)
     init.add_argument("path", nargs="?", metavar="PATH", help="where to write it")
+    init.add_argument("--sim", nargs="?", const=SIM_URL, type=http_url, metavar="URL",
+                      help="a config for `runwatch sim` at URL instead (default "
+                      f"{SIM_URL}): its scope ids and token variables")
     check = actions.add_parser("check", help="validate the config and reach every source",
                                description="Validate the config, then reach every source once.")
     _globals(check, top=False)

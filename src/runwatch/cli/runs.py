@@ -12,6 +12,7 @@ from runwatch.cli.common import (
     UsageError,
     load_config,
     open_provider,
+    reader_may_leave,
     report,
     say_error,
     source_message,
@@ -58,7 +59,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         config.source(name)  # an unknown name is a usage error before any request
     runs, errors = asyncio.run(_gather(config, names, args))
     runs = filter_runs(runs, args.status)[: args.limit]
-    print(output.runs_json(runs) if args.json else output.runs_text(runs, _style()), flush=True)
+    with reader_may_leave():
+        print(output.runs_json(runs) if args.json else output.runs_text(runs, _style()),
+              flush=True)
     for name, exc in errors:
         if args.debug:
             report(exc, True)

@@ -35,7 +35,7 @@ from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.screens.runs import RunsScreen
 from runwatch.tui.status import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
 from runwatch.tui.terminal import AsciiOnly, NoColour, wants_ascii
-from runwatch.tui.themes import DEFAULT_THEME, load_themes
+from runwatch.tui.themes import DEFAULT_THEME, config_look_problems, load_themes
 
 if TYPE_CHECKING:
     from runwatch.tui.screens.run import RunScreen
@@ -46,7 +46,7 @@ RUN_SCREEN_MODULE = "runwatch.tui.screens.run"
 
 FALLBACK_THEME = "textual-dark"
 NO_CONFIG_NOTICE = (
-    "No config found, showing the demo. `runwatch config init` writes a starter config."
+    "No config found, showing the demo. To watch your own runs, run: runwatch config init"
 )
 
 # Without colour the cursor and the selection would vanish (they are backgrounds): reverse
@@ -125,6 +125,8 @@ class RunwatchApp(App[int]):
             self.providers, intervals=intervals, on_event=self._on_poll_event, now=now
         )
         self._theme_errors = self._register_themes(theme_dirs)
+        # What `runwatch config check` reports, said at start too: a config mistake is seen.
+        self._config_warnings = config_look_problems(config, self.available_themes)
         self.theme = self._initial_theme(theme)
         self._saved_theme = self.theme
 
@@ -206,6 +208,8 @@ class RunwatchApp(App[int]):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         for error in self._theme_errors:
             self.notify(error, title="theme skipped", severity="warning", timeout=10)
+        for warning in self._config_warnings:
+            self.notify(warning, title="config", severity="warning", timeout=10, markup=False)
         if self._notice:
             self.notify(self._notice, title="demo", timeout=15)
         self.poller.start()

@@ -15,15 +15,17 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from textual.color import Color, ColorParseError
 from textual.css.constants import VALID_STYLE_FLAGS
-from textual.theme import Theme
+from textual.theme import BUILTIN_THEMES, Theme
 
+from runwatch.config import Config, refuse_unsafe_file
+from runwatch.errors import ConfigError
 from runwatch.tui.status import STATUS
 
 DEFAULT_THEME = "runwatch-dark"
@@ -130,8 +132,15 @@ def _first_error(error: ValidationError) -> str:
     return f"{where}: {message}"
 
 
-def load_theme_file(path: Path) -> Theme:
-    """Read and validate one theme file. Raises ValueError with a one-line message."""
+def load_theme_file(path: Path, *, own: bool = False) -> Theme:
+    """Read and validate one theme file. Raises ValueError with a one-line message.
+
+    `own`: a user's file, refused (as a config is) when someone else could have written it."""
+    if own:
+        try:
+            refuse_unsafe_file(path)
+        except ConfigError as error:
+            raise ValueError(error.message) from None
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -157,11 +166,49 @@ def load_themes(extra_dirs: Iterable[Path] = ()) -> tuple[list[Theme], list[str]
     replaces an earlier one. Returns the themes and one line per file that was skipped."""
     themes: dict[str, Theme] = {}
     errors: list[str] = []
-    for path in _theme_files([*packaged_theme_dirs(), user_theme_dir(), *extra_dirs]):
+    packaged = _theme_files(packaged_theme_dirs())
+    for path in [*packaged, *_theme_files([user_theme_dir(), *extra_dirs])]:
         try:
-            theme = load_theme_file(path)
+            theme = load_theme_file(path, own=path not in packaged)
         except ValueError as error:
             errors.append(str(error))
             continue
         themes[theme.name] = theme
     return list(themes.values()), errors
+
+
+def installed_theme_names() -> tuple[set[str], list[str]]:
+    """Every theme name the dashboard can use (Textual's own, runwatch's, the user's), and
+    one line per theme file that was skipped: what `runwatch config check` checks against."""
+    themes, errors = load_themes()
+    return set(BUILTIN_THEMES) | {t.name for t in themes}, errors
+
+
+def config_look_problems(config: Config, installed: Collection[str]) -> list[str]:
+    """The config's theme names that are not `installed` and the source colours Textual
+    cannot parse, one line each (file, where, key, the value, a suggestion)."""
+    origin = str(config.path) if config.path else "config"
+    problems: list[str] = []
+    for section, theme in (("runwatch", config.runwatch.theme), ("kiosk", config.kiosk.theme)):
+        if theme is not None and theme not in installed:
+            problems.append(
+                f"{origin}: [{section}]: key 'theme': {_unknown_theme(theme, installed)}"
+            )
+    for source in config.sources:
+        if source.color is None:
+            continue
+        try:
+            Color.parse(source.color)
+        except ColorParseError as error:
+            hint = f"; did you mean {error.suggested_color!r}?" if error.suggested_color else ""
+            problems.append(f"{origin}: source {source.name!r}: key 'color': {source.color!r} "
+                            f"is not a colour (a name such as 'red', or '#rrggbb'){hint}")
+    return problems
+
+
+def _unknown_theme(name: str, installed: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, list(installed), n=1)
+    if close:
+        return f"{name!r} is not an installed theme; did you mean {close[0]!r}?"
+    ours = sorted(t for t in installed if t.startswith("runwatch-"))
+    return f"{name!r} is not an installed theme (runwatch's: {', '.join(ours)})"
