@@ -1,5 +1,6 @@
-"""Log lines the services API says went to stderr: marked in words (so NO_COLOR and a copy
-keep it) and in the error colour, in the log view of a real stage log from the simulator."""
+"""A step's text as the real servers send it: services log lines that went to stderr are
+marked in words (so NO_COLOR and a copy keep it) and in the error colour; a conduct check's
+text opens the way a step's log does."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from textual.widgets import Static
 from runwatch.models import STDERR_MARK, RunStatus
 from runwatch.tui.screens.log import LogScreen
 from runwatch.tui.widgets.log_view import LogLines, LogView
+from runwatch.tui.widgets.timeline import Timeline
 from test_tui_run_screen import open_run, text_of
 from tui_helpers import make_app, until
 
@@ -65,3 +67,22 @@ async def test_a_mark_is_only_a_mark_where_the_provider_makes_marks(sim) -> None
         view.set_text("err| from a plain log\nok\n", marks_stderr=True)
         await pilot.pause()
         assert view.lines_widget.stderr_lines == frozenset({0})
+
+
+async def test_enter_on_a_conduct_check_opens_its_text(sim) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, detail = await open_run(pilot, "conduct")
+        timeline = screen.query_one(Timeline)
+        timeline.cursor = len(timeline.steps) - 1  # the failed check
+        failed = timeline.steps[-1]
+        assert failed.status is RunStatus.FAILED and failed.name.startswith(detail.id)
+        sim.sim.requests.clear()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.loaded,
+                    "the check's text")
+        lines = [line.plain for line in app.screen.query_one(LogLines).lines]
+        assert lines[:3] == [f"# {failed.name.removeprefix(detail.id + '-')}", "",
+                             "Result: fail"]
+        assert [(r.method, r.path) for r in sim.sim.requests_to("conduct")] == [
+            ("GET", f"/v1/checks/{failed.id}")]
