@@ -29,10 +29,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from runwatch.sim.conduct_checks import CHECK_NAMES, check_content, check_id, recorded_checks
 from runwatch.sim.core import Endpoint, RunScript, bearer_guarded, iso, make_scripts, seeded
 
 PROVIDER = "conduct"
-CHECK_NAMES = ["spec-lint", "typecheck", "unit", "acceptance", "review"]
 SPEC_IDS = ["AUTH-001", "AUTH-002", "BILLING-003", "SEARCH-004", "NOTIFY-005", "DASH-006"]
 # Conduct cannot cancel, so "canceled" never happens; it is here so the table is total.
 PHASE_STATUS = {
@@ -104,7 +104,7 @@ class SimulatedApi:
         self._by_run_id = {run.run_id: run for run in self._runs}
         # checkId -> (run, check index): checkIds are the run's id and the check's kind.
         self._by_check_id = {
-            _check_id(run, i): (run, i) for run in self._runs for i in range(len(CHECK_NAMES))
+            check_id(run, i): (run, i) for run in self._runs for i in range(len(CHECK_NAMES))
         }
         self._next_id = len(self._runs) + 1
         routes = [
@@ -222,7 +222,7 @@ class SimulatedApi:
         run = self._find(run_id, now)
         if run is None:
             return _error(404, "Run not found")
-        return JSONResponse({"checks": _checks(run, now)})
+        return JSONResponse({"checks": recorded_checks(run, now)})
 
     async def get_check(self, request: Request) -> Response:
         now = self.sim.now()
@@ -230,10 +230,11 @@ class SimulatedApi:
         if found is None or not found[0].script.visible(now):
             return _error(404, "Check not found")
         run, i = found
-        check = next((c for c in _checks(run, now) if c["checkId"] == _check_id(run, i)), None)
+        wanted = check_id(run, i)
+        check = next((c for c in recorded_checks(run, now) if c["checkId"] == wanted), None)
         if check is None:  # not recorded yet
             return _error(404, "Check not found")
-        return JSONResponse({"check": check | {"content": _check_content(run, i, check)}})
+        return JSONResponse({"check": check | {"content": check_content(run, i, check)}})
 
     # -- state -----------------------------------------------------------------------------
 
@@ -312,51 +313,13 @@ def _summary(run: SimRun, now: float) -> dict[str, Any]:
     }
 
 
-def _check_id(run: SimRun, i: int) -> str:
-    return f"{run.run_id}-{CHECK_NAMES[i]}"
-
-
-def _checks(run: SimRun, now: float) -> list[dict[str, Any]]:
-    """The checks recorded by `now`: a check is recorded, with its result, when it ends."""
-    script = run.script
-    checks = []
-    for i in range(len(script.steps)):
-        phase = script.step_phase(i, now)
-        if phase not in ("passed", "failed"):
-            continue
-        _, completed = script.step_times(i, now)
-        checks.append({
-            "id": run.id * 100 + i + 1,
-            "checkId": _check_id(run, i),
-            "runId": run.run_id,
-            "result": "fail" if phase == "failed" else "warn" if i in run.warns else "pass",
-            "createdAt": iso(completed),
-        })
-    return checks
-
-
-def _check_content(run: SimRun, i: int, check: dict[str, Any]) -> str:
-    """A check's text: markdown, as an agent writes it."""
-    step = run.script.steps[i]
-    count = 1 + int(step.duration_s) % 4  # any stable small number
-    lines = [f"# {CHECK_NAMES[i]}", "", f"Result: {check['result']}", ""]
-    if check["result"] == "fail":
-        lines += [f"- assertion {n} failed: expected the spec's behaviour"
-                  for n in range(1, count + 1)]
-    elif check["result"] == "warn":
-        lines += [f"- warning {n}: acceptable, but worth a look" for n in range(1, count + 1)]
-    else:
-        lines.append(f"All of {run.spec_id} holds.")
-    return "\n".join(lines) + "\n"
-
-
 def _content(run: SimRun, now: float) -> str | None:
     if run.content is not None or not run.scripted:
         return run.content
     script = run.script
     lines = [f"# {_heading(script.message)}", "",
              f"Spec {run.spec_id}, implemented by {script.author}.", ""]
-    checks = _checks(run, now)
+    checks = recorded_checks(run, now)
     if not checks:
         lines.append("Waiting for an agent to pick this run up.")
     else:

@@ -18,8 +18,6 @@ in become FAILURE, which is what the dashboard then shows.
 from __future__ import annotations
 
 import json
-import math
-import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,6 +36,7 @@ from runwatch.sim.core import (
     make_scripts,
     seeded,
 )
+from runwatch.sim.services_logs import log_body, whole_seconds
 
 PROVIDER = "services"
 STAGES = [
@@ -69,22 +68,6 @@ _STAGE_STATUS: dict[StepPhase, str] = {
     "failed": "FAILURE",
     "canceled": "FAILURE",
 }
-_WORK: dict[str, tuple[str, str, str]] = {
-    "PREPARE": ("Cloning repository", "Restoring cache", "Installing dependencies"),
-    "CODE_QUALITY": ("Running linter", "warning: 2 files would be reformatted",
-                     "Auditing dependencies"),
-    "UNIT_TEST": ("Collecting tests", "Running unit tests", "Writing coverage report"),
-    "BUILD": ("Compiling sources", "Building image", "Pushing image"),
-    "INTEGRATION_TEST": ("Starting services", "Running integration suite", "Collecting results"),
-    "DEPLOY_STAGING": ("Rendering manifests", "Rolling out to staging", "Checking health"),
-    "DEPLOY_PROD": ("Rendering manifests", "Rolling out to production", "Checking health"),
-}
-
-# What a stage's work writes to stderr although the stage goes on (the rest is stdout).
-_WARNINGS = frozenset({"warning: 2 files would be reformatted"})
-
-LogLine = tuple[float, str, str]  # when, stream (stdout | stderr), message
-
 
 @dataclass
 class SimRun:
@@ -268,15 +251,7 @@ class SimulatedApi:
         if found is None or not found[0].script.visible(now):
             return JSONResponse([])
         run, i = found
-        lines = sorted(self.log_lines(run, i, now), key=lambda line: line[0])
-        return JSONResponse(
-            [
-                {"id": _ulid(when, f"{stage_id}:{n}"), "message": message,
-                 "timestamp": iso(when), "score": _epoch_ms(when), "type": stream,
-                 "stageId": stage_id}
-                for n, (when, stream, message) in enumerate(lines)
-            ]
-        )
+        return JSONResponse(log_body(run, i, stage_id, now))
 
     # -- rendering -----------------------------------------------------------------------
 
@@ -292,7 +267,7 @@ class SimulatedApi:
             # Set when the run is created, IDLE or not; the real start once there is one.
             "startedAt": iso(start if start is not None else script.created_at),
             "endedAt": iso(end),
-            "duration": _whole_seconds(start, end),
+            "duration": whole_seconds(start, end),
             "commitHash": script.commit,
             "commitMessage": script.message,
             "committer": script.author,
@@ -319,37 +294,8 @@ class SimulatedApi:
             # Every stage is made with its run, startedAt set although it is still IDLE.
             "startedAt": iso(begin if begin is not None else script.created_at),
             "endedAt": iso(end),
-            "duration": _whole_seconds(begin, end),
+            "duration": whole_seconds(begin, end),
         }
-
-    def log_lines(self, run: SimRun, i: int, now: float) -> list[LogLine]:
-        """The lines stage `i` has written by `now`."""
-        script = run.script
-        begin, _ = script.step_times(i, now)
-        if begin is None:
-            return []
-        step = script.steps[i]
-        stop = now if script.canceled_at is None else min(now, script.canceled_at)
-        lines: list[LogLine] = [(begin, "stdout", f"Stage {step.name} started")]
-        work_from, work_s = begin, step.duration_s
-        if (approved := run.approval_until(i)) is not None:
-            lines.append((begin, "stdout", "Waiting for approval"))
-            lines.append((approved, "stdout", f"Approved by {script.author}"))
-            work_from, work_s = approved, step.duration_s / 2
-        for k, text in enumerate(_WORK.get(step.name, ("Working",) * 3)):
-            stream = "stderr" if text in _WARNINGS else "stdout"
-            lines.append((work_from + work_s * (k + 1) / 4, stream, text))
-        lines = [line for line in lines if line[0] <= stop]
-        phase = script.step_phase(i, now)
-        finished = begin + step.duration_s
-        if phase == "passed":
-            lines.append((finished, "stdout", f"Stage {step.name} succeeded in "
-                                              f"{_whole_seconds(begin, finished)}s"))
-        elif phase == "failed":
-            lines.append((finished, "stderr", f"{lines[-1][2]} failed: exit code 1"))
-        elif phase == "canceled" and script.canceled_at is not None:
-            lines.append((script.canceled_at, "stderr", "Stopped by request"))
-        return lines
 
     def _run_status(self, run: SimRun, now: float) -> str:
         phase = run.script.phase(now)
@@ -434,28 +380,6 @@ def _updated_at(run: SimRun, now: float) -> float:
     for i in range(len(script.steps)):
         moments.extend(script.step_times(i, now))
     return max(m for m in moments if m is not None and m <= now)
-
-
-def _whole_seconds(start: float | None, end: float | None) -> int | None:
-    # The server stores milliseconds (those its timestamps show) and reports ceil(ms / 1000).
-    if start is None or end is None:
-        return None
-    return math.ceil((_epoch_ms(end) - _epoch_ms(start)) / 1000)
-
-
-def _epoch_ms(ts: float) -> int:
-    return round(ts * 1_000_000) // 1000  # as iso() renders it: microseconds, cut to ms
-
-
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def _ulid(ts: float, salt: str) -> str:
-    """A ULID: 48 bits of milliseconds, then 80 bits that are random in the real server and
-    a hash of `salt` here (so a frozen clock serves the same ids)."""
-    value = (_epoch_ms(ts) << 80) | (zlib.crc32(salt.encode()) << 48) | zlib.adler32(
-        salt.encode()) & 0xFFFF_FFFF_FFFF
-    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
 def _uuid(bits: int) -> str:
