@@ -15,19 +15,17 @@ import pytest
 from runwatch.config import SourceConfig
 from runwatch.errors import (
     ApiError,
-    AuthError,
     BadResponse,
+    ConfigError,
     NotFound,
-    RateLimited,
     ReadOnlyError,
-    ServerError,
     Unsupported,
 )
 from runwatch.http import RetryPolicy, SourceClient
-from runwatch.models import Run, RunStatus
+from runwatch.models import Run, RunStatus, Step
 from runwatch.providers import Action
 from runwatch.providers.conduct import ConductProvider, first_heading, run_title
-from runwatch.sim import Fault, SimClock, SimSettings, Simulator
+from runwatch.sim import SimClock, SimSettings, Simulator
 from runwatch.sim import conduct as sim_conduct
 from runwatch.sim.core import iso
 
@@ -141,13 +139,13 @@ async def test_runs_progress_with_the_clock(sim):
     provider = sim.provider("conduct")
     before = await provider.get_run("RUN-024")
     assert before.status is RunStatus.RUNNING
-    assert [s.status for s in before.steps] == [RunStatus.RUNNING]
+    assert before.steps == []  # a check is recorded once it has a result
     assert before.finished_at is None
 
     sim.sim.clock.advance(600)
     after = await provider.get_run("RUN-024")
     assert after.status in (RunStatus.PASSED, RunStatus.FAILED)
-    assert after.steps[0].status is not RunStatus.RUNNING
+    assert {s.status for s in after.steps} <= {RunStatus.PASSED, RunStatus.FAILED}
     assert len(after.steps) > 1
     assert after.finished_at == after.steps[-1].finished_at
     assert after.duration_s == pytest.approx(
@@ -179,24 +177,30 @@ async def test_get_run_reads_the_run_and_its_checks(sim):
     assert_headers(second)
 
     script = record.script
+    async with await raw_client(sim) as client:
+        served = (await client.get("/v1/checks", params={"runId": run_id})).json()
+    assert all(set(c) == {"id", "checkId", "runId", "result", "createdAt"}
+               for c in served["checks"])
     assert detail.id == run_id
     assert detail.status is RunStatus.PASSED
     assert detail.provider_status == "completed"
     assert detail.title.startswith(f"{record.spec_id}: ")
     assert detail.content.startswith(f"# {detail.title.partition(': ')[2]}\n")
     assert detail.created_at == stamp(script.created_at)
-    assert detail.started_at == stamp(script.started_at)
     assert detail.finished_at == stamp(script.planned_end)
-    assert [s.name for s in detail.steps] == sim_conduct.CHECK_NAMES
+    # Steps are named by checkId and timed by createdAt, the moment each was recorded.
+    assert [s.name for s in detail.steps] == [c["checkId"] for c in served["checks"]]
+    assert [s.name for s in detail.steps] == [f"{run_id}-{n}" for n in sim_conduct.CHECK_NAMES]
+    assert [s.id for s in detail.steps] == [s.name for s in detail.steps]
     assert [s.order for s in detail.steps] == [0, 1, 2, 3, 4]
     assert {s.status for s in detail.steps} == {RunStatus.PASSED}
     warned = [s for s in detail.steps if s.provider_status == "warn"]
     assert [s.order for s in warned] == sorted(record.warns)
-    assert all(s.message and "warning" in s.message for s in warned)
     step = detail.steps[0]
-    assert step.started_at == stamp(script.started_at + script.steps[0].start_s)
-    assert step.duration_s == pytest.approx(script.steps[0].duration_s, abs=0.002)
-    assert step.log_available is False
+    recorded = stamp(script.started_at + script.steps[0].end_s)
+    assert (step.started_at, step.finished_at) == (recorded, recorded)
+    assert detail.started_at == recorded  # the first check stands in for a start
+    assert step.log_available is True
 
 
 async def test_a_failed_check_fails_its_step_and_stops_the_rest(sim):
@@ -210,7 +214,30 @@ async def test_a_failed_check_fails_its_step_and_stops_the_rest(sim):
     assert len(detail.steps) == failing + 1  # later checks never started
     assert detail.steps[-1].status is RunStatus.FAILED
     assert detail.steps[-1].provider_status == "fail"
-    assert "failed" in detail.steps[-1].message
+
+
+async def test_opening_a_check_fetches_its_text(sim):
+    now = sim.sim.now()
+    record = next(r for n in range(23, 0, -1)
+                  if (r := api(sim).record(f"RUN-{n:03d}")).status_at(now) == "failed")
+    provider = sim.provider("conduct")
+    detail = await provider.get_run(record.run_id)
+    assert provider.has_logs
+    sim.sim.requests.clear()
+
+    text = await provider.get_log(record.run_id, detail.steps[-1])
+
+    [request] = requests(sim)
+    assert (request.method, request.path, request.query) == (
+        "GET", f"/v1/checks/{detail.steps[-1].id}", "")
+    assert_headers(request)
+    failing = sim_conduct.CHECK_NAMES[len(detail.steps) - 1]
+    assert text.startswith(f"# {failing}\n\nResult: fail\n")
+    assert "assertion 1 failed" in text
+    async with await raw_client(sim) as client:
+        body = (await client.get(f"/v1/checks/{detail.steps[-1].id}")).json()
+    assert set(body["check"]) == {"id", "checkId", "runId", "result", "createdAt", "content"}
+    assert body["check"]["content"] == text
 
 
 async def test_unknown_run_is_not_found_with_the_apis_message(sim):
@@ -272,52 +299,48 @@ async def test_read_only_refuses_delete_before_any_request(sim):
     assert api(sim).record("RUN-020").script.deleted is False
 
 
-# -- errors from the simulator -----------------------------------------------------------------
+# -- X-Project-ID ----------------------------------------------------------------------------
 
 
-async def test_a_wrong_token_is_an_auth_error_with_the_apis_message(sim):
-    with pytest.raises(AuthError) as caught:
-        await sim.provider("conduct", token="sk_wrong").list_runs()
-    message = str(caught.value)
-    assert message.startswith("conduct: token rejected")
-    assert "Invalid or missing API key" in message
-    assert "sk_wrong" not in message
-
-
-@pytest.mark.parametrize("kind", ["html", "truncated"])
-async def test_a_body_that_is_not_json_is_a_bad_response_naming_the_path(sim, kind):
-    sim.sim.inject("conduct", Fault(kind=kind))
-    with pytest.raises(BadResponse) as caught:
-        await sim.provider("conduct").list_runs()
-    assert str(caught.value).startswith("conduct: /v1/runs returned")
-
-
-async def test_a_server_error_is_typed(sim):
-    sim.sim.inject("conduct", Fault(kind="500"))
-    with pytest.raises(ServerError, match="simulated internal error"):
-        await sim.provider("conduct").get_run("RUN-001")
-
-
-async def test_429_carries_retry_after(sim):
-    sim.sim.inject("conduct", Fault(kind="429", retry_after=7))
-    with pytest.raises(RateLimited) as caught:
-        await sim.provider("conduct").list_runs()
-    assert caught.value.retry_after == 7
-
-
-async def test_429_is_retried_after_the_wait_the_server_asked_for(sim):
-    sim.sim.inject("conduct", Fault(kind="429", retry_after=2, times=1))
-    provider = sim.provider("conduct", retry=RetryPolicy(attempts=3))
-    waits: list[float] = []
-
-    async def no_sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    provider.client.sleep = no_sleep
+async def test_a_project_id_goes_in_x_project_id_on_every_request(sim):
+    sim.sim.settings.conduct_project = "proj-7"
+    provider = sim.provider("conduct", project_id="proj-7")
     runs = await provider.list_runs()
-    assert waits == [2.0]
-    assert len(requests(sim)) == 2
-    assert len(runs) == 24
+    detail = await provider.get_run(runs[3].id)
+    await provider.get_log(runs[3].id, detail.steps[0])
+    await provider.delete(runs[3].id)
+
+    sent = requests(sim)
+    assert [(r.method, r.path) for r in sent] == [
+        ("GET", "/v1/runs"), ("GET", f"/v1/runs/{runs[3].id}"), ("GET", "/v1/checks"),
+        ("GET", f"/v1/checks/{detail.steps[0].id}"), ("DELETE", f"/v1/runs/{runs[3].id}")]
+    assert {r.headers.get("x-project-id") for r in sent} == {"proj-7"}
+
+
+async def test_without_a_project_id_no_header_is_sent(sim):
+    await sim.provider("conduct").list_runs()
+    assert "x-project-id" not in requests(sim)[0].headers
+
+
+async def test_the_simulator_wants_the_project_it_was_given(sim):
+    sim.sim.settings.conduct_project = "proj-7"
+    with pytest.raises(ApiError, match="X-Project-ID header is required") as missing:
+        await sim.provider("conduct").list_runs()
+    assert missing.value.status_code == 400
+    with pytest.raises(NotFound, match="Project not found"):
+        await sim.provider("conduct", project_id="proj-8").list_runs()
+    async with await raw_client(sim) as client:
+        answer = await client.get("/v1/runs", headers={"X-Project-ID": "proj-8"})
+    assert answer.json() == {"error": "Project not found", "code": "NOT_FOUND"}
+
+
+@pytest.mark.parametrize("project", ["prój", "a\r\nX-Evil: 1"])
+async def test_a_project_id_that_cannot_be_a_header_is_a_config_error_before_any_request(
+        sim, project):
+    provider = sim.provider("conduct", project_id=project)
+    with pytest.raises(ConfigError, match=r"conduct: project_id .* cannot be sent"):
+        await provider.list_runs()
+    assert requests(sim) == []
 
 
 # -- odd bodies (mock transport) ---------------------------------------------------------------
@@ -354,7 +377,8 @@ def item(n: int, **extra: Any) -> dict[str, Any]:
 async def test_the_data_envelope_is_accepted_too():
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/v1/checks"):
-            return httpx.Response(200, json={"data": [{"id": 1, "name": "unit", "result": "pass"}]})
+            return httpx.Response(200, json={"data": [{"id": 1, "checkId": "unit",
+                                                       "result": "pass"}]})
         if request.url.path.endswith("/RUN-001"):
             return httpx.Response(200, json={"data": item(1, content="# Log\n")})
         return httpx.Response(200, json={"data": [item(1)], "meta": {"hasMore": False}})
@@ -432,15 +456,15 @@ async def test_checks_of_the_wrong_shape_are_a_bad_response():
         await provider.get_run("RUN-001")
 
 
-async def test_check_states_and_order():
+async def test_checks_in_the_real_shape_map_and_order_by_when_they_were_recorded():
     checks = [
-        {"id": 3, "name": "review"},
-        {"id": 2, "name": "unit", "result": None, "startedAt": "2026-01-01T00:00:20Z"},
-        {"id": 1, "name": "lint", "result": "warn", "message": "2 warnings",
-         "startedAt": "2026-01-01T00:00:00Z", "completedAt": "2026-01-01T00:00:10Z"},
-        {"id": 4, "result": "skipped", "startedAt": "2026-01-01T00:00:30+00:00"},
-        {"id": 5, "name": "docs", "completedAt": "2026-01-01T00:00:40Z",
-         "startedAt": "2026-01-01T00:00:35"},  # naive: taken as UTC
+        {"id": 3, "checkId": "CHK-3", "runId": "RUN-001", "result": "fail",
+         "createdAt": "2026-01-01T00:00:30Z"},
+        {"id": 1, "checkId": "CHK-1", "runId": "RUN-001", "result": "warn",
+         "createdAt": "2026-01-01T00:00:10Z"},
+        {"id": 4, "checkId": "CHK-4", "runId": "RUN-001", "result": "skipped",
+         "createdAt": "2025-12-08T..."},  # the docs' own placeholder: costs the time only
+        {"id": 2, "runId": "RUN-001", "result": "PASS", "createdAt": "2026-01-01T00:00:20"},
     ]
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -450,18 +474,42 @@ async def test_check_states_and_order():
 
     provider, _ = mock_provider(handler)
     detail = await provider.get_run("RUN-001")
-    assert [(s.id, s.name, s.status, s.provider_status) for s in detail.steps] == [
-        ("1", "lint", RunStatus.PASSED, "warn"),
-        ("2", "unit", RunStatus.RUNNING, None),
-        ("4", "check 4", RunStatus.UNKNOWN, "skipped"),
-        ("5", "docs", RunStatus.UNKNOWN, None),  # completed without a result
-        ("3", "review", RunStatus.QUEUED, None),
+    assert [(s.id, s.name, s.status, s.provider_status, s.log_available)
+            for s in detail.steps] == [
+        ("CHK-1", "CHK-1", RunStatus.PASSED, "warn", True),
+        ("2", "check 2", RunStatus.PASSED, "PASS", False),  # no checkId: no text to fetch
+        ("CHK-3", "CHK-3", RunStatus.FAILED, "fail", True),
+        ("CHK-4", "CHK-4", RunStatus.UNKNOWN, "skipped", True),
     ]
-    assert detail.steps[0].duration_s == 10.0
-    assert detail.steps[0].message == "2 warnings"
-    assert detail.steps[3].started_at == datetime(2026, 1, 1, 0, 0, 35, tzinfo=UTC)
-    assert detail.started_at == datetime(2026, 1, 1, tzinfo=UTC)
+    at = datetime(2026, 1, 1, 0, 0, 20, tzinfo=UTC)  # naive: taken as UTC
+    assert (detail.steps[1].started_at, detail.steps[1].finished_at) == (at, at)
+    assert detail.steps[3].started_at is None
+    assert detail.started_at == datetime(2026, 1, 1, 0, 0, 10, tzinfo=UTC)
     assert detail.finished_at is None
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ({"check": {"checkId": "CHK-1", "result": "pass", "content": "# lint\n\nok\n"}},
+         "# lint\n\nok\n"),
+        ({"data": {"checkId": "CHK-1", "content": "via data"}}, "via data"),
+        ({"check": {"checkId": "CHK-1"}}, ""),
+        ("plain text", "plain text"),
+    ],
+)
+async def test_a_checks_text_in_its_shapes(body, text):
+    provider, calls = mock_provider(answering(body))
+    step = Step(id="CHK/1 x", name="CHK/1 x", order=0, status=RunStatus.PASSED)
+    assert await provider.get_log("RUN-001", step) == text
+    assert calls[0].url.raw_path == b"/conduct/v1/checks/CHK%2F1%20x"
+
+
+async def test_a_checks_text_of_the_wrong_shape_is_a_bad_response():
+    provider, _ = mock_provider(answering({"checks": []}))
+    step = Step(id="CHK-1", name="CHK-1", order=0, status=RunStatus.PASSED)
+    with pytest.raises(BadResponse, match=r"^mock: /v1/checks/CHK-1 returned an unexpected"):
+        await provider.get_log("RUN-001", step)
 
 
 async def test_a_server_without_checks_still_shows_the_run():
@@ -604,6 +652,8 @@ async def test_patch_on_a_scripted_run_wins_over_its_script(sim):
         ("DELETE", "/v1/runs/RUN-999", None, 404, "Run not found"),
         ("GET", "/v1/checks", None, 400, "runId is required"),
         ("GET", "/v1/checks?runId=RUN-999", None, 404, "Run not found"),
+        ("GET", "/v1/checks/RUN-999-unit", None, 404, "Check not found"),
+        ("GET", "/v1/checks/RUN-024-review", None, 404, "Check not found"),  # not recorded
         ("GET", "/v1/runs?limit=0", None, 400, "limit must be an integer between 1 and 100"),
         ("GET", "/v1/runs?limit=101", None, 400, "limit must be an integer between 1 and 100"),
         ("GET", "/v1/runs?limit=ten", None, 400, "limit must be an integer between 1 and 100"),
@@ -618,14 +668,17 @@ async def test_the_simulator_answers_errors_in_the_apis_shape(sim, method, path,
                                                                error):
     async with await raw_client(sim) as client:
         response = await client.request(method, path, json=body)
-    assert (response.status_code, response.json()) == (status, {"error": error})
+    code = {400: "VALIDATION_ERROR", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+            409: "CONFLICT"}[status]
+    assert (response.status_code, response.json()) == (status, {"error": error, "code": code})
     assert api(sim).record("RUN-001").script.deleted is False
 
 
 async def test_the_simulator_wants_the_bearer_token(sim):
     async with await raw_client(sim, token=None) as client:
         response = await client.get("/v1/runs")
-    assert (response.status_code, response.json()) == (401, {"error": "Invalid or missing API key"})
+    assert (response.status_code, response.json()) == (
+        401, {"error": "Invalid or missing API key", "code": "UNAUTHORIZED"})
 
 
 async def test_the_status_filter_and_a_frozen_clock_give_identical_bodies(sim):

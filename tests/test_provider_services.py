@@ -15,19 +15,15 @@ import pytest
 
 from runwatch.config import SourceConfig
 from runwatch.errors import (
-    AuthError,
     BadResponse,
-    Conflict,
     NotFound,
-    RateLimited,
     ReadOnlyError,
-    ServerError,
 )
 from runwatch.http import RetryPolicy
 from runwatch.models import RunStatus, Step
 from runwatch.providers import Provider, build_provider
 from runwatch.providers.services import STAGE_ORDER
-from runwatch.sim import Fault, SimClock, SimSettings, Simulator, demo_tokens
+from runwatch.sim import SimClock, SimSettings, Simulator, demo_tokens
 from runwatch.sim.core import RecordedRequest
 from runwatch.sim.services import SimRun, SimulatedApi
 
@@ -118,12 +114,13 @@ async def test_the_simulator_filters_by_service(sim):
     assert {i["serviceId"] for i in web} == {"svc-web"}
     assert {i["serviceId"] for i in api} == {"svc-api"}
     assert len(web) + len(api) == len(everything)
-    assert any("pullNumber" in i for i in everything)
+    assert {i["triggerType"] for i in everything} == {"MAIN", "PR_OPEN", "PR_SYNC"}
+    assert all((i["pullNumber"] is None) is (i["triggerType"] == "MAIN") for i in everything)
 
 
 async def test_a_run_maps_onto_the_normalized_model(sim):
     served = (await raw(sim, "GET", "/api/runs")).json()
-    item = next(i for i in served if i["status"] == "SUCCESS" and "pullNumber" in i)
+    item = next(i for i in served if i["status"] == "SUCCESS" and i["pullNumber"] is not None)
     runs = await sim.provider("services").list_runs()
     run = next(r for r in runs if r.id == item["id"])
 
@@ -196,8 +193,6 @@ async def test_duplicate_ids_are_listed_once_and_a_long_list_stops_at_the_limit(
         ({"runs": []}, "an object, not a list of runs"),
         ([None], "null where a run belongs"),
         ([{"status": "SUCCESS"}], "id: Field required"),
-        ([{"id": "r", "createdAt": "yesterday"}], "createdAt 'yesterday' is not a timestamp"),
-        ([{"id": "r", "startedAt": "soon"}], "startedAt"),
         ([{"id": ["r"]}], "id: Input should be a valid string"),
     ],
 )
@@ -207,6 +202,29 @@ async def test_a_list_of_the_wrong_shape_is_a_bad_response(body, words):
         await provider.list_runs()
     assert str(caught.value).startswith("ci: /api/runs returned an unexpected body: ")
     assert words in str(caught.value)
+
+
+async def test_one_bad_timestamp_costs_that_field_not_the_list():
+    provider, _ = mocked(answering([
+        {"id": "odd", "status": "SUCCESS", "createdAt": "yesterday", "startedAt": "soon",
+         "endedAt": "2026-01-01T00:02:00Z", "duration": 5},
+        {"id": "good", "status": "SUCCESS", "createdAt": "2026-01-01T00:00:00Z",
+         "startedAt": "2026-01-01T00:00:01Z", "endedAt": "2026-01-01T00:00:31Z"},
+    ]))
+    good, odd = await provider.list_runs()  # a createdAt that does not parse sorts oldest
+
+    assert (good.id, good.duration_s) == ("good", 30.0)
+    assert (odd.id, odd.created_at, odd.started_at) == ("odd", None, None)
+    assert odd.finished_at is not None and odd.duration_s == 5.0
+
+
+async def test_an_idle_run_has_not_started_whatever_started_at_says():
+    provider, _ = mocked(answering([
+        {"id": "new", "status": "IDLE", "createdAt": "2026-01-01T00:00:00.000Z",
+         "startedAt": "2026-01-01T00:00:00.000Z", "endedAt": None, "duration": None},
+    ]))
+    [run] = await provider.list_runs()
+    assert (run.status, run.started_at, run.duration_s) == (RunStatus.QUEUED, None, None)
 
 
 async def test_an_unchanged_list_is_not_mapped_again(sim):
@@ -261,7 +279,11 @@ async def test_detail_fetches_the_run_then_its_stages_in_pipeline_order(sim):
     for step in detail.steps:
         stage = by_type[step.name]
         assert (step.id, step.provider_status) == (stage["id"], stage["status"])
-        assert step.log_available is (stage["startedAt"] is not None)
+        # Every stage carries startedAt from the run's creation; an IDLE one has not started.
+        assert stage["startedAt"] is not None
+        idle = stage["status"] == "IDLE"
+        assert step.log_available is not idle
+        assert (step.started_at is None) is idle
     assert detail.status is RunStatus.RUNNING
     statuses = [s.status for s in detail.steps]
     current = statuses.index(RunStatus.RUNNING)
@@ -326,7 +348,9 @@ async def test_detail_stage_and_log_bodies_of_the_wrong_shape_are_bad_responses(
 
 async def test_unknown_stage_types_go_last_and_a_name_stands_in_for_the_type():
     stages = [
-        {"id": "s3", "type": "SMOKE", "status": "IDLE"},
+        {"id": "s4", "type": "OTHER", "status": "SUCCESS", "startedAt": "2026-01-01T00:00:01Z"},
+        {"id": "s3", "type": "SMOKE", "status": "IDLE", "startedAt": "2026-01-01T00:00:00Z",
+         "endedAt": "later"},
         {"id": "s2", "type": "deploy_prod", "status": "SUCCESS", "duration": 4,
          "startedAt": "2026-01-01T00:00:10Z"},
         {"id": "s1", "name": "PREPARE", "status": "WEIRD"},
@@ -343,9 +367,12 @@ async def test_unknown_stage_types_go_last_and_a_name_stands_in_for_the_type():
         ("s1", "PREPARE", RunStatus.UNKNOWN),
         ("s2", "deploy_prod", RunStatus.PASSED),
         ("s3", "SMOKE", RunStatus.QUEUED),
+        ("s4", "OTHER", RunStatus.PASSED),  # OTHER goes last, after unknown types too
     ]
     assert detail.steps[1].duration_s == 4.0
-    assert detail.progress == pytest.approx(33.3)
+    smoke = detail.steps[2]
+    assert (smoke.started_at, smoke.finished_at, smoke.log_available) == (None, None, False)
+    assert detail.progress == pytest.approx(50.0)
 
 
 async def test_a_stage_log_is_fetched_by_stage_id(sim):
@@ -362,33 +389,95 @@ async def test_a_stage_log_is_fetched_by_stage_id(sim):
     assert_request(first_request, "GET", "/api/logs", f"stageId={detail.steps[0].id}")
     lines = first_log.splitlines()
     stamp = detail.steps[0].started_at.strftime("%H:%M:%S")
-    assert lines[0] == f"{stamp} INFO  Stage PREPARE started"
-    assert re.fullmatch(r"\d\d:\d\d:\d\d INFO  Stage PREPARE succeeded in \d+s", lines[-1])
-    assert " ERROR " in failed_log.splitlines()[-1]
-    assert provider.has_logs
+    assert lines[0] == f"     {stamp} Stage PREPARE started"
+    assert re.fullmatch(r" {5}\d\d:\d\d:\d\d Stage PREPARE succeeded in \d+s", lines[-1])
+    # The line the server says went to stderr is marked, in words.
+    assert re.fullmatch(r"err\| \d\d:\d\d:\d\d .* failed: exit code 1",
+                        failed_log.splitlines()[-1])
+    assert provider.has_logs and provider.marks_stderr
+
+
+async def test_log_lines_in_the_real_shape_are_ordered_by_score_with_stderr_marked(sim):
+    target = newest(api_of(sim).runs, sim.sim.now(), "failed")
+    stage = next(s for s in (await sim.provider("services").get_run(target.id)).steps
+                 if s.status is RunStatus.FAILED)
+    served = (await raw(sim, "GET", "/api/logs", params={"stageId": stage.id})).json()
+
+    assert served and all(set(line) == {"id", "message", "timestamp", "score", "type",
+                                         "stageId"} for line in served)
+    assert all(re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{26}", line["id"]) for line in served)
+    assert [line["score"] for line in served] == sorted(line["score"] for line in served)
+    assert {line["type"] for line in served} == {"stdout", "stderr"}
+    assert {line["stageId"] for line in served} == {stage.id}
+
+    provider, _ = mocked(answering([
+        {"id": "01J0000000000000000000000B", "message": "second", "score": 20,
+         "timestamp": "2026-01-01T00:00:02.000Z", "type": "stderr", "stageId": "s"},
+        {"id": "01J0000000000000000000000C", "message": "no score", "type": "stdout"},
+        {"id": "01J0000000000000000000000A", "message": "first", "score": "10",
+         "timestamp": "bad", "type": "stdout", "stageId": "s"},
+        {"id": "01J0000000000000000000000D", "message": "err| not a mark", "score": 30,
+         "timestamp": "2026-01-01T00:00:03.000Z", "type": "STDOUT"},
+    ]))
+    text = await provider.get_log("r1", stage)
+    assert text.splitlines() == [
+        "     --:--:-- first",
+        "err| 00:00:02 second",
+        "     00:00:03 err| not a mark",
+        "     --:--:-- no score",
+    ]
 
 
 # -- actions ---------------------------------------------------------------------------------
 
 
-async def test_cancel_stops_the_run(sim):
-    target = newest(api_of(sim).runs, sim.sim.now(), "running")
+async def test_stop_says_what_the_server_said_not_what_became_of_the_run(sim):
+    now = sim.sim.now()
+    running = newest(api_of(sim).runs, now, "running")
+    queued = min((r for r in api_of(sim).runs if r.script.created_at > now),
+                 key=lambda r: r.script.created_at)  # queued once it has been created
     provider = sim.provider("services")
-    await provider.cancel(target.id)
+
+    said = await provider.cancel(running.id)
 
     [stop] = sim.sim.requests_to("services", "POST")
-    assert_request(stop, "POST", f"/api/runs/{target.id}/stop")
+    assert_request(stop, "POST", f"/api/runs/{running.id}/stop")
     assert stop.body == b""
-    detail = await provider.get_run(target.id)
-    # The API has no canceled status: a stopped run reads FAILURE.
+    assert said == f"stop sent for run {running.id}: 1 execution stopped"
+    detail = await provider.get_run(running.id)
+    # The API has no canceled status: a stopped run reads FAILURE, on the next read.
     assert (detail.status, detail.provider_status) == (RunStatus.FAILED, "FAILURE")
-    assert detail.finished_at is not None
     assert detail.finished_at.timestamp() == pytest.approx(sim.sim.now(), abs=0.001)
-    with pytest.raises(Conflict, match="has already finished"):
-        await provider.cancel(target.id)
+    # Stopping it again, or an unknown run: an empty 200, nothing was running.
+    assert await provider.cancel(running.id) == (
+        f"stop sent for run {running.id}: nothing was running")
+    assert await provider.cancel("nope") == "stop sent for run nope: nothing was running"
+    answer = await raw(sim, "POST", f"/api/runs/{running.id}/stop")
+    assert (answer.status_code, answer.content) == (200, b"")
+
+    sim.sim.clock.advance(queued.script.created_at + 0.1 - now)
+    assert await provider.cancel(queued.id) == (
+        f"stop sent for run {queued.id}: nothing was running")
 
 
-async def test_rerun_posts_the_run_exactly_as_the_server_returned_it(sim):
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (b'{"executionsStopped": 3}', "stop sent for run r1: 3 executions stopped"),
+        (b'{"executionsStopped": 1}', "stop sent for run r1: 1 execution stopped"),
+        (b'{"executionsStopped": 0}', "stop sent for run r1: nothing was running"),
+        (b"", "stop sent for run r1: nothing was running"),
+        (b'{"executionsStopped": "many"}', "stop sent for run r1"),
+        (b"[]", "stop sent for run r1"),
+    ],
+)
+async def test_stop_answers_in_the_real_shapes(answer, said):
+    provider, calls = mocked(lambda _request: httpx.Response(200, content=answer))
+    assert await provider.cancel("r1") == said
+    assert [(c.method, c.url.path) for c in calls] == [("POST", "/api/runs/r1/stop")]
+
+
+async def test_rerun_posts_the_run_as_served_and_reads_the_new_id_from_plain_text(sim):
     target = newest(api_of(sim).runs, sim.sim.now(), "passed")
     provider = sim.provider("services")
     new = await provider.rerun(target.id)
@@ -400,12 +489,47 @@ async def test_rerun_posts_the_run_exactly_as_the_server_returned_it(sim):
     as_served = (await raw(sim, "GET", f"/api/runs/{target.id}")).json()
     assert post.json() == {"data": as_served}
     assert new is not None and new.id != target.id
-    assert (new.status, new.commit, new.title) == (
+    newest_run = (await provider.list_runs())[0]
+    assert newest_run.id == new.id
+    assert (newest_run.status, newest_run.commit, newest_run.title) == (
         RunStatus.QUEUED, as_served["commitHash"], as_served["commitMessage"])
-    assert (await provider.list_runs())[0].id == new.id
+
+    answer = await raw(sim, "POST", f"/api/runs/{target.id}/rerun", json={"data": as_served})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/html")
+    assert re.fullmatch(r"[0-9a-f-]{36}", answer.text)
 
 
-async def test_delete_removes_the_run(sim):
+@pytest.mark.parametrize(
+    ("answer", "new_id"),
+    [
+        ("4f1c2d3e-0000-4000-a000-000000000001", "4f1c2d3e-0000-4000-a000-000000000001"),
+        ("  clx7run42\n", "clx7run42"),
+        ("1234", "1234"),
+        ('{"id": "r9", "status": "IDLE"}', "r9"),  # an older server's JSON run
+        ("<!DOCTYPE html><html><body>Sign in</body></html>", None),
+        ("run started", None),
+        ("x" * 65, None),
+        ("\x1b]52;c;aGk=\x07", None),
+        ("", None),
+    ],
+)
+async def test_the_rerun_answer_is_an_id_only_when_it_looks_like_one(answer, new_id):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"id": "r1", "status": "SUCCESS"})
+        return httpx.Response(200, text=answer, headers={"content-type": "text/html"})
+
+    provider, calls = mocked(handler)
+    new = await provider.rerun("r1")
+    assert (new.id if new else None) == new_id
+    assert [(c.method, c.url.path) for c in calls] == [
+        ("GET", "/api/runs/r1"), ("POST", "/api/runs/r1/rerun")]
+    if new is not None:
+        assert (new.source, new.provider, new.status) == ("ci", "services", RunStatus.UNKNOWN)
+
+
+async def test_delete_removes_the_run_and_an_empty_answer_is_not_found(sim):
     target = newest(api_of(sim).runs, sim.sim.now(), "passed")
     provider = sim.provider("services")
     await provider.delete(target.id)
@@ -415,16 +539,16 @@ async def test_delete_removes_the_run(sim):
     assert target.id not in {r.id for r in await provider.list_runs()}
     with pytest.raises(NotFound):
         await provider.get_run(target.id)
+    gone = await raw(sim, "DELETE", f"/api/runs/{target.id}")
+    assert (gone.status_code, gone.content) == (200, b"")
+    with pytest.raises(NotFound, match=f"services: run {target.id} not found"):
+        await provider.delete(target.id)
 
 
-async def test_actions_on_an_unknown_run_are_not_found_naming_it(sim):
-    provider = sim.provider("services")
-    for action in (provider.cancel, provider.delete):
-        with pytest.raises(NotFound, match=r"/api/runs/nope.*Run nope not found"):
-            await action("nope")
+async def test_rerun_of_an_unknown_run_is_not_found_and_posts_nothing(sim):
     with pytest.raises(NotFound, match="run nope not found"):
-        await provider.rerun("nope")
-    assert [r.path for r in sim.sim.requests_to("services", "POST")] == ["/api/runs/nope/stop"]
+        await sim.provider("services").rerun("nope")
+    assert sim.sim.requests_to("services", "POST") == []
 
 
 async def test_read_only_refuses_every_action_before_any_request(sim):
@@ -434,44 +558,10 @@ async def test_read_only_refuses_every_action_before_any_request(sim):
         with pytest.raises(ReadOnlyError, match="services: read-only"):
             await action(run_id)
     assert sim.sim.requests_to("services") == []
-
-
-# -- failures --------------------------------------------------------------------------------
-
-
-async def test_a_wrong_or_missing_token_is_an_auth_error(sim):
-    with pytest.raises(AuthError) as wrong:
-        await sim.provider("services", token="wrong-token").list_runs()
-    assert "services: token rejected" in str(wrong.value)
-    assert "Unauthorized" in str(wrong.value) and "wrong-token" not in str(wrong.value)
-    with pytest.raises(AuthError, match="services: no token configured"):
-        await sim.provider("services", token="").list_runs()
-    assert "authorization" not in sim.sim.requests_to("services")[-1].headers
-    denied = await raw(sim, "GET", "/api/runs", token=None)
-    assert (denied.status_code, denied.json()["message"]) == (401, "Unauthorized")
-
-
-@pytest.mark.parametrize("kind", ["html", "truncated"])
-async def test_html_and_truncated_bodies_are_bad_responses_naming_the_path(sim, kind):
-    sim.sim.inject("services", Fault(kind=kind))
-    with pytest.raises(BadResponse, match=r"^services: /api/runs returned .*not the expected"):
-        await sim.provider("services").list_runs()
-
-
-async def test_server_errors_are_typed_and_a_rate_limit_is_waited_out(sim):
-    sim.sim.inject("services", Fault(kind="500"))
-    with pytest.raises(ServerError, match="simulated internal error"):
-        await sim.provider("services").list_runs()
-
-    sim.sim.inject("services", Fault(kind="429", retry_after=7))
-    with pytest.raises(RateLimited) as limited:
-        await sim.provider("services").list_runs()
-    assert limited.value.retry_after == 7.0
-
-    sim.sim.inject("services", Fault(kind="429", retry_after=0.01, times=1))
-    sim.sim.requests.clear()
-    runs = await sim.provider("services", retry=RetryPolicy(attempts=2)).list_runs()
-    assert runs and len(sim.sim.requests_to("services")) == 2
+    provider.client.read_only = True  # the client's own guard, under the provider's
+    with pytest.raises(ReadOnlyError, match="POST /api/runs/r1/rerun was not sent"):
+        await provider.client.send_text("POST", "/api/runs/r1/rerun")
+    assert sim.sim.requests_to("services") == []
 
 
 # -- the simulator's own surface -------------------------------------------------------------
@@ -491,8 +581,7 @@ async def test_the_simulator_answers_bad_requests_with_its_error_body(sim):
         (await raw(sim, "PATCH", "/api/runs/nope", json={}), 404, "Run nope not found"),
     ]
     for response, status, message in cases:
-        assert response.json() == {"statusCode": status, "message": message,
-                                   "error": response.reason_phrase}
+        assert response.json() == {"message": message}
         assert response.status_code == status
 
 
@@ -513,10 +602,16 @@ async def test_a_created_run_starts_idle_with_placeholder_stages(sim):
     body = created.json()
     assert created.status_code == 201
     assert (body["status"], body["serviceId"], body["committer"]) == ("IDLE", "svc-api", "Jim")
-    assert (body["startedAt"], body["endedAt"], body["duration"]) == (None, None, None)
+    # startedAt is set at creation, while IDLE, for the run and every stage alike.
+    assert (body["startedAt"], body["endedAt"], body["duration"]) == (
+        body["createdAt"], None, None)
     stages = (await raw(sim, "GET", "/api/stages", params={"runId": body["id"]})).json()
     assert sorted(s["type"] for s in stages) == sorted(STAGE_ORDER)
-    assert {s["status"] for s in stages} == {"IDLE"}
+    assert {(s["status"], s["startedAt"], s["endedAt"]) for s in stages} == {
+        ("IDLE", body["createdAt"], None)}
+    detail = await sim.provider("services").get_run(body["id"])
+    assert (detail.status, detail.started_at) == (RunStatus.QUEUED, None)
+    assert {(s.started_at, s.log_available) for s in detail.steps} == {(None, False)}
     assert body["id"] in {r.id for r in await sim.provider("services").list_runs()}
 
 

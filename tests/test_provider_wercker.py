@@ -14,13 +14,10 @@ import pytest
 from conftest import SimHandle
 from runwatch.config import SourceConfig
 from runwatch.errors import (
-    AuthError,
     BadResponse,
     Conflict,
     NotFound,
-    RateLimited,
     ReadOnlyError,
-    ServerError,
     Unsupported,
 )
 from runwatch.http import RetryPolicy, SourceClient
@@ -31,7 +28,7 @@ from runwatch.providers.wercker import (
     wercker_provider_status,
     wercker_status,
 )
-from runwatch.sim import Fault, SimClock, SimSettings, Simulator, demo_tokens
+from runwatch.sim import SimClock, SimSettings, Simulator, demo_tokens
 from runwatch.sim.core import RunScript, iso
 from runwatch.sim.wercker import STARTED_S, STEP_NAMES, TOKEN_OWNER, SimulatedApi
 
@@ -308,46 +305,6 @@ async def test_capabilities_name_abort_and_leave_out_delete(sim):
     assert provider.why_not(Action.CANCEL, done) == f"run {done.id} has already finished"
     with pytest.raises(Unsupported, match="wercker has no delete"):
         await provider.delete(run.id)
-
-
-# -- errors from the simulator -----------------------------------------------------------
-
-
-async def test_a_wrong_token_is_an_auth_error_with_the_apis_message(sim):
-    with pytest.raises(AuthError, match=r"token rejected.*Invalid token") as caught:
-        await sim.provider("wercker", token="wrong").list_runs()
-    assert "wrong" not in str(caught.value)
-
-
-@pytest.mark.parametrize("kind", ["html", "truncated"])
-async def test_a_body_that_is_not_json_names_source_and_path(sim, kind):
-    sim.sim.inject("wercker", Fault(kind=kind))
-    with pytest.raises(BadResponse, match=r"^wercker: /api/v3/runs returned .*not the expected"):
-        await sim.provider("wercker").list_runs()
-
-
-async def test_a_5xx_is_a_server_error_with_its_message(sim):
-    sim.sim.inject("wercker", Fault(kind="500"))
-    with pytest.raises(ServerError, match="simulated internal error"):
-        await sim.provider("wercker").list_runs()
-
-
-async def test_a_429_carries_retry_after_and_is_retried_after_it(sim):
-    sim.sim.inject("wercker", Fault(kind="429", retry_after=2))
-    with pytest.raises(RateLimited) as caught:
-        await sim.provider("wercker").list_runs()
-    assert caught.value.retry_after == 2.0
-
-    sim.sim.inject("wercker", Fault(kind="429", retry_after=2, times=1))
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    provider = sim.provider("wercker", retry=RetryPolicy(attempts=2), limit=3)
-    provider.client.sleep = sleep
-    assert len(await provider.list_runs()) == 3
-    assert waits == [2.0]
 
 
 # -- the simulator's own answers ---------------------------------------------------------

@@ -43,11 +43,12 @@ def footer_state(app: RunwatchApp, key: str) -> tuple[str, bool]:
     return active.binding.description, active.enabled
 
 
-CANCELS = {
-    "services": ("POST", "/api/runs/{id}/stop", "cancel", "canceled"),
-    "wercker": ("PUT", "/api/v3/runs/{id}/abort", "abort", "aborted"),
-    "currents": ("PUT", "/v1/runs/{id}/cancel", "cancel", "canceled"),
-    "scheduler": ("POST", "/api/v1/runs/{id}/cancel", "cancel", "canceled"),
+CANCELS = {  # services says what its stop answered: never "canceled", which it did not say
+    "services": ("POST", "/api/runs/{id}/stop", "cancel",
+                 "stop sent for run {id}: 1 execution stopped"),
+    "wercker": ("PUT", "/api/v3/runs/{id}/abort", "abort", "aborted run {id}"),
+    "currents": ("PUT", "/v1/runs/{id}/cancel", "cancel", "canceled run {id}"),
+    "scheduler": ("POST", "/api/v1/runs/{id}/cancel", "cancel", "canceled run {id}"),
 }
 
 
@@ -67,12 +68,13 @@ async def test_c_then_y_sends_exactly_the_cancel_request(sim, source: str) -> No
         assert verb.capitalize() in str(dialog.query_one("#confirm-question").render())
         assert mutations(sim) == []
         await pilot.press("y")
+        done = done.format(id=run.id)
         await until(pilot, lambda: any(done in m for _, m in notes(app)), "the outcome")
         sent = mutations(sim)
         assert [(p, m, pa) for p, m, pa, _ in sent] == [(source, method, path.format(id=run.id))]
         if source == "wercker":
             assert sent[0][3] == {}
-        assert ("information", f"{source}: {done} run {run.id}") in notes(app)
+        assert ("information", f"{source}: {done}") in notes(app)
         assert isinstance(app.screen, RunsScreen)
         # ... and the source is polled again at once, so the row shows the outcome.
         after = sim.sim.requests.index(next(r for r in sim.sim.requests if r.method == method))

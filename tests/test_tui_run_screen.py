@@ -417,11 +417,11 @@ async def test_a_log_that_fails_to_load_says_so_and_r_retries(sim) -> None:
 async def test_enter_on_a_step_of_an_api_without_logs_says_so(sim) -> None:
     app = make_app(sim)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await open_run(pilot, "conduct")
+        await open_run(pilot, "scheduler")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, RunScreen)
-        assert ": conduct keeps no step logs" in messages(app)
+        assert ": scheduler keeps no step logs" in messages(app)
 
 
 # -- a spec's test results ------------------------------------------------------------

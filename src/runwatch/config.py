@@ -28,7 +28,7 @@ SCOPE_KEYS: dict[str, tuple[str, ...]] = {
     "services": ("service_id",),
     "wercker": ("pipeline_id", "application_id"),
     "currents": ("project_id",),
-    "conduct": ("spec_id",),
+    "conduct": ("spec_id", "project_id"),  # project_id: sent as X-Project-ID
     "scheduler": ("client_id",),
 }
 REQUIRED_SCOPE: dict[str, tuple[str, ...]] = {

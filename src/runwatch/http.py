@@ -230,6 +230,14 @@ class SourceClient:
             return None
         return self._parse_json(response, path)
 
+    async def send_text(self, method: str, path: str, *, json_body: Any = None) -> str:
+        """`send` for an API that answers with plain text (the services rerun: a run id)."""
+        method = method.upper()
+        if self.read_only and method not in SAFE_METHODS:
+            raise ReadOnlyError(f"{self.source}: read-only, {method} {path} was not sent")
+        response = await self._request(method, path, json_body=json_body)
+        return response.text
+
     # -- internals -----------------------------------------------------------------------
 
     async def _request(

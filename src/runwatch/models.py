@@ -211,3 +211,8 @@ class RunDetail(Run):
     def summary(self) -> Run:
         """The list-row view of this detail."""
         return Run.model_validate(self.model_dump(include=set(Run.model_fields)))
+
+
+# A log line the API says went to standard error starts with this mark (services logs):
+# plain text, so it survives NO_COLOR, a copy and a pipe; the log view also colours it.
+STDERR_MARK = "err| "

@@ -211,10 +211,10 @@ async def _cancel(provider: Provider, run_id: str, assume_yes: bool) -> int:
         ):
             say_error(f"{verb} not confirmed; nothing was sent")
             return 3
-        await provider.cancel(run.id)
+        said = await provider.cancel(run.id)
     finally:
         await provider.aclose()
-    print(f"{verb}ed run {run.id} on {name}", flush=True)
+    print(f"{said} on {name}" if said else f"{verb}ed run {run.id} on {name}", flush=True)
     return 0
 
 

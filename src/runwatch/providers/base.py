@@ -33,6 +33,8 @@ class Provider(ABC):
     # What the cancel action is called in this API's own words (Wercker: "abort").
     cancel_verb: ClassVar[str] = "cancel"
     has_logs: ClassVar[bool] = False
+    # Whether get_log marks the lines the API says went to stderr (models.STDERR_MARK).
+    marks_stderr: ClassVar[bool] = False
     has_spec_results: ClassVar[bool] = False
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
@@ -78,9 +80,11 @@ class Provider(ABC):
     def verb(self, action: Action) -> str:
         return self.cancel_verb if action is Action.CANCEL else action.value
 
-    async def cancel(self, run_id: str) -> None:
+    async def cancel(self, run_id: str) -> str | None:
+        """Send the cancel. Returns what to tell a person when the API's answer says more
+        (or less) than "canceled", e.g. "stop sent: nothing was running"; else None."""
         self.ensure_allowed(Action.CANCEL)
-        await self._cancel(run_id)
+        return await self._cancel(run_id)
 
     async def rerun(self, run_id: str) -> Run | None:
         """Start the run again; returns the new run when the API says which."""
@@ -100,7 +104,7 @@ class Provider(ABC):
                 f"{self.source.name}: read-only, {self.verb(action)} was not sent"
             )
 
-    async def _cancel(self, run_id: str) -> None:
+    async def _cancel(self, run_id: str) -> str | None:
         raise Unsupported(f"{self.name} has no cancel")
 
     async def _rerun(self, run_id: str) -> Run | None:

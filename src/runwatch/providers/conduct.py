@@ -4,9 +4,12 @@ Conduct records spec-driven runs rather than executing them: a run has a spec, a
 markdown log (`content`), and no branch, commit or author. Paths use the string `runId`
 ("RUN-001"), which is also the normalized id; the numeric `id` is the server's row id.
 
-Checks (GET /v1/checks?runId=) are not in the seed document. The shape read here is
-`{"checks": [{"id", "runId", "name", "result", "startedAt", "completedAt", "message"}]}` with
-`result` pass, fail or warn, and null while the check is still running.
+Checks are not in the seed document. As conduct.sh serves them (DESIGN section 3),
+GET /v1/checks?runId= is `{"checks": [{"id", "checkId", "runId", "result", "createdAt"}]}`
+with `result` pass, fail or warn: a step per check, named by `checkId` and timed by
+`createdAt` (when it was recorded). A check's text, GET /v1/checks/{checkId}, is fetched only
+when the check is opened, the way a step's log is. Errors are `{"error", "code"}`. The newer
+backend wants `X-Project-ID` on every request: a source's optional `project_id`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from urllib.parse import quote
 from pydantic import model_validator
 
 from runwatch.config import SourceConfig
-from runwatch.errors import NotFound
+from runwatch.errors import ConfigError, NotFound
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, utc
 from runwatch.providers.base import Action, Provider
@@ -38,6 +41,8 @@ CHECK_RESULTS: dict[str, RunStatus] = {
     "warn": RunStatus.PASSED,
 }
 PAGE_SIZE = 100
+# What an HTTP header value may hold here: printable ASCII, no line breaks.
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]{1,200}")
 
 # -- wire models ---------------------------------------------------------------------------
 
@@ -111,15 +116,31 @@ class RunEnvelope(CamelWireModel):
 
 
 class ConductCheck(CamelWireModel):
-    """One check of a run; `result` is null until it completes."""
+    """One recorded check of a run: `checkId` names it, `createdAt` is when it was recorded."""
 
     id: int | str | None = None
+    check_id: str | None = None
     run_id: str | None = None
-    name: str | None = None
     result: str | None = None
-    started_at: LenientTimestamp = None
-    completed_at: LenientTimestamp = None
-    message: str | None = None
+    created_at: LenientTimestamp = None
+    content: str | None = None  # GET /v1/checks/{checkId} only
+
+
+class CheckEnvelope(CamelWireModel):
+    """`{"check": {...}}`, or `{"data": {...}}`."""
+
+    check: ConductCheck | None = None
+    data: ConductCheck | None = None
+
+    @model_validator(mode="after")
+    def _has_check(self) -> CheckEnvelope:
+        if self.check is None and self.data is None:
+            raise ValueError("expected a 'check' object (or 'data')")
+        return self
+
+    @property
+    def item(self) -> ConductCheck:
+        return self.check or self.data  # type: ignore[return-value]  # checked above
 
 
 class ChecksEnvelope(CamelWireModel):
@@ -155,31 +176,25 @@ def run_title(spec_id: str | None, content: str | None) -> str | None:
     return ": ".join(p for p in (spec_id, first_heading(content)) if p) or None
 
 
-def check_status(check: ConductCheck) -> RunStatus:
-    if check.result is not None:
-        return map_status(check.result, CHECK_RESULTS)
-    if check.completed_at is not None:
-        return RunStatus.UNKNOWN  # finished without saying how
-    return RunStatus.RUNNING if check.started_at is not None else RunStatus.QUEUED
-
-
 def to_step(check: ConductCheck, order: int) -> Step:
-    key = str(check.id) if check.id is not None else check.name or str(order)
+    """A check as a step: its id is the checkId that its text is fetched by."""
+    row = str(check.id) if check.id is not None else str(order)
     return Step(
-        id=key,
-        name=check.name or f"check {key}",
+        id=check.check_id or row,
+        name=check.check_id or f"check {row}",
         order=order,
-        status=check_status(check),
+        status=map_status(check.result, CHECK_RESULTS),
         provider_status=check.result,
-        started_at=check.started_at,
-        finished_at=check.completed_at,
-        message=check.message,
+        # Recorded at one moment: the check's time on the timeline.
+        started_at=check.created_at,
+        finished_at=check.created_at,
+        log_available=bool(check.check_id),
     )
 
 
 def to_steps(checks: list[ConductCheck]) -> list[Step]:
-    """Checks in run order: by start time (not started last), then as the API listed them."""
-    ordered = sorted(checks, key=lambda c: (c.started_at is None, utc(c.started_at) or 0))
+    """Checks in the order they were recorded (no time: last), then as the API listed them."""
+    ordered = sorted(checks, key=lambda c: (c.created_at is None, utc(c.created_at) or 0))
     return [to_step(check, order) for order, check in enumerate(ordered)]
 
 
@@ -200,11 +215,25 @@ class ConductProvider(Provider):
 
     name = "conduct"
     actions = frozenset({Action.DELETE})
+    has_logs = True  # a check's text
     page_size = PAGE_SIZE
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
         super().__init__(source, client, limit=limit)
         self._pages: dict[str | None, _MappedPage] = {}
+
+    @property
+    def http(self) -> SourceClient:
+        """The client, with `X-Project-ID` on its requests when the source names a project.
+        SourceClient makes its httpx client lazily (and anew after aclose), so the header
+        is put on before every request rather than once."""
+        project = self.source.project_id
+        if project:
+            if not _HEADER_VALUE.fullmatch(project):
+                raise ConfigError(f"{self.source.name}: project_id {project!r} cannot be sent "
+                                  "in the X-Project-ID header (printable ASCII only)")
+            self.client.client.headers["X-Project-ID"] = project
+        return self.client
 
     async def list_runs(self) -> list[Run]:
         runs: dict[str, Run] = {}
@@ -230,7 +259,7 @@ class ConductProvider(Provider):
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)
-        body = await self.client.get_json(path)
+        body = await self.http.get_json(path)
         wire = parse(RunEnvelope, body, source=self.source.name, path=path).item
         steps = to_steps(await self._checks(run_id))
         fields = self._fields(wire)
@@ -238,15 +267,24 @@ class ConductProvider(Provider):
         fields["started_at"] = min((s.started_at for s in steps if s.started_at), default=None)
         return RunDetail(**fields, steps=steps, content=wire.content)
 
+    async def get_log(self, run_id: str, step: Step) -> str:
+        """The check's text (markdown), fetched when the check is opened."""
+        path = f"/v1/checks/{quote(step.id, safe='')}"
+        body = await self.http.get_json(path)
+        if isinstance(body, str):  # a plain text, should a server send one
+            return body
+        check = parse(CheckEnvelope, body, source=self.source.name, path=path).item
+        return check.content or ""
+
     async def _delete(self, run_id: str) -> None:
-        await self.client.send("DELETE", self._run_path(run_id))
+        await self.http.send("DELETE", self._run_path(run_id))
 
     # -- internals -------------------------------------------------------------------------
 
     async def _page(self, cursor: str | None, limit: int) -> _MappedPage:
         path = "/v1/runs"
         params = {"specId": self.source.spec_id, "limit": limit, "cursor": cursor}
-        body = await self.client.get_json(path, params)
+        body = await self.http.get_json(path, params)
         previous = self._pages.get(cursor)
         if previous is not None and previous.body is body:
             # The client hands back the very same object for a byte-identical body.
@@ -258,7 +296,7 @@ class ConductProvider(Provider):
     async def _checks(self, run_id: str) -> list[ConductCheck]:
         path = "/v1/checks"
         try:
-            body = await self.client.get_json(path, {"runId": run_id})
+            body = await self.http.get_json(path, {"runId": run_id})
         except NotFound:
             # The seed document has no checks endpoint: a server without one still shows
             # its runs, only without steps.

@@ -2,11 +2,16 @@
 
 Bare JSON under `/api`. The runs list has no paging and no order, so the newest `limit` runs
 are picked here; a run's stages come unordered too and are put in pipeline order. An unknown
-run id answers 200 with `null`.
+run id answers 200 with `null`. What the real server does beyond the document: rerun answers
+the new run's id as plain text; stop answers `{"executionsStopped": N}` (or nothing) and does
+not say what became of the run; every stage exists from the run's creation, `startedAt`
+already set while it is still IDLE; log lines say whether they went to stdout or stderr.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -16,9 +21,9 @@ from pydantic import BeforeValidator, TypeAdapter, ValidationError
 from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse, NotFound
 from runwatch.http import SourceClient
-from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, utc
+from runwatch.models import STDERR_MARK, Run, RunDetail, RunStatus, Step, map_status, utc
 from runwatch.providers.base import Action, Provider
-from runwatch.providers.wire import WireModel, first_problem, validate
+from runwatch.providers.wire import LenientTimestamp, WireModel, first_problem, validate
 
 RUNS_PATH = "/api/runs"
 STAGES_PATH = "/api/stages"
@@ -40,8 +45,14 @@ STAGE_ORDER = (
     "DEPLOY_STAGING",
     "DEPLOY_PROD",
 )
-_STAGE_RANK = {name: rank for rank, name in enumerate(STAGE_ORDER)}
+# Unknown stage types go after the known ones, and OTHER after those.
+_STAGE_RANK = {name: rank for rank, name in enumerate(STAGE_ORDER)} | {
+    "OTHER": len(STAGE_ORDER) + 1
+}
 _NEVER = datetime.min.replace(tzinfo=UTC)
+# What a rerun's plain-text answer may be to count as a run id: short, printable, no spaces
+# (UUIDs, cuids, numbers). Anything else (an HTML page, a paragraph) is not an id.
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 
 def _as_text(value: Any) -> Any:
@@ -49,17 +60,33 @@ def _as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def _as_number(value: Any) -> float | None:
+    # A log line's score orders the log; one that is not a number costs that field only.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
 WireId = Annotated[str, BeforeValidator(_as_text)]
+Score = Annotated[float | None, BeforeValidator(_as_number)]
 
 
 class WireRun(WireModel):
-    """A run as GET /api/runs and /api/runs/{id} return it; `pullNumber` may come extra."""
+    """A run as GET /api/runs and /api/runs/{id} return it; `pullNumber` may come extra.
+    `triggerType` is MAIN, PR_OPEN or PR_SYNC."""
 
     id: WireId
-    createdAt: datetime | None = None
-    updatedAt: datetime | None = None
-    startedAt: datetime | None = None
-    endedAt: datetime | None = None
+    createdAt: LenientTimestamp = None
+    updatedAt: LenientTimestamp = None
+    startedAt: LenientTimestamp = None
+    endedAt: LenientTimestamp = None
     duration: float | None = None  # whole seconds
     commitHash: str | None = None
     commitMessage: str | None = None
@@ -70,28 +97,48 @@ class WireRun(WireModel):
 
 
 class WireStage(WireModel):
-    """A stage as GET /api/stages?runId= returns it (not in the seed document)."""
+    """A stage as GET /api/stages?runId= returns it (not in the seed document). Every stage
+    is created with its run, `startedAt` set while still IDLE."""
 
     id: WireId
     runId: WireId | None = None
     type: str | None = None
     name: str | None = None  # accepted in place of `type`
     status: str | None = None
-    startedAt: datetime | None = None
-    endedAt: datetime | None = None
+    startedAt: LenientTimestamp = None
+    endedAt: LenientTimestamp = None
     duration: float | None = None  # whole seconds
 
     @property
     def label(self) -> str:
         return self.type or self.name or self.id
 
+    @property
+    def idle(self) -> bool:
+        """Not started, whatever `startedAt` says."""
+        return (self.status or "").strip().upper() == "IDLE"
+
 
 class WireLogLine(WireModel):
-    """A log line as GET /api/logs?stageId= returns it (not in the seed document)."""
+    """A log line as GET /api/logs?stageId= returns it: `{id (a ULID), message, timestamp,
+    score, type: stdout | stderr, stageId}`, in `score` order."""
 
-    timestamp: datetime | None = None
-    level: str | None = None
+    id: WireId | None = None
     message: str | None = None
+    timestamp: LenientTimestamp = None
+    score: Score = None
+    type: str | None = None
+    stageId: WireId | None = None
+
+    @property
+    def stderr(self) -> bool:
+        return isinstance(self.type, str) and self.type.strip().lower() == "stderr"
+
+
+class WireStopped(WireModel):
+    """What POST /api/runs/{id}/stop answers when it stopped something."""
+
+    executionsStopped: int | None = None
 
 
 T = TypeVar("T")
@@ -107,6 +154,7 @@ class ServicesProvider(Provider):
     name = "services"
     actions = frozenset({Action.CANCEL, Action.RERUN, Action.DELETE})
     has_logs = True
+    marks_stderr = True
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
         super().__init__(source, client, limit=limit)
@@ -141,27 +189,47 @@ class ServicesProvider(Provider):
         if isinstance(body, str):  # a plain log, should a server send one
             return body
         lines = self._parse(_LOG_LINES, body, LOGS_PATH)
-        # Stable: lines without a timestamp, or with equal ones, keep the server's order.
-        lines.sort(key=lambda line: utc(line.timestamp) or _NEVER)
+        # The server orders by score; so does this, stably, in case it ever does not (lines
+        # without a score keep their place after the scored ones).
+        lines.sort(key=lambda line: (line.score is None, line.score or 0.0))
         return "\n".join(_log_text(line) for line in lines)
 
     # -- acting --------------------------------------------------------------------------
 
-    async def _cancel(self, run_id: str) -> None:
-        await self.client.send("POST", f"{_run_path(run_id)}/stop")
+    async def _cancel(self, run_id: str) -> str:
+        # The answer counts the executions stopped (or is empty when nothing ran); it says
+        # nothing of the run's status, so neither does the message: the next poll will.
+        answer = await self.client.send("POST", f"{_run_path(run_id)}/stop")
+        said = "stop sent for run " + run_id
+        if answer is None:
+            return f"{said}: nothing was running"
+        try:
+            stopped = WireStopped.model_validate(answer).executionsStopped
+        except ValidationError:
+            stopped = None
+        if stopped is None:
+            return said  # an answer in words this client does not know
+        if stopped <= 0:
+            return f"{said}: nothing was running"
+        return f"{said}: {stopped} execution{'s' if stopped != 1 else ''} stopped"
 
     async def _rerun(self, run_id: str) -> Run | None:
-        # The server wants the run back exactly as it sent it.
+        # The server wants the run back exactly as it sent it, and answers the new run's id
+        # as plain text; the run itself shows up on the next poll.
         path = _run_path(run_id)
         raw = await self._run_body(run_id, path)
-        created = await self.client.send("POST", f"{path}/rerun", json_body={"data": raw})
-        try:
-            return Run(**self._run_fields(_RUN.validate_python(created)))
-        except ValidationError:
+        answer = await self.client.send_text("POST", f"{path}/rerun", json_body={"data": raw})
+        new_id = _plain_run_id(answer)
+        if new_id is None:
             return None  # the rerun happened; the answer just does not say which run it is
+        return Run(source=self.source.name, provider=self.name, id=new_id,
+                   status=RunStatus.UNKNOWN, provider_status="",
+                   url=f"{self.source.base_url}{_run_path(new_id)}")
 
     async def _delete(self, run_id: str) -> None:
-        await self.client.send("DELETE", _run_path(run_id))
+        # The deleted run comes back; an empty answer means there was no such run.
+        if await self.client.send("DELETE", _run_path(run_id)) is None:
+            raise NotFound(f"{self.source.name}: run {run_id} not found", status_code=404)
 
     # -- mapping -------------------------------------------------------------------------
 
@@ -194,27 +262,31 @@ class ServicesProvider(Provider):
                 break
         return runs
 
-    def _created_key(self, item: dict[str, Any]) -> datetime:
+    @staticmethod
+    def _created_key(item: dict[str, Any]) -> datetime:
+        # A createdAt that is not a timestamp sorts as the oldest (and maps to None).
         value = item.get("createdAt")
-        if value is None:
+        if not isinstance(value, str):
             return _NEVER
         try:
             return utc(datetime.fromisoformat(value)) or _NEVER
-        except (TypeError, ValueError):
-            raise self._bad(RUNS_PATH, f"createdAt {value!r} is not a timestamp") from None
+        except ValueError:
+            return _NEVER
 
     def _run_fields(self, wire: WireRun) -> dict[str, Any]:
+        status = map_status(wire.status, STATUSES)
         return {
             "source": self.source.name,
             "provider": self.name,
             "id": wire.id,
-            "status": map_status(wire.status, STATUSES),
+            "status": status,
             "provider_status": wire.status or "",
             "title": wire.commitMessage,
             "commit": wire.commitHash,
             "author": wire.committer,
             "created_at": wire.createdAt,
-            "started_at": wire.startedAt,
+            # A new run carries startedAt from its creation, while still IDLE.
+            "started_at": None if status is RunStatus.QUEUED else wire.startedAt,
             "finished_at": wire.endedAt,
             "duration_s": wire.duration,
             "url": f"{self.source.base_url}{_run_path(wire.id)}",
@@ -229,10 +301,11 @@ class ServicesProvider(Provider):
                 order=order,
                 status=map_status(stage.status, STATUSES),
                 provider_status=stage.status,
-                started_at=stage.startedAt,
-                finished_at=stage.endedAt,
-                duration_s=stage.duration,  # timestamps, where both are known, win
-                log_available=stage.startedAt is not None,
+                # An IDLE stage has not started (nor ended), and has no log yet.
+                started_at=None if stage.idle else stage.startedAt,
+                finished_at=None if stage.idle else stage.endedAt,
+                duration_s=None if stage.idle else stage.duration,  # timestamps win
+                log_available=not stage.idle and stage.startedAt is not None,
             )
             for order, stage in enumerate(stages)
         ]
@@ -256,9 +329,10 @@ def _run_path(run_id: str) -> str:
 
 
 def _stage_key(stage: WireStage) -> tuple[int, datetime, str]:
-    # Unknown stage types go after the known ones, in the order they started.
+    # Unknown stage types go after the known ones, in the order they started; OTHER last.
     rank = _STAGE_RANK.get(stage.label.upper(), len(STAGE_ORDER))
-    return rank, utc(stage.startedAt) or _NEVER, stage.label
+    started = None if stage.idle else utc(stage.startedAt)
+    return rank, started or _NEVER, stage.label
 
 
 def _progress(wire: WireRun, steps: list[Step]) -> float | None:
@@ -272,10 +346,26 @@ def _progress(wire: WireRun, steps: list[Step]) -> float | None:
 
 
 def _log_text(line: WireLogLine) -> str:
+    """`HH:MM:SS message`; a stderr line starts with STDERR_MARK and a stdout line with as
+    many spaces, so the times line up and no message can pass for the mark."""
     when = utc(line.timestamp)
-    stamp = when.strftime("%H:%M:%S") if when else None
-    level = f"{line.level.upper():<5}" if line.level else None
-    return " ".join(part for part in (stamp, level, line.message or "") if part is not None)
+    stamp = when.strftime("%H:%M:%S") if when else "--:--:--"
+    stream = STDERR_MARK if line.stderr else " " * len(STDERR_MARK)
+    return f"{stream}{stamp} {line.message or ''}"
+
+
+def _plain_run_id(answer: str) -> str | None:
+    """The run id in a plain-text answer (a JSON string or object with `id` is taken too),
+    or None when the answer is not one."""
+    text = answer.strip()
+    if text.startswith("{") or text.startswith('"'):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return None
+        parsed = parsed.get("id") if isinstance(parsed, dict) else parsed
+        text = _as_text(parsed) if isinstance(parsed, str | int) else ""
+    return text if isinstance(text, str) and _RUN_ID.fullmatch(text) else None
 
 
 _JSON_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",

@@ -5,9 +5,12 @@ that the paths use, a `specId`, a status and a markdown log (`content`). Scripte
 pending → in_progress → completed/failed with the clock; runs made by POST keep whatever
 status their client gives them (and PATCH changes it).
 
-Checks (GET /v1/checks?runId=) are not in the seed document. Here a check appears when it
-starts: `{"id", "runId", "name", "result", "startedAt", "completedAt", "message"}` with
-`result` pass, fail or warn, null while it runs. Errors are `{"error": "<message>"}`.
+Checks are not in the seed document; as conduct.sh serves them, GET /v1/checks?runId= is
+`{"checks": [{"id", "checkId", "runId", "result", "createdAt"}]}` with `result` pass, fail or
+warn, a check being recorded once it has a result, and GET /v1/checks/{checkId} is one check
+with its text, `{"check": {..., "content"}}`. Errors are `{"error", "code"}`. With a project
+configured (`SimSettings.conduct_project`), every request must name it in `X-Project-ID`, as
+the newer backend wants.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from runwatch.sim.conduct_checks import CHECK_NAMES, check_content, check_id, recorded_checks
 from runwatch.sim.core import Endpoint, RunScript, bearer_guarded, iso, make_scripts, seeded
 
 PROVIDER = "conduct"
-CHECK_NAMES = ["spec-lint", "typecheck", "unit", "acceptance", "review"]
 SPEC_IDS = ["AUTH-001", "AUTH-002", "BILLING-003", "SEARCH-004", "NOTIFY-005", "DASH-006"]
 # Conduct cannot cancel, so "canceled" never happens; it is here so the table is total.
 PHASE_STATUS = {
@@ -99,6 +102,10 @@ class SimulatedApi:
         self._runs.sort(key=lambda run: run.key)
         self._keys = [run.key for run in self._runs]
         self._by_run_id = {run.run_id: run for run in self._runs}
+        # checkId -> (run, check index): checkIds are the run's id and the check's kind.
+        self._by_check_id = {
+            check_id(run, i): (run, i) for run in self._runs for i in range(len(CHECK_NAMES))
+        }
         self._next_id = len(self._runs) + 1
         routes = [
             Route("/v1/runs", self._guarded(self.list_runs), methods=["GET"]),
@@ -109,6 +116,7 @@ class SimulatedApi:
             Route("/v1/runs/{run_id}/features", self._guarded(self.link_features),
                   methods=["POST"]),
             Route("/v1/checks", self._guarded(self.list_checks), methods=["GET"]),
+            Route("/v1/checks/{check_id}", self._guarded(self.get_check), methods=["GET"]),
         ]
         self.app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
 
@@ -214,12 +222,34 @@ class SimulatedApi:
         run = self._find(run_id, now)
         if run is None:
             return _error(404, "Run not found")
-        return JSONResponse({"checks": _checks(run, now)})
+        return JSONResponse({"checks": recorded_checks(run, now)})
+
+    async def get_check(self, request: Request) -> Response:
+        now = self.sim.now()
+        found = self._by_check_id.get(request.path_params["check_id"])
+        if found is None or not found[0].script.visible(now):
+            return _error(404, "Check not found")
+        run, i = found
+        wanted = check_id(run, i)
+        check = next((c for c in recorded_checks(run, now) if c["checkId"] == wanted), None)
+        if check is None:  # not recorded yet
+            return _error(404, "Check not found")
+        return JSONResponse({"check": check | {"content": check_content(run, i, check)}})
 
     # -- state -----------------------------------------------------------------------------
 
     def _guarded(self, endpoint: Endpoint) -> Endpoint:
-        return bearer_guarded(endpoint, lambda: self.sim.token_for(PROVIDER),
+        async def in_project(request: Request) -> Response:
+            wanted = self.sim.settings.conduct_project
+            if wanted is not None:
+                given = request.headers.get("x-project-id")
+                if not given:
+                    return _error(400, "X-Project-ID header is required")
+                if given != wanted:
+                    return _error(404, "Project not found")
+            return await endpoint(request)
+
+        return bearer_guarded(in_project, lambda: self.sim.token_for(PROVIDER),
                               lambda: _error(401, "Invalid or missing API key"))
 
     def _find(self, run_id: str, now: float) -> SimRun | None:
@@ -283,56 +313,18 @@ def _summary(run: SimRun, now: float) -> dict[str, Any]:
     }
 
 
-def _checks(run: SimRun, now: float) -> list[dict[str, Any]]:
-    script = run.script
-    checks = []
-    for i, step in enumerate(script.steps):
-        phase = script.step_phase(i, now)
-        if phase not in ("running", "passed", "failed"):
-            continue  # a check exists once it has started
-        started, completed = script.step_times(i, now)
-        result = _result(phase, warned=i in run.warns)
-        checks.append({
-            "id": run.id * 100 + i + 1,
-            "runId": run.run_id,
-            "name": step.name,
-            "result": result,
-            "startedAt": iso(started),
-            "completedAt": iso(completed),
-            "message": _check_message(result, step.duration_s),
-        })
-    return checks
-
-
-def _result(phase: str, *, warned: bool) -> str | None:
-    if phase == "running":
-        return None
-    if phase == "failed":
-        return "fail"
-    return "warn" if warned else "pass"
-
-
-def _check_message(result: str | None, duration_s: float) -> str | None:
-    count = 1 + int(duration_s) % 4  # any stable small number
-    if result == "fail":
-        return f"{count} assertion{'s' if count > 1 else ''} failed"
-    if result == "warn":
-        return f"{count} warning{'s' if count > 1 else ''}"
-    return None
-
-
 def _content(run: SimRun, now: float) -> str | None:
     if run.content is not None or not run.scripted:
         return run.content
     script = run.script
     lines = [f"# {_heading(script.message)}", "",
              f"Spec {run.spec_id}, implemented by {script.author}.", ""]
-    checks = _checks(run, now)
+    checks = recorded_checks(run, now)
     if not checks:
         lines.append("Waiting for an agent to pick this run up.")
     else:
         lines += ["## Checks", ""]
-        lines += [f"- {c['name']}: {c['result'] or 'running'}" for c in checks]
+        lines += [f"- {c['checkId']}: {c['result']}" for c in checks]
     return "\n".join(lines) + "\n"
 
 
@@ -345,8 +337,14 @@ def _heading(message: str) -> str:
 # -- small helpers ---------------------------------------------------------------------------
 
 
+_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 404: "NOT_FOUND",
+          405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 429: "RATE_LIMITED"}
+
+
 def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+    """The API's error body: `{"error", "code"}`."""
+    return JSONResponse({"error": message, "code": _CODES.get(status, "ERROR")},
+                        status_code=status)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

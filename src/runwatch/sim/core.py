@@ -274,6 +274,8 @@ class SimSettings:
     future_runs: int = 6
     # Expected bearer token per provider; None accepts any (or no) token.
     tokens: dict[str, str | None] = field(default_factory=dict)
+    # The project conduct's newer backend wants in X-Project-ID; None: no header needed.
+    conduct_project: str | None = None
 
 
 def demo_tokens() -> dict[str, str]:

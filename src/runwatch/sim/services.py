@@ -1,9 +1,13 @@
 """Simulated services API: the Seamless CI/CD backend (services-api.md, DESIGN section 3).
 
 Bare JSON under `/api`. Nothing is paged or ordered: runs and each run's stages come back in
-a fixed shuffled order, as from a database queried without ORDER BY. An unknown run id on
-GET answers 200 with `null`, as the real server does. Errors use NestJS-style bodies,
-`{"statusCode", "message", "error"}`.
+a fixed shuffled order, as from a database queried without ORDER BY. As the real server (an
+Express + Prisma app) does: an unknown run id answers 200 with `null` on GET and an empty 200
+on DELETE and stop; rerun answers the new run's id as plain text (`text/html`); stop answers
+`{"executionsStopped": N}`, or an empty 200 when nothing was running; every stage is created
+with its run, `startedAt` set at once while IDLE (runs too); log lines are `{id (a ULID),
+message, timestamp, score, type: stdout | stderr, stageId}` in score order; a missing or wrong
+token is the plain text `Authentication error` (401); other errors are `{"message"}`.
 
 Runs belong to two services, "svc-web" (most) and "svc-api" (a few), so that the
 `serviceId` filter is observable. Some DEPLOY_PROD stages wait for an approval first
@@ -14,14 +18,12 @@ in become FAILURE, which is what the dashboard then shows.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field, replace
-from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from runwatch.sim.core import (
@@ -34,6 +36,7 @@ from runwatch.sim.core import (
     make_scripts,
     seeded,
 )
+from runwatch.sim.services_logs import log_body, whole_seconds
 
 PROVIDER = "services"
 STAGES = [
@@ -65,18 +68,6 @@ _STAGE_STATUS: dict[StepPhase, str] = {
     "failed": "FAILURE",
     "canceled": "FAILURE",
 }
-_WORK: dict[str, tuple[str, str, str]] = {
-    "PREPARE": ("Cloning repository", "Restoring cache", "Installing dependencies"),
-    "CODE_QUALITY": ("Running linter", "Checking formatting", "Auditing dependencies"),
-    "UNIT_TEST": ("Collecting tests", "Running unit tests", "Writing coverage report"),
-    "BUILD": ("Compiling sources", "Building image", "Pushing image"),
-    "INTEGRATION_TEST": ("Starting services", "Running integration suite", "Collecting results"),
-    "DEPLOY_STAGING": ("Rendering manifests", "Rolling out to staging", "Checking health"),
-    "DEPLOY_PROD": ("Rendering manifests", "Rolling out to production", "Checking health"),
-}
-
-LogLine = tuple[float, str, str]  # when, level, message
-
 
 @dataclass
 class SimRun:
@@ -190,7 +181,7 @@ class SimulatedApi:
         run_id = request.path_params["run_id"]
         run = self._find(run_id, now)
         if run is None:
-            return _not_found(run_id)
+            return Response(status_code=200)  # Prisma's deleteMany of nothing
         body = self.run_body(run, now)
         run.script.deleted = True
         return JSONResponse(body)
@@ -200,21 +191,25 @@ class SimulatedApi:
         body = await _json_body(request, empty={})
         if not isinstance(body, dict):
             return _error(400, "body must be an object")
-        run = self._spawn(request.path_params["service_id"], body)
-        return JSONResponse(self.run_body(run, self.sim.now()), status_code=201)
+        now = self.sim.now()
+        run = self._spawn(request.path_params["service_id"], body, now)
+        return JSONResponse(self.run_body(run, now), status_code=201)
 
     async def stop_run(self, request: Request) -> Response:
+        """Stops the run's executions; says how many, not what became of the run."""
         now = self.sim.now()
-        run_id = request.path_params["run_id"]
-        run = self._find(run_id, now)
+        run = self._find(request.path_params["run_id"], now)
         if run is None:
-            return _not_found(run_id)
+            return Response(status_code=200)
+        running = run.script.phase(now) == "running"
         if not run.script.cancel(now):
-            return _error(409, f"Run {run_id} has already finished")
-        return JSONResponse(self.run_body(run, now))
+            return Response(status_code=200)  # it had finished: nothing to stop
+        run.rendered = None
+        return JSONResponse({"executionsStopped": 1 if running else 0})
 
     async def rerun(self, request: Request) -> Response:
-        """POST /api/runs/:id/rerun with `{"data": <run>}`: a new run of the same commit."""
+        """POST /api/runs/:id/rerun with `{"data": <run>}`: a new run of the same commit; the
+        answer is its id, as plain text."""
         now = self.sim.now()
         run_id = request.path_params["run_id"]
         run = self._find(run_id, now)
@@ -231,8 +226,9 @@ class SimulatedApi:
             "triggerType": run.trigger_type,
             **data,
         }
-        new = self._spawn(_text(data.get("serviceId"), run.current_service_id), wanted)
-        return JSONResponse(self.run_body(new, now), status_code=201)
+        # One `now` for the new run and the answer: a live clock moves between two reads.
+        new = self._spawn(_text(data.get("serviceId"), run.current_service_id), wanted, now)
+        return HTMLResponse(new.id)
 
     async def list_stages(self, request: Request) -> Response:
         now = self.sim.now()
@@ -255,13 +251,7 @@ class SimulatedApi:
         if found is None or not found[0].script.visible(now):
             return JSONResponse([])
         run, i = found
-        return JSONResponse(
-            [
-                {"id": n, "stageId": stage_id, "timestamp": iso(when), "level": level,
-                 "message": message}
-                for n, (when, level, message) in enumerate(self.log_lines(run, i, now), 1)
-            ]
-        )
+        return JSONResponse(log_body(run, i, stage_id, now))
 
     # -- rendering -----------------------------------------------------------------------
 
@@ -274,18 +264,18 @@ class SimulatedApi:
             "id": run.id,
             "createdAt": iso(script.created_at),
             "updatedAt": iso(_updated_at(run, now)),
-            "startedAt": iso(start),
+            # Set when the run is created, IDLE or not; the real start once there is one.
+            "startedAt": iso(start if start is not None else script.created_at),
             "endedAt": iso(end),
-            "duration": _whole_seconds(start, end),
+            "duration": whole_seconds(start, end),
             "commitHash": script.commit,
             "commitMessage": script.message,
             "committer": script.author,
             "status": self._run_status(run, now),
             "triggerType": run.trigger_type,
             "serviceId": run.service_id,
+            "pullNumber": run.pull_number,
         }
-        if run.pull_number is not None:
-            body["pullNumber"] = run.pull_number
         body.update(run.patch)
         if end is not None:
             run.rendered = body
@@ -301,38 +291,11 @@ class SimulatedApi:
             "status": self._stage_status(run, i, now),
             "createdAt": iso(script.created_at),
             "updatedAt": iso(end or begin or script.created_at),
-            "startedAt": iso(begin),
+            # Every stage is made with its run, startedAt set although it is still IDLE.
+            "startedAt": iso(begin if begin is not None else script.created_at),
             "endedAt": iso(end),
-            "duration": _whole_seconds(begin, end),
+            "duration": whole_seconds(begin, end),
         }
-
-    def log_lines(self, run: SimRun, i: int, now: float) -> list[LogLine]:
-        """The lines stage `i` has written by `now`."""
-        script = run.script
-        begin, _ = script.step_times(i, now)
-        if begin is None:
-            return []
-        step = script.steps[i]
-        stop = now if script.canceled_at is None else min(now, script.canceled_at)
-        lines: list[LogLine] = [(begin, "INFO", f"Stage {step.name} started")]
-        work_from, work_s = begin, step.duration_s
-        if (approved := run.approval_until(i)) is not None:
-            lines.append((begin, "INFO", "Waiting for approval"))
-            lines.append((approved, "INFO", f"Approved by {script.author}"))
-            work_from, work_s = approved, step.duration_s / 2
-        for k, text in enumerate(_WORK.get(step.name, ("Working",) * 3)):
-            lines.append((work_from + work_s * (k + 1) / 4, "INFO", text))
-        lines = [line for line in lines if line[0] <= stop]
-        phase = script.step_phase(i, now)
-        finished = begin + step.duration_s
-        if phase == "passed":
-            lines.append((finished, "INFO", f"Stage {step.name} succeeded in "
-                                            f"{_whole_seconds(begin, finished)}s"))
-        elif phase == "failed":
-            lines.append((finished, "ERROR", f"{lines[-1][2]} failed: exit code 1"))
-        elif phase == "canceled" and script.canceled_at is not None:
-            lines.append((script.canceled_at, "WARN", "Stopped by request"))
-        return lines
 
     def _run_status(self, run: SimRun, now: float) -> str:
         phase = run.script.phase(now)
@@ -365,20 +328,21 @@ class SimulatedApi:
         pull_number = rng.randrange(100, 1000)
         service = "svc-api" if rng.random() < 0.2 else "svc-web"
         approval = rng.random() < 0.5 and not pull_request
+        # A pull request's first run is PR_OPEN, later pushes to it PR_SYNC.
+        trigger = ("PR_SYNC" if pull_number % 3 else "PR_OPEN") if pull_request else "MAIN"
         return SimRun(
             script=script,
             id=run_id,
             stage_ids=stage_ids,
             service_id=service,
-            trigger_type="PULL_REQUEST" if pull_request else "MAIN",
+            trigger_type=trigger,
             pull_number=pull_number if pull_request else None,
             approval=approval,
         )
 
-    def _spawn(self, service_id: str, fields: dict[str, Any]) -> SimRun:
-        """A new run created now: fresh stage durations from the seeded generator, commit
-        facts from `fields` where given."""
-        now = self.sim.now()
+    def _spawn(self, service_id: str, fields: dict[str, Any], now: float) -> SimRun:
+        """A new run created at `now`: fresh stage durations from the seeded generator,
+        commit facts from `fields` where given."""
         fresh = make_scripts(self._rng, count=1, now=now, future=0, spacing_s=0.0,
                              step_names=STAGES)[0]
         script = replace(
@@ -407,7 +371,7 @@ class SimulatedApi:
 
     def _guarded(self, handler: Endpoint) -> Endpoint:
         return bearer_guarded(handler, lambda: self.sim.token_for(PROVIDER),
-                              lambda: _error(401, "Unauthorized"))
+                              lambda: PlainTextResponse("Authentication error", 401))
 
 
 def _updated_at(run: SimRun, now: float) -> float:
@@ -416,17 +380,6 @@ def _updated_at(run: SimRun, now: float) -> float:
     for i in range(len(script.steps)):
         moments.extend(script.step_times(i, now))
     return max(m for m in moments if m is not None and m <= now)
-
-
-def _whole_seconds(start: float | None, end: float | None) -> int | None:
-    # The server stores milliseconds (those its timestamps show) and reports ceil(ms / 1000).
-    if start is None or end is None:
-        return None
-    return math.ceil((_epoch_ms(end) - _epoch_ms(start)) / 1000)
-
-
-def _epoch_ms(ts: float) -> int:
-    return round(ts * 1_000_000) // 1000  # as iso() renders it: microseconds, cut to ms
 
 
 def _uuid(bits: int) -> str:
@@ -449,8 +402,8 @@ async def _json_body(request: Request, empty: Any = None) -> Any:
 
 
 def _error(status: int, message: str) -> JSONResponse:
-    body = {"statusCode": status, "message": message, "error": HTTPStatus(status).phrase}
-    return JSONResponse(body, status_code=status)
+    """The server's error body: `{"message"}`."""
+    return JSONResponse({"message": message}, status_code=status)
 
 
 def _not_found(run_id: str) -> JSONResponse:

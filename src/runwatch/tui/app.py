@@ -360,9 +360,10 @@ class RunwatchApp(App[int]):
     async def _perform(self, action: Action, source: str, run: Run) -> None:
         provider = self.providers[source]
         verb = provider.verb(action)
+        said: str | None = None  # the provider's own words for the outcome, when it has any
         try:
             if action is Action.CANCEL:
-                await provider.cancel(run.id)
+                said = await provider.cancel(run.id)
             elif action is Action.RERUN:
                 new = await provider.rerun(run.id)
             else:
@@ -374,7 +375,7 @@ class RunwatchApp(App[int]):
             self.notify(f"{type(exc).__name__}: {exc}", title=f"{verb} failed",
                         severity="error", timeout=10)
         else:
-            message = f"{DONE.get(verb, verb + 'd')} run {run.id}"
+            message = said or f"{DONE.get(verb, verb + 'd')} run {run.id}"
             if action is Action.RERUN and new is not None and new.id != run.id:
                 message += f" as run {new.id}"
             self.notify(message, title=source)

@@ -99,7 +99,7 @@ class LogScreen(Screen[None]):
             error = f"{type(exc).__name__}: {exc}"
         else:
             self.loaded = True
-            self.log_view.set_text(text)
+            self.log_view.set_text(text, marks_stderr=self.provider.marks_stderr)
         self.log_view.loading = False
         if self.step.status.is_active:
             self._follow = self.set_timer(FOLLOW_S, self.load)

@@ -3,7 +3,9 @@
 `/` opens the search bar, enter searches (smart case: lower case matches any case), `n` and `N`
 jump to the next and previous match, escape closes the bar. Matches are marked in every line
 and the current one stands out; the status line counts them. The view opens at the end of
-the log (where a failure usually is) and stays there when the log is reloaded.
+the log (where a failure usually is) and stays there when the log is reloaded. Lines that a
+provider marks as written to stderr (`models.STDERR_MARK`, a word, so it survives NO_COLOR)
+get the error colour too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Static
+
+from runwatch.models import STDERR_MARK
 
 TAB_SIZE = 8
 
@@ -78,10 +82,15 @@ class LogLines(ScrollView, can_focus=True):
         & > .log-lines--gutter { color: $text-muted; }
         & > .log-lines--match { background: $warning 40%; }
         & > .log-lines--current { background: $accent; color: $background; text-style: bold; }
+        & > .log-lines--stderr { color: $text-error; }
+        & > .log-lines--stderr-mark { color: $text-error; text-style: dim bold; }
     }
     """
 
-    COMPONENT_CLASSES = {"log-lines--gutter", "log-lines--match", "log-lines--current"}
+    COMPONENT_CLASSES = {
+        "log-lines--gutter", "log-lines--match", "log-lines--current", "log-lines--stderr",
+        "log-lines--stderr-mark",
+    }
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", show=False),
@@ -96,10 +105,15 @@ class LogLines(ScrollView, can_focus=True):
         self.matches: list[Match] = []
         self.current: int | None = None  # index into matches
         self._by_line: dict[int, list[int]] = {}
+        self.stderr_lines: frozenset[int] = frozenset()
 
-    def set_lines(self, lines: list[Text]) -> None:
+    def set_lines(self, lines: list[Text], *, marks_stderr: bool = False) -> None:
+        """Show `lines`; with `marks_stderr`, those that start with STDERR_MARK are stderr."""
         at_end = not self.lines or self.scroll_y >= self.max_scroll_y
         self.lines = lines
+        self.stderr_lines = frozenset(
+            index for index, line in enumerate(lines) if line.plain.startswith(STDERR_MARK)
+        ) if marks_stderr else frozenset()
         width = max((line.cell_len for line in lines), default=0)
         self.virtual_size = Size(self._gutter_width() + width, len(lines))
         self.refresh()
@@ -144,6 +158,10 @@ class LogLines(ScrollView, can_focus=True):
         line = self.lines[index].copy()
         line.no_wrap = True
         line.stylize_before(rich_style)
+        if index in self.stderr_lines:
+            mark = len(STDERR_MARK.rstrip())
+            line.stylize(self.get_component_rich_style("log-lines--stderr-mark"), 0, mark)
+            line.stylize(self.get_component_rich_style("log-lines--stderr"), mark)
         for match_index in self._by_line.get(index, ()):
             match = self.matches[match_index]
             name = "log-lines--current" if match_index == self.current else "log-lines--match"
@@ -179,6 +197,7 @@ class LogView(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._text: str | None = None
+        self._marks_stderr = False
 
     def compose(self) -> ComposeResult:
         yield LogLines(id="log-lines")
@@ -193,13 +212,15 @@ class LogView(Vertical):
     def searching(self) -> bool:
         return self.has_class("-searching")
 
-    def set_text(self, text: str) -> None:
-        """Show `text`; an unchanged log re-renders nothing."""
-        if text == self._text:
+    def set_text(self, text: str, *, marks_stderr: bool = False) -> None:
+        """Show `text`; an unchanged log re-renders nothing. `marks_stderr`: the provider
+        starts its stderr lines with STDERR_MARK (and no other line with it)."""
+        if text == self._text and marks_stderr == self._marks_stderr:
             return
         self._text = text
+        self._marks_stderr = marks_stderr
         lines = split_log(text)
-        self.lines_widget.set_lines(lines)
+        self.lines_widget.set_lines(lines, marks_stderr=marks_stderr)
         self._search(keep_position=True)
 
     def action_search(self) -> None:
@@ -253,6 +274,8 @@ class LogView(Vertical):
     def _status(self) -> None:
         lines = self.lines_widget
         total = f"{len(lines.lines)} lines"
+        if lines.stderr_lines:
+            total += f" · {len(lines.stderr_lines)} on stderr"
         if not self.query:
             text = f"{total} · / search"
         elif not lines.matches:
