@@ -8,6 +8,7 @@ import httpx
 
 from runwatch.config import Config, SourceConfig, resolve_token
 from runwatch.http import RetryPolicy, SourceClient
+from runwatch.http_body import DEFAULT_MAX_BODY, DEFAULT_MAX_LOG_BODY
 from runwatch.providers.base import Action, Provider
 
 __all__ = ["Action", "Provider", "build_provider", "build_providers", "provider_class"]
@@ -35,6 +36,8 @@ def build_provider(
     retry: RetryPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     token: str | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+    max_log_body: int = DEFAULT_MAX_LOG_BODY,
 ) -> Provider:
     """A provider for `source`. The token comes from `token` (tests, the demo) or from the
     source's token_env / token_cmd / owner-only file."""
@@ -47,6 +50,8 @@ def build_provider(
         timeout_s=timeout_s,
         retry=retry or RetryPolicy(),
         transport=transport,
+        max_body=max_body,
+        max_log_body=max_log_body,
     )
     return provider_class(source.provider)(source, client, limit=limit)
 
@@ -67,6 +72,8 @@ def build_providers(
             limit=config.limit_for(s),
             timeout_s=config.runwatch.timeout,
             transport=transport,
+            max_body=config.runwatch.max_body_bytes,
+            max_log_body=config.runwatch.max_log_body_bytes,
         )
         for s in sources
     }
