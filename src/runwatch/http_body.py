@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ DEFAULT_MAX_BODY = 32 * MIB
 DEFAULT_MAX_LOG_BODY = 64 * MIB
 # What we ask for: the encodings inflated here (httpx would add br/zstd when installed).
 ACCEPT_ENCODING = "gzip, deflate"
+_STEP = MIB  # inflated at most this much per zlib call
 
 
 class BodyOverLimit(Exception):
@@ -47,18 +49,29 @@ class _Inflater:
             self._zlib = zlib.decompressobj()
         self._first = True
 
-    def inflate(self, data: bytes, room: int) -> bytes:
-        """At most `room + 1` bytes out (one more than fits says "over the cap")."""
+    def pieces(self, data: bytes, room: int) -> Iterator[bytes]:
+        """`data` inflated, a MiB at a time (zlib would build one 64 MiB piece out of 64 KiB
+        of a bomb, twice over); the last piece is the one that goes past `room`, if any."""
         if self._zlib is None:
-            return data
+            yield data
+            return
+        while True:
+            out = self._inflate(data, min(room, _STEP) + 1)
+            yield out
+            room -= len(out)
+            data = self._zlib.unconsumed_tail
+            if room < 0 or not data:
+                return
+
+    def _inflate(self, data: bytes, most: int) -> bytes:
         try:
-            out = self._zlib.decompress(data, room + 1)
+            out: bytes = self._zlib.decompress(data, most)
         except zlib.error as exc:
             if self.coding == "deflate" and self._first:
                 # Servers send raw deflate as often as zlib-wrapped (httpx tries both too).
                 self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
                 self._first = False
-                return self.inflate(data, room)
+                return self._inflate(data, most)
             raise UndecodableBody(f"its {self.coding} compression is broken ({exc})") from None
         self._first = False
         return out
@@ -86,17 +99,16 @@ async def read_capped(
             raise BodyOverLimit()
         chunks = response.aiter_raw()
     async for raw in chunks:
-        room = cap - len(body)
-        piece = inflater.inflate(raw, room)
-        if len(piece) > room:
-            if not truncate:
-                raise BodyOverLimit()
-            piece = piece[:room]
+        for piece in inflater.pieces(raw, cap - len(body)):
+            room = cap - len(body)
+            if len(piece) > room:
+                if not truncate:
+                    raise BodyOverLimit()
+                digest.update(piece[:room])
+                body += piece[:room]
+                return body, True, digest.digest()
             digest.update(piece)
             body += piece
-            return body, True, digest.digest()
-        digest.update(piece)
-        body += piece
     inflater.finish()
     return body, False, digest.digest()
 
