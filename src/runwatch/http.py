@@ -11,14 +11,8 @@ only within the base URL's origin.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import json
 import logging
-import math
-import random
-import socket
 import ssl
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +21,6 @@ from typing import Any
 import httpx
 from tenacity import (
     AsyncRetrying,
-    RetryCallState,
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
@@ -49,19 +42,28 @@ from runwatch.errors import (
     SlowAnswer,
     Unreachable,
 )
+from runwatch.http_answers import (
+    decode_text,
+    error_detail,
+    first_line,
+    origin,
+    reason,
+    retry_after_s,
+)
 from runwatch.http_body import (
     ACCEPT_ENCODING,
     DEFAULT_MAX_BODY,
     DEFAULT_MAX_LOG_BODY,
+    Answer,
     BodyOverLimit,
+    Progress,
     UndecodableBody,
+    UnparsableJson,
     megabytes,
-    parse_json,
-    parse_json_in_thread,
+    parse_then_reduce,
     read_capped,
-    release_in_pieces,
-    why_not_json,
 )
+from runwatch.http_retry import RetryPolicy, retryable, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +72,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Bodies remembered for the identical-body and ETag shortcuts; least recently used go first
 # (the scheduler asks for a new cursor or run id often, and a kiosk runs for weeks).
 BODY_CACHE_SIZE = 256
-# What a retry may wait at most, whatever a server asks: a poll must come back to the
-# poller, which has its own (longer) backoff.
-MAX_RETRY_WAIT_S = 30.0
-# The longest Retry-After taken at its word; callers cap it further (the poller at 60 s).
-MAX_RETRY_AFTER_S = 3600.0
 MAX_REDIRECTS = 5
 # Bodies larger than this are parsed (and reduced) on a thread: the event loop stays free.
 OFFLOAD_BYTES = 256 * 1024
@@ -94,48 +91,12 @@ def _verified_ssl_context() -> ssl.SSLContext:
     return _SSL_CONTEXT
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How many times and how long to retry 429, 5xx, timeouts and connection errors."""
-
-    attempts: int = 3
-    base_delay_s: float = 0.5
-    max_delay_s: float = 8.0
-    total_s: float = 30.0
-
-    @classmethod
-    def none(cls) -> RetryPolicy:
-        return cls(attempts=1)
-
-
 @dataclass
 class _CachedBody:
     etag: str | None
     digest: bytes  # of the body, not the body: a large one is not kept twice
     parsed: Any
     reduce: Callable[[Any], Any] | None = None
-
-
-@dataclass
-class _Answer:
-    """A successful response's status, headers and (decompressed) body."""
-
-    status_code: int
-    headers: httpx.Headers
-    body: bytearray
-    digest: bytes
-    encoding: str
-    truncated: bool = False
-
-    def take(self) -> bytearray:
-        """The body, no longer held here (so a parsed body is not held twice)."""
-        body, self.body = self.body, bytearray()
-        return body
-
-
-@dataclass
-class _Progress:
-    answering: bool = False  # headers are in: a timeout from here on is a slow answer
 
 
 @dataclass
@@ -237,7 +198,7 @@ class SourceClient:
     async def get_text(self, path: str, params: Mapping[str, Any] | None = None) -> str:
         """GET a text body (logs). One over `max_log_body` is cut there, with a note."""
         answer = await self._request("GET", path, params=_clean(params), log=True)
-        text = _decode_text(answer.take(), answer.encoding)
+        text = decode_text(answer.take(), answer.encoding)
         if answer.truncated:
             text += f"\n… log truncated at {megabytes(self.max_log_body)}"
         return text
@@ -277,13 +238,13 @@ class SourceClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         log: bool = False,
-    ) -> _Answer:
+    ) -> Answer:
         # Only idempotent requests are retried: a retried POST could start two runs.
         retry = self.retry if method in SAFE_METHODS | {"PUT", "DELETE"} else RetryPolicy.none()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(retry.attempts) | stop_after_delay(retry.total_s),
-            wait=_wait_for(retry),
-            retry=retry_if_exception(_retryable),
+            wait=wait_for(retry),
+            retry=retry_if_exception(retryable),
             reraise=True,
             **({"sleep": self.sleep} if self.sleep else {}),
         )
@@ -300,9 +261,9 @@ class SourceClient:
         json_body: Any,
         headers: Mapping[str, str] | None,
         log: bool,
-    ) -> _Answer:
+    ) -> Answer:
         self.request_count += 1
-        progress = _Progress()
+        progress = Progress()
         deadline = asyncio.timeout(self.timeout_s)
         try:
             async with deadline:
@@ -323,11 +284,11 @@ class SourceClient:
         except httpx.DecodingError as exc:
             raise BadResponse(
                 f"{self.source}: {path} sent a body that cannot be decoded "
-                f"({_first_line(str(exc))})"
+                f"({first_line(str(exc))})"
             ) from None
         except httpx.TransportError as exc:
             raise Unreachable(
-                f"{self.source}: cannot reach {self._where(path)} ({_reason(exc)})"
+                f"{self.source}: cannot reach {self._where(path)} ({reason(exc)})"
             ) from exc
 
     async def _exchange(
@@ -338,21 +299,21 @@ class SourceClient:
         json_body: Any,
         headers: Mapping[str, str] | None,
         log: bool,
-        progress: _Progress,
-    ) -> _Answer:
+        progress: Progress,
+    ) -> Answer:
         """Send, follow same-origin GET redirects by hand, read the body under its cap."""
         sent_headers = {**(headers or {}), "Accept-Encoding": ACCEPT_ENCODING}
         request = self.client.build_request(
             method, path, params=params, json=json_body, headers=sent_headers
         )
-        origin = _origin(request.url)
+        start = origin(request.url)
         for _ in range(MAX_REDIRECTS + 1):
             response = await self.client.send(request, stream=True, follow_redirects=False)
             try:
                 progress.answering = True
                 if response.has_redirect_location:
                     target = self._redirect_target(request, response, path)
-                    self._check_redirect(method, path, origin, target)
+                    self._check_redirect(method, path, start, target)
                     request = self.client.build_request("GET", target, headers=sent_headers)
                     continue
                 if response.status_code >= 400:
@@ -375,7 +336,7 @@ class SourceClient:
                 f"{self.source}: {path} redirects to an address that is not a URL"
             ) from None
 
-    def _check_redirect(self, method: str, path: str, origin: str, target: httpx.URL) -> None:
+    def _check_redirect(self, method: str, path: str, start: str, target: httpx.URL) -> None:
         shown = str(target.copy_with(query=None, fragment=None, userinfo=b""))
         if method != "GET":
             # A login's password must never be replayed to where a redirect points.
@@ -383,13 +344,13 @@ class SourceClient:
                 f"{self.source}: {method} {path} was redirected to {shown}; runwatch follows "
                 f"no redirect of a {method} (is base_url the final address?)"
             )
-        if _origin(target) != origin:
+        if origin(target) != start:
             raise RedirectRefused(
-                f"{self.source}: {path} redirects to {shown}, outside {origin}; runwatch "
+                f"{self.source}: {path} redirects to {shown}, outside {start}; runwatch "
                 "follows redirects within the base URL's origin only"
             )
 
-    async def _read(self, response: httpx.Response, path: str, log: bool) -> _Answer:
+    async def _read(self, response: httpx.Response, path: str, log: bool) -> Answer:
         cap = self.max_log_body if log else self.max_body
         try:
             body, truncated, digest = await read_capped(response, cap, truncate=log)
@@ -403,7 +364,7 @@ class SourceClient:
                 f"{self.source}: {path} sent a body that cannot be read: {exc}",
                 status_code=response.status_code,
             ) from None
-        return _Answer(response.status_code, response.headers, body, digest,
+        return Answer(response.status_code, response.headers, body, digest,
                        response.charset_encoding or "utf-8", truncated)
 
     def _where(self, path: str) -> str:
@@ -411,36 +372,24 @@ class SourceClient:
         return f"{host} {path}"
 
     async def _parse_json(
-        self, answer: _Answer, path: str, reduce: Callable[[Any], Any] | None
+        self, answer: Answer, path: str, reduce: Callable[[Any], Any] | None
     ) -> Any:
         """Parse (and reduce) the body, on a thread when it is large; the raw bytes are let
         go as soon as they are parsed."""
-        kind = answer.headers.get("content-type", "unknown type").split(";")[0]
         large = len(answer.body) > OFFLOAD_BYTES
-        body = answer.take()
-        head = bytes(body[:200])
-
-        def work(box: list[bytearray]) -> Any:
-            try:
-                parsed = parse_json_in_thread(box) if large else parse_json(box.pop())
-            except (ValueError, RecursionError) as exc:
-                raise BadResponse(
-                    f"{self.source}: {path} returned {kind}, {why_not_json(exc)} "
-                    f"({_first_line(head.decode('utf-8', 'replace'))})",
-                    status_code=answer.status_code,
-                ) from None
-            if reduce is None:
-                return parsed
-            reduced = reduce(parsed)
+        head = bytes(answer.body[:200])
+        box = [answer.take()]
+        try:
             if large:
-                release_in_pieces(parsed)
-            return reduced
-
-        box = [body]
-        del body
-        if large:
-            return await asyncio.to_thread(work, box)
-        return work(box)
+                return await asyncio.to_thread(parse_then_reduce, box, reduce, large=True)
+            return parse_then_reduce(box, reduce, large=False)
+        except UnparsableJson as exc:
+            kind = answer.headers.get("content-type", "unknown type").split(";")[0]
+            raise BadResponse(
+                f"{self.source}: {path} returned {kind}, {exc} "
+                f"({first_line(head.decode('utf-8', 'replace'))})",
+                status_code=answer.status_code,
+            ) from None
 
     async def _error_for(self, response: httpx.Response, path: str) -> ApiError:
         status = response.status_code
@@ -449,12 +398,12 @@ class SourceClient:
         except UndecodableBody:
             content = bytearray()
         detail = error_detail(status, response.reason_phrase,
-                              _decode_text(content, response.charset_encoding or "utf-8"))
+                              decode_text(content, response.charset_encoding or "utf-8"))
         message = f"{self.source}: {detail}"
         if status in (401, 403):
-            origin = f" (token from {self.token_origin})" if self.token_origin else ""
+            where = f" (token from {self.token_origin})" if self.token_origin else ""
             hint = "token rejected" if self.token else "no token configured"
-            return AuthError(f"{self.source}: {hint}{origin}: {detail}", status_code=status)
+            return AuthError(f"{self.source}: {hint}{where}: {detail}", status_code=status)
         if status == 404:
             return NotFound(f"{self.source}: not found: {path} ({detail})", status_code=status)
         if status in (409, 422):
@@ -467,110 +416,6 @@ class SourceClient:
         return ApiError(message, status_code=status)
 
 
-def error_detail(status: int, reason: str, text: str) -> str:
-    """The most human part of an error response: `error`, `message` or `detail` of a JSON
-    body (Currents, the scheduler, FastAPI, services), else the status line, plus any plain text.
-    """
-    status_line = f"HTTP {status} {reason}".strip()
-    text = text.strip()
-    if not text:
-        return status_line
-    try:
-        body = json.loads(text)
-    except (ValueError, RecursionError):
-        if text.lstrip().startswith("<"):
-            return f"{status_line} (an HTML page)"
-        return f"{status_line}: {_first_line(text)}"
-    found = _find_message(body)
-    return f"{status_line}: {found}" if found else status_line
-
-
-def _find_message(body: Any, depth: int = 0) -> str | None:
-    if isinstance(body, str):
-        return body or None
-    if not isinstance(body, dict) or depth > 5:
-        return None
-    for key in ("message", "error", "detail", "msg"):
-        value = body.get(key)
-        if isinstance(value, str) and value:
-            return value
-        if isinstance(value, dict):
-            nested = _find_message(value, depth + 1)
-            if nested:
-                return nested
-        if isinstance(value, list) and value:
-            # FastAPI validation errors: [{"loc": [...], "msg": "..."}]
-            parts = [_find_message(v, depth + 1) or _first_line(str(v)) for v in value[:3]]
-            return "; ".join(parts)
-    return None
-
-
-def retry_after_s(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset`
-    (epoch seconds, or seconds from now when small), at most MAX_RETRY_AFTER_S. A value
-    that does not parse (`soon`, `NaN`) is ignored: None, as if the server said nothing."""
-    now = time.time() if now is None else now
-    value = (headers.get("retry-after") or "").strip()
-    if value:
-        seconds = _number(value)
-        if seconds is None:
-            try:
-                when = email.utils.parsedate_to_datetime(value)
-                seconds = when.timestamp() - now
-            except (TypeError, ValueError, IndexError, OverflowError):
-                seconds = None
-        if seconds is not None:
-            return _bounded_wait(seconds)
-    number = _number((headers.get("x-ratelimit-reset") or "").strip())
-    if number is not None:
-        # Large numbers are epoch seconds; small ones are a delay.
-        return _bounded_wait(number - now if number > 1e9 else number)
-    return None
-
-
-def _number(text: str) -> float | None:
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return None if math.isnan(number) else number
-
-
-def _bounded_wait(seconds: float) -> float:
-    # inf (1e309) and 999999999 alike: a server cannot park a source for years.
-    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
-
-
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, SlowAnswer):
-        return False  # a body dripping in will drip again
-    return isinstance(exc, RateLimited | ServerError | Unreachable | RequestTimeout)
-
-
-def _origin(url: httpx.URL) -> str:
-    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
-    return f"{url.scheme}://{url.host}:{port}"
-
-
-def _decode_text(body: bytearray, encoding: str) -> str:
-    try:
-        return body.decode(encoding, errors="replace")
-    except LookupError:  # a charset Python does not know
-        return body.decode("utf-8", errors="replace")
-
-
-def _wait_for(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        asked = getattr(exc, "retry_after", None)
-        if asked is not None:
-            return min(max(0.0, float(asked)), MAX_RETRY_WAIT_S)
-        backoff = min(policy.max_delay_s, policy.base_delay_s * 2 ** (state.attempt_number - 1))
-        return backoff * random.uniform(0.5, 1.0)  # full jitter keeps clients apart
-
-    return wait
-
-
 def _clean(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not params:
         return None
@@ -581,23 +426,3 @@ def _cache_key(path: str, params: Mapping[str, Any] | None) -> str:
     if not params:
         return path
     return path + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()))
-
-
-def _first_line(text: str, limit: int = 80) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "empty body"
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _reason(exc: Exception) -> str:
-    """The root cause in a few words: httpx wraps the OS error several levels deep."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, socket.gaierror):
-            return "host name not found"
-        if isinstance(cause, ssl.SSLError):
-            return f"TLS error: {_first_line(str(cause), 50)}"
-        cause = cause.__cause__ or cause.__context__
-    text = str(exc) or type(exc).__name__
-    return "connection refused" if "refused" in text.lower() else _first_line(text, 60)

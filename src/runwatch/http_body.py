@@ -12,7 +12,8 @@ import hashlib
 import json
 import math
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -23,6 +24,28 @@ DEFAULT_MAX_LOG_BODY = 64 * MIB
 # What we ask for: the encodings inflated here (httpx would add br/zstd when installed).
 ACCEPT_ENCODING = "gzip, deflate"
 _STEP = MIB  # inflated at most this much per zlib call
+
+
+@dataclass
+class Answer:
+    """A successful response's status, headers and (decompressed) body."""
+
+    status_code: int
+    headers: httpx.Headers
+    body: bytearray
+    digest: bytes
+    encoding: str
+    truncated: bool = False
+
+    def take(self) -> bytearray:
+        """The body, no longer held here (so a parsed body is not held twice)."""
+        body, self.body = self.body, bytearray()
+        return body
+
+
+@dataclass
+class Progress:
+    answering: bool = False  # headers are in: a timeout from here on is a slow answer
 
 
 class BodyOverLimit(Exception):
@@ -162,13 +185,29 @@ def parse_json_in_thread(box: list[bytearray]) -> Any:
                       object_pairs_hook=_object)
 
 
-def why_not_json(exc: BaseException) -> str:
-    """Words for a parse failure."""
-    if isinstance(exc, RecursionError):
-        return "nested too deeply to read"
-    if isinstance(exc, UnicodeDecodeError):
-        return "not valid text"
-    return "not the expected JSON"
+class UnparsableJson(Exception):
+    """The body is not JSON; `str()` says why in a few words."""
+
+
+def parse_then_reduce(
+    box: list[bytearray], reduce: Callable[[Any], Any] | None, *, large: bool
+) -> Any:
+    """The body in `box` parsed (on a thread when `large`), then `reduce`d; a large parsed
+    body is freed in pieces once reduced."""
+    try:
+        parsed = parse_json_in_thread(box) if large else parse_json(box.pop())
+    except RecursionError:
+        raise UnparsableJson("nested too deeply to read") from None
+    except UnicodeDecodeError:
+        raise UnparsableJson("not valid text") from None
+    except ValueError:
+        raise UnparsableJson("not the expected JSON") from None
+    if reduce is None:
+        return parsed
+    reduced = reduce(parsed)
+    if large:
+        release_in_pieces(parsed)
+    return reduced
 
 
 def megabytes(size: int) -> str:
