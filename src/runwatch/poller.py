@@ -331,7 +331,7 @@ class Poller:
             return AUTH_RETRY_S
         doubled = min(MAX_BACKOFF_S, state.base_interval * 2 ** min(failures, 32))
         asked = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
-        if asked is None or not math.isfinite(asked):
+        if asked is None or math.isnan(asked):
             return doubled
         # A server's wish is honoured up to the backoff maximum: Retry-After: 999999999
         # must not park a source (a kiosk has no key to wake it) for 29 years.
