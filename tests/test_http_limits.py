@@ -267,9 +267,10 @@ async def test_durations_of_1e400_are_dropped_not_fatal(sim, provider):
     await p.aclose()
 
 
+@pytest.mark.parametrize("kind", ["far_dates", "bad_dates"])
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_dates_past_year_9999_in_utc_cost_that_field(sim, provider):
-    sim.sim.inject(provider, Fault(kind="far_dates"))
+async def test_a_date_past_year_9999_in_utc_or_unreadable_costs_that_field(sim, provider, kind):
+    sim.sim.inject(provider, Fault(kind=kind))
     p = sim.provider(provider)
     runs = await p.list_runs()
     assert runs

@@ -20,7 +20,7 @@ from runwatch.errors import BadResponse, NotFound
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, utc
 from runwatch.providers.base import Action, Provider
-from runwatch.providers.wire import WireModel, first_problem, validate
+from runwatch.providers.wire import LenientTimestamp, WireModel, first_problem, validate
 
 RUNS_PATH = "/api/runs"
 STAGES_PATH = "/api/stages"
@@ -58,10 +58,10 @@ class WireRun(WireModel):
     """A run as GET /api/runs and /api/runs/{id} return it; `pullNumber` may come extra."""
 
     id: WireId
-    createdAt: datetime | None = None
-    updatedAt: datetime | None = None
-    startedAt: datetime | None = None
-    endedAt: datetime | None = None
+    createdAt: LenientTimestamp = None
+    updatedAt: LenientTimestamp = None
+    startedAt: LenientTimestamp = None
+    endedAt: LenientTimestamp = None
     duration: float | None = None  # whole seconds
     commitHash: str | None = None
     commitMessage: str | None = None
@@ -79,8 +79,8 @@ class WireStage(WireModel):
     type: str | None = None
     name: str | None = None  # accepted in place of `type`
     status: str | None = None
-    startedAt: datetime | None = None
-    endedAt: datetime | None = None
+    startedAt: LenientTimestamp = None
+    endedAt: LenientTimestamp = None
     duration: float | None = None  # whole seconds
 
     @property
@@ -91,7 +91,7 @@ class WireStage(WireModel):
 class WireLogLine(WireModel):
     """A log line as GET /api/logs?stageId= returns it (not in the seed document)."""
 
-    timestamp: datetime | None = None
+    timestamp: LenientTimestamp = None
     level: str | None = None
     message: str | None = None
 
@@ -212,7 +212,7 @@ class ServicesProvider(Provider):
         try:
             return utc(datetime.fromisoformat(value)) or _NEVER
         except (TypeError, ValueError):
-            raise self._bad(RUNS_PATH, f"createdAt {value!r} is not a timestamp") from None
+            return _NEVER  # sorted last: a bad timestamp costs that field, not the list
 
     def _run_fields(self, wire: WireRun) -> dict[str, Any]:
         return {

@@ -227,7 +227,8 @@ def make_scripts(
 FaultKind = Literal["none", "500", "429", "html", "truncated", "hang", "refuse"]
 # Hostile answers that test runwatch's limits (runwatch.sim.hostile_http).
 HttpAttackKind = Literal["endless", "gzip_bomb", "huge", "drip", "broken_gzip", "redirect_loop",
-                         "redirect_307", "deep_nesting", "non_finite", "far_dates"]
+                         "redirect_307", "deep_nesting", "non_finite", "far_dates",
+                         "bad_dates"]
 
 
 @dataclass

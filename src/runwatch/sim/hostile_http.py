@@ -10,6 +10,7 @@
     deep_nesting  200, 100,000 nested arrays
     non_finite    the real answer with every duration/progress number written as 1e400
     far_dates     the real answer with every timestamp in year 9999, at -05:00
+    bad_dates     the real answer with every timestamp "yesterday"
 
 A hostile `Retry-After` is the 429 fault with a string: `Fault("429", retry_after="soon")`.
 Streams stop when the client hangs up.
@@ -30,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from runwatch.sim.core import Fault
 
 HTTP_ATTACKS = ("endless", "gzip_bomb", "huge", "drip", "broken_gzip", "redirect_loop",
-                "redirect_307", "deep_nesting", "non_finite", "far_dates")
+                "redirect_307", "deep_nesting", "non_finite", "far_dates", "bad_dates")
 MIB = 1 << 20
 DEFAULT_ELSEWHERE = "http://127.0.0.1:9/elsewhere"  # another origin; nothing listens there
 FAR_DATE = "9999-12-31T23:59:59-05:00"  # in UTC, year 10000: Python's datetime overflows
@@ -214,6 +215,12 @@ async def _far_dates(fault: Fault, app: ASGIApp, scope: Scope, replay: Receive, 
                      lambda parsed: json.dumps(_replace(parsed, _timestamp, lambda _: FAR_DATE)))
 
 
+async def _bad_dates(fault: Fault, app: ASGIApp, scope: Scope, replay: Receive, send: Send,
+                     gone: asyncio.Event) -> None:
+    await _rewritten(app, scope, replay, send,
+                     lambda parsed: json.dumps(_replace(parsed, _timestamp, lambda _: "yesterday")))
+
+
 _ATTACKS = {
     "endless": _endless,
     "gzip_bomb": _gzip_bomb,
@@ -225,4 +232,5 @@ _ATTACKS = {
     "deep_nesting": _deep_nesting,
     "non_finite": _non_finite,
     "far_dates": _far_dates,
+    "bad_dates": _bad_dates,
 }
