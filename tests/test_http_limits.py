@@ -142,6 +142,30 @@ async def test_broken_answers_are_typed_errors_in_words(sim, kind, words):
     await c.aclose()
 
 
+async def test_gzip_cut_short_is_an_error_and_an_empty_gzip_body_is_none():
+    import gzip
+
+    whole = gzip.compress(b'{"ok": true}')
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        await Request(scope, receive).body()
+        body = whole[:-6] if scope["path"] == "/cut" else b""
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-encoding", b"gzip"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    server = ThreadedServer(app).start()
+    c = SourceClient(source="ci", base_url=server.url, retry=RetryPolicy.none())
+    try:
+        with pytest.raises(BadResponse, match=r"^ci: /cut sent a body that cannot be read: "
+                                              r"its gzip stream is cut short$"):
+            await c.get_json("/cut")
+        assert await c.send("POST", "/empty", json_body={}) is None
+    finally:
+        await c.aclose()
+        server.stop()
+
+
 # -- redirects -------------------------------------------------------------------------------
 
 

@@ -75,7 +75,7 @@ class _Inflater:
     def pieces(self, data: bytes, room: int) -> Iterator[bytes]:
         """`data` inflated, a MiB at a time (zlib would build one 64 MiB piece out of 64 KiB
         of a bomb, twice over); the last piece is the one that goes past `room`, if any."""
-        if self._zlib is None:
+        if self._zlib is None or not data:
             yield data
             return
         while True:
@@ -100,7 +100,8 @@ class _Inflater:
         return out
 
     def finish(self) -> None:
-        if self._zlib is not None and not self._zlib.eof:
+        # No body at all (a 304, a 204) is fine whatever the header says.
+        if self._zlib is not None and not self._first and not self._zlib.eof:
             raise UndecodableBody(f"its {self.coding} stream is cut short")
 
 
