@@ -8,10 +8,12 @@ import pytest
 from runwatch.errors import (
     AuthError,
     BadResponse,
+    BodyTooLarge,
     Conflict,
     NotFound,
     RateLimited,
     ReadOnlyError,
+    RedirectRefused,
     ServerError,
     Unreachable,
 )
@@ -165,3 +167,65 @@ async def test_the_body_cache_is_bounded():
     assert len(c._bodies) == BODY_CACHE_SIZE
     assert "/api/v1/runs/0" not in c._bodies
     assert f"/api/v1/runs/{BODY_CACHE_SIZE + 49}" in c._bodies
+
+
+def test_retry_after_is_bounded_and_nonsense_is_ignored():
+    from runwatch.http_answers import MAX_RETRY_AFTER_S
+
+    assert retry_after_s({"retry-after": "1e309"}) == MAX_RETRY_AFTER_S
+    assert retry_after_s({"retry-after": "999999999"}) == MAX_RETRY_AFTER_S
+    assert retry_after_s({"retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"}) == MAX_RETRY_AFTER_S
+    assert retry_after_s({"retry-after": "-3"}) == 0.0
+    assert retry_after_s({"retry-after": "soon"}) is None
+    assert retry_after_s({"retry-after": "nan"}) is None
+    assert retry_after_s({"x-ratelimit-reset": "inf"}) == MAX_RETRY_AFTER_S
+    assert retry_after_s({"retry-after": "soon", "x-ratelimit-reset": "4"}) == 4.0
+
+
+def test_no_repr_shows_the_token():
+    from runwatch.config import SourceConfig
+    from runwatch.providers import build_provider
+
+    c = SourceClient(source="ci", base_url="https://ci.example.com", token="s3cret-token")
+    assert "s3cret-token" not in repr(c)
+    source = SourceConfig(name="ci", provider="services", base_url="https://ci.example.com",
+                          token="s3cret-token")
+    provider = build_provider(source, token="s3cret-token")
+    shown_all = (repr(provider), repr(provider.client), repr(provider.source), repr(vars(provider)))
+    for shown in shown_all:
+        assert "s3cret-token" not in shown
+    assert provider.client.token == "s3cret-token"  # held, just never shown
+
+
+async def test_no_non_get_request_follows_a_redirect():
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        c = client_for(lambda r: httpx.Response(307, headers={"location": "/elsewhere"}))
+        with pytest.raises(RedirectRefused, match=f"ci: {method} /api/runs/1 was redirected to "
+                                                  "https://ci.example.com/elsewhere"):
+            await c.send(method, "/api/runs/1", json_body={"password": "pw"})
+        assert len(c.calls) == 1
+
+
+async def test_a_body_over_the_cap_is_a_typed_error_naming_the_limit():
+    c = client_for(lambda r: httpx.Response(200, json={"x": "y" * 2000}), max_body=1000)
+    with pytest.raises(BodyTooLarge, match=r"ci: /r sent more than 1000 bytes \(the max_body"):
+        await c.get_json("/r")
+
+
+async def test_a_large_body_is_parsed_on_a_thread_and_only_its_reduction_kept():
+    import threading
+
+    items = [{"id": i, "pad": "x" * 100} for i in range(5000)]  # ~600 KiB: over the bar
+    threads: list[str] = []
+
+    def newest(body: list[dict]) -> list[int]:
+        threads.append(threading.current_thread().name)
+        return [item["id"] for item in body[-3:]]
+
+    c = client_for(lambda r: httpx.Response(200, json=items))
+    first = await c.get_json("/runs", reduce=newest)
+    assert first == [4997, 4998, 4999]
+    assert threads and threads[0] != threading.main_thread().name
+    assert await c.get_json("/runs", reduce=newest) is first  # unchanged: not parsed again
+    assert len(threads) == 1
+    assert c._bodies["/runs"].parsed is first  # the 5000 items are not held

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import pytest
@@ -250,3 +251,38 @@ async def test_a_failing_event_handler_does_not_stop_polling():
     await until(lambda: provider.calls >= 3)
     await poller.stop()
     assert len(of(RunsChanged, seen)) >= 3
+
+
+@pytest.mark.parametrize("asked", [float("inf"), 999_999_999.0, float("nan"), -5.0])
+async def test_any_retry_after_leaves_a_finite_wait_of_at_most_60s(asked):
+    provider = ScriptedProvider([RateLimited("ci: slow down", retry_after=asked)])
+    poller, _ = make_poller(provider, interval=0.01)
+    poller.start()
+    await until(lambda: poller.health("ci").next_poll is not None)
+    health = poller.health("ci")
+    await poller.stop()
+    assert 0 < health.interval_s <= 60.0
+    assert health.interval_s == (60.0 if asked > 60 else pytest.approx(0.02))
+    assert health.next_poll is not None and health.next_poll - time.time() <= 66.0
+
+
+async def test_a_poll_past_its_deadline_is_a_timeout_and_the_loop_goes_on():
+    provider = ScriptedProvider([[run("1")]], delay=5.0)
+    poller = Poller({"ci": provider}, intervals={"ci": 0.01}, on_event=lambda _: None,
+                    jitter=0.0, poll_deadline_s=0.2)
+    poller.start()
+    await until(lambda: provider.calls >= 2)
+    health = poller.health("ci")
+    await poller.stop()
+    assert health.state == "error"
+    assert health.error == "ci: the poll did not finish within 0.2 s"
+    assert provider.completed == 0
+
+
+def test_the_poll_deadline_is_three_request_timeouts_and_at_least_a_minute():
+    slow = ScriptedProvider([[run("1")]])
+    slow.client.timeout_s = 30.0
+    poller, _ = make_poller(slow)
+    assert poller.deadline_s("ci") == 90.0
+    slow.client.timeout_s = 10.0
+    assert poller.deadline_s("ci") == 60.0

@@ -227,6 +227,17 @@ async def test_an_idle_run_has_not_started_whatever_started_at_says():
     assert (run.status, run.started_at, run.duration_s) == (RunStatus.QUEUED, None, None)
 
 
+async def test_a_bad_timestamp_costs_that_field_not_the_list():
+    body = [{"id": "r1", "createdAt": "yesterday", "startedAt": "soon"},
+            {"id": "r2", "createdAt": "2026-01-02T03:04:05Z",
+             "endedAt": "9999-12-31T23:59:59-05:00"}]
+    provider, _ = mocked(answering(body))
+    runs = await provider.list_runs()
+    assert [r.id for r in runs] == ["r2", "r1"]  # the unreadable one sorts last
+    assert runs[1].created_at is None and runs[1].started_at is None
+    assert runs[0].finished_at is None
+
+
 async def test_an_unchanged_list_is_not_mapped_again(sim):
     provider = sim.provider("services")
     before = await provider.list_runs()

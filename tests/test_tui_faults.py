@@ -15,15 +15,16 @@ from tui_helpers import PROVIDERS, loaded, until
 
 
 def fault_app(sim, base_url: str | None = None, **source_extra: object) -> RunwatchApp:
-    """Every source on the simulator; wercker (the one we break) with a 0.5 s timeout so a
-    hanging server is noticed quickly, and optionally at another address."""
+    """Every source on the simulator; wercker (the one we break) with a 2 s timeout so a
+    hanging server is noticed quickly (the timeout is the whole request's budget, so less
+    fails a first poll on a loaded machine), and optionally at another address."""
     config = demo_config(sim.url, interval=60.0)
     providers = {p: sim.provider(p) for p in PROVIDERS}
     wercker = sim.source("wercker", **source_extra)
     if base_url:
         wercker = wercker.model_copy(update={"base_url": base_url})
     providers["wercker"] = build_provider(
-        wercker, retry=RetryPolicy(attempts=1), timeout_s=0.5,
+        wercker, retry=RetryPolicy(attempts=1), timeout_s=2.0,
         token=None if source_extra else demo_tokens()["wercker"],
     )
     return RunwatchApp(config, providers=providers, now=sim.sim.clock.now)
@@ -47,7 +48,7 @@ async def poll_until(pilot, app: RunwatchApp, state: str) -> None:
         (Fault(kind="html"), "returned text/html, not the expected JSON"),
         (Fault(kind="truncated"), "not the expected JSON"),
         (Fault(kind="refuse"), "cannot reach 127.0.0.1"),
-        (Fault(kind="hang", hang_s=3.0), "no answer from 127.0.0.1"),
+        (Fault(kind="hang", hang_s=5.0), "no answer from 127.0.0.1"),
     ],
     ids=["500", "429", "html", "truncated", "refuse", "hang"],
 )

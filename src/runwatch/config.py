@@ -50,8 +50,19 @@ class GeneralConfig(_Strict):
     read_only: bool = False
     bell: bool = False
     limit: int = Field(default=50, ge=1, le=10_000)
-    timeout: float = Field(default=10.0, gt=0)
+    timeout: float = Field(default=10.0, gt=0)  # seconds for a whole request
     token_timeout: float = Field(default=10.0, gt=0)  # seconds a token_cmd may take
+    # MiB of one (decompressed) response; a log over max_log_body is shown cut.
+    max_body: float = Field(default=32.0, gt=0, le=4096)
+    max_log_body: float = Field(default=64.0, gt=0, le=4096)
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body * 2**20)
+
+    @property
+    def max_log_body_bytes(self) -> int:
+        return int(self.max_log_body * 2**20)
 
 
 class KioskConfig(_Strict):

@@ -79,3 +79,17 @@ class ReadOnlyError(RunwatchError):
     """A mutating request on a read-only source; refused before any I/O."""
 
     exit_code = 5
+
+
+class BodyTooLarge(ApiError):
+    """A response grew past its size cap (`max_body`), decompressed."""
+
+
+class SlowAnswer(RequestTimeout):
+    """The API started answering but did not finish within the request's deadline (a body
+    dripping in); not retried, as a server that drips will drip again."""
+
+
+class RedirectRefused(ApiError):
+    """A redirect runwatch does not follow: of a non-GET request, to another origin, from
+    https to http, or one of too many in a row (a loop)."""

@@ -2,17 +2,17 @@
 
 Providers call `get_json`, `get_text` and `send`; they never see httpx exceptions. Every
 error message names the source (and the token's origin on 401/403), never the token.
+
+Every body is streamed under a cap on its decompressed size, every request has one deadline
+for connect, headers and body together, and redirects are followed by hand: GETs only, and
+only within the base URL's origin.
 """
 
 from __future__ import annotations
 
-import email.utils
-import json
+import asyncio
 import logging
-import random
-import socket
 import ssl
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,8 +21,7 @@ from typing import Any
 import httpx
 from tenacity import (
     AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
 )
@@ -32,14 +31,39 @@ from runwatch.errors import (
     ApiError,
     AuthError,
     BadResponse,
+    BodyTooLarge,
     Conflict,
     NotFound,
     RateLimited,
     ReadOnlyError,
+    RedirectRefused,
     RequestTimeout,
     ServerError,
+    SlowAnswer,
     Unreachable,
 )
+from runwatch.http_answers import (
+    decode_text,
+    error_detail,
+    first_line,
+    origin,
+    reason,
+    retry_after_s,
+)
+from runwatch.http_body import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_LOG_BODY,
+    Answer,
+    BodyOverLimit,
+    Progress,
+    UndecodableBody,
+    UnparsableJson,
+    megabytes,
+    parse_then_reduce,
+    read_capped,
+)
+from runwatch.http_retry import RetryPolicy, retryable, wait_for
 from runwatch.tokens import SecretResolver, TokenError
 
 log = logging.getLogger(__name__)
@@ -49,9 +73,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Bodies remembered for the identical-body and ETag shortcuts; least recently used go first
 # (the scheduler asks for a new cursor or run id often, and a kiosk runs for weeks).
 BODY_CACHE_SIZE = 256
-# What a retry may wait at most, whatever a server asks: a poll must come back to the
-# poller, which has its own (longer) backoff.
-MAX_RETRY_WAIT_S = 30.0
+MAX_REDIRECTS = 5
+# Bodies larger than this are parsed (and reduced) on a thread: the event loop stays free.
+OFFLOAD_BYTES = 256 * 1024
+# Only so much of an error body is read: it is for the message.
+ERROR_BODY_BYTES = 64 * 1024
 
 
 _SSL_CONTEXT: ssl.SSLContext | None = None
@@ -66,25 +92,12 @@ def _verified_ssl_context() -> ssl.SSLContext:
     return _SSL_CONTEXT
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How many times and how long to retry 429, 5xx, timeouts and connection errors."""
-
-    attempts: int = 3
-    base_delay_s: float = 0.5
-    max_delay_s: float = 8.0
-    total_s: float = 30.0
-
-    @classmethod
-    def none(cls) -> RetryPolicy:
-        return cls(attempts=1)
-
-
 @dataclass
 class _CachedBody:
     etag: str | None
-    content: bytes
+    digest: bytes  # of the body, not the body: a large one is not kept twice
     parsed: Any
+    reduce: Callable[[Any], Any] | None = None
 
 
 @dataclass
@@ -100,8 +113,10 @@ class SourceClient:
     token: str | None = field(default=None, repr=False)
     token_origin: str | None = None
     read_only: bool = False
-    timeout_s: float = 10.0
+    timeout_s: float = 10.0  # the whole request: connect, headers and body
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_body: int = DEFAULT_MAX_BODY  # decompressed bytes of one response
+    max_log_body: int = DEFAULT_MAX_LOG_BODY  # a log over it is kept, cut, with a note
     transport: httpx.AsyncBaseTransport | None = None
     _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
     _bodies: OrderedDict[str, _CachedBody] = field(
@@ -128,7 +143,7 @@ class SourceClient:
                 transport=self.transport,
                 # TLS verification stays on; one shared context (httpx builds one per client).
                 verify=_verified_ssl_context(),
-                follow_redirects=True,
+                follow_redirects=False,  # each send decides (same-origin GETs only)
             )
         return self._client
 
@@ -177,34 +192,49 @@ class SourceClient:
 
     # -- requests ------------------------------------------------------------------------
 
-    async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+    async def get_json(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        reduce: Callable[[Any], Any] | None = None,
+    ) -> Any:
         """GET and parse JSON. A body byte-identical to the last one for the same URL is
         not parsed again: the same object comes back, so callers can skip work by identity.
         A stored ETag is sent as If-None-Match and a 304 returns the cached body.
+
+        `reduce` (e.g. "the newest 50 runs of this list") runs on the parsed body, on the
+        same thread as the parsing for a large body; only its result is kept and returned.
         """
         params = _clean(params)
         cache_key = _cache_key(path, params)
         cached = self._bodies.get(cache_key)
         if cached is not None:
-            self._bodies.move_to_end(cache_key)
+            if cached.reduce != reduce:
+                cached = None
+            else:
+                self._bodies.move_to_end(cache_key)
         headers = {"If-None-Match": cached.etag} if cached and cached.etag else None
-        response = await self._request("GET", path, params=params, headers=headers)
-        if response.status_code == 304 and cached is not None:
+        answer = await self._request("GET", path, params=params, headers=headers)
+        if answer.status_code == 304 and cached is not None:
             return cached.parsed
-        content = response.content
-        if cached is not None and cached.content == content:
+        if cached is not None and cached.digest == answer.digest:
             return cached.parsed
-        parsed = self._parse_json(response, path)
-        self._bodies[cache_key] = _CachedBody(response.headers.get("ETag"), content, parsed)
+        etag, digest = answer.headers.get("ETag"), answer.digest
+        parsed = await self._parse_json(answer, path, reduce)
+        self._bodies[cache_key] = _CachedBody(etag, digest, parsed, reduce)
         self._bodies.move_to_end(cache_key)
         while len(self._bodies) > BODY_CACHE_SIZE:
             self._bodies.popitem(last=False)
         return parsed
 
     async def get_text(self, path: str, params: Mapping[str, Any] | None = None) -> str:
-        """GET a text body (logs)."""
-        response = await self._request("GET", path, params=_clean(params))
-        return response.text
+        """GET a text body (logs). One over `max_log_body` is cut there, with a note."""
+        answer = await self._request("GET", path, params=_clean(params), log=True)
+        text = decode_text(answer.take(), answer.encoding)
+        if answer.truncated:
+            text += f"\n… log truncated at {megabytes(self.max_log_body)}"
+        return text
 
     async def send(
         self,
@@ -218,25 +248,25 @@ class SourceClient:
     ) -> Any:
         """A request that may change something. Refused before any I/O on a read-only
         source unless `allow_read_only` (a login, which changes nothing on the server).
-        Returns the parsed JSON body, or None for an empty one.
+        Returns the parsed JSON body, or None for an empty one. Never follows a redirect.
         """
         method = method.upper()
         if self.read_only and method not in SAFE_METHODS and not allow_read_only:
             raise ReadOnlyError(f"{self.source}: read-only, {method} {path} was not sent")
-        response = await self._request(
+        answer = await self._request(
             method, path, json_body=json_body, params=_clean(params), headers=headers
         )
-        if not response.content.strip():
+        if not answer.body.strip():
             return None
-        return self._parse_json(response, path)
+        return await self._parse_json(answer, path, None)
 
     async def send_text(self, method: str, path: str, *, json_body: Any = None) -> str:
         """`send` for an API that answers with plain text (the services rerun: a run id)."""
         method = method.upper()
         if self.read_only and method not in SAFE_METHODS:
             raise ReadOnlyError(f"{self.source}: read-only, {method} {path} was not sent")
-        response = await self._request(method, path, json_body=json_body)
-        return response.text
+        answer = await self._request(method, path, json_body=json_body)
+        return decode_text(answer.take(), answer.encoding)
 
     # -- internals -----------------------------------------------------------------------
 
@@ -248,20 +278,21 @@ class SourceClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
+        log: bool = False,
+    ) -> Answer:
         await self.ensure_token()
         # Only idempotent requests are retried: a retried POST could start two runs.
         retry = self.retry if method in SAFE_METHODS | {"PUT", "DELETE"} else RetryPolicy.none()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(retry.attempts) | stop_after_delay(retry.total_s),
-            wait=_wait_for(retry),
-            retry=retry_if_exception_type((RateLimited, ServerError, Unreachable, RequestTimeout)),
+            wait=wait_for(retry),
+            retry=retry_if_exception(retryable),
             reraise=True,
             **({"sleep": self.sleep} if self.sleep else {}),
         )
         async for attempt in retrying:
             with attempt:
-                return await self._once(method, path, params, json_body, headers)
+                return await self._once(method, path, params, json_body, headers, log)
         raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises
 
     async def _once(
@@ -271,47 +302,150 @@ class SourceClient:
         params: Mapping[str, Any] | None,
         json_body: Any,
         headers: Mapping[str, str] | None,
-    ) -> httpx.Response:
+        log: bool,
+    ) -> Answer:
         self.request_count += 1
+        progress = Progress()
+        deadline = asyncio.timeout(self.timeout_s)
         try:
-            response = await self.client.request(
-                method, path, params=params, json=json_body, headers=headers
-            )
-        except httpx.TimeoutException as exc:
+            async with deadline:
+                return await self._exchange(
+                    method, path, params, json_body, headers, log, progress
+                )
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            if isinstance(exc, TimeoutError) and not deadline.expired():
+                raise  # not our deadline: someone else's timeout passing through
+            if progress.answering:
+                raise SlowAnswer(
+                    f"{self.source}: {self._where(path)} did not finish its answer within "
+                    f"{self.timeout_s:g} s (the timeout)"
+                ) from None
             raise RequestTimeout(
                 f"{self.source}: no answer from {self._where(path)} within {self.timeout_s:g} s"
             ) from exc
+        except httpx.DecodingError as exc:
+            raise BadResponse(
+                f"{self.source}: {path} sent a body that cannot be decoded "
+                f"({first_line(str(exc))})"
+            ) from None
         except httpx.TransportError as exc:
             raise Unreachable(
-                f"{self.source}: cannot reach {self._where(path)} ({_reason(exc)})"
+                f"{self.source}: cannot reach {self._where(path)} ({reason(exc)})"
             ) from exc
-        if response.status_code >= 400:
-            raise self._error_for(response, path)
-        return response
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+        log: bool,
+        progress: Progress,
+    ) -> Answer:
+        """Send, follow same-origin GET redirects by hand, read the body under its cap."""
+        sent_headers = {**(headers or {}), "Accept-Encoding": ACCEPT_ENCODING}
+        request = self.client.build_request(
+            method, path, params=params, json=json_body, headers=sent_headers
+        )
+        start = origin(request.url)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await self.client.send(request, stream=True, follow_redirects=False)
+            try:
+                progress.answering = True
+                if response.has_redirect_location:
+                    target = self._redirect_target(request, response, path)
+                    self._check_redirect(method, path, start, target)
+                    request = self.client.build_request("GET", target, headers=sent_headers)
+                    continue
+                if response.status_code >= 400:
+                    raise await self._error_for(response, path)
+                return await self._read(response, path, log)
+            finally:
+                await response.aclose()
+        raise RedirectRefused(
+            f"{self.source}: {path} redirected more than {MAX_REDIRECTS} times in a row "
+            "(a redirect loop)"
+        )
+
+    def _redirect_target(
+        self, request: httpx.Request, response: httpx.Response, path: str
+    ) -> httpx.URL:
+        try:
+            return request.url.join(response.headers["location"])
+        except (httpx.InvalidURL, ValueError):
+            raise RedirectRefused(
+                f"{self.source}: {path} redirects to an address that is not a URL"
+            ) from None
+
+    def _check_redirect(self, method: str, path: str, start: str, target: httpx.URL) -> None:
+        shown = str(target.copy_with(query=None, fragment=None, userinfo=b""))
+        if method != "GET":
+            # A login's password must never be replayed to where a redirect points.
+            raise RedirectRefused(
+                f"{self.source}: {method} {path} was redirected to {shown}; runwatch follows "
+                f"no redirect of a {method} (is base_url the final address?)"
+            )
+        if origin(target) != start:
+            raise RedirectRefused(
+                f"{self.source}: {path} redirects to {shown}, outside {start}; runwatch "
+                "follows redirects within the base URL's origin only"
+            )
+
+    async def _read(self, response: httpx.Response, path: str, log: bool) -> Answer:
+        cap = self.max_log_body if log else self.max_body
+        try:
+            body, truncated, digest = await read_capped(response, cap, truncate=log)
+        except BodyOverLimit:
+            raise BodyTooLarge(
+                f"{self.source}: {path} sent more than {megabytes(cap)} (the "
+                f"{'max_log_body' if log else 'max_body'} limit); its answer was dropped"
+            ) from None
+        except UndecodableBody as exc:
+            raise BadResponse(
+                f"{self.source}: {path} sent a body that cannot be read: {exc}",
+                status_code=response.status_code,
+            ) from None
+        return Answer(response.status_code, response.headers, body, digest,
+                       response.charset_encoding or "utf-8", truncated)
 
     def _where(self, path: str) -> str:
         host = httpx.URL(self.base_url).host or self.base_url
         return f"{host} {path}"
 
-    def _parse_json(self, response: httpx.Response, path: str) -> Any:
+    async def _parse_json(
+        self, answer: Answer, path: str, reduce: Callable[[Any], Any] | None
+    ) -> Any:
+        """Parse (and reduce) the body, on a thread when it is large; the raw bytes are let
+        go as soon as they are parsed."""
+        large = len(answer.body) > OFFLOAD_BYTES
+        head = bytes(answer.body[:200])
+        box = [answer.take()]
         try:
-            return json.loads(response.content)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            kind = response.headers.get("content-type", "unknown type").split(";")[0]
+            if large:
+                return await asyncio.to_thread(parse_then_reduce, box, reduce, large=True)
+            return parse_then_reduce(box, reduce, large=False)
+        except UnparsableJson as exc:
+            kind = answer.headers.get("content-type", "unknown type").split(";")[0]
             raise BadResponse(
-                f"{self.source}: {path} returned {kind}, not the expected JSON "
-                f"({_first_line(response.text)})",
-                status_code=response.status_code,
-            ) from exc
+                f"{self.source}: {path} returned {kind}, {exc} "
+                f"({first_line(head.decode('utf-8', 'replace'))})",
+                status_code=answer.status_code,
+            ) from None
 
-    def _error_for(self, response: httpx.Response, path: str) -> ApiError:
+    async def _error_for(self, response: httpx.Response, path: str) -> ApiError:
         status = response.status_code
-        detail = error_detail(response)
+        try:
+            content, _, _ = await read_capped(response, ERROR_BODY_BYTES, truncate=True)
+        except UndecodableBody:
+            content = bytearray()
+        detail = error_detail(status, response.reason_phrase,
+                              decode_text(content, response.charset_encoding or "utf-8"))
         message = f"{self.source}: {detail}"
         if status in (401, 403):
-            origin = f" (token from {self.token_origin})" if self.token_origin else ""
+            where = f" (token from {self.token_origin})" if self.token_origin else ""
             hint = "token rejected" if self.token else "no token configured"
-            return AuthError(f"{self.source}: {hint}{origin}: {detail}", status_code=status)
+            return AuthError(f"{self.source}: {hint}{where}: {detail}", status_code=status)
         if status == 404:
             return NotFound(f"{self.source}: not found: {path} ({detail})", status_code=status)
         if status in (409, 422):
@@ -324,80 +458,6 @@ class SourceClient:
         return ApiError(message, status_code=status)
 
 
-def error_detail(response: httpx.Response) -> str:
-    """The most human part of an error response: `error`, `message` or `detail` of a JSON
-    body (Currents, the scheduler, FastAPI, services), else the status line, plus any plain text.
-    """
-    status_line = f"HTTP {response.status_code} {response.reason_phrase}".strip()
-    text = response.text.strip()
-    if not text:
-        return status_line
-    try:
-        body = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        if text.lstrip().startswith("<"):
-            return f"{status_line} (an HTML page)"
-        return f"{status_line}: {_first_line(text)}"
-    found = _find_message(body)
-    return f"{status_line}: {found}" if found else status_line
-
-
-def _find_message(body: Any) -> str | None:
-    if isinstance(body, str):
-        return body or None
-    if not isinstance(body, dict):
-        return None
-    for key in ("message", "error", "detail", "msg"):
-        value = body.get(key)
-        if isinstance(value, str) and value:
-            return value
-        if isinstance(value, dict):
-            nested = _find_message(value)
-            if nested:
-                return nested
-        if isinstance(value, list) and value:
-            # FastAPI validation errors: [{"loc": [...], "msg": "..."}]
-            parts = [_find_message(v) or str(v) for v in value[:3]]
-            return "; ".join(parts)
-    return None
-
-
-def retry_after_s(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset`
-    (epoch seconds, or seconds from now when small)."""
-    now = time.time() if now is None else now
-    value = headers.get("retry-after")
-    if value:
-        value = value.strip()
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - now)
-    reset = headers.get("x-ratelimit-reset")
-    if reset:
-        try:
-            number = float(reset)
-        except ValueError:
-            return None
-        # Large numbers are epoch seconds; small ones are a delay.
-        return max(0.0, number - now) if number > 1e9 else max(0.0, number)
-    return None
-
-
-def _wait_for(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        asked = getattr(exc, "retry_after", None)
-        if asked is not None:
-            return min(float(asked), MAX_RETRY_WAIT_S)
-        backoff = min(policy.max_delay_s, policy.base_delay_s * 2 ** (state.attempt_number - 1))
-        return backoff * random.uniform(0.5, 1.0)  # full jitter keeps clients apart
-
-    return wait
-
-
 def _clean(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not params:
         return None
@@ -408,23 +468,3 @@ def _cache_key(path: str, params: Mapping[str, Any] | None) -> str:
     if not params:
         return path
     return path + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()))
-
-
-def _first_line(text: str, limit: int = 80) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "empty body"
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _reason(exc: Exception) -> str:
-    """The root cause in a few words: httpx wraps the OS error several levels deep."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, socket.gaierror):
-            return "host name not found"
-        if isinstance(cause, ssl.SSLError):
-            return f"TLS error: {_first_line(str(cause), 50)}"
-        cause = cause.__cause__ or cause.__context__
-    text = str(exc) or type(exc).__name__
-    return "connection refused" if "refused" in text.lower() else _first_line(text, 60)

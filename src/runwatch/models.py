@@ -51,13 +51,17 @@ def utc(value: datetime | None) -> datetime | None:
         return None
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return None  # 9999-12-31T23:59-05:00 is past year 9999 in UTC: no such time
 
 
 def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    start, end = utc(start), utc(end)
     if start is None or end is None:
         return None
-    return max(0.0, (utc(end) - utc(start)).total_seconds())  # type: ignore[operator]
+    return max(0.0, (end - start).total_seconds())
 
 
 _M = TypeVar("_M", bound=BaseModel)

@@ -1,7 +1,8 @@
 """The polling engine (DESIGN section 4): one loop per source on asyncio, no Textual.
 
-Each loop polls, then re-arms a one-shot wait, so polls never overlap or stack and a slow
-API is never cancelled mid-request. Changes, not snapshots, go out as events:
+Each loop polls, then re-arms a one-shot wait, so polls never overlap or stack. A poll has a
+deadline (a few request timeouts): one that takes longer fails as a timeout of that source,
+never a source frozen on "ok". Changes, not snapshots, go out as events:
 
 - `RunsChanged`: runs added or updated, ids removed (nothing when nothing changed);
 - `HealthChanged`: a source's state or error changed (ok, stale, error, paused);
@@ -17,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeVar
 
-from runwatch.errors import AuthError, RateLimited, RunwatchError, ServerError
+from runwatch.errors import AuthError, RateLimited, RequestTimeout, RunwatchError, ServerError
 from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers import Provider
 from runwatch.tokens import TokenError
@@ -39,7 +41,11 @@ AUTH_RETRY_S = 300.0  # a rejected token will not fix itself soon: stop hammerin
 TOKEN_RETRY_S = 30.0
 TOKEN_PROGRESS_S = 1.0  # how often a slow token_cmd's "still running, N s" moves
 MAX_STRETCH = 4.0
+# A poll may page and retry, but not for ever: this many request timeouts, at least a minute.
+POLL_DEADLINE_TIMEOUTS = 3
+MIN_POLL_DEADLINE_S = 60.0
 
+T = TypeVar("T")
 HealthState = Literal["starting", "ok", "stale", "error", "paused"]
 
 
@@ -115,6 +121,7 @@ class Poller:
         jitter: float = 0.1,
         rng: random.Random | None = None,
         token_retry_s: float | None = None,
+        poll_deadline_s: float | None = None,
     ) -> None:
         self.providers = providers
         self._token_retry_s = TOKEN_RETRY_S if token_retry_s is None else token_retry_s
@@ -123,6 +130,7 @@ class Poller:
         self._now = now
         self._jitter = jitter
         self._rng = rng or random.Random()
+        self._poll_deadline_s = poll_deadline_s
         self._sources = {
             name: _SourceState(p, intervals.get(name, 5.0)) for name, p in providers.items()
         }
@@ -244,7 +252,7 @@ class Poller:
         state = self._sources[name]
         state.polls += 1
         try:
-            runs = await self._list_runs(name, state)
+            runs = await self._within_deadline(name, self._list_runs(name, state))
         except RunwatchError as exc:
             self._failed(name, exc)
             return
@@ -303,6 +311,25 @@ class Poller:
         finally:
             task.cancel()  # the poller stopped: the command itself ends at aclose
 
+    def deadline_s(self, name: str) -> float:
+        """How long one poll of `name` may take."""
+        if self._poll_deadline_s is not None:
+            return self._poll_deadline_s
+        timeout = self._sources[name].provider.client.timeout_s
+        return max(MIN_POLL_DEADLINE_S, POLL_DEADLINE_TIMEOUTS * timeout)
+
+    async def _within_deadline(self, name: str, call: Awaitable[T]) -> T:
+        deadline = self.deadline_s(name)
+        try:
+            async with asyncio.timeout(deadline) as scope:
+                return await call
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            raise RequestTimeout(
+                f"{name}: the poll did not finish within {deadline:g} s"
+            ) from None
+
     def _apply(self, name: str, runs: list[Run]) -> bool:
         """Merge a fresh list into the source's runs; emit what changed. True if anything did."""
         state = self._sources[name]
@@ -352,9 +379,13 @@ class Poller:
             return AUTH_RETRY_S if wait is None else min(
                 AUTH_RETRY_S, max(wait, state.base_interval)
             )
-        doubled = min(MAX_BACKOFF_S, state.base_interval * 2 ** failures)
+        doubled = min(MAX_BACKOFF_S, state.base_interval * 2 ** min(failures, 32))
         asked = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
-        return max(doubled, asked) if asked is not None else doubled
+        if asked is None or math.isnan(asked):
+            return doubled
+        # A server's wish is honoured up to the backoff maximum: Retry-After: 999999999
+        # must not park a source (a kiosk has no key to wake it) for 29 years.
+        return min(MAX_BACKOFF_S, max(doubled, asked))
 
     def _next_delay(self, state: _SourceState) -> float:
         interval = state.health.interval_s
@@ -373,7 +404,7 @@ class Poller:
         while True:
             if not self._paused:
                 try:
-                    detail = await state.provider.get_run(run_id)
+                    detail = await self._within_deadline(source, state.provider.get_run(run_id))
                 except RunwatchError as exc:
                     self._on_event(DetailLoaded(source, run_id, None, str(exc)))
                 except Exception as exc:

@@ -8,6 +8,7 @@ import httpx
 
 from runwatch.config import Config, SourceConfig
 from runwatch.http import RetryPolicy, SourceClient
+from runwatch.http_body import DEFAULT_MAX_BODY, DEFAULT_MAX_LOG_BODY
 from runwatch.providers.base import Action, Provider
 from runwatch.tokens import DEFAULT_TIMEOUT_S, token_resolver
 
@@ -37,6 +38,8 @@ def build_provider(
     transport: httpx.AsyncBaseTransport | None = None,
     token: str | None = None,
     token_timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_body: int = DEFAULT_MAX_BODY,
+    max_log_body: int = DEFAULT_MAX_LOG_BODY,
 ) -> Provider:
     """A provider for `source`, at once: no token is resolved here. The token is `token`
     (tests, the demo), the owner-only file's, or fetched from token_env / token_cmd on the
@@ -55,6 +58,8 @@ def build_provider(
         retry=retry or RetryPolicy(),
         transport=transport,
         token_source=token_resolver(source, token_timeout_s) if fetched else None,
+        max_body=max_body,
+        max_log_body=max_log_body,
     )
     return provider_class(source.provider)(source, client, limit=limit)
 
@@ -76,6 +81,8 @@ def build_providers(
             timeout_s=config.runwatch.timeout,
             transport=transport,
             token_timeout_s=config.runwatch.token_timeout,
+            max_body=config.runwatch.max_body_bytes,
+            max_log_body=config.runwatch.max_log_body_bytes,
         )
         for s in sources
     }

@@ -37,7 +37,7 @@ from runwatch.models import (
     utc,
 )
 from runwatch.providers.base import Action, Provider
-from runwatch.providers.wire import WireModel, first_problem, validate
+from runwatch.providers.wire import LenientTimestamp, WireModel, first_problem, validate
 
 PAGE_SIZE = 50  # the API's largest `limit`
 # Paging stops after this many pages beyond what `limit` needs, whatever `has_more` says.
@@ -49,7 +49,8 @@ PUBLIC_API_HOST = "api.currents.dev"
 
 
 # Timestamps are compared across spec files: a stray one without a zone is taken as UTC.
-Timestamp = Annotated[datetime, AfterValidator(utc)]
+# One that does not parse costs that field (wire.lenient_time), not the whole list.
+Timestamp = Annotated[LenientTimestamp, AfterValidator(utc)]
 
 
 class Platform(WireModel):

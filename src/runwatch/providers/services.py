@@ -10,8 +10,10 @@ already set while it is still IDLE; log lines say whether they went to stdout or
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -160,16 +162,17 @@ class ServicesProvider(Provider):
         super().__init__(source, client, limit=limit)
         # The client hands back the very same object for an unchanged body, so the last
         # mapping is reused by identity instead of being rebuilt every poll.
-        self._listed: tuple[object, list[Run]] | None = None
         self._detailed: tuple[object, object, RunDetail] | None = None
 
     # -- reading -------------------------------------------------------------------------
 
     async def list_runs(self) -> list[Run]:
-        body = await self.client.get_json(RUNS_PATH, {"serviceId": self.source.service_id})
-        if self._listed is None or self._listed[0] is not body:
-            self._listed = (body, self._newest_runs(body))
-        return list(self._listed[1])
+        # The list is not paged: picking the newest runs goes with the parsing (on a thread
+        # for a large body), and only they are kept; an unchanged body is not mapped again.
+        runs = await self.client.get_json(
+            RUNS_PATH, {"serviceId": self.source.service_id}, reduce=self._newest_runs
+        )
+        return list(runs)
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = _run_path(run_id)
@@ -252,7 +255,7 @@ class ServicesProvider(Provider):
             raise self._bad(RUNS_PATH, f"a list holding {_kind(odd)} where a run belongs")
         runs: list[Run] = []
         seen: set[str] = set()
-        for item in sorted(body, key=self._created_key, reverse=True):
+        for item in self._newest_first(body):
             wire = self._parse(_RUN, item, RUNS_PATH)
             if wire.id in seen:
                 continue
@@ -262,16 +265,22 @@ class ServicesProvider(Provider):
                 break
         return runs
 
-    @staticmethod
-    def _created_key(item: dict[str, Any]) -> datetime:
-        # A createdAt that is not a timestamp sorts as the oldest (and maps to None).
+    def _newest_first(self, body: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """`body` as sorted(newest first) would give it, ordered only as far as it is read:
+        sorting a million runs would hold the GIL (and the event loop) for most of a second."""
+        done, want = 0, self.limit
+        while done < len(body):
+            yield from heapq.nlargest(want, body, key=self._created_key)[done:]
+            done, want = want, want * 4
+
+    def _created_key(self, item: dict[str, Any]) -> datetime:
         value = item.get("createdAt")
         if not isinstance(value, str):
             return _NEVER
         try:
             return utc(datetime.fromisoformat(value)) or _NEVER
-        except ValueError:
-            return _NEVER
+        except (TypeError, ValueError):
+            return _NEVER  # sorted last: a bad timestamp costs that field, not the list
 
     def _run_fields(self, wire: WireRun) -> dict[str, Any]:
         status = map_status(wire.status, STATUSES)

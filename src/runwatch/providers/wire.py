@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, Valida
 from pydantic.alias_generators import to_camel
 
 from runwatch.errors import BadResponse
+from runwatch.models import utc
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -32,13 +33,16 @@ _DATETIME = TypeAdapter(datetime)
 
 def lenient_time(value: object) -> datetime | None:
     """A timestamp, or None where it does not parse (the docs literally show
-    "2025-12-08T..."): one bad timestamp costs that field, not the whole body."""
+    "2025-12-08T...") or cannot be put in UTC: one bad timestamp costs that field, not the
+    whole body."""
     if value is None:
         return None
     try:
-        return _DATETIME.validate_python(value)
+        parsed = _DATETIME.validate_python(value)
     except ValidationError:
         return None
+    # Year 9999 at a negative offset is year 10000 in UTC: not a time Python can hold.
+    return parsed if utc(parsed) is not None else None
 
 
 LenientTimestamp = Annotated[datetime | None, BeforeValidator(lenient_time)]

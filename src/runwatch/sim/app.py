@@ -19,9 +19,11 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runwatch.sim.core import Fault, FaultKind, RecordedRequest, SimClock, SimSettings
+from runwatch.sim.hostile_http import HTTP_ATTACKS, attack
 
 PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
 FAULT_KINDS = ("none", "500", "429", "html", "truncated", "hang", "refuse")
+FAULT_KINDS += HTTP_ATTACKS
 
 
 class Simulator:
@@ -76,7 +78,8 @@ class Simulator:
                 return JSONResponse({"error": f"kind must be one of {FAULT_KINDS}"}, 422)
             self.inject(provider, Fault(kind=kind, retry_after=body.get("retry_after"),
                                         hang_s=float(body.get("hang_s", 30.0)),
-                                        times=body.get("times")))
+                                        times=body.get("times"),
+                                        location=body.get("location")))
             return JSONResponse(vars(self.faults[provider]))
 
         async def advance(request: Request) -> JSONResponse:
@@ -132,6 +135,9 @@ class _Recorder:
         replay = _replay(body)
         fault = self.sim.faults.get(provider)
         if fault is not None and fault.consume():
+            if fault.kind in HTTP_ATTACKS:
+                await attack(fault, self.app, scope, replay, receive, send)
+                return
             await _apply_fault(fault, self.app, scope, replay, send)
             return
         await self.app(scope, replay, send)
@@ -176,7 +182,9 @@ async def _apply_fault(fault: Fault, app: ASGIApp, scope: Scope, receive: Receiv
     if fault.kind == "500":
         await _respond(send, 500, b'{"error": "simulated internal error"}', "application/json")
     elif fault.kind == "429":
-        extra = [(b"retry-after", f"{fault.retry_after or 1:g}".encode())]
+        asked = fault.retry_after
+        value = asked if isinstance(asked, str) else f"{asked or 1:g}"
+        extra = [(b"retry-after", value.encode())]
         await _respond(send, 429, b'{"error": "rate limit exceeded"}', "application/json", extra)
     elif fault.kind == "html":
         page = b"<!DOCTYPE html><html><body><h1>Sign in to continue</h1></body></html>"

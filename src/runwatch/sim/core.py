@@ -225,6 +225,10 @@ def make_scripts(
 # -- faults, auth, requests ----------------------------------------------------------------
 
 FaultKind = Literal["none", "500", "429", "html", "truncated", "hang", "refuse"]
+# Hostile answers that test runwatch's limits (runwatch.sim.hostile_http).
+HttpAttackKind = Literal["endless", "gzip_bomb", "huge", "drip", "broken_gzip", "redirect_loop",
+                         "redirect_307", "deep_nesting", "non_finite", "far_dates",
+                         "bad_dates"]
 
 
 @dataclass
@@ -233,10 +237,11 @@ class Fault:
 
     refuse: the connection is dropped without an HTTP response (as a server going away)."""
 
-    kind: FaultKind = "none"
-    retry_after: float | None = None
+    kind: FaultKind | HttpAttackKind = "none"
+    retry_after: float | str | None = None  # a string is sent as is ("soon", "1e309")
     hang_s: float = 30.0
     times: int | None = None  # None: until cleared; N: the next N requests only
+    location: str | None = None  # where redirect_307 points
 
     def consume(self) -> bool:
         """Whether this fault applies to the current request."""

@@ -1,0 +1,227 @@
+"""Reading a response body within limits, and parsing it as JSON.
+
+httpx inflates each network chunk in one go, so a 64 KiB piece of a gzip bomb is 64 MiB before
+anyone can count it: gzip and deflate are inflated here instead, never more than the room left
+under the cap. JSON numbers that are not finite (`NaN`, `Infinity`, `1e400`) become null.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import math
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+MIB = 1 << 20
+DEFAULT_MAX_BODY = 32 * MIB
+DEFAULT_MAX_LOG_BODY = 64 * MIB
+# What we ask for: the encodings inflated here (httpx would add br/zstd when installed).
+ACCEPT_ENCODING = "gzip, deflate"
+_STEP = MIB  # inflated at most this much per zlib call
+
+
+@dataclass
+class Answer:
+    """A successful response's status, headers and (decompressed) body."""
+
+    status_code: int
+    headers: httpx.Headers
+    body: bytearray
+    digest: bytes
+    encoding: str
+    truncated: bool = False
+
+    def take(self) -> bytearray:
+        """The body, no longer held here (so a parsed body is not held twice)."""
+        body, self.body = self.body, bytearray()
+        return body
+
+
+@dataclass
+class Progress:
+    answering: bool = False  # headers are in: a timeout from here on is a slow answer
+
+
+class BodyOverLimit(Exception):
+    """The decompressed body grew past the cap (the caller names source, path and cap)."""
+
+
+class UndecodableBody(Exception):
+    """The body's compression is broken or of a kind not asked for; `str()` says which."""
+
+
+class _Inflater:
+    """Inflates one `Content-Encoding` (identity, gzip or deflate), bounded per call."""
+
+    def __init__(self, header: str) -> None:
+        codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise UndecodableBody(f"it is compressed as {header.strip()!r}, not as asked")
+        self.coding = codings[0] if codings else None
+        self._zlib: Any = None
+        if self.coding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif self.coding == "deflate":
+            self._zlib = zlib.decompressobj()
+        self._first = True
+
+    def pieces(self, data: bytes, room: int) -> Iterator[bytes]:
+        """`data` inflated, a MiB at a time (zlib would build one 64 MiB piece out of 64 KiB
+        of a bomb, twice over); the last piece is the one that goes past `room`, if any."""
+        if self._zlib is None or not data:
+            yield data
+            return
+        while True:
+            out = self._inflate(data, min(room, _STEP) + 1)
+            yield out
+            room -= len(out)
+            data = self._zlib.unconsumed_tail
+            if room < 0 or not data:
+                return
+
+    def _inflate(self, data: bytes, most: int) -> bytes:
+        try:
+            out: bytes = self._zlib.decompress(data, most)
+        except zlib.error as exc:
+            if self.coding == "deflate" and self._first:
+                # Servers send raw deflate as often as zlib-wrapped (httpx tries both too).
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._first = False
+                return self._inflate(data, most)
+            raise UndecodableBody(f"its {self.coding} compression is broken ({exc})") from None
+        self._first = False
+        return out
+
+    def finish(self) -> None:
+        # No body at all (a 304, a 204) is fine whatever the header says.
+        if self._zlib is not None and not self._first and not self._zlib.eof:
+            raise UndecodableBody(f"its {self.coding} stream is cut short")
+
+
+async def read_capped(
+    response: httpx.Response, cap: int, *, truncate: bool = False
+) -> tuple[bytearray, bool, bytes]:
+    """The decompressed body, whether it was cut at `cap` (only with `truncate`, else
+    BodyOverLimit), and a digest of it (to spot a body identical to the last one)."""
+    digest = hashlib.blake2b(digest_size=16)
+    body = bytearray()
+    if response.is_stream_consumed:
+        # Built in memory (a mock transport): already read and decoded by httpx.
+        chunks: Any = _one(response.content)
+        inflater = _Inflater("")
+    else:
+        inflater = _Inflater(response.headers.get("content-encoding", ""))
+        declared = _content_length(response)
+        if inflater.coding is None and declared is not None and declared > cap and not truncate:
+            raise BodyOverLimit()
+        chunks = response.aiter_raw()
+    async for raw in chunks:
+        for piece in inflater.pieces(raw, cap - len(body)):
+            room = cap - len(body)
+            if len(piece) > room:
+                if not truncate:
+                    raise BodyOverLimit()
+                digest.update(piece[:room])
+                body += piece[:room]
+                return body, True, digest.digest()
+            digest.update(piece)
+            body += piece
+    inflater.finish()
+    return body, False, digest.digest()
+
+
+async def _one(content: bytes) -> Any:
+    yield content
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    try:
+        return int(response.headers.get("content-length", ""))
+    except ValueError:
+        return None
+
+
+# -- JSON --------------------------------------------------------------------------------
+
+
+def _finite_or_none(text: str) -> float | None:
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+def _no_constant(_: str) -> None:
+    return None  # NaN, Infinity, -Infinity: not JSON, and no field can use them
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A Python call per object lets the interpreter hand the GIL to the event loop while a
+    # thread parses a huge body (the C parser alone would hold it to the end).
+    return dict(pairs)
+
+
+def parse_json(content: bytes | bytearray) -> Any:
+    """JSON with non-finite numbers as None; raises ValueError or RecursionError."""
+    return json.loads(content, parse_float=_finite_or_none, parse_constant=_no_constant)
+
+
+def parse_json_in_thread(box: list[bytearray]) -> Any:
+    """`parse_json` of the one body in `box`, for a thread: the body is let go once it is
+    text, and the GIL is handed back often (decoding 300 MB in one call holds it 0.3 s)."""
+    content = box.pop()
+    decoder = codecs.getincrementaldecoder(json.detect_encoding(content))("surrogatepass")
+    step = 1 << 20
+    pieces = [decoder.decode(content[i : i + step]) for i in range(0, len(content), step)]
+    pieces.append(decoder.decode(b"", final=True))
+    del content
+    text = "".join(pieces)
+    del pieces
+    return json.loads(text, parse_float=_finite_or_none, parse_constant=_no_constant,
+                      object_pairs_hook=_object)
+
+
+class UnparsableJson(Exception):
+    """The body is not JSON; `str()` says why in a few words."""
+
+
+def parse_then_reduce(
+    box: list[bytearray], reduce: Callable[[Any], Any] | None, *, large: bool
+) -> Any:
+    """The body in `box` parsed (on a thread when `large`), then `reduce`d; a large parsed
+    body is freed in pieces once reduced."""
+    try:
+        parsed = parse_json_in_thread(box) if large else parse_json(box.pop())
+    except RecursionError:
+        raise UnparsableJson("nested too deeply to read") from None
+    except UnicodeDecodeError:
+        raise UnparsableJson("not valid text") from None
+    except ValueError:
+        raise UnparsableJson("not the expected JSON") from None
+    if reduce is None:
+        return parsed
+    reduced = reduce(parsed)
+    if large:
+        release_in_pieces(parsed)
+    return reduced
+
+
+def megabytes(size: int) -> str:
+    """A byte count as people write limits: "32 MiB"."""
+    return f"{size / MIB:g} MiB" if size >= MIB else f"{size} bytes"
+
+
+def release_in_pieces(value: Any) -> None:
+    """Free a huge parsed body a slice at a time: dropping a million objects in one go holds
+    the GIL (and the event loop) for half a second."""
+    lists = [value] if isinstance(value, list) else []
+    if isinstance(value, dict):
+        lists = [v for v in value.values() if isinstance(v, list)]
+    for items in lists:
+        while items:
+            del items[-10_000:]
