@@ -36,7 +36,7 @@ RUN_FIELDS = {
     "author", "created_at", "started_at", "finished_at", "duration_s", "progress", "tests",
     "url",
 }
-DETAIL_FIELDS = RUN_FIELDS | {"steps", "groups", "specs", "content"}
+DETAIL_FIELDS = RUN_FIELDS | {"steps", "groups", "specs", "content", "cancellation"}
 CANCEL_REQUEST = {  # method, path below the provider's prefix, JSON body (None: any)
     "services": ("POST", "/api/runs/{id}/stop", None),
     "wercker": ("PUT", "/api/v3/runs/{id}/abort", {}),

@@ -22,6 +22,9 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     CANCELED = "canceled"
     TIMED_OUT = "timed_out"
+    # Never ran: a scheduler node the server skipped, a spec whose tests were all skipped,
+    # a step still waiting to start when its run ended. Terminal and neutral.
+    SKIPPED = "skipped"
     UNKNOWN = "unknown"
 
     @property
@@ -34,7 +37,8 @@ class RunStatus(StrEnum):
 
 
 TERMINAL_STATUSES = frozenset(
-    {RunStatus.PASSED, RunStatus.FAILED, RunStatus.CANCELED, RunStatus.TIMED_OUT}
+    {RunStatus.PASSED, RunStatus.FAILED, RunStatus.CANCELED, RunStatus.TIMED_OUT,
+     RunStatus.SKIPPED}
 )
 
 
@@ -123,6 +127,8 @@ class Run(_Model):
     @model_validator(mode="after")
     def _derive(self) -> Run:
         object.__setattr__(self, "created_at", utc(self.created_at))
+        if self.status is RunStatus.PASSED and self.progress is not None:
+            object.__setattr__(self, "progress", 100.0)  # passed is done, whatever was skipped
         return _timed(self)
 
     @property
@@ -200,6 +206,27 @@ class TestResult(_Model):
     error: str | None = None
 
 
+class Cancellation(_Model):
+    """Who canceled a run, when, and why, where the API says (Currents does)."""
+
+    by: str | None = None
+    at: datetime | None = None
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _derive(self) -> Cancellation:
+        object.__setattr__(self, "at", utc(self.at))
+        return self
+
+
+def never_ran(status: RunStatus, run_status: RunStatus) -> RunStatus:
+    """A step's (or spec's) status once its run has ended: one still waiting to start never
+    ran, so it is `skipped` (not `queued` under a finished run's bar)."""
+    if run_status.is_terminal and status in (RunStatus.QUEUED, RunStatus.WAITING):
+        return RunStatus.SKIPPED
+    return status
+
+
 class RunDetail(Run):
     """A run with everything the run screen shows."""
 
@@ -207,6 +234,23 @@ class RunDetail(Run):
     groups: list[Group] = Field(default_factory=list)
     specs: list[Spec] = Field(default_factory=list)
     content: str | None = None
+    cancellation: Cancellation | None = None
+
+    @model_validator(mode="after")
+    def _skip_what_never_ran(self) -> RunDetail:
+        # The one place this rule lives: every provider's steps and specs pass through here.
+        if self.status.is_terminal:
+            object.__setattr__(self, "steps", [
+                s if never_ran(s.status, self.status) is s.status
+                else s.model_copy(update={"status": RunStatus.SKIPPED})
+                for s in self.steps
+            ])
+            object.__setattr__(self, "specs", [
+                s if never_ran(s.status, self.status) is s.status
+                else s.model_copy(update={"status": RunStatus.SKIPPED})
+                for s in self.specs
+            ])
+        return self
 
     def summary(self) -> Run:
         """The list-row view of this detail."""

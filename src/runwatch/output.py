@@ -22,6 +22,7 @@ _ANSI = {
     RunStatus.WAITING: "35",  # magenta
     RunStatus.CANCELED: "2",  # dim
     RunStatus.TIMED_OUT: "31",  # red
+    RunStatus.SKIPPED: "34",  # blue
 }
 TITLE_WIDTH = 40
 
