@@ -102,6 +102,8 @@ class SourceClient:
     timeout_s: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     transport: httpx.AsyncBaseTransport | None = None
+    # A provider's own auth flow (the scheduler's login); set before the first request.
+    auth: httpx.Auth | None = field(default=None, repr=False)
     _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
     _bodies: OrderedDict[str, _CachedBody] = field(
         default_factory=OrderedDict, init=False, repr=False
@@ -122,6 +124,7 @@ class SourceClient:
                 headers=headers,
                 timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 5.0)),
                 transport=self.transport,
+                auth=self.auth,
                 # TLS verification stays on; one shared context (httpx builds one per client).
                 verify=_verified_ssl_context(),
                 follow_redirects=True,
