@@ -7,12 +7,16 @@
     GET  /api/v1/runs/{runId}/definition Workflow snapshot, weak ETag from its definitionHash
     POST /api/v1/runs/{runId}/cancel     202 RunRef
 
-Errors come in both of the server's shapes: its own `{"error", "message"}` (401, 400, 404,
-409) and FastAPI's validation `{"detail": [{"loc", "msg", "type"}]}` (422).
+Errors are FastAPI's `{"detail": ...}` in its three shapes: a string (401, as its bearer
+check says it), an `{"error", "message"}` object (400, 404, 409, a refused login) and the
+validation list `[{"loc", "msg", "type"}]` (422).
 
-`nextCursor` is a keyset position: "after this page's last run". It comes with every page
-that has runs, so a client that reached the end can come back later for what is new; an
-empty page has none.
+`nextCursor` is a keyset position, "after this page's last run", and `null` on the last page.
+Cursors live in the server's memory: after `restart()` an old one is unknown and the list
+starts again from the oldest run (as it does for any cursor it cannot read).
+
+Nodes the server did not run are `skipped` (not in the OpenAPI enum): the "Notify" node of
+every third succeeding run, and the run still rolls up to `succeeded`.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ TOKEN_LIFETIME_S = 3600
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 MAX_IDEMPOTENCY_KEY = 64
+SKIPPING_EVERY = 3  # every third run that succeeds skips its last node (notify on failure)
 
 CLIENT_IDS = ("cron", "web-console")
 # (label, node type) of each workflow node, in run order.
@@ -114,6 +119,7 @@ class SimRun:
     client_id: str
     definition: Definition
     script: RunScript
+    skips: frozenset[int] = frozenset()  # node indices the server skips (they take no time)
 
     @property
     def key(self) -> tuple[float, int]:
@@ -137,6 +143,7 @@ class SimulatedApi:
         self._by_id: dict[str, SimRun] = {}
         self._by_seq: dict[int, SimRun] = {}
         self._idempotency: dict[str, tuple[bytes, SimRun]] = {}
+        self._boot = 0  # cursors carry it: a restart makes every earlier cursor unknown
         registered = [
             self._register(script, self._rng.choice(CLIENT_IDS),
                            self.definitions[script.index % len(self.definitions)])
@@ -159,7 +166,11 @@ class SimulatedApi:
     # -- state -------------------------------------------------------------------------
 
     def _register(self, script: RunScript, client_id: str, definition: Definition) -> SimRun:
-        run = SimRun(len(self._by_seq), _uuid(self._rng), client_id, definition, script)
+        skips: frozenset[int] = frozenset()
+        if not script.fails and script.index % SKIPPING_EVERY == 1 and script.steps:
+            script.steps[-1].duration_s = 0.0  # skipped at once: the run ends where it began
+            skips = frozenset({len(script.steps) - 1})
+        run = SimRun(len(self._by_seq), _uuid(self._rng), client_id, definition, script, skips)
         self._by_id[run.run_id] = run
         self._by_seq[run.seq] = run
         return run
@@ -171,6 +182,10 @@ class SimulatedApi:
         self._keys.insert(at, run.key)
         self.runs.insert(at, run)
         return run
+
+    def restart(self) -> None:
+        """The server process restarting: runs persist, the cursors it handed out do not."""
+        self._boot += 1
 
     def visible(self) -> list[SimRun]:
         """Every run the list shows now, oldest first."""
@@ -209,6 +224,9 @@ class SimulatedApi:
             "taskId": f"{run.run_id[:8]}-{i + 1}",
             "status": NODE_STATUS[phase],
         }
+        if i in run.skips and phase == "passed":  # reached, and not run: no worker, no times
+            node["status"] = "skipped"
+            return node
         # A node that never started has no worker, sequence number or times at all.
         if started is not None:
             node.update(workerName=f"worker-{run.seq % 3 + 1}", seq=i + 1,
@@ -241,7 +259,7 @@ class SimulatedApi:
         token = self.sim.token_for(PROVIDER) or "sim-scheduler-jwt"
         return JSONResponse({
             "accessToken": token,
-            "tokenType": "bearer",
+            "tokenType": "Bearer",
             "expiresIn": TOKEN_LIFETIME_S,
             "user": {"userId": "u-1", "username": LOGIN_USERNAME, "roles": ["viewer"]},
         })
@@ -255,42 +273,50 @@ class SimulatedApi:
             return limit
         start = 0
         cursor = query.get("cursor")
-        if cursor is not None:
-            after = self._decode_cursor(cursor)
-            if after is None:
-                return _error(400, "bad_request", f"invalid cursor {cursor!r}")
+        after = self._decode_cursor(cursor) if cursor is not None else None
+        if after is not None:  # an unknown cursor starts from the oldest run
             start = bisect.bisect_right(self._keys, after.key)
-        page = self._page(start, limit, query.get("clientId"), query.get("status"))
+        page, more = self._page(start, limit, query.get("clientId"), query.get("status"))
         now = self.sim.now()
         return JSONResponse({
             "items": [self.render_run(r, now) for r in page],
-            "nextCursor": _encode_cursor(page[-1]) if page else None,
+            "nextCursor": self._encode_cursor(page[-1]) if more else None,
         })
 
     def _page(self, start: int, limit: int, client_id: str | None,
-              status: str | None) -> list[SimRun]:
-        # Runs are sorted by creation, so the first one from the future ends the walk, and
-        # only the page's runs are ever rendered.
+              status: str | None) -> tuple[list[SimRun], bool]:
+        """Up to `limit` runs from `start`, and whether any come after them. Runs are sorted
+        by creation, so the first one from the future ends the walk, and only the page's
+        runs are ever rendered."""
         now = self.sim.now()
         page: list[SimRun] = []
         for i in range(start, len(self.runs)):
             run = self.runs[i]
-            if run.script.created_at > now or len(page) == limit:
+            if run.script.created_at > now:
                 break
             if run.script.deleted or (client_id is not None and run.client_id != client_id):
                 continue
             if status is not None and RUN_STATUS[run.script.phase(now)] != status:
                 continue
+            if len(page) == limit:
+                return page, True
             page.append(run)
-        return page
+        return page, False
+
+    def _encode_cursor(self, run: SimRun) -> str:
+        token = f"{self._boot}:after:{run.seq}"
+        return base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
 
     def _decode_cursor(self, cursor: str) -> SimRun | None:
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
-            seq = int(base64.urlsafe_b64decode(padded.encode()).decode().removeprefix("after:"))
+            boot, _, seq = base64.urlsafe_b64decode(padded.encode()).decode().partition(
+                ":after:")
+            if int(boot) != self._boot:
+                return None  # handed out before a restart: unknown now
+            return self._by_seq.get(int(seq))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
-        return self._by_seq.get(seq)
 
     async def get_run(self, request: Request) -> Response:
         if denied := self._deny(request):
@@ -354,9 +380,9 @@ class SimulatedApi:
     def _deny(self, request: Request) -> Response | None:
         if bearer_ok(request.headers.get("authorization"), self.sim.token_for(PROVIDER)):
             return None
-        response = _error(401, "unauthorized", "Authentication required or credentials invalid")
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
+        # FastAPI's HTTPException(401, detail="..."): the string shape of `detail`.
+        return JSONResponse({"detail": "Authentication required or credentials invalid"},
+                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
     def _definition_for(self, workflow: dict[str, Any]) -> Definition:
         definition = Definition.of(workflow)
@@ -423,7 +449,8 @@ def _start_problem(body: Any) -> Response | None:
 
 
 def _error(status: int, error: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": error, "message": message}, status_code=status)
+    """FastAPI's HTTPException with an object detail, as the server raises its own errors."""
+    return JSONResponse({"detail": {"error": error, "message": message}}, status_code=status)
 
 
 def _not_found(run_id: str) -> JSONResponse:
@@ -465,10 +492,6 @@ async def _json_body(request: Request) -> Any:
 
 def _etags(header: str | None) -> set[str]:
     return {tag.strip() for tag in (header or "").split(",") if tag.strip()}
-
-
-def _encode_cursor(run: SimRun) -> str:
-    return base64.urlsafe_b64encode(f"after:{run.seq}".encode()).decode().rstrip("=")
 
 
 def _canonical(value: Any) -> bytes:
