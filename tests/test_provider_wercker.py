@@ -219,8 +219,8 @@ async def test_detail_has_the_steps_in_order_up_to_the_failure(sim):
         elif i == failed_at:
             assert (step.status, step.provider_status) == (RunStatus.FAILED, "finished/failed")
             assert step.log_available
-        else:  # never started: the run stopped at the failure
-            assert (step.status, step.provider_status) == (RunStatus.QUEUED, "notstarted")
+        else:  # never started: the run stopped at the failure, so it never ran
+            assert (step.status, step.provider_status) == (RunStatus.SKIPPED, "notstarted")
             assert step.started_at is None and not step.log_available
 
 

@@ -5,6 +5,7 @@ Field names are the JSON contract of `runwatch list --json` and `show --json`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -217,6 +218,18 @@ class Cancellation(_Model):
     def _derive(self) -> Cancellation:
         object.__setattr__(self, "at", utc(self.at))
         return self
+
+
+def cancellation_text(cancellation: Cancellation, when: Callable[[datetime], str]) -> str:
+    """"by ana at 2026-11-22 12:00:00 (apiRequest)": the parts the API gave, `when` formats
+    the time (a clock in the CLI, "3m ago" on screen)."""
+    parts = []
+    if cancellation.by:
+        parts.append(f"by {cancellation.by}")
+    if cancellation.at is not None:
+        parts.append(when(cancellation.at))
+    text = " ".join(parts) or "canceled"
+    return f"{text} ({cancellation.reason})" if cancellation.reason else text
 
 
 def never_ran(status: RunStatus, run_status: RunStatus) -> RunStatus:

@@ -19,12 +19,13 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-from pydantic import AfterValidator, ValidationError
+from pydantic import AfterValidator, BeforeValidator, ValidationError
 
 from runwatch.config import SourceConfig
 from runwatch.errors import ApiError, BadResponse, ConfigError, Conflict
 from runwatch.http import SourceClient
 from runwatch.models import (
+    Cancellation,
     Group,
     Run,
     RunDetail,
@@ -37,7 +38,7 @@ from runwatch.models import (
     utc,
 )
 from runwatch.providers.base import Action, Provider
-from runwatch.providers.wire import WireModel, first_problem, validate
+from runwatch.providers.wire import WireModel, first_problem, lenient_time, validate
 
 PAGE_SIZE = 50  # the API's largest `limit`
 # Paging stops after this many pages beyond what `limit` needs, whatever `has_more` says.
@@ -49,7 +50,18 @@ PUBLIC_API_HOST = "api.currents.dev"
 
 
 # Timestamps are compared across spec files: a stray one without a zone is taken as UTC.
-Timestamp = Annotated[datetime, AfterValidator(utc)]
+# One that does not parse costs that field, not the body (nor the list it is in).
+Timestamp = Annotated[datetime | None, BeforeValidator(lenient_time), AfterValidator(utc)]
+
+
+def _lenient_ms(value: object) -> float | None:
+    """A duration in milliseconds, or None where it is not a non-negative number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if value >= 0 and value == value and value != float("inf") else None
+
+
+Millis = Annotated[float | None, BeforeValidator(_lenient_ms)]
 
 
 class Platform(WireModel):
@@ -83,8 +95,8 @@ class TestCounters(WireModel):
     skipped: int | None = None
     flaky: int | None = None
     retries: int | None = None
-    wallClockStartedAt: Timestamp | None = None
-    wallClockEndedAt: Timestamp | None = None
+    wallClockStartedAt: Timestamp = None
+    wallClockEndedAt: Timestamp = None
     wallClockDuration: float | None = None  # milliseconds
 
 
@@ -114,9 +126,11 @@ class Timeout(WireModel):
     timeoutValueMs: float | None = None
 
 
-class Cancellation(WireModel):
+class CancellationWire(WireModel):
+    """Who canceled a run (a person's name or "API Request"), when and why."""
+
     actor: str | None = None
-    canceledAt: Timestamp | None = None
+    canceledAt: Timestamp = None
     reason: str | None = None
 
 
@@ -129,8 +143,8 @@ class SpecWire(WireModel):
     spec: str | None = None
     groupId: str | None = None
     instanceId: str | None = None
-    claimedAt: Timestamp | None = None
-    completedAt: Timestamp | None = None
+    claimedAt: Timestamp = None
+    completedAt: Timestamp = None
     results: SpecResults | None = None
 
 
@@ -139,15 +153,16 @@ class RunWire(WireModel):
 
     runId: str
     cursor: str | None = None  # list items only
-    createdAt: Timestamp | None = None
+    createdAt: Timestamp = None
     completionState: str | None = None
     status: str | None = None
     tags: list[str] | None = None
     timeout: Timeout | None = None
-    cancellation: Cancellation | None = None
+    cancellation: CancellationWire | None = None
     groups: list[GroupWire] | None = None
     meta: Meta | None = None
     specs: list[SpecWire] | None = None
+    durationMs: Millis = None  # list items too: the only duration a list row has
 
 
 class AttemptError(WireModel):
@@ -213,12 +228,14 @@ _COMPLETION = {
 }
 _OUTCOME = {"passed": RunStatus.PASSED, "failed": RunStatus.FAILED}
 # Test states: Cypress passed/failed/pending/skipped, Playwright adds timedOut/interrupted.
-# The normalized statuses have no "skipped": pending and skipped stay unknown, raw kept.
+# A pending test (`it.skip`) never ran either: skipped, its raw state kept.
 _TEST_STATE = {
     "passed": RunStatus.PASSED,
     "failed": RunStatus.FAILED,
     "timedout": RunStatus.TIMED_OUT,
     "interrupted": RunStatus.CANCELED,
+    "skipped": RunStatus.SKIPPED,
+    "pending": RunStatus.SKIPPED,
 }
 
 
@@ -314,13 +331,12 @@ def spec_status(spec: SpecWire, tests: TestCounts | None, run: RunStatus) -> Run
             return RunStatus.FAILED
         if tests and not tests.passes and (tests.skipped or tests.pending):
             # Every test skipped (e.g. after a fail-fast stop): nothing passed, nothing ran.
-            # The normalized set has no "skipped"; canceled ("did not run") is the honest one.
-            return RunStatus.CANCELED
+            return RunStatus.SKIPPED
         return RunStatus.PASSED
-    if run.is_terminal:
-        # Never completed in a finished run: cut short by the cancel or timeout, or left
-        # unclaimed after a fail-fast stop.
+    if run.is_terminal and spec.claimedAt is not None:
+        # Claimed but never completed in a finished run: cut short by the cancel or timeout.
         return run if run in (RunStatus.CANCELED, RunStatus.TIMED_OUT) else RunStatus.CANCELED
+    # Unclaimed: waiting, or (once the run has ended) skipped by RunDetail's one rule.
     return RunStatus.RUNNING if spec.claimedAt is not None else RunStatus.QUEUED
 
 
@@ -357,6 +373,13 @@ def error_of(test: TestWire) -> str | None:
         head = ": ".join(p for p in (error.name, error.message) if p)
         return "\n".join(p for p in (head, error.stack) if p) or None
     return None
+
+
+def cancellation_of(wire: CancellationWire | None) -> Cancellation | None:
+    """Who canceled the run and when; None when the API says nothing of it."""
+    if wire is None or not (wire.actor or wire.canceledAt or wire.reason):
+        return None
+    return Cancellation(by=wire.actor, at=wire.canceledAt, reason=wire.reason)
 
 
 def _joined(*parts: str | None) -> str | None:
@@ -505,6 +528,8 @@ class CurrentsProvider(Provider):
             "author": commit.authorName or commit.authorEmail,
             "created_at": run.createdAt,
             "finished_at": self._ended(run, status),
+            # Timestamps win where the detail has both; a list row has only this figure.
+            "duration_s": run.durationMs / 1000 if run.durationMs is not None else None,
             "progress": progress_of(groups),
             "tests": total_counts(groups),
             "url": self._url(run.runId),
@@ -530,6 +555,7 @@ class CurrentsProvider(Provider):
             started_at=min((s.claimedAt for s in specs if s.claimedAt), default=None),
             groups=[to_group(g, n) for n, g in enumerate(run.groups or [])],
             specs=[to_spec(s, fields["status"]) for s in specs],
+            cancellation=cancellation_of(run.cancellation),
         )
 
     def _url(self, run_id: str) -> str:

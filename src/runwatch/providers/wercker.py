@@ -7,7 +7,6 @@ The source's `base_url` is the root before `/api/v3`. Runs are scoped by `pipeli
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -18,7 +17,7 @@ from runwatch.errors import BadResponse
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
 from runwatch.providers.base import Action, Provider
-from runwatch.providers.wire import CamelWireModel, parse
+from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
 
 RUNS_PATH = "/api/v3/runs"
 PAGE_SIZE = 20  # the API's largest `limit`
@@ -74,9 +73,10 @@ class WireRun(_Wire):
     status: str | None = None
     result: str | None = None
     progress: float | None = None
-    created_at: datetime | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    # One timestamp that does not parse costs that field, not the list.
+    created_at: LenientTimestamp = None
+    started_at: LenientTimestamp = None
+    finished_at: LenientTimestamp = None
     user: WireUser | None = None
     pipeline: WirePipeline | None = None
 
@@ -89,9 +89,11 @@ class WireStep(_Wire):
     order: int | None = None
     status: str | None = None
     result: str | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: LenientTimestamp = None
+    finished_at: LenientTimestamp = None
     log_url: str | None = None
+    message: str | None = None  # what the step says of itself: its note on the run screen
+    phase: str | None = None
 
 
 RUN = TypeAdapter(WireRun)
@@ -249,6 +251,7 @@ class WerckerProvider(Provider):
                 finished_at=s.finished_at,
                 # A step that never started has no log to show yet.
                 log_available=s.log_url is not None and s.started_at is not None,
+                message=(s.message or "").strip() or None,
             )
             for n, s in enumerate(wire, start=1)
         ]

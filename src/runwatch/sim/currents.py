@@ -78,10 +78,14 @@ CYPRESS_ERRORS = (
     "CypressError: `cy.request()` failed on: http://localhost:3000/api/cart\n\n"
     "The response we received from your web server was: 500: Internal Server Error",
 )
+# Playwright colours its matcher errors with ANSI SGR codes, and Currents keeps them.
 PLAYWRIGHT_ERRORS = (
-    "Error: expect(locator).toBeVisible() failed\n\nLocator: getByRole('button', "
-    "{ name: 'Pay' })\nExpected: visible\nReceived: <element(s) not found>",
-    "Error: expect(received).toBe(expected) // Object.is equality\n\nExpected: 3\nReceived: 2",
+    "Error: \x1b[2mexpect(\x1b[22m\x1b[31mlocator\x1b[39m\x1b[2m).\x1b[22mtoBeVisible"
+    "\x1b[2m()\x1b[22m failed\n\nLocator: getByRole('button', { name: 'Pay' })\n"
+    "Expected: visible\nReceived: <element(s) not found>",
+    "Error: \x1b[2mexpect(\x1b[22m\x1b[31mreceived\x1b[39m\x1b[2m).\x1b[22mtoBe\x1b[2m("
+    "\x1b[22m\x1b[32mexpected\x1b[39m\x1b[2m) // Object.is equality\x1b[22m\n\n"
+    "Expected: \x1b[32m3\x1b[39m\nReceived: \x1b[31m2\x1b[39m",
     "TimeoutError: page.waitForURL: Timeout 15000ms exceeded.",
 )
 PLAYWRIGHT_PROJECTS = (("chromium", "chromium", "131.0.6778.33"), ("firefox", "firefox", "132.0"))
@@ -480,6 +484,7 @@ class SimulatedApi:
             "completionState": completion,
             "status": status,
             "tags": self._tags(run),
+            "durationMs": _duration_ms(run, completion, now),
         }
         if run.framework == "cypress":
             body["cypressVersion"] = "13.8.1"
@@ -711,6 +716,18 @@ def _attempt(run: SimRun, plan: TestPlan, state: str, error: dict[str, Any] | No
         body = {"_d": True, "attemptId": f"{plan.test_id[:16]}-{index}", "state": state,
                 "rawStatus": state, **body}
     return body
+
+
+def _duration_ms(run: SimRun, completion: str, now: float) -> int | None:
+    """How long a finished run took, from its first claim (list items and details alike);
+    null while it is in progress."""
+    if completion == "IN_PROGRESS":
+        return None
+    script = run.script
+    end = script.end_time(now)
+    if end is None:  # a timeout: the run stopped when it was cut off
+        end = script.canceled_at if script.canceled_at is not None else script.planned_end
+    return round(max(0.0, end - script.started_at) * 1000)
 
 
 def _error(text: str | None, path: str) -> dict[str, Any] | None:

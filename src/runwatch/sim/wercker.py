@@ -10,6 +10,7 @@ Serves, below the `/wercker` mount:
     GET  /api/v3/runsteps/{id}/log         a step's log, plain text
 
 Errors are hapi/Boom bodies, `{"statusCode", "error", "message"}`, as Wercker's API sends them.
+Step objects carry `message` (what the step says of how it went) and `phase` (setup or main).
 Ids are MongoDB ObjectIds, as Wercker's are: the creation second, a seeded "machine" part and
 a counter; a run's steps take the counters right after the run's, as in the document.
 """
@@ -48,6 +49,14 @@ PIPELINE_ID = "pipeline-1"
 PIPELINE_NAME = "build-and-push"
 STEP_NAMES = ["get code", "setup environment", "npm install", "npm test", "build", "push image"]
 MAX_LIMIT = 20
+SETUP_STEPS = 2  # "get code" and "setup environment" are Wercker's own setup phase
+# What a step says of itself, by phase; an empty message until it has something to say.
+STEP_MESSAGES: dict[StepPhase, str] = {
+    "passed": "Step passed",
+    "failed": "Step failed: exit code 1",
+    "canceled": "Step aborted",
+    "skipped": "Step skipped: an earlier step failed",
+}
 # A run says "started" for its first seconds, then "running": both are documented statuses.
 STARTED_S = 3.0
 # Counters per run: the run's own, then one per step (the document's steps follow the run's
@@ -332,6 +341,8 @@ class SimulatedApi:
             body["startedAt"] = iso(started)
         body["status"] = status
         body["step"] = script.steps[i].name
+        body["message"] = _step_message(script.step_phase(i, now))
+        body["phase"] = "setup" if i < SETUP_STEPS else "main"
         return body
 
     def render_log(self, script: RunScript, i: int, now: float) -> str:
@@ -406,6 +417,10 @@ class SimulatedApi:
         self._by_id[self.run_id(script)] = script
         return script
 
+
+
+def _step_message(phase: StepPhase) -> str:
+    return STEP_MESSAGES.get(phase, "")
 
 
 def run_state(script: RunScript, now: float) -> tuple[str, str]:
