@@ -44,8 +44,6 @@ DASHBOARD = "https://app.currents.dev/run/{run_id}"
 PUBLIC_API_HOST = "api.currents.dev"
 
 
-
-
 @dataclass(frozen=True)
 class _Page:
     """One mapped page, kept with the body it came from: an identical body (the HTTP

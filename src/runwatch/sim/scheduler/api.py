@@ -1,33 +1,10 @@
-"""Simulated workflow scheduler API v1 (`scheduler-v1.md`), mounted at `/scheduler`.
-
-    POST /api/v1/auth/login              {username, password} -> {accessToken, expiresIn, ...}
-    GET  /api/v1/runs                    ?limit=1..200&cursor=&status=&clientId=, oldest first
-    POST /api/v1/runs                    {workflow, clientId} + Idempotency-Key -> 202 RunRef
-    GET  /api/v1/runs/{runId}            Run with its nodes[]
-    GET  /api/v1/runs/{runId}/definition Workflow snapshot, weak ETag from its definitionHash
-    POST /api/v1/runs/{runId}/cancel     202 RunRef
-
-Errors are FastAPI's `{"detail": ...}` in its three shapes: a string (401, as its bearer
-check says it), an `{"error", "message"}` object (400, 404, 409, a refused login) and the
-validation list `[{"loc", "msg", "type"}]` (422).
-
-`nextCursor` is a keyset position, "after this page's last run", and `null` on the last page.
-Cursors live in the server's memory: after `restart()` an old one is unknown and the list
-starts again from the oldest run (as it does for any cursor it cannot read).
-
-Nodes the server did not run are `skipped` (not in the OpenAPI enum): the "Notify" node of
-every third succeeding run, and the run still rolls up to `succeeded`.
-"""
+"""The simulated scheduler's endpoints over seeded run scripts."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import bisect
-import hashlib
-import itertools
-import json
-import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,73 +18,37 @@ from runwatch.sim.core import (
     BRANCHES,
     MESSAGES,
     RunScript,
-    StepPhase,
     StepScript,
     bearer_ok,
     iso,
     make_scripts,
     seeded,
 )
-
-PROVIDER = "scheduler"
-LOGIN_USERNAME = "runwatch"
-LOGIN_PASSWORD = "sim-scheduler-password"
-TOKEN_LIFETIME_S = 3600
-MAX_LIMIT = 200
-DEFAULT_LIMIT = 50
-MAX_IDEMPOTENCY_KEY = 64
-SKIPPING_EVERY = 3  # every third run that succeeds skips its last node (notify on failure)
-
-CLIENT_IDS = ("cron", "web-console")
-# (label, node type) of each workflow node, in run order.
-NODES = (
-    ("Fetch orders", "http.fetch"),
-    ("Validate schema", "schema.validate"),
-    ("Transform", "python.transform"),
-    ("Load warehouse", "sql.load"),
-    ("Notify", "slack.notify"),
+from runwatch.sim.scheduler.wire import (
+    CLIENT_IDS,
+    DEFAULT_LIMIT,
+    LOGIN_PASSWORD,
+    LOGIN_USERNAME,
+    MAX_IDEMPOTENCY_KEY,
+    NODE_STATUS,
+    NODES,
+    PROVIDER,
+    RUN_STATUS,
+    SKIPPING_EVERY,
+    TOKEN_LIFETIME_S,
+    WORKFLOWS,
+    Definition,
+    api_error,
+    canonical,
+    etags,
+    int_param,
+    new_uuid,
+    not_found,
+    read_json,
+    start_problem,
+    validation_error,
+    workflow_snapshot,
 )
-WORKFLOWS = (
-    ("orders-etl", "Nightly import of the orders feed into the warehouse."),
-    ("orders-backfill", "Re-imports a day of orders after a feed correction."),
-)
-
-RUN_STATUS = {
-    "queued": "queued",
-    "running": "running",
-    "passed": "succeeded",
-    "failed": "failed",
-    "canceled": "cancelled",
-}
-# Nodes downstream of a failed one are cancelled by the scheduler, so a finished run has
-# every node in a terminal state.
-NODE_STATUS: dict[StepPhase, str] = {
-    "pending": "queued",
-    "running": "running",
-    "passed": "succeeded",
-    "failed": "failed",
-    "skipped": "cancelled",
-    "canceled": "cancelled",
-}
-
-
-@dataclass(frozen=True)
-class Definition:
-    """An immutable workflow snapshot, rendered once: its body never changes."""
-
-    hash: str
-    body: bytes
-    node_ids: tuple[str, ...]
-
-    @property
-    def etag(self) -> str:
-        return f'W/"{self.hash}"'
-
-    @classmethod
-    def of(cls, workflow: dict[str, Any]) -> Definition:
-        body = _canonical(workflow)
-        node_ids = tuple(str(node["id"]) for node in workflow["nodes"])
-        return cls(hashlib.sha256(body).hexdigest(), body, node_ids)
 
 
 @dataclass
@@ -138,7 +79,8 @@ class SimulatedApi:
             future=settings.future_runs, step_names=labels,
         )
         self._rng = seeded(settings.seed, f"{PROVIDER}-sim")
-        self.definitions = [Definition.of(_workflow(name, text)) for name, text in WORKFLOWS]
+        self.definitions = [Definition.of(workflow_snapshot(name, text))
+                            for name, text in WORKFLOWS]
         self._by_hash = {d.hash: d for d in self.definitions}
         self._by_id: dict[str, SimRun] = {}
         self._by_seq: dict[int, SimRun] = {}
@@ -170,7 +112,7 @@ class SimulatedApi:
         if not script.fails and script.index % SKIPPING_EVERY == 1 and script.steps:
             script.steps[-1].duration_s = 0.0  # skipped at once: the run ends where it began
             skips = frozenset({len(script.steps) - 1})
-        run = SimRun(len(self._by_seq), _uuid(self._rng), client_id, definition, script, skips)
+        run = SimRun(len(self._by_seq), new_uuid(self._rng), client_id, definition, script, skips)
         self._by_id[run.run_id] = run
         self._by_seq[run.seq] = run
         return run
@@ -249,13 +191,13 @@ class SimulatedApi:
     # -- endpoints ---------------------------------------------------------------------
 
     async def login(self, request: Request) -> Response:
-        body = await _json_body(request)
+        body = await read_json(request)
         missing = [f for f in ("username", "password")
                    if not isinstance(body, dict) or not isinstance(body.get(f), str)]
         if missing:
-            return _validation_error([("body", f) for f in missing], "Field required", "missing")
+            return validation_error([("body", f) for f in missing], "Field required", "missing")
         if (body["username"], body["password"]) != (LOGIN_USERNAME, LOGIN_PASSWORD):
-            return _error(401, "unauthorized", "invalid username or password")
+            return api_error(401, "unauthorized", "invalid username or password")
         token = self.sim.token_for(PROVIDER) or "sim-scheduler-jwt"
         return JSONResponse({
             "accessToken": token,
@@ -268,7 +210,7 @@ class SimulatedApi:
         if denied := self._deny(request):
             return denied
         query = request.query_params
-        limit = _int_param(query.get("limit"), DEFAULT_LIMIT)
+        limit = int_param(query.get("limit"), DEFAULT_LIMIT)
         if isinstance(limit, Response):
             return limit
         start = 0
@@ -323,7 +265,7 @@ class SimulatedApi:
             return denied
         run = self.run(request.path_params["run_id"])
         if run is None:
-            return _not_found(request.path_params["run_id"])
+            return not_found(request.path_params["run_id"])
         return JSONResponse(self.render_run(run, self.sim.now()))
 
     async def get_definition(self, request: Request) -> Response:
@@ -331,9 +273,9 @@ class SimulatedApi:
             return denied
         run = self.run(request.path_params["run_id"])
         if run is None:
-            return _not_found(request.path_params["run_id"])
+            return not_found(request.path_params["run_id"])
         etag = run.definition.etag
-        if etag in _etags(request.headers.get("if-none-match")):
+        if etag in etags(request.headers.get("if-none-match")):
             return Response(status_code=304, headers={"ETag": etag})
         return Response(run.definition.body, media_type="application/json",
                         headers={"ETag": etag})
@@ -343,7 +285,7 @@ class SimulatedApi:
             return denied
         run = self.run(request.path_params["run_id"])
         if run is None:
-            return _not_found(request.path_params["run_id"])
+            return not_found(request.path_params["run_id"])
         now = self.sim.now()
         run.script.cancel(now)  # a finished run stays as it is; the RunRef says which
         return JSONResponse(self.render_ref(run, now), status_code=202)
@@ -353,19 +295,19 @@ class SimulatedApi:
             return denied
         key = request.headers.get("idempotency-key")
         if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
-            return _validation_error([("header", "idempotency-key")],
+            return validation_error([("header", "idempotency-key")],
                                      "String should have at most 64 characters",
                                      "string_too_long")
-        body = await _json_body(request)
-        problem = _start_problem(body)
+        body = await read_json(request)
+        problem = start_problem(body)
         if isinstance(problem, Response):
             return problem
         now = self.sim.now()
-        digest = _canonical(body)
+        digest = canonical(body)
         if key is not None and key in self._idempotency:
             seen, run = self._idempotency[key]
             if seen != digest:
-                return _error(409, "conflict",
+                return api_error(409, "conflict",
                               "Idempotency-Key was already used with a different body")
             return JSONResponse(self.render_ref(run, now), status_code=202)
         definition = self._definition_for(body["workflow"])
@@ -404,108 +346,3 @@ class SimulatedApi:
             steps=steps, author=rng.choice(AUTHORS), branch=rng.choice(BRANCHES),
             message=rng.choice(MESSAGES), commit=f"{rng.getrandbits(160):040x}",
         )
-
-
-# -- wire helpers ------------------------------------------------------------------------
-
-
-def _workflow(name: str, description: str) -> dict[str, Any]:
-    """A workflow snapshot in the document's `Workflow` shape, ids derived from its name."""
-    node_ids = [_name_uuid(f"{name}/{label}") for label, _ in NODES]
-    return {
-        "id": _name_uuid(name),
-        "schemaVersion": "2025-10",
-        "metadata": {"name": name, "description": description, "namespace": "default",
-                     "ownerName": "data-platform"},
-        "nodes": [
-            {"id": node_id, "type": kind, "package": {"name": "etl-kit", "version": "1.4.0"},
-             "status": "published", "category": "etl", "label": label,
-             "position": {"x": 240 * i, "y": 0}}
-            for i, (node_id, (label, kind)) in enumerate(zip(node_ids, NODES, strict=True))
-        ],
-        "edges": [
-            {"id": f"e{i + 1}", "source": {"node": a, "port": "out"},
-             "target": {"node": b, "port": "in"}}
-            for i, (a, b) in enumerate(itertools.pairwise(node_ids))
-        ],
-    }
-
-
-def _start_problem(body: Any) -> Response | None:
-    """What is wrong with a startRun body: FastAPI's 422 for its shape, the API's own 400
-    for a workflow it cannot run."""
-    if not isinstance(body, dict):
-        return _validation_error([("body",)], "Input should be a valid dictionary", "dict_type")
-    missing = [f for f in ("workflow", "clientId") if f not in body]
-    if missing:
-        return _validation_error([("body", f) for f in missing], "Field required", "missing")
-    if not isinstance(body["clientId"], str):
-        return _validation_error([("body", "clientId")], "Input should be a valid string",
-                                 "string_type")
-    nodes = body["workflow"].get("nodes") if isinstance(body["workflow"], dict) else None
-    if not nodes or not all(isinstance(n, dict) and isinstance(n.get("id"), str) for n in nodes):
-        return _error(400, "bad_request", "Workflow must contain at least one node with an id")
-    return None
-
-
-def _error(status: int, error: str, message: str) -> JSONResponse:
-    """FastAPI's HTTPException with an object detail, as the server raises its own errors."""
-    return JSONResponse({"detail": {"error": error, "message": message}}, status_code=status)
-
-
-def _not_found(run_id: str) -> JSONResponse:
-    return _error(404, "not_found", f"Run {run_id} not found")
-
-
-def _validation_error(locs: list[tuple[str, ...]], msg: str, kind: str) -> JSONResponse:
-    detail = [{"type": kind, "loc": list(loc), "msg": msg, "input": None} for loc in locs]
-    return JSONResponse({"detail": detail}, status_code=422)
-
-
-def _int_param(raw: str | None, default: int) -> int | Response:
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        return _validation_error(
-            [("query", "limit")],
-            "Input should be a valid integer, unable to parse string as an integer",
-            "int_parsing",
-        )
-    if value < 1:
-        return _validation_error([("query", "limit")], "Input should be greater than or equal to 1",
-                                 "greater_than_equal")
-    if value > MAX_LIMIT:
-        return _validation_error([("query", "limit")],
-                                 f"Input should be less than or equal to {MAX_LIMIT}",
-                                 "less_than_equal")
-    return value
-
-
-async def _json_body(request: Request) -> Any:
-    try:
-        return json.loads(await request.body() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-
-
-def _etags(header: str | None) -> set[str]:
-    return {tag.strip() for tag in (header or "").split(",") if tag.strip()}
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-
-
-def _uuid(rng: random.Random) -> str:
-    return _format_uuid(rng.getrandbits(128))
-
-
-def _name_uuid(name: str) -> str:
-    return _format_uuid(int.from_bytes(hashlib.sha256(name.encode()).digest()[:16], "big"))
-
-
-def _format_uuid(bits: int) -> str:
-    h = f"{bits:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
