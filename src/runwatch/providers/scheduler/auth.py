@@ -56,7 +56,7 @@ class LoginAuth(httpx.Auth):
             stale = self.token
             async with self._lock:
                 if self.token == stale or self.expired():  # nobody logged in meanwhile
-                    await self._accept((yield self._login_request(request)))
+                    await self._accept((yield await self._login_request(request)))
         self._authorize(request)
         response = yield request
         if response.status_code != 401:
@@ -64,7 +64,7 @@ class LoginAuth(httpx.Auth):
         stale = self.token
         async with self._lock:
             if self.token == stale:
-                await self._accept((yield self._login_request(request)))
+                await self._accept((yield await self._login_request(request)))
         self._authorize(request)
         response = yield request
         if response.status_code == 401:
@@ -80,11 +80,16 @@ class LoginAuth(httpx.Auth):
 
     # -- the login -----------------------------------------------------------------------
 
-    def _login_request(self, request: httpx.Request) -> httpx.Request:
+    async def _password(self) -> str | None:
+        """The login password from password_env / password_cmd, read at each login."""
         source = self.source
-        password = resolve_secret(
+        return resolve_secret(
             source.password_env, source.password_cmd, None, f"source {source.name!r} password"
         )
+
+    async def _login_request(self, request: httpx.Request) -> httpx.Request:
+        source = self.source
+        password = await self._password()
         if not password:
             raise ConfigError(
                 f"source {source.name!r}: key 'username': a login needs password_env or "
