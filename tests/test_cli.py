@@ -37,7 +37,7 @@ RUN_FIELDS = {
     "author", "created_at", "started_at", "finished_at", "duration_s", "progress", "tests",
     "url",
 }
-DETAIL_FIELDS = RUN_FIELDS | {"steps", "groups", "specs", "content"}
+DETAIL_FIELDS = RUN_FIELDS | {"steps", "groups", "specs", "content", "cancellation"}
 CANCEL_REQUEST = {  # method, path below the provider's prefix, JSON body (None: any)
     "services": ("POST", "/api/runs/{id}/stop", None),
     "wercker": ("PUT", "/api/v3/runs/{id}/abort", {}),
@@ -860,3 +860,39 @@ def test_dashboard_unknown_source_is_a_config_error(dashboard: list[dict[str, An
                                                     cli: Cli) -> None:
     assert main(["--config", str(cli.config), "--source", "nope"]) == 3
     assert dashboard == []
+
+
+# -- issue 9: who canceled a run, and the skipped status --------------------------------------
+
+
+def test_show_says_who_canceled_a_currents_run_and_when(cli: Cli) -> None:
+    from datetime import datetime
+
+    from runwatch.sim.core import iso
+
+    run = cli.run_with("currents", RunStatus.RUNNING, RunStatus.QUEUED)
+
+    async def cancel() -> None:
+        provider = cli.sim.provider("currents")
+        try:
+            await provider.cancel(run.id)
+        finally:
+            await provider.aclose()
+
+    asyncio.run(cancel())
+    canceled_at = cli.sim.sim.now()
+    shown = cli("show", run.id, "--source", "currents")
+    as_json = cli("show", run.id, "--source", "currents", "--json")
+
+    assert shown.returncode == as_json.returncode == 0, shown.stderr + as_json.stderr
+    local = datetime.fromtimestamp(canceled_at).astimezone().strftime("%Y-%m-%d %H:%M")
+    assert f"  canceled  by api:runwatch-sim at {local} (apiRequest)\n" in shown.stdout
+    assert json.loads(as_json.stdout)["cancellation"] == {
+        "by": "api:runwatch-sim", "at": iso(canceled_at), "reason": "apiRequest"}
+
+
+def test_list_filters_on_the_skipped_status(cli: Cli) -> None:
+    done = cli("list", "--status", "skipped", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []  # no run is skipped, only steps, nodes and specs
+    assert "skipped" in cli("list", "--help").stdout

@@ -147,8 +147,9 @@ async def test_list_is_one_request_newest_first_with_the_run_fields(sim):
     assert run.tests is not None and run.tests.failures == 0
     assert run.tests.overall == sum(len(s.tests) for s in want.specs)
     assert run.url == f"{sim.base_url('currents')}/v1/runs/{want.run_id}"
-    # A list item has no spec files, so no start time.
-    assert run.started_at is None and run.duration_s is None
+    # A list item has no spec files, so no start time, but its `durationMs` is the duration.
+    assert run.started_at is None
+    assert run.duration_s == round((script.planned_end - script.started_at) * 1000) / 1000
 
 
 async def test_list_pages_on_the_items_cursor_until_limit(big_sim):
@@ -443,7 +444,8 @@ async def test_a_timed_out_run(sim):
     assert detail.finished_at is None  # when it timed out is not reported
     assert detail.progress is not None and detail.progress < 100
     incomplete = {s.status for s in detail.specs if s.status is not RunStatus.PASSED}
-    assert incomplete == {RunStatus.TIMED_OUT}
+    # Cut short where a runner had it; never claimed (never ran) is skipped.
+    assert incomplete == {RunStatus.TIMED_OUT, RunStatus.SKIPPED}
     body = (await raw(sim, "GET", f"/v1/runs/{run.run_id}")).json()["data"]
     assert body["timeout"]["isTimeout"] is True
 
@@ -469,7 +471,7 @@ async def test_cypress_spec_results_carry_titles_and_errors(sim):
     assert [(r.provider_status, r.error) for r in failed] == [("failed", wanted.error)]
     assert all(r.error is None for r in results if r.status is RunStatus.PASSED)
     pending = [r for r in results if r.provider_status == "pending"]
-    assert all(r.status is RunStatus.UNKNOWN and r.duration_s is None for r in pending)
+    assert all(r.status is RunStatus.SKIPPED and r.duration_s is None for r in pending)
     ran = [r for r in results if r.provider_status != "pending"]
     assert all(r.duration_s and r.duration_s > 0 for r in ran)
 
@@ -805,6 +807,107 @@ def test_a_completed_spec_whose_tests_were_all_skipped_did_not_pass():
         {"spec": "tests/cart.spec.ts", "completedAt": "2026-11-22T12:00:00Z"}
     )
     skipped = TestCounts(overall=4, passes=0, failures=0, skipped=4)
-    assert spec_status(spec, skipped, RunStatus.FAILED) is RunStatus.CANCELED
+    assert spec_status(spec, skipped, RunStatus.FAILED) is RunStatus.SKIPPED
     some_passed = TestCounts(overall=4, passes=1, failures=0, skipped=3)
     assert spec_status(spec, some_passed, RunStatus.FAILED) is RunStatus.PASSED
+
+
+# -- issue 9: durationMs, cancellation, Playwright's ANSI errors, limit, lenient timestamps ---
+
+
+async def test_durationms_gives_list_rows_and_details_their_duration(sim):
+    run = finished(sim, "playwright", fails=True)
+    script = run.script
+    want_ms = round((script.planned_end - script.started_at) * 1000)
+    body = (await raw(sim, "GET", RUNS_PATH, limit=50)).json()["data"]
+    item = next(i for i in body if i["runId"] == run.run_id)
+    assert item["durationMs"] == want_ms  # list items carry it, as the real API's do
+    running = [i for i in body if i["completionState"] == "IN_PROGRESS"]
+    assert running and all(i["durationMs"] is None for i in running)
+    provider = sim.provider("currents")
+    mark = len(sim.sim.requests_to("currents"))
+
+    row = next(r for r in await provider.list_runs() if r.id == run.run_id)
+    detail = await provider.get_run(run.run_id)
+
+    assert row.duration_s == want_ms / 1000 and row.started_at is None
+    assert detail.duration_s == pytest.approx(want_ms / 1000, abs=0.002)
+    sent = [(r.method, r.path, r.query) for r in sim.sim.requests_to("currents")[mark:]]
+    assert sent == [("GET", RUNS_PATH, "limit=50"), ("GET", f"/v1/runs/{run.run_id}", "")]
+
+
+async def test_a_canceled_run_says_who_canceled_it_and_when(sim):
+    from runwatch.models import Cancellation
+    from runwatch.sim.currents import CANCEL_ACTOR
+
+    run = first(visible(sim), "passing Cypress run", lambda r: (
+        r.framework == "cypress" and not r.script.fails and r.timeout_ms is None))
+    mid_run(sim, run)
+    provider = sim.provider("currents")
+    await provider.cancel(run.run_id)
+    canceled_at = now(sim)
+    sim.sim.clock.advance(60)
+
+    body = (await raw(sim, "GET", f"/v1/runs/{run.run_id}")).json()["data"]
+    detail = await provider.get_run(run.run_id)
+
+    assert body["cancellation"] == {"actor": CANCEL_ACTOR, "canceledAt": iso(canceled_at),
+                                    "reason": "apiRequest"}
+    assert detail.cancellation == Cancellation.model_validate(
+        {"by": CANCEL_ACTOR, "at": iso(canceled_at), "reason": "apiRequest"})
+    shown = detail.model_dump(mode="json")["cancellation"]
+    assert shown == {"by": CANCEL_ACTOR, "at": iso(canceled_at), "reason": "apiRequest"}
+    assert detail.duration_s == pytest.approx(canceled_at - run.script.started_at, abs=0.002)
+    # A run nobody canceled says nothing of it.
+    other = finished(sim, "cypress", fails=True)
+    assert (await provider.get_run(other.run_id)).cancellation is None
+
+
+async def test_playwright_errors_arrive_with_their_ansi_colours(sim):
+    run = first(visible(sim), "finished Playwright run failing on an expect()", lambda r: (
+        r.framework == "playwright" and r.script.phase(now(sim)) == "failed"
+        and "\x1b[" in (next(t for t in r.specs[failing_step(r)].tests
+                             if t.outcome == "failed").error or "")))
+    plan = run.specs[failing_step(run)]
+    instance = (await raw(sim, "GET", f"/v1/instances/{plan.instance_ids[0]}")).json()["data"]
+    attempt_errors = [a["error"] for t in instance["results"]["tests"] for a in t["attempts"]
+                      if a["error"]]
+    assert any("\x1b[31m" in e["message"] and "\x1b[31m" in e["stack"] for e in attempt_errors)
+
+    spec = Spec(spec=plan.path, status=RunStatus.FAILED, instance_id=plan.instance_ids[0])
+    [failed] = [r for r in await sim.provider("currents").get_spec_results(run.run_id, spec)
+                if r.status is RunStatus.FAILED]
+    # The SGR codes reach the model (sanitize.clean_log keeps SGR only); the screen draws them.
+    assert failed.error is not None and "\x1b[31m" in failed.error
+
+
+@pytest.mark.parametrize(("params", "count", "error"), [
+    ({}, 10, None),  # the real API's default page
+    ({"limit": 50}, 24, None),
+    ({"limit": 51}, None, "Invalid limit parameter. Must be between 1 and 50"),
+    ({"limit": 0}, None, "Invalid limit parameter. Must be between 1 and 50"),
+])
+async def test_sim_limit_is_1_to_50_with_a_default_of_10(sim, params, count, error):
+    response = await raw(sim, "GET", RUNS_PATH, **params)
+    if error is None:
+        assert (response.status_code, len(response.json()["data"])) == (200, count)
+    else:
+        assert (response.status_code, response.json()) == (400, {"status": "FAILED",
+                                                                 "error": error})
+
+
+async def test_one_bad_timestamp_costs_that_field_not_the_list():
+    good = {"runId": "r1", "createdAt": "2026-11-22T11:00:00Z", "completionState": "COMPLETE",
+            "status": "PASSED", "durationMs": 90500}
+    bad = {"runId": "r2", "createdAt": "2025-12-08T...", "completionState": "COMPLETE",
+           "status": "FAILED", "durationMs": "soon",
+           "cancellation": {"actor": "ana", "canceledAt": "yesterday", "reason": None}}
+    provider, calls = mock_provider(answer(page(good, bad)))
+
+    runs = {r.id: r for r in await provider.list_runs()}
+
+    assert set(runs) == {"r1", "r2"}
+    assert (runs["r1"].duration_s, runs["r2"].duration_s) == (90.5, None)
+    assert runs["r2"].created_at is None and runs["r2"].status is RunStatus.FAILED
+    assert [(c.method, c.url.path, c.url.query) for c in calls] == [
+        ("GET", "/v1/projects/bAYZ4a/runs", b"limit=50")]

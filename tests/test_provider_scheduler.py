@@ -183,25 +183,28 @@ async def test_client_id_scopes_the_list(sim):
 
 async def test_later_calls_send_the_remembered_cursor_and_refresh_unfinished_runs(sim):
     provider = sim.provider("scheduler")
-    provider.page_size = 10
+    provider.page_size = 1  # the last page holds only the newest run
     first = await provider.list_runs()
     last_page = not_definitions(sim)[-1]
+    # The real server's last page has `nextCursor: null`: the cursor to come back with is
+    # the one that page was read from.
     resume = (await sim_get(sim, RUNS, **dict(httpx.QueryParams(last_page.query)))).json()
-    unfinished = [r.id for r in first if not r.status.is_terminal]
-    assert unfinished
+    assert resume["nextCursor"] is None and [r["runId"] for r in resume["items"]] == [first[0].id]
+    assert not first[0].status.is_terminal
+    rerun = await provider.rerun(first[1].id)  # a newer run: the unfinished one is off the page
+    await provider.list_runs()
 
-    sim.sim.clock.advance(300)  # a new run appears; the queued one starts and finishes
+    sim.sim.clock.advance(30)
     mark = len(requests(sim))
     second = await provider.list_runs()
 
-    sent = requests(sim, mark)
-    assert_plain_get(sent[0], RUNS, f"limit=10&cursor={resume['nextCursor']}")
-    assert [r.path for r in sent[1:]] == [f"{RUNS}/{i}" for i in reversed(unfinished)]
+    listing, *rest = not_definitions(sim, mark)
+    assert listing.path == RUNS and listing.query.startswith("limit=1&cursor=")
+    assert listing.query != last_page.query
+    assert [r.path for r in rest] == [f"{RUNS}/{first[0].id}"]
     assert [r.id for r in second] == newest_first(sim)
-    assert len(second) > len(first)
-    for run_id in unfinished:
-        now = next(r for r in second if r.id == run_id)
-        assert now.provider_status == rendered(sim, run_id)["status"] != "queued"
+    assert second[0].id == rerun.id
+    assert second[1].provider_status == rendered(sim, first[0].id)["status"] == "running"
 
 
 async def test_an_unchanged_poll_maps_nothing_again(sim):
@@ -209,8 +212,9 @@ async def test_an_unchanged_poll_maps_nothing_again(sim):
     first = await provider.list_runs()
     second = await provider.list_runs()
 
-    # The walk and the two definitions; then the cursor and the queued run's refresh.
-    assert len(requests(sim)) == 5
+    # The walk (one page, `nextCursor: null`) and the two definitions; then that page again,
+    # which has the queued run on it, so it needs no refresh of its own.
+    assert len(requests(sim)) == 4
     # The same objects, the refreshed run's too: an unchanged body is not parsed again, and
     # the very same list, which the poller does not diff.
     assert second is first
@@ -256,6 +260,7 @@ async def test_paging_that_never_ends_is_bounded_and_duplicates_are_dropped():
 
 async def test_a_failed_poll_keeps_the_cursor_and_the_next_one_recovers(sim):
     provider = sim.provider("scheduler")
+    provider.page_size = 10
     await provider.list_runs()
     mark = len(requests(sim))
 
@@ -265,7 +270,7 @@ async def test_a_failed_poll_keeps_the_cursor_and_the_next_one_recovers(sim):
     runs = await provider.list_runs()
 
     failed, recovered = requests(sim, mark)[:2]
-    assert failed.query.startswith("limit=200&cursor=")
+    assert failed.query.startswith("limit=10&cursor=")
     assert recovered.query == failed.query
     assert [r.id for r in runs] == newest_first(sim)
 
@@ -790,11 +795,12 @@ async def test_a_fastapi_validation_error_is_reported_with_its_message(sim):
 async def test_sim_lists_oldest_first_with_a_resumable_cursor(sim):
     first = (await sim_get(sim, RUNS, limit=20)).json()
     rest = (await sim_get(sim, RUNS, limit=20, cursor=first["nextCursor"])).json()
-    tail = (await sim_get(sim, RUNS, limit=20, cursor=rest["nextCursor"])).json()
+    exact = (await sim_get(sim, RUNS, limit=24)).json()
 
     ids = [r["runId"] for r in first["items"] + rest["items"]]
     assert ids == [r.run_id for r in api(sim).visible()]
-    assert tail == {"items": [], "nextCursor": None}
+    assert rest["nextCursor"] is None  # the last page, as the real server says it
+    assert len(exact["items"]) == 24 and exact["nextCursor"] is None
     assert "createdAt" not in first["items"][0]
 
 
@@ -803,7 +809,7 @@ async def test_sim_lists_oldest_first_with_a_resumable_cursor(sim):
     [
         ({"limit": 0}, 422, lambda b: b["detail"][0]["loc"] == ["query", "limit"]),
         ({"limit": "many"}, 422, lambda b: b["detail"][0]["type"] == "int_parsing"),
-        ({"cursor": "%%%"}, 400, lambda b: b["error"] == "bad_request"),
+        ({"limit": 201}, 422, lambda b: b["detail"][0]["type"] == "less_than_equal"),
     ],
 )
 async def test_sim_rejects_bad_queries_in_the_apis_shapes(sim, params, status, body_check):
@@ -839,10 +845,10 @@ async def test_sim_start_run_is_idempotent_per_key(sim):
     assert one.status_code == two.status_code == 202
     assert one.json() == two.json()
     assert one.json()["createdAt"] == iso(sim.sim.now())
-    assert (other.status_code, other.json()["error"]) == (409, "conflict")
+    assert (other.status_code, other.json()["detail"]["error"]) == (409, "conflict")
     assert (long_key.status_code, long_key.json()["detail"][0]["loc"]) == (
         422, ["header", "idempotency-key"])
-    assert (no_nodes.status_code, no_nodes.json()["error"]) == (400, "bad_request")
+    assert (no_nodes.status_code, no_nodes.json()["detail"]["error"]) == (400, "bad_request")
     assert (missing.status_code, missing.json()["detail"][0]["loc"]) == (
         422, ["body", "clientId"])
 
@@ -866,3 +872,177 @@ def test_sim_is_deterministic_for_a_seed():
         return [world.render_run(r, world.sim.now()) for r in world.visible()]
 
     assert bodies() == bodies()
+
+
+# -- issue 9: what the real server does (skipped nodes, null cursor, FastAPI errors, login) --
+
+
+def skipping_run(sim):
+    """A succeeded run of the simulator whose last node the server skipped."""
+    return next(r for r in reversed(api(sim).visible())
+                if r.skips and rendered(sim, r.run_id)["status"] == "succeeded")
+
+
+async def test_a_succeeded_run_with_a_skipped_node_is_passed_at_100_percent(sim):
+    run = skipping_run(sim)
+    body = rendered(sim, run.run_id)
+    # As the server sends it: `skipped` (not in the OpenAPI enum), no worker, no times.
+    assert body["nodes"][-1] == {"nodeId": run.definition.node_ids[-1],
+                                 "taskId": f"{run.run_id[:8]}-5", "status": "skipped"}
+    provider = sim.provider("scheduler")
+
+    listed = {r.id: r for r in await provider.list_runs()}[run.run_id]
+    detail = await provider.get_run(run.run_id)
+
+    assert (listed.status, listed.progress) == (RunStatus.PASSED, 100.0)
+    assert (detail.status, detail.progress) == (RunStatus.PASSED, 100.0)
+    last = detail.steps[-1]
+    assert (last.name, last.status, last.provider_status) == ("Notify", RunStatus.SKIPPED,
+                                                              "skipped")
+    assert (last.started_at, last.duration_s) == (None, None)
+    assert all(s.status is RunStatus.PASSED for s in detail.steps[:-1])
+    mark_detail = [r for r in requests(sim) if r.path == f"{RUNS}/{run.run_id}"]
+    assert len(mark_detail) == 1
+    assert_plain_get(mark_detail[0], f"{RUNS}/{run.run_id}")
+    assert node_progress(None) is None and scheduler_status("SKIPPED") is RunStatus.SKIPPED
+
+
+async def test_the_last_page_has_a_null_cursor_and_is_read_again_from_its_own(sim):
+    provider = sim.provider("scheduler")
+    provider.page_size = 10
+    await provider.list_runs()
+    walk = not_definitions(sim)
+    last = (await sim_get(sim, RUNS, **dict(httpx.QueryParams(walk[-1].query)))).json()
+    assert (len(last["items"]), last["nextCursor"]) == (4, None)
+
+    mark = len(requests(sim))
+    runs = await provider.list_runs()
+
+    again = not_definitions(sim, mark)
+    assert_plain_get(again[0], RUNS, walk[-1].query)
+    assert len(again) == 1  # the unfinished run was on that page: no refresh by id
+    assert [r.id for r in runs] == newest_first(sim)
+
+
+async def test_an_unknown_cursor_after_a_restart_starts_from_the_oldest_and_heals(sim):
+    provider = sim.provider("scheduler", limit=8)
+    provider.page_size = 5
+    first = await provider.list_runs()
+    assert [r.id for r in first] == newest_first(sim)[:8]
+    old_cursor = not_definitions(sim)[-1].query
+
+    api(sim).restart()  # the server forgets the cursors it handed out
+    rerun = await provider.rerun(first[3].id)  # and a new run arrives
+    mark = len(requests(sim))
+    runs = await provider.list_runs()
+
+    walk = [r for r in not_definitions(sim, mark) if r.path == RUNS]
+    assert walk[0].query == old_cursor  # sent, unknown: the server starts from the oldest
+    restarted = (await sim_get(sim, RUNS, **dict(httpx.QueryParams(old_cursor)))).json()
+    assert restarted["items"][0]["runId"] == api(sim).visible()[0].run_id
+    assert len(walk) == 25 // 5  # the walk to the end again, from the oldest
+    ids = [r.id for r in runs]
+    assert ids == newest_first(sim)[:8] and ids[0] == rerun.id
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "words"),
+    [
+        (401, {"detail": "Not authenticated"}, AuthError,
+         "HTTP 401 Unauthorized: Not authenticated"),
+        (404, {"detail": {"error": "not_found", "message": "Run r1 not found"}}, NotFound,
+         "Run r1 not found"),
+        (409, {"detail": {"error": "conflict", "message": "run is finished"}}, Conflict,
+         "HTTP 409 Conflict: run is finished"),
+        (422, {"detail": [{"type": "missing", "loc": ["query", "x"], "msg": "Field required",
+                           "input": None}]}, ApiError,
+         "HTTP 422 Unprocessable Entity: Field required"),
+    ],
+)
+async def test_fastapi_detail_bodies_of_every_shape_give_the_servers_words(status, body, error,
+                                                                            words):
+    provider, calls = mock_provider(lambda request: httpx.Response(status, json=body))
+    with pytest.raises(error) as caught:
+        await provider.get_run("r1")
+    assert words in str(caught.value) and str(caught.value).startswith("sched: ")
+    assert [(c.method, c.url.path) for c in calls] == [("GET", f"{RUNS}/r1")]
+
+
+async def test_the_simulator_answers_in_fastapi_detail_shapes(sim):
+    async with httpx.AsyncClient(base_url=sim.base_url("scheduler")) as client:
+        no_token = await client.get(RUNS)
+        missing = await client.get(f"{RUNS}/nope", headers={"Authorization": BEARER})
+        bad = await client.get(RUNS, params={"limit": 0}, headers={"Authorization": BEARER})
+        login = await client.post("/api/v1/auth/login", json={"username": LOGIN_USERNAME,
+                                                              "password": LOGIN_PASSWORD})
+        refused = await client.post("/api/v1/auth/login", json={"username": LOGIN_USERNAME,
+                                                                "password": "no"})
+    assert (no_token.status_code, no_token.json()) == (
+        401, {"detail": "Authentication required or credentials invalid"})
+    assert (missing.status_code, missing.json()) == (
+        404, {"detail": {"error": "not_found", "message": "Run nope not found"}})
+    assert isinstance(bad.json()["detail"], list)
+    assert refused.json() == {"detail": {"error": "unauthorized",
+                                         "message": "invalid username or password"}}
+    answer = login.json()
+    assert set(answer) == {"accessToken", "tokenType", "expiresIn", "user"}
+    assert (answer["tokenType"], answer["expiresIn"]) == ("Bearer", TOKEN_LIFETIME_S)
+
+
+async def test_a_configured_token_that_is_not_ascii_is_an_auth_error_before_any_request(sim):
+    provider = sim.provider("scheduler", token="jwt-\u00f6")
+    with pytest.raises(AuthError) as caught:
+        await provider.list_runs()
+    message = str(caught.value)
+    assert message.startswith("scheduler: the token from")
+    assert "cannot be sent in a header" in message
+    assert "\u00f6" not in message
+    assert requests(sim) == []
+
+
+async def test_a_login_token_that_is_not_ascii_is_an_auth_error_naming_the_source(sim, password):
+    sim.sim.settings.tokens["scheduler"] = "jwt-\u2603"  # what the login answers
+    provider = sim.provider("scheduler", token="", username=LOGIN_USERNAME,
+                            password_env=password)
+    with pytest.raises(AuthError) as caught:
+        await provider.list_runs()
+    assert str(caught.value) == ("scheduler: the token from login as 'runwatch' cannot be sent "
+                                 "in a header (it has characters that are not printable ASCII)")
+    assert [(r.method, r.path) for r in requests(sim)] == [("POST", "/api/v1/auth/login")]
+
+
+async def test_a_401_right_after_logging_in_is_retried_once_only(password):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/api/v1/auth/login"):
+            return httpx.Response(200, json={"accessToken": "t1", "tokenType": "Bearer",
+                                             "expiresIn": 3600, "user": {"username": "u"}})
+        return httpx.Response(401, json={"detail": "Token revoked"})
+
+    calls: list[httpx.Request] = []
+    source = SourceConfig(name="sched", provider="scheduler", base_url="https://s.example/x",
+                          username="u", password_env=password)
+    client = SourceClient(source="sched", base_url=source.base_url, retry=RetryPolicy.none(),
+                          transport=httpx.MockTransport(lambda r: calls.append(r) or handler(r)))
+    provider = SchedulerProvider(source, client)
+
+    with pytest.raises(AuthError) as caught:
+        await provider.get_run("r1")
+
+    assert str(caught.value) == ("sched: the token from login as 'u' was refused right after "
+                                 "logging in: HTTP 401 Unauthorized: Token revoked")
+    assert [(c.method, str(c.url), c.headers.get("authorization")) for c in calls] == [
+        ("POST", "https://s.example/x/api/v1/auth/login", None),
+        ("GET", f"https://s.example/x{RUNS}/r1", "Bearer t1"),
+        ("POST", "https://s.example/x/api/v1/auth/login", None),
+        ("GET", f"https://s.example/x{RUNS}/r1", "Bearer t1"),
+    ]
+    assert json.loads(calls[0].content) == {"username": "u", "password": LOGIN_PASSWORD}
+
+
+async def test_rerun_idempotency_keys_fit_the_servers_64_characters(sim):
+    provider = sim.provider("scheduler")
+    run_id = api(sim).visible()[0].run_id
+    await provider.rerun(run_id)
+    key = requests(sim, method="POST")[-1].headers["idempotency-key"]
+    assert 0 < len(key) <= 64

@@ -313,7 +313,7 @@ async def test_a_finished_runs_steps_carry_times_and_durations(sim):
     failed_at = statuses.index(RunStatus.FAILED)
     assert statuses[:failed_at] == [RunStatus.PASSED] * failed_at
     # Placeholder stages after the failure never start: they stay IDLE.
-    assert statuses[failed_at + 1:] == [RunStatus.QUEUED] * (6 - failed_at)
+    assert statuses[failed_at + 1:] == [RunStatus.SKIPPED] * (6 - failed_at)  # never ran
     step = detail.steps[0]
     assert step.duration_s == (step.finished_at - step.started_at).total_seconds()
 

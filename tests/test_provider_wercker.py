@@ -216,8 +216,8 @@ async def test_detail_has_the_steps_in_order_up_to_the_failure(sim):
         elif i == failed_at:
             assert (step.status, step.provider_status) == (RunStatus.FAILED, "finished/failed")
             assert step.log_available
-        else:  # never started: the run stopped at the failure
-            assert (step.status, step.provider_status) == (RunStatus.QUEUED, "notstarted")
+        else:  # never started: the run stopped at the failure, so it never ran
+            assert (step.status, step.provider_status) == (RunStatus.SKIPPED, "notstarted")
             assert step.started_at is None and not step.log_available
 
 
@@ -554,3 +554,77 @@ async def test_rerun_leaves_out_a_commit_without_a_branch_and_takes_an_empty_ans
 
     assert await mock_provider(handler).rerun("r1") is None
     assert json.loads(seen[-1].content) == {"pipelineId": "p1", "message": "m"}
+
+
+# -- issue 9: step message and phase, errors {message, statusCode}, limit 1-20, timestamps ---
+
+
+async def test_a_steps_message_is_its_note_and_phase_is_served(sim):
+    script = first(sim, "failed")
+    run_id = api(sim).run_id(script)
+    failed_at = next(i for i, s in enumerate(script.steps) if s.fails)
+    body = (await wercker_get(sim, f"/api/v3/runs/{run_id}/steps")).json()
+    assert [s["phase"] for s in body] == ["setup", "setup"] + ["main"] * (len(STEP_NAMES) - 2)
+    assert body[failed_at]["message"] == "Step failed: exit code 1"
+    mark = len(calls(sim))
+
+    detail = await sim.provider("wercker").get_run(run_id)
+
+    assert calls(sim)[mark:] == [("GET", f"/api/v3/runs/{run_id}", ""),
+                                 ("GET", f"/api/v3/runs/{run_id}/steps", "")]
+    notes = [s.message for s in detail.steps]
+    assert notes[:failed_at] == ["Step passed"] * failed_at
+    assert notes[failed_at] == "Step failed: exit code 1"
+    assert all(n == "Step skipped: an earlier step failed" for n in notes[failed_at + 1:])
+    assert all(s.status is RunStatus.SKIPPED for s in detail.steps[failed_at + 1:])
+
+
+async def test_a_running_step_has_no_note_yet(sim):
+    script = max(visible(sim), key=lambda s: s.created_at)
+    sim.sim.clock.advance(script.started_at + script.steps[0].duration_s / 2 - sim.sim.now())
+    assert script.phase(sim.sim.now()) == "running"
+    detail = await sim.provider("wercker").get_run(api(sim).run_id(script))
+    running = [s for s in detail.steps if s.status is RunStatus.RUNNING]
+    assert running and all(s.message is None for s in running)  # the API's "" is no note
+
+
+async def test_errors_are_read_from_message_and_status_code():
+    body = {"message": "Pipeline is archived", "statusCode": 409}
+    provider = mock_provider(lambda _: httpx.Response(409, json=body))
+    with pytest.raises(Conflict, match=r"^ci: HTTP 409 Conflict: Pipeline is archived$"):
+        await provider.list_runs()
+
+
+@pytest.mark.parametrize(("limit", "status"), [(1, 200), (20, 200), (21, 400), (0, 400)])
+async def test_sim_limit_is_1_to_20(sim, limit, status):
+    response = await wercker_get(sim, f"/api/v3/runs?pipelineId=pipeline-1&limit={limit}")
+    assert response.status_code == status
+    if status == 200:
+        assert len(response.json()) == limit
+    else:
+        assert set(response.json()) >= {"message", "statusCode"}
+        assert response.json()["statusCode"] == 400
+
+
+async def test_one_bad_timestamp_costs_that_field_not_the_list():
+    body = [run_json(1), run_json(2, createdAt="2025-12-08T...", finishedAt="17 o'clock")]
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/steps"):
+            return httpx.Response(200, json=[{"id": "s1", "step": "build", "order": 1,
+                                              "status": "finished", "result": "passed",
+                                              "startedAt": "not a time", "message": " ok \n",
+                                              "phase": "main"}])
+        return httpx.Response(200, json=body if request.url.path == "/api/v3/runs"
+                              else run_json(1))
+
+    provider = mock_provider(handler)
+    runs = {r.id: r for r in await provider.list_runs()}
+    assert set(runs) == {"r1", "r2"}
+    assert (runs["r2"].created_at, runs["r2"].finished_at) == (None, None)
+    [step] = (await provider.get_run("r1")).steps
+    assert (step.started_at, step.message, step.status) == (None, "ok", RunStatus.PASSED)
+    assert [(r.method, r.url.path) for r in seen] == [
+        ("GET", "/api/v3/runs"), ("GET", "/api/v3/runs/r1"), ("GET", "/api/v3/runs/r1/steps")]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Markdown, Static
 
@@ -449,7 +450,8 @@ async def test_enter_on_a_failed_spec_shows_its_tests_and_errors(sim) -> None:
         # Failures first, each with its error's lines under it.
         assert shown.splitlines()[2].startswith(f"✗ failed    {failing[0].title}")
         first_error_line = (failing[0].error or "").splitlines()[0]
-        assert f"│ {first_error_line}" in shown
+        # Drawn in the colours of its SGR codes (Playwright's), never with the codes.
+        assert f"│ {Text.from_ansi(first_error_line).plain}" in shown and "\x1b" not in shown
         # The instance was fetched for this spec.
         paths = [r.path for r in sim.sim.requests_to("currents", "GET")]
         assert f"/v1/instances/{failed.instance_id}" in paths

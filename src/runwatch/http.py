@@ -118,6 +118,8 @@ class SourceClient:
     max_body: int = DEFAULT_MAX_BODY  # decompressed bytes of one response
     max_log_body: int = DEFAULT_MAX_LOG_BODY  # a log over it is kept, cut, with a note
     transport: httpx.AsyncBaseTransport | None = None
+    # A provider's own auth flow (the scheduler's login); set before the first request.
+    auth: httpx.Auth | None = field(default=None, repr=False)
     _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
     _bodies: OrderedDict[str, _CachedBody] = field(
         default_factory=OrderedDict, init=False, repr=False
@@ -141,6 +143,7 @@ class SourceClient:
                 headers=headers,
                 timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 5.0)),
                 transport=self.transport,
+                auth=self.auth,
                 # TLS verification stays on; one shared context (httpx builds one per client).
                 verify=_verified_ssl_context(),
                 follow_redirects=False,  # each send decides (same-origin GETs only)
@@ -281,6 +284,12 @@ class SourceClient:
         log: bool = False,
     ) -> Answer:
         await self.ensure_token()
+        if self.token and not (self.token.isascii() and self.token.isprintable()):
+            # httpx would raise UnicodeEncodeError building the header: say it in words.
+            raise AuthError(
+                f"{self.source}: the token from {self.token_origin or 'the config'} cannot be "
+                "sent in a header (it has characters that are not printable ASCII)"
+            )
         # Only idempotent requests are retried: a retried POST could start two runs.
         retry = self.retry if method in SAFE_METHODS | {"PUT", "DELETE"} else RetryPolicy.none()
         retrying = AsyncRetrying(

@@ -5,6 +5,7 @@ Field names are the JSON contract of `runwatch list --json` and `show --json`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -22,6 +23,9 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     CANCELED = "canceled"
     TIMED_OUT = "timed_out"
+    # Never ran: a scheduler node the server skipped, a spec whose tests were all skipped,
+    # a step still waiting to start when its run ended. Terminal and neutral.
+    SKIPPED = "skipped"
     UNKNOWN = "unknown"
 
     @property
@@ -34,7 +38,8 @@ class RunStatus(StrEnum):
 
 
 TERMINAL_STATUSES = frozenset(
-    {RunStatus.PASSED, RunStatus.FAILED, RunStatus.CANCELED, RunStatus.TIMED_OUT}
+    {RunStatus.PASSED, RunStatus.FAILED, RunStatus.CANCELED, RunStatus.TIMED_OUT,
+     RunStatus.SKIPPED}
 )
 
 
@@ -127,6 +132,8 @@ class Run(_Model):
     @model_validator(mode="after")
     def _derive(self) -> Run:
         object.__setattr__(self, "created_at", utc(self.created_at))
+        if self.status is RunStatus.PASSED and self.progress is not None:
+            object.__setattr__(self, "progress", 100.0)  # passed is done, whatever was skipped
         return _timed(self)
 
     @property
@@ -204,6 +211,39 @@ class TestResult(_Model):
     error: str | None = None
 
 
+class Cancellation(_Model):
+    """Who canceled a run, when, and why, where the API says (Currents does)."""
+
+    by: str | None = None
+    at: datetime | None = None
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _derive(self) -> Cancellation:
+        object.__setattr__(self, "at", utc(self.at))
+        return self
+
+
+def cancellation_text(cancellation: Cancellation, when: Callable[[datetime], str]) -> str:
+    """"by ana at 2026-11-22 12:00:00 (apiRequest)": the parts the API gave, `when` formats
+    the time (a clock in the CLI, "3m ago" on screen)."""
+    parts = []
+    if cancellation.by:
+        parts.append(f"by {cancellation.by}")
+    if cancellation.at is not None:
+        parts.append(when(cancellation.at))
+    text = " ".join(parts) or "canceled"
+    return f"{text} ({cancellation.reason})" if cancellation.reason else text
+
+
+def never_ran(status: RunStatus, run_status: RunStatus) -> RunStatus:
+    """A step's (or spec's) status once its run has ended: one still waiting to start never
+    ran, so it is `skipped` (not `queued` under a finished run's bar)."""
+    if run_status.is_terminal and status in (RunStatus.QUEUED, RunStatus.WAITING):
+        return RunStatus.SKIPPED
+    return status
+
+
 class RunDetail(Run):
     """A run with everything the run screen shows."""
 
@@ -211,6 +251,23 @@ class RunDetail(Run):
     groups: list[Group] = Field(default_factory=list)
     specs: list[Spec] = Field(default_factory=list)
     content: str | None = None
+    cancellation: Cancellation | None = None
+
+    @model_validator(mode="after")
+    def _skip_what_never_ran(self) -> RunDetail:
+        # The one place this rule lives: every provider's steps and specs pass through here.
+        if self.status.is_terminal:
+            object.__setattr__(self, "steps", [
+                s if never_ran(s.status, self.status) is s.status
+                else s.model_copy(update={"status": RunStatus.SKIPPED})
+                for s in self.steps
+            ])
+            object.__setattr__(self, "specs", [
+                s if never_ran(s.status, self.status) is s.status
+                else s.model_copy(update={"status": RunStatus.SKIPPED})
+                for s in self.specs
+            ])
+        return self
 
     def summary(self) -> Run:
         """The list-row view of this detail."""

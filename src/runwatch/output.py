@@ -12,7 +12,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO
 
-from runwatch.models import Group, Run, RunDetail, RunStatus, Spec, Step, TestCounts
+from runwatch.models import (
+    Group,
+    Run,
+    RunDetail,
+    RunStatus,
+    Spec,
+    Step,
+    TestCounts,
+    cancellation_text,
+)
 
 _ANSI = {
     RunStatus.PASSED: "32",  # green
@@ -22,6 +31,7 @@ _ANSI = {
     RunStatus.WAITING: "35",  # magenta
     RunStatus.CANCELED: "2",  # dim
     RunStatus.TIMED_OUT: "31",  # red
+    RunStatus.SKIPPED: "34",  # blue
 }
 TITLE_WIDTH = 40
 
@@ -200,6 +210,9 @@ def _header(run: RunDetail, style: Style) -> str:
         f"  progress  {fmt_progress(run.progress)}",
         f"  tests     {fmt_tests(run.tests)}",
     ]
+    if run.cancellation:
+        when = cancellation_text(run.cancellation, lambda at: f"at {fmt_time(at)}")
+        lines.insert(10, f"  canceled  {when}")  # after "finished"
     if run.url:
         lines.append(f"  url       {run.url}")
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from runwatch import __version__
 
 USAGE_EXIT = 3
 STATUS_CHOICES = ("queued", "running", "waiting", "passed", "failed", "canceled",
-                  "timed_out", "unknown", "active")
+                  "timed_out", "skipped", "unknown", "active")
 SIM_HOST = "127.0.0.1"
 SIM_PORT = 8765
 SERVE_HOST = "127.0.0.1"  # loopback: exposing the kiosk is a deliberate --host

@@ -35,7 +35,7 @@ DEFAULT_WATCH_INTERVAL = 5.0
 TRANSIENT = (Unreachable, RequestTimeout, ServerError, RateLimited, BadResponse)
 WATCH_MAX_MISSES = 5
 WATCH_EXIT = {RunStatus.PASSED: 0, RunStatus.FAILED: 1,
-              RunStatus.CANCELED: 2, RunStatus.TIMED_OUT: 2}
+              RunStatus.CANCELED: 2, RunStatus.TIMED_OUT: 2, RunStatus.SKIPPED: 2}
 
 
 class Refused(RunwatchError):

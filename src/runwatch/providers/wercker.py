@@ -73,6 +73,7 @@ class WireRun(_Wire):
     status: str | None = None
     result: str | None = None
     progress: float | None = None
+    # One timestamp that does not parse costs that field, not the list.
     created_at: LenientTimestamp = None
     started_at: LenientTimestamp = None
     finished_at: LenientTimestamp = None
@@ -91,6 +92,8 @@ class WireStep(_Wire):
     started_at: LenientTimestamp = None
     finished_at: LenientTimestamp = None
     log_url: str | None = None
+    message: str | None = None  # what the step says of itself: its note on the run screen
+    phase: str | None = None
 
 
 RUN = TypeAdapter(WireRun)
@@ -248,6 +251,7 @@ class WerckerProvider(Provider):
                 finished_at=s.finished_at,
                 # A step that never started has no log to show yet.
                 log_available=s.log_url is not None and s.started_at is not None,
+                message=(s.message or "").strip() or None,
             )
             for n, s in enumerate(wire, start=1)
         ]

@@ -71,6 +71,7 @@ STATUS: Mapping[RunStatus, StatusLook] = {
     RunStatus.FAILED: StatusLook("✗", "failed", "run-failed"),
     RunStatus.CANCELED: StatusLook("⊘", "canceled", "run-canceled"),
     RunStatus.TIMED_OUT: StatusLook("◷", "timed out", "run-timed_out"),
+    RunStatus.SKIPPED: StatusLook("»", "skipped", "run-skipped"),
     RunStatus.UNKNOWN: StatusLook("?", "unknown", "run-unknown"),
 }
 
@@ -84,6 +85,7 @@ STATUS_VARIABLE_DEFAULTS: Mapping[str, str] = {
     "run-failed": "#f85149",
     "run-canceled": "#a371f7",
     "run-timed_out": "#e3824a",
+    "run-skipped": "#6fa3a8",
     "run-unknown": "#8a8f98",
 }
 
@@ -138,6 +140,7 @@ ASCII = Glyphs(
         RunStatus.FAILED: "x",
         RunStatus.CANCELED: "/",
         RunStatus.TIMED_OUT: "@",
+        RunStatus.SKIPPED: "-",
         RunStatus.UNKNOWN: "?",
     },
     spinner="|/-\\",

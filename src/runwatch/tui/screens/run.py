@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Markdown, Static
 
-from runwatch.models import Run, RunDetail, RunStatus, Step
+from runwatch.models import Cancellation, Run, RunDetail, RunStatus, Step, cancellation_text
 from runwatch.providers import Provider
 from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
 from runwatch.tui.status import (
@@ -58,8 +58,10 @@ def title_line(run: Run) -> Content:
     )
 
 
-def meta_line(run: Run, provider: Provider, now: float) -> Content:
-    """Where and when: source, id, branch, commit, author, started, duration."""
+def meta_line(run: Run, provider: Provider, now: float,
+              cancellation: Cancellation | None = None) -> Content:
+    """Where and when: source, id, branch, commit, author, started, duration, and who
+    canceled it when the API says."""
     source = provider.source
     parts: list[Content] = []
     colour = rich_color(source.color)
@@ -83,6 +85,9 @@ def meta_line(run: Run, provider: Provider, now: float) -> Content:
                                       format_duration(duration)))
     if run.provider_status and run.status is RunStatus.UNKNOWN:
         parts.append(Content.assemble(_muted("says "), run.provider_status))
+    if cancellation is not None:
+        said = cancellation_text(cancellation, lambda at: relative_time(at, now))
+        parts.append(Content.assemble(_muted("canceled "), said))
     return Content(" · ").join(parts)
 
 
@@ -272,7 +277,9 @@ class RunScreen(RunActionsMixin, Screen[None]):
     def _show_run(self) -> None:
         run, now = self.run, self._now()
         _update(self.query_one("#run-title", Static), title_line(run))
-        _update(self.query_one("#run-meta", Static), meta_line(run, self.provider, now))
+        cancellation = self.detail.cancellation if self.detail is not None else None
+        _update(self.query_one("#run-meta", Static),
+                meta_line(run, self.provider, now, cancellation))
         tests = self.detail.tests if self.detail is not None else run.tests
         self.query_one(RunProgress).set_run(run.status, run.progress, tests)
 

@@ -2,6 +2,10 @@
 
 Failed tests come first with their error under them; passed and skipped ones follow as one
 line each. Fetched in a worker; an error shows in place and `r` tries again.
+
+Errors may carry ANSI SGR colours (Playwright's matcher output; `runwatch.sanitize.clean_log`
+keeps SGR and drops every other escape): their colours are drawn, and anything else an escape
+could do (links, cursor moves, clearing) is not.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.style import Style
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -52,9 +58,34 @@ def result_block(result: TestResult) -> Content:
         head = Content.assemble(head, ("  " + format_duration(result.duration_s), MUTED))
     if not result.error:
         return head
-    error_lines = [Content.assemble(("    │ ", MUTED), (line, "$text-error"))
+    error_lines = [Content.assemble(("    │ ", MUTED), ansi_line(line))
                    for line in result.error.rstrip().splitlines()]
     return Content("\n").join([head, *error_lines])
+
+
+def ansi_line(line: str) -> Content:
+    """One line of an error in the error colour, with the colours and weights its SGR codes
+    ask for; a reset returns to the error colour, and no escape gets through."""
+    decoded = Text.from_ansi(line)
+    text = Text(decoded.plain, end="")
+    for span in decoded.spans:
+        style = _sgr_only(span.style if isinstance(span.style, Style) else Style.parse(span.style))
+        if style:
+            text.stylize(style, span.start, span.end)
+    return Content.from_rich_text(text).stylize_before("$text-error")
+
+
+def _sgr_only(style: Style) -> Style:
+    """Colours and weights that differ from the default: never a link, never a "default
+    colour" that would paint over the error colour."""
+    def colour(value: object) -> object:
+        return value if value is not None and not getattr(value, "is_default", True) else None
+
+    return Style(
+        color=colour(style.color), bgcolor=colour(style.bgcolor),  # type: ignore[arg-type]
+        bold=style.bold or None, dim=style.dim or None, italic=style.italic or None,
+        underline=style.underline or None, strike=style.strike or None,
+    )
 
 
 class SpecResultsScreen(Screen[None]):

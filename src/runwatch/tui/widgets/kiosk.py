@@ -55,7 +55,8 @@ ASCII_DIGITS: Mapping[str, tuple[str, str, str]] = {
 # Which counts keep a big block when the width runs short (the rest are left out).
 FIT_ORDER = (
     RunStatus.FAILED, RunStatus.RUNNING, RunStatus.PASSED, RunStatus.TIMED_OUT,
-    RunStatus.WAITING, RunStatus.QUEUED, RunStatus.CANCELED, RunStatus.UNKNOWN,
+    RunStatus.WAITING, RunStatus.QUEUED, RunStatus.CANCELED, RunStatus.SKIPPED,
+    RunStatus.UNKNOWN,
 )
 # Shown even at zero: "0 failed" is news too.
 ALWAYS = frozenset({RunStatus.FAILED, RunStatus.RUNNING, RunStatus.PASSED})

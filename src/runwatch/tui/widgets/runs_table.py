@@ -49,7 +49,8 @@ STATUS_RANK: Mapping[RunStatus, int] = {
     s: i
     for i, s in enumerate(
         (RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.RUNNING, RunStatus.WAITING,
-         RunStatus.QUEUED, RunStatus.UNKNOWN, RunStatus.CANCELED, RunStatus.PASSED)
+         RunStatus.QUEUED, RunStatus.UNKNOWN, RunStatus.CANCELED, RunStatus.SKIPPED,
+         RunStatus.PASSED)
     )
 }
 

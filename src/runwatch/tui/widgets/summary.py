@@ -18,7 +18,7 @@ from runwatch.tui.widgets.runs_table import RunsView
 # Attention first: failures, then what is moving, then the settled.
 SUMMARY_ORDER = (
     RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.RUNNING, RunStatus.WAITING,
-    RunStatus.QUEUED, RunStatus.PASSED, RunStatus.CANCELED, RunStatus.UNKNOWN,
+    RunStatus.QUEUED, RunStatus.PASSED, RunStatus.CANCELED, RunStatus.SKIPPED, RunStatus.UNKNOWN,
 )
 
 

@@ -1,22 +1,8 @@
-"""Workflow scheduler API v1 (`scheduler-v1.md`, corrected by DESIGN sections 3 and 4).
-
-The source's `base_url` is the server root. The list is oldest first, so this provider is
-incremental: the first `list_runs` walks the pages to the end and remembers where it stopped;
-later calls ask only for what came after, and refresh the unfinished runs they hold by id.
-A run's `nodes[]` are its steps, labelled from the run's workflow snapshot, which is cached
-by `definitionHash` because many runs share one. The snapshot also names the run (title and
-author), so the list fetches the snapshots it lacks: one request per new `definitionHash`, a
-few a call, the rest on later calls.
-
-Auth is a JWT: a configured token, or one from POST /api/v1/auth/login when the source has
-`username` and `password_env` / `password_cmd` (logging in again on a 401 or at expiry).
-"""
+"""The scheduler provider: an incremental oldest-first list, details labelled from cached
+workflow snapshots, cancel, and rerun with an Idempotency-Key. See the package docstring."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -25,150 +11,28 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from pydantic import ConfigDict
-
 from runwatch.config import SourceConfig
-from runwatch.errors import ApiError, AuthError, ConfigError, Conflict, NotFound
+from runwatch.errors import ApiError, Conflict, NotFound
 from runwatch.http import SourceClient
-from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
+from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers.base import Action, Provider
-from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
-from runwatch.tokens import password_resolver
+from runwatch.providers.scheduler.auth import LoginAuth, header_safe, unsendable_token
+from runwatch.providers.scheduler.mapping import Definition, content, idempotency_key, steps
+from runwatch.providers.scheduler.wire import (
+    RUNS_PATH,
+    WireRun,
+    WireRunList,
+    WireRunRef,
+    WireWorkflow,
+    node_progress,
+    scheduler_status,
+)
+from runwatch.providers.wire import parse
 
-RUNS_PATH = "/api/v1/runs"
-LOGIN_PATH = "/api/v1/auth/login"
-
-STATUSES: dict[str, RunStatus] = {
-    "queued": RunStatus.QUEUED,
-    "running": RunStatus.RUNNING,
-    "succeeded": RunStatus.PASSED,
-    "failed": RunStatus.FAILED,
-    "cancelled": RunStatus.CANCELED,
-}
 PAGE_SIZE = 200  # the API's largest `limit`: an oldest-first list is read to its end
 MAX_PAGES = 50  # per call; a longer backlog (or a cursor that never ends) goes on next call
 DEFINITIONS_KEPT = 64  # workflow snapshots cached by definitionHash, beyond the list's own
 MAX_NEW_DEFINITIONS_PER_POLL = 3  # snapshots a list call may fetch; the rest come on later calls
-TOKEN_RENEW_MARGIN_S = 30.0
-
-# -- wire models -------------------------------------------------------------------------
-
-
-class _Wire(CamelWireModel):
-    model_config = ConfigDict(coerce_numbers_to_str=True)
-
-
-class WireError(_Wire):
-    """`ResultError`: what went wrong with a run or a node."""
-
-    code: str | None = None
-    message: str | None = None
-
-
-class WireNode(_Wire):
-    """`RunNodeStatus`: one node of a run."""
-
-    node_id: str | None = None
-    task_id: str | None = None
-    status: str | None = None
-    worker_name: str | None = None
-    started_at: LenientTimestamp = None
-    finished_at: LenientTimestamp = None
-    seq: int | None = None
-    error: WireError | None = None
-
-
-class WireRun(_Wire):
-    """`Run`, as the list, the detail and nothing else return it (it has no createdAt)."""
-
-    run_id: str
-    status: str | None = None
-    definition_hash: str | None = None
-    client_id: str | None = None
-    started_at: LenientTimestamp = None
-    finished_at: LenientTimestamp = None
-    error: WireError | None = None
-    nodes: list[WireNode] | None = None
-
-
-class WireRunList(_Wire):
-    items: list[WireRun]
-    next_cursor: str | None = None
-
-
-class WireRunRef(_Wire):
-    """`RunRef`: what startRun and cancelRun answer."""
-
-    run_id: str
-    status: str | None = None
-    definition_hash: str | None = None
-    client_id: str | None = None
-    created_at: LenientTimestamp = None
-
-
-class WireWorkflowNode(_Wire):
-    id: str | None = None
-    type: str | None = None
-    label: str | None = None
-
-
-class WireWorkflowMetadata(_Wire):
-    name: str | None = None
-    description: str | None = None
-    owner_name: str | None = None
-    created_by: str | None = None
-
-
-class WireWorkflow(_Wire):
-    """`Workflow`: the snapshot a run executes."""
-
-    id: str | None = None
-    metadata: WireWorkflowMetadata | None = None
-    nodes: list[WireWorkflowNode] | None = None
-
-
-class WireLogin(_Wire):
-    access_token: str
-    expires_in: float | None = None
-
-
-# -- mapping -----------------------------------------------------------------------------
-
-
-def scheduler_status(raw: str | None) -> RunStatus:
-    """A run's or a node's normalized status."""
-    return map_status(raw, STATUSES)
-
-
-def node_progress(nodes: list[WireNode] | None) -> float | None:
-    """Terminal nodes over all nodes, in percent; None for a run without nodes."""
-    if not nodes:
-        return None
-    done = sum(1 for n in nodes if scheduler_status(n.status).is_terminal)
-    return round(100.0 * done / len(nodes), 1)
-
-
-@dataclass(frozen=True)
-class _Definition:
-    """A workflow snapshot: the body as served (what a rerun sends back) and its parse."""
-
-    raw: dict[str, Any]
-    workflow: WireWorkflow
-
-    @property
-    def name(self) -> str | None:
-        return self.workflow.metadata.name if self.workflow.metadata else None
-
-    @property
-    def owner(self) -> str | None:
-        meta = self.workflow.metadata
-        return (meta.owner_name or meta.created_by) if meta else None
-
-    def label(self, node_id: str | None) -> str | None:
-        for node in self.workflow.nodes or ():
-            if node.id is not None and node.id == node_id:
-                return node.label or node.type
-        return None
 
 
 @dataclass
@@ -200,17 +64,17 @@ class SchedulerProvider(Provider):
         self._created: dict[str, datetime] = {}  # createdAt from RunRefs: the Run lacks it
         # Least recently used last out; room for every held run's snapshot (they are at most
         # `limit` distinct), so naming the list never evicts what it needs.
-        self._definitions: OrderedDict[str, _Definition] = OrderedDict()
+        self._definitions: OrderedDict[str, Definition] = OrderedDict()
         self._definitions_kept = DEFINITIONS_KEPT + limit
         self._gone: set[str] = set()  # hashes whose snapshot answered 404: not retried by the list
         self._last_list: list[Run] = []  # handed back as is when no run changed
         # An unconfirmed rerun's Idempotency-Key, kept so that trying again cannot start two.
         self._rerun_keys: dict[str, str] = {}
-        # A configured token wins; otherwise a username means "log in for one".
-        self._logs_in = bool(source.username) and not client.token_configured
-        self._token_expires: float | None = None
-        self._login_lock = asyncio.Lock()
         self.clock: Callable[[], float] = time.monotonic  # injectable for token expiry
+        # A configured token wins; otherwise a username means "log in for one", which the
+        # client's auth flow does (and again on a 401 or at expiry).
+        if source.username and not client.token_configured:
+            client.auth = LoginAuth(source, lambda: self.clock())
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -234,8 +98,8 @@ class SchedulerProvider(Provider):
             self._hold(raw, wire)
         return RunDetail(
             **self._run_fields(wire),
-            steps=self._steps(wire.nodes or [], definition),
-            content=_content(wire, definition),
+            steps=steps(wire.nodes or [], definition),
+            content=content(wire, definition),
         )
 
     # -- acting ----------------------------------------------------------------------------
@@ -263,7 +127,7 @@ class SchedulerProvider(Provider):
             "workflow": definition.raw,
             "clientId": wire.client_id or self.source.client_id or "runwatch",
         }
-        key = self._rerun_keys.get(run_id) or _idempotency_key(run_id)
+        key = self._rerun_keys.get(run_id) or idempotency_key(run_id)
         self._rerun_keys[run_id] = key
         try:
             answer = await self._send(
@@ -289,7 +153,13 @@ class SchedulerProvider(Provider):
     # -- the incremental list --------------------------------------------------------------
 
     async def _fetch_new(self) -> set[str]:
-        """Read pages from the remembered cursor to the end; the ids read come back."""
+        """Read pages from the remembered cursor to the end; the ids read come back.
+
+        The last page has `nextCursor: null`, so the cursor stays the one that page was
+        read from, and the next call reads it again (with whatever came since). A server
+        that restarted does not know that cursor and starts again from the oldest run: each
+        page's runs are put in the order the pages give them, so once the walk reaches the
+        end the held runs are the newest again, each once."""
         fetched: set[str] = set()
         cursor = self._cursor
         for _ in range(self.max_pages):
@@ -299,11 +169,11 @@ class SchedulerProvider(Provider):
             page = self._page(raw)
             for item, wire in zip(raw["items"], page.items, strict=True):
                 self._hold(item, wire)
+                self._held.move_to_end(wire.run_id)  # the pages' order is the list's
                 fetched.add(wire.run_id)
             self._trim()
             sent, cursor = cursor, page.next_cursor or cursor
-            # The end: a short page, or no new cursor. A server that gives no cursor with
-            # its last page has that page read again next time, from the cursor sent for it.
+            # The end: a short page, or no new cursor (the last page's is null).
             if len(page.items) < self.page_size or cursor == sent:
                 break
         self._cursor = cursor
@@ -387,14 +257,14 @@ class SchedulerProvider(Provider):
             except ApiError:
                 return  # a 5xx, 429 or timeout: try again on the next call
 
-    async def _definition(self, run_id: str, definition_hash: str | None) -> _Definition:
+    async def _definition(self, run_id: str, definition_hash: str | None) -> Definition:
         """The run's workflow snapshot, fetched once per definitionHash."""
         if definition_hash is not None and definition_hash in self._definitions:
             self._definitions.move_to_end(definition_hash)
             return self._definitions[definition_hash]
         path = f"{self._run_path(run_id)}/definition"
         raw = await self._get(path)
-        definition = _Definition(raw, parse(WireWorkflow, raw, source=self.source.name, path=path))
+        definition = Definition(raw, parse(WireWorkflow, raw, source=self.source.name, path=path))
         if definition_hash is not None:
             self._definitions[definition_hash] = definition
             self._gone.discard(definition_hash)
@@ -404,7 +274,7 @@ class SchedulerProvider(Provider):
         return definition
 
     async def _definition_or_none(self, run_id: str, definition_hash: str | None
-                                  ) -> _Definition | None:
+                                  ) -> Definition | None:
         # A run whose snapshot is gone is still worth showing, with unlabelled steps.
         try:
             return await self._definition(run_id, definition_hash)
@@ -438,23 +308,6 @@ class SchedulerProvider(Provider):
             "url": self._run_url(wire.run_id),
         }
 
-    @staticmethod
-    def _steps(nodes: list[WireNode], definition: _Definition | None) -> list[Step]:
-        steps = []
-        for order, node in enumerate(nodes, start=1):
-            label = definition.label(node.node_id) if definition else None
-            steps.append(Step(
-                id=node.node_id or node.task_id or str(order),
-                name=label or node.task_id or node.node_id or f"node {order}",
-                order=order,
-                status=scheduler_status(node.status),
-                provider_status=node.status,
-                started_at=node.started_at,
-                finished_at=node.finished_at,
-                message=node.error.message if node.error else None,
-            ))
-        return steps
-
     def _run_url(self, run_id: str) -> str:
         return f"{self.source.base_url}{self._run_path(run_id)}"
 
@@ -462,103 +315,27 @@ class SchedulerProvider(Provider):
     def _run_path(run_id: str) -> str:
         return f"{RUNS_PATH}/{quote(run_id, safe='')}"
 
-    # -- auth ------------------------------------------------------------------------------
+    # -- requests ------------------------------------------------------------------------
 
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return await self._authorized(lambda: self.client.get_json(path, params))
+        return await self._checked(lambda: self.client.get_json(path, params))
 
     async def _send(self, method: str, path: str, *, json_body: Any = None,
                     headers: dict[str, str] | None = None) -> Any:
-        return await self._authorized(
+        return await self._checked(
             lambda: self.client.send(method, path, json_body=json_body, headers=headers)
         )
 
-    async def _authorized(self, call: Callable[[], Awaitable[Any]]) -> Any:
-        """Make a request with a valid token, logging in first or after a 401 when the
-        source logs in. A 401 means the server did nothing, so one retry is safe."""
-        if self._logs_in and (not self.client.token or self._token_expired()):
-            await self._log_in(stale=self.client.token)
+    async def _checked(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        # A configured token that cannot go into a header is a typed error before any I/O
+        # (a login's token is checked by the login flow).
         token = self.client.token
-        try:
-            return await call()
-        except AuthError:
-            if not self._logs_in:
-                raise
-            await self._log_in(stale=token)
-            return await call()
-
-    def _token_expired(self) -> bool:
-        return self._token_expires is not None and self.clock() >= self._token_expires
-
-    async def _log_in(self, *, stale: str | None) -> None:
-        async with self._login_lock:
-            if self.client.token and self.client.token != stale and not self._token_expired():
-                return  # another request logged in while this one waited
-            self.client.set_token(None)
-            source = self.source
-            password = await password_resolver(source).get()  # never blocks the loop
-            if not password:
-                raise ConfigError(
-                    f"source {source.name!r}: key 'username': a login needs password_env or "
-                    "password_cmd"
-                )
-            body = {"username": source.username, "password": password}
-            try:
-                # A login changes nothing on the server: allowed on a read-only source.
-                answer = await self.client.send(
-                    "POST", LOGIN_PATH, json_body=body, allow_read_only=True
-                )
-            except AuthError as exc:
-                raise AuthError(
-                    f"{source.name}: login as {source.username!r} refused "
-                    f"(password from {_password_origin(source)}): {_detail(exc)}",
-                    status_code=exc.status_code,
-                ) from None
-            login = parse(WireLogin, answer, source=self.source.name, path=LOGIN_PATH)
-            self.client.set_token(login.access_token)
-            self._token_expires = _expiry(self.clock(), login.expires_in)
-
-
-# -- helpers -------------------------------------------------------------------------------
+        if token and not header_safe(token):
+            raise unsendable_token(self.source.name, self.client.token_origin or "the config")
+        return await call()
 
 
 def _same(held: object, raw: object) -> bool:
     """Whether a body is the one already mapped: the very object (the HTTP layer hands an
     unchanged body back as is), or an equal one (a page's item, then the run by id)."""
     return held is raw or held == raw
-
-
-def _content(wire: WireRun, definition: _Definition | None) -> str | None:
-    """Markdown for the run screen: the workflow's description and the run's error."""
-    parts = []
-    if definition and definition.workflow.metadata and definition.workflow.metadata.description:
-        parts.append(definition.workflow.metadata.description)
-    if wire.error and (wire.error.message or wire.error.code):
-        code = f"`{wire.error.code}` " if wire.error.code else ""
-        parts.append(f"**Error** {code}{wire.error.message or ''}".rstrip())
-    return "\n\n".join(parts) or None
-
-
-def _idempotency_key(run_id: str) -> str:
-    # Hashed so that any run id fits the API's 64 characters.
-    digest = hashlib.sha256(f"{run_id}:{secrets.token_hex(8)}".encode()).hexdigest()
-    return f"runwatch-rerun-{digest[:40]}"
-
-
-def _expiry(now: float, expires_in: float | None) -> float | None:
-    """When to log in again: a little before the token runs out."""
-    if expires_in is None or expires_in <= 0:
-        return None
-    return now + expires_in - min(TOKEN_RENEW_MARGIN_S, expires_in / 10)
-
-
-def _password_origin(source: SourceConfig) -> str:
-    if source.password_env:
-        return f"env {source.password_env}"
-    return f"command `{source.password_cmd}`"
-
-
-def _detail(exc: ApiError) -> str:
-    # The HTTP layer's message is "<source>: <hint>: HTTP 401 ...": keep the server's part.
-    _, found, rest = exc.message.partition("HTTP ")
-    return found + rest if found else exc.message

@@ -1,29 +1,10 @@
-"""Simulated workflow scheduler API v1 (`scheduler-v1.md`), mounted at `/scheduler`.
-
-    POST /api/v1/auth/login              {username, password} -> {accessToken, expiresIn, ...}
-    GET  /api/v1/runs                    ?limit=1..200&cursor=&status=&clientId=, oldest first
-    POST /api/v1/runs                    {workflow, clientId} + Idempotency-Key -> 202 RunRef
-    GET  /api/v1/runs/{runId}            Run with its nodes[]
-    GET  /api/v1/runs/{runId}/definition Workflow snapshot, weak ETag from its definitionHash
-    POST /api/v1/runs/{runId}/cancel     202 RunRef
-
-Errors come in both of the server's shapes: its own `{"error", "message"}` (401, 400, 404,
-409) and FastAPI's validation `{"detail": [{"loc", "msg", "type"}]}` (422).
-
-`nextCursor` is a keyset position: "after this page's last run". It comes with every page
-that has runs, so a client that reached the end can come back later for what is new; an
-empty page has none.
-"""
+"""The simulated scheduler's endpoints over seeded run scripts."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import bisect
-import hashlib
-import itertools
-import json
-import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,72 +18,37 @@ from runwatch.sim.core import (
     BRANCHES,
     MESSAGES,
     RunScript,
-    StepPhase,
     StepScript,
     bearer_ok,
     iso,
     make_scripts,
     seeded,
 )
-
-PROVIDER = "scheduler"
-LOGIN_USERNAME = "runwatch"
-LOGIN_PASSWORD = "sim-scheduler-password"
-TOKEN_LIFETIME_S = 3600
-MAX_LIMIT = 200
-DEFAULT_LIMIT = 50
-MAX_IDEMPOTENCY_KEY = 64
-
-CLIENT_IDS = ("cron", "web-console")
-# (label, node type) of each workflow node, in run order.
-NODES = (
-    ("Fetch orders", "http.fetch"),
-    ("Validate schema", "schema.validate"),
-    ("Transform", "python.transform"),
-    ("Load warehouse", "sql.load"),
-    ("Notify", "slack.notify"),
+from runwatch.sim.scheduler.wire import (
+    CLIENT_IDS,
+    DEFAULT_LIMIT,
+    LOGIN_PASSWORD,
+    LOGIN_USERNAME,
+    MAX_IDEMPOTENCY_KEY,
+    NODE_STATUS,
+    NODES,
+    PROVIDER,
+    RUN_STATUS,
+    SKIPPING_EVERY,
+    TOKEN_LIFETIME_S,
+    WORKFLOWS,
+    Definition,
+    api_error,
+    canonical,
+    etags,
+    int_param,
+    new_uuid,
+    not_found,
+    read_json,
+    start_problem,
+    validation_error,
+    workflow_snapshot,
 )
-WORKFLOWS = (
-    ("orders-etl", "Nightly import of the orders feed into the warehouse."),
-    ("orders-backfill", "Re-imports a day of orders after a feed correction."),
-)
-
-RUN_STATUS = {
-    "queued": "queued",
-    "running": "running",
-    "passed": "succeeded",
-    "failed": "failed",
-    "canceled": "cancelled",
-}
-# Nodes downstream of a failed one are cancelled by the scheduler, so a finished run has
-# every node in a terminal state.
-NODE_STATUS: dict[StepPhase, str] = {
-    "pending": "queued",
-    "running": "running",
-    "passed": "succeeded",
-    "failed": "failed",
-    "skipped": "cancelled",
-    "canceled": "cancelled",
-}
-
-
-@dataclass(frozen=True)
-class Definition:
-    """An immutable workflow snapshot, rendered once: its body never changes."""
-
-    hash: str
-    body: bytes
-    node_ids: tuple[str, ...]
-
-    @property
-    def etag(self) -> str:
-        return f'W/"{self.hash}"'
-
-    @classmethod
-    def of(cls, workflow: dict[str, Any]) -> Definition:
-        body = _canonical(workflow)
-        node_ids = tuple(str(node["id"]) for node in workflow["nodes"])
-        return cls(hashlib.sha256(body).hexdigest(), body, node_ids)
 
 
 @dataclass
@@ -114,6 +60,7 @@ class SimRun:
     client_id: str
     definition: Definition
     script: RunScript
+    skips: frozenset[int] = frozenset()  # node indices the server skips (they take no time)
 
     @property
     def key(self) -> tuple[float, int]:
@@ -132,11 +79,13 @@ class SimulatedApi:
             future=settings.future_runs, step_names=labels,
         )
         self._rng = seeded(settings.seed, f"{PROVIDER}-sim")
-        self.definitions = [Definition.of(_workflow(name, text)) for name, text in WORKFLOWS]
+        self.definitions = [Definition.of(workflow_snapshot(name, text))
+                            for name, text in WORKFLOWS]
         self._by_hash = {d.hash: d for d in self.definitions}
         self._by_id: dict[str, SimRun] = {}
         self._by_seq: dict[int, SimRun] = {}
         self._idempotency: dict[str, tuple[bytes, SimRun]] = {}
+        self._boot = 0  # cursors carry it: a restart makes every earlier cursor unknown
         registered = [
             self._register(script, self._rng.choice(CLIENT_IDS),
                            self.definitions[script.index % len(self.definitions)])
@@ -159,7 +108,11 @@ class SimulatedApi:
     # -- state -------------------------------------------------------------------------
 
     def _register(self, script: RunScript, client_id: str, definition: Definition) -> SimRun:
-        run = SimRun(len(self._by_seq), _uuid(self._rng), client_id, definition, script)
+        skips: frozenset[int] = frozenset()
+        if not script.fails and script.index % SKIPPING_EVERY == 1 and script.steps:
+            script.steps[-1].duration_s = 0.0  # skipped at once: the run ends where it began
+            skips = frozenset({len(script.steps) - 1})
+        run = SimRun(len(self._by_seq), new_uuid(self._rng), client_id, definition, script, skips)
         self._by_id[run.run_id] = run
         self._by_seq[run.seq] = run
         return run
@@ -171,6 +124,10 @@ class SimulatedApi:
         self._keys.insert(at, run.key)
         self.runs.insert(at, run)
         return run
+
+    def restart(self) -> None:
+        """The server process restarting: runs persist, the cursors it handed out do not."""
+        self._boot += 1
 
     def visible(self) -> list[SimRun]:
         """Every run the list shows now, oldest first."""
@@ -209,6 +166,9 @@ class SimulatedApi:
             "taskId": f"{run.run_id[:8]}-{i + 1}",
             "status": NODE_STATUS[phase],
         }
+        if i in run.skips and phase == "passed":  # reached, and not run: no worker, no times
+            node["status"] = "skipped"
+            return node
         # A node that never started has no worker, sequence number or times at all.
         if started is not None:
             node.update(workerName=f"worker-{run.seq % 3 + 1}", seq=i + 1,
@@ -231,17 +191,17 @@ class SimulatedApi:
     # -- endpoints ---------------------------------------------------------------------
 
     async def login(self, request: Request) -> Response:
-        body = await _json_body(request)
+        body = await read_json(request)
         missing = [f for f in ("username", "password")
                    if not isinstance(body, dict) or not isinstance(body.get(f), str)]
         if missing:
-            return _validation_error([("body", f) for f in missing], "Field required", "missing")
+            return validation_error([("body", f) for f in missing], "Field required", "missing")
         if (body["username"], body["password"]) != (LOGIN_USERNAME, LOGIN_PASSWORD):
-            return _error(401, "unauthorized", "invalid username or password")
+            return api_error(401, "unauthorized", "invalid username or password")
         token = self.sim.token_for(PROVIDER) or "sim-scheduler-jwt"
         return JSONResponse({
             "accessToken": token,
-            "tokenType": "bearer",
+            "tokenType": "Bearer",
             "expiresIn": TOKEN_LIFETIME_S,
             "user": {"userId": "u-1", "username": LOGIN_USERNAME, "roles": ["viewer"]},
         })
@@ -250,54 +210,62 @@ class SimulatedApi:
         if denied := self._deny(request):
             return denied
         query = request.query_params
-        limit = _int_param(query.get("limit"), DEFAULT_LIMIT)
+        limit = int_param(query.get("limit"), DEFAULT_LIMIT)
         if isinstance(limit, Response):
             return limit
         start = 0
         cursor = query.get("cursor")
-        if cursor is not None:
-            after = self._decode_cursor(cursor)
-            if after is None:
-                return _error(400, "bad_request", f"invalid cursor {cursor!r}")
+        after = self._decode_cursor(cursor) if cursor is not None else None
+        if after is not None:  # an unknown cursor starts from the oldest run
             start = bisect.bisect_right(self._keys, after.key)
-        page = self._page(start, limit, query.get("clientId"), query.get("status"))
+        page, more = self._page(start, limit, query.get("clientId"), query.get("status"))
         now = self.sim.now()
         return JSONResponse({
             "items": [self.render_run(r, now) for r in page],
-            "nextCursor": _encode_cursor(page[-1]) if page else None,
+            "nextCursor": self._encode_cursor(page[-1]) if more else None,
         })
 
     def _page(self, start: int, limit: int, client_id: str | None,
-              status: str | None) -> list[SimRun]:
-        # Runs are sorted by creation, so the first one from the future ends the walk, and
-        # only the page's runs are ever rendered.
+              status: str | None) -> tuple[list[SimRun], bool]:
+        """Up to `limit` runs from `start`, and whether any come after them. Runs are sorted
+        by creation, so the first one from the future ends the walk, and only the page's
+        runs are ever rendered."""
         now = self.sim.now()
         page: list[SimRun] = []
         for i in range(start, len(self.runs)):
             run = self.runs[i]
-            if run.script.created_at > now or len(page) == limit:
+            if run.script.created_at > now:
                 break
             if run.script.deleted or (client_id is not None and run.client_id != client_id):
                 continue
             if status is not None and RUN_STATUS[run.script.phase(now)] != status:
                 continue
+            if len(page) == limit:
+                return page, True
             page.append(run)
-        return page
+        return page, False
+
+    def _encode_cursor(self, run: SimRun) -> str:
+        token = f"{self._boot}:after:{run.seq}"
+        return base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
 
     def _decode_cursor(self, cursor: str) -> SimRun | None:
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
-            seq = int(base64.urlsafe_b64decode(padded.encode()).decode().removeprefix("after:"))
+            boot, _, seq = base64.urlsafe_b64decode(padded.encode()).decode().partition(
+                ":after:")
+            if int(boot) != self._boot:
+                return None  # handed out before a restart: unknown now
+            return self._by_seq.get(int(seq))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
-        return self._by_seq.get(seq)
 
     async def get_run(self, request: Request) -> Response:
         if denied := self._deny(request):
             return denied
         run = self.run(request.path_params["run_id"])
         if run is None:
-            return _not_found(request.path_params["run_id"])
+            return not_found(request.path_params["run_id"])
         return JSONResponse(self.render_run(run, self.sim.now()))
 
     async def get_definition(self, request: Request) -> Response:
@@ -305,9 +273,9 @@ class SimulatedApi:
             return denied
         run = self.run(request.path_params["run_id"])
         if run is None:
-            return _not_found(request.path_params["run_id"])
+            return not_found(request.path_params["run_id"])
         etag = run.definition.etag
-        if etag in _etags(request.headers.get("if-none-match")):
+        if etag in etags(request.headers.get("if-none-match")):
             return Response(status_code=304, headers={"ETag": etag})
         return Response(run.definition.body, media_type="application/json",
                         headers={"ETag": etag})
@@ -317,7 +285,7 @@ class SimulatedApi:
             return denied
         run = self.run(request.path_params["run_id"])
         if run is None:
-            return _not_found(request.path_params["run_id"])
+            return not_found(request.path_params["run_id"])
         now = self.sim.now()
         run.script.cancel(now)  # a finished run stays as it is; the RunRef says which
         return JSONResponse(self.render_ref(run, now), status_code=202)
@@ -327,19 +295,19 @@ class SimulatedApi:
             return denied
         key = request.headers.get("idempotency-key")
         if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
-            return _validation_error([("header", "idempotency-key")],
+            return validation_error([("header", "idempotency-key")],
                                      "String should have at most 64 characters",
                                      "string_too_long")
-        body = await _json_body(request)
-        problem = _start_problem(body)
+        body = await read_json(request)
+        problem = start_problem(body)
         if isinstance(problem, Response):
             return problem
         now = self.sim.now()
-        digest = _canonical(body)
+        digest = canonical(body)
         if key is not None and key in self._idempotency:
             seen, run = self._idempotency[key]
             if seen != digest:
-                return _error(409, "conflict",
+                return api_error(409, "conflict",
                               "Idempotency-Key was already used with a different body")
             return JSONResponse(self.render_ref(run, now), status_code=202)
         definition = self._definition_for(body["workflow"])
@@ -354,9 +322,9 @@ class SimulatedApi:
     def _deny(self, request: Request) -> Response | None:
         if bearer_ok(request.headers.get("authorization"), self.sim.token_for(PROVIDER)):
             return None
-        response = _error(401, "unauthorized", "Authentication required or credentials invalid")
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
+        # FastAPI's HTTPException(401, detail="..."): the string shape of `detail`.
+        return JSONResponse({"detail": "Authentication required or credentials invalid"},
+                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
     def _definition_for(self, workflow: dict[str, Any]) -> Definition:
         definition = Definition.of(workflow)
@@ -378,111 +346,3 @@ class SimulatedApi:
             steps=steps, author=rng.choice(AUTHORS), branch=rng.choice(BRANCHES),
             message=rng.choice(MESSAGES), commit=f"{rng.getrandbits(160):040x}",
         )
-
-
-# -- wire helpers ------------------------------------------------------------------------
-
-
-def _workflow(name: str, description: str) -> dict[str, Any]:
-    """A workflow snapshot in the document's `Workflow` shape, ids derived from its name."""
-    node_ids = [_name_uuid(f"{name}/{label}") for label, _ in NODES]
-    return {
-        "id": _name_uuid(name),
-        "schemaVersion": "2025-10",
-        "metadata": {"name": name, "description": description, "namespace": "default",
-                     "ownerName": "data-platform"},
-        "nodes": [
-            {"id": node_id, "type": kind, "package": {"name": "etl-kit", "version": "1.4.0"},
-             "status": "published", "category": "etl", "label": label,
-             "position": {"x": 240 * i, "y": 0}}
-            for i, (node_id, (label, kind)) in enumerate(zip(node_ids, NODES, strict=True))
-        ],
-        "edges": [
-            {"id": f"e{i + 1}", "source": {"node": a, "port": "out"},
-             "target": {"node": b, "port": "in"}}
-            for i, (a, b) in enumerate(itertools.pairwise(node_ids))
-        ],
-    }
-
-
-def _start_problem(body: Any) -> Response | None:
-    """What is wrong with a startRun body: FastAPI's 422 for its shape, the API's own 400
-    for a workflow it cannot run."""
-    if not isinstance(body, dict):
-        return _validation_error([("body",)], "Input should be a valid dictionary", "dict_type")
-    missing = [f for f in ("workflow", "clientId") if f not in body]
-    if missing:
-        return _validation_error([("body", f) for f in missing], "Field required", "missing")
-    if not isinstance(body["clientId"], str):
-        return _validation_error([("body", "clientId")], "Input should be a valid string",
-                                 "string_type")
-    nodes = body["workflow"].get("nodes") if isinstance(body["workflow"], dict) else None
-    if not nodes or not all(isinstance(n, dict) and isinstance(n.get("id"), str) for n in nodes):
-        return _error(400, "bad_request", "Workflow must contain at least one node with an id")
-    return None
-
-
-def _error(status: int, error: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": error, "message": message}, status_code=status)
-
-
-def _not_found(run_id: str) -> JSONResponse:
-    return _error(404, "not_found", f"Run {run_id} not found")
-
-
-def _validation_error(locs: list[tuple[str, ...]], msg: str, kind: str) -> JSONResponse:
-    detail = [{"type": kind, "loc": list(loc), "msg": msg, "input": None} for loc in locs]
-    return JSONResponse({"detail": detail}, status_code=422)
-
-
-def _int_param(raw: str | None, default: int) -> int | Response:
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        return _validation_error(
-            [("query", "limit")],
-            "Input should be a valid integer, unable to parse string as an integer",
-            "int_parsing",
-        )
-    if value < 1:
-        return _validation_error([("query", "limit")], "Input should be greater than or equal to 1",
-                                 "greater_than_equal")
-    if value > MAX_LIMIT:
-        return _validation_error([("query", "limit")],
-                                 f"Input should be less than or equal to {MAX_LIMIT}",
-                                 "less_than_equal")
-    return value
-
-
-async def _json_body(request: Request) -> Any:
-    try:
-        return json.loads(await request.body() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-
-
-def _etags(header: str | None) -> set[str]:
-    return {tag.strip() for tag in (header or "").split(",") if tag.strip()}
-
-
-def _encode_cursor(run: SimRun) -> str:
-    return base64.urlsafe_b64encode(f"after:{run.seq}".encode()).decode().rstrip("=")
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-
-
-def _uuid(rng: random.Random) -> str:
-    return _format_uuid(rng.getrandbits(128))
-
-
-def _name_uuid(name: str) -> str:
-    return _format_uuid(int.from_bytes(hashlib.sha256(name.encode()).digest()[:16], "big"))
-
-
-def _format_uuid(bits: int) -> str:
-    h = f"{bits:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -1,24 +1,9 @@
-"""Simulated Wercker API v3 runs (`wercker-v3.md`, with DESIGN section 3's corrections).
-
-Serves, below the `/wercker` mount:
-
-    GET  /api/v3/runs?pipelineId=|applicationId=&limit=&skip=&sort=&status=&result=...
-    POST /api/v3/runs                      trigger a run {pipelineId, branch, commitHash, message}
-    GET  /api/v3/runs/{id}                 one run (with envVars and commits)
-    GET  /api/v3/runs/{id}/steps           its steps (the doc's `/api/v3/{id}/steps` is a typo)
-    PUT  /api/v3/runs/{id}/abort           abort a run that has not finished
-    GET  /api/v3/runsteps/{id}/log         a step's log, plain text
-
-Errors are hapi/Boom bodies, `{"statusCode", "error", "message"}`, as Wercker's API sends them.
-Ids are MongoDB ObjectIds, as Wercker's are: the creation second, a seeded "machine" part and
-a counter; a run's steps take the counters right after the run's, as in the document.
-"""
+"""The simulated Wercker API's endpoints over seeded run scripts."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from http import HTTPStatus
 from itertools import islice
 from typing import Any
@@ -41,105 +26,24 @@ from runwatch.sim.core import (
     make_scripts,
     seeded,
 )
-
-PROVIDER = "wercker"
-APPLICATION_ID = "application-1"
-PIPELINE_ID = "pipeline-1"
-PIPELINE_NAME = "build-and-push"
-STEP_NAMES = ["get code", "setup environment", "npm install", "npm test", "build", "push image"]
-MAX_LIMIT = 20
-# A run says "started" for its first seconds, then "running": both are documented statuses.
-STARTED_S = 3.0
-# Counters per run: the run's own, then one per step (the document's steps follow the run's
-# id at +2, +3, ...), so a step id leads back to its run without a lookup table.
-COUNTER_STRIDE = 16
-RUN_STATUSES = ("notstarted", "started", "finished", "running")
-RUN_RESULTS = ("aborted", "unknown", "passed", "failed")
-SORTS = ("creationDateAsc", "creationDateDesc")
-TOKEN_OWNER = AUTHORS[0]  # who the simulator's token belongs to: the author of triggered runs
-
-_STEP_WIRE: dict[StepPhase, tuple[str, str]] = {
-    "pending": ("notstarted", "unknown"),
-    "skipped": ("notstarted", "unknown"),  # never started: the run stopped at a failure
-    "running": ("running", "unknown"),
-    "passed": ("finished", "passed"),
-    "failed": ("finished", "failed"),
-    "canceled": ("finished", "aborted"),
-}
-
-
-class WerckerError(Exception):
-    """An error answered with Wercker's own body."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def error_response(status: int, message: str) -> JSONResponse:
-    body = {"statusCode": status, "error": HTTPStatus(status).phrase, "message": message}
-    return JSONResponse(body, status_code=status)
-
-
-def invalid(key: str, reason: str) -> WerckerError:
-    """A Joi validation failure, worded as hapi words it."""
-    return WerckerError(400, f'child "{key}" fails because ["{key}" {reason}]')
-
-
-def object_id(ts: float, machine: int, counter: int) -> str:
-    return f"{int(ts) & 0xFFFFFFFF:08x}{machine:010x}{counter & 0xFFFFFF:06x}"
-
-
-@dataclass(frozen=True)
-class RunsQuery:
-    """The validated query of GET /api/v3/runs."""
-
-    limit: int
-    skip: int
-    newest_first: bool
-    status: str | None
-    result: str | None
-    branch: str | None
-    commit: str | None
-    author: str | None
-
-    @classmethod
-    def parse(cls, params: QueryParams) -> RunsQuery:
-        if not params.get("applicationId") and not params.get("pipelineId"):
-            raise WerckerError(400, "Either applicationId or pipelineId must be specified")
-        return cls(
-            limit=_int_param(params, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT),
-            skip=_int_param(params, "skip", default=0, low=0, high=None),
-            newest_first=_choice(params, "sort", SORTS) != "creationDateAsc",
-            status=_choice(params, "status", RUN_STATUSES),
-            result=_choice(params, "result", RUN_RESULTS),
-            branch=params.get("branch"),
-            commit=params.get("commit"),
-            author=params.get("author"),
-        )
-
-
-def _int_param(params: QueryParams, key: str, *, default: int, low: int, high: int | None) -> int:
-    raw = params.get(key)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid(key, "must be a number") from None
-    if value < low:
-        raise invalid(key, f"must be larger than or equal to {low}")
-    if high is not None and value > high:
-        raise invalid(key, f"must be less than or equal to {high}")
-    return value
-
-
-def _choice(params: QueryParams, key: str, allowed: tuple[str, ...]) -> str | None:
-    value = params.get(key)
-    if value is not None and value not in allowed:
-        raise invalid(key, f"must be one of [{', '.join(allowed)}]")
-    return value
+from runwatch.sim.wercker.wire import (
+    APPLICATION_ID,
+    COUNTER_STRIDE,
+    PIPELINE_ID,
+    PIPELINE_NAME,
+    PROVIDER,
+    SETUP_STEPS,
+    STARTED_S,
+    STEP_MESSAGES,
+    STEP_NAMES,
+    STEP_WIRE,
+    TOKEN_OWNER,
+    RunsQuery,
+    WerckerError,
+    error_response,
+    invalid,
+    object_id,
+)
 
 
 class SimulatedApi:
@@ -315,7 +219,7 @@ class SimulatedApi:
 
     def render_step(self, script: RunScript, i: int, now: float, base: str) -> dict[str, Any]:
         step_id = self.step_id(script, i)
-        status, result = _STEP_WIRE[script.step_phase(i, now)]
+        status, result = STEP_WIRE[script.step_phase(i, now)]
         started, finished = script.step_times(i, now)
         body: dict[str, Any] = {
             "id": step_id,
@@ -332,6 +236,8 @@ class SimulatedApi:
             body["startedAt"] = iso(started)
         body["status"] = status
         body["step"] = script.steps[i].name
+        body["message"] = _step_message(script.step_phase(i, now))
+        body["phase"] = "setup" if i < SETUP_STEPS else "main"
         return body
 
     def render_log(self, script: RunScript, i: int, now: float) -> str:
@@ -406,6 +312,10 @@ class SimulatedApi:
         self._by_id[self.run_id(script)] = script
         return script
 
+
+
+def _step_message(phase: StepPhase) -> str:
+    return STEP_MESSAGES.get(phase, "")
 
 
 def run_state(script: RunScript, now: float) -> tuple[str, str]:
