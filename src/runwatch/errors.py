@@ -1,6 +1,21 @@
-"""Typed errors shared by every layer. Messages are for people and never contain a token."""
+"""Typed errors shared by every layer. Messages are for people and never contain a token.
+
+A message often quotes an API (an error body, a run's id), so it is made safe once, here, for
+every place that shows it: one line, no escape sequence or control character, and at most
+`MESSAGE_MAX` characters.
+"""
 
 from __future__ import annotations
+
+from runwatch.sanitize import clean_text
+
+MESSAGE_MAX = 300
+
+
+def one_line(message: object, limit: int = MESSAGE_MAX) -> str:
+    """`message` as one safe line of at most `limit` characters (an ellipsis ends a cut)."""
+    text = " ".join(clean_text(message).split())
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
 class RunwatchError(Exception):
@@ -9,6 +24,7 @@ class RunwatchError(Exception):
     exit_code = 4
 
     def __init__(self, message: str) -> None:
+        message = one_line(message)
         super().__init__(message)
         self.message = message
 

@@ -18,6 +18,7 @@ from runwatch.cli.common import (
 )
 from runwatch.config import Config, default_path, find_config, load, write_starter
 from runwatch.errors import ConfigError
+from runwatch.output import emit
 
 # The env vars `runwatch config init`'s starter reads; `runwatch sim` prints them.
 STARTER_TOKEN_ENV = {
@@ -159,7 +160,7 @@ def _config_init(args: argparse.Namespace) -> int:
 
 def _config_check(args: argparse.Namespace) -> int:
     config = load_config(args)
-    print(f"config {config.path}: {len(config.sources)} source(s)", flush=True)
+    emit(f"config {config.path}: {len(config.sources)} source(s)")
     results = asyncio.run(_check_all(config, args.read_only))
     failed = False
     for source, result in zip(config.sources, results, strict=True):
@@ -169,9 +170,9 @@ def _config_check(args: argparse.Namespace) -> int:
             failed = True
             if args.debug:
                 report(result, True)
-            print(f"FAIL {source_message(source.name, result)}", flush=True)
+            emit(f"FAIL {source_message(source.name, result)}")
         else:
-            print(f"ok   {source.name} ({source.provider}) {result} runs", flush=True)
+            emit(f"ok   {source.name} ({source.provider}) {result} runs")
     if not failed:
         return 0
     return 3 if any(isinstance(r, ConfigError) for r in results) else 4
