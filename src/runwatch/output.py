@@ -116,7 +116,9 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 def fmt_progress(progress: float | None) -> str:
-    return NO_VALUE if progress is None or not math.isfinite(progress) else f"{progress:.0f}%"
+    if progress is None or not math.isfinite(progress):
+        return NO_VALUE
+    return f"{max(0.0, min(100.0, progress)):.0f}%"
 
 
 def fmt_tests(tests: TestCounts | None) -> str:

@@ -46,7 +46,7 @@ _DROPPED: dict[int, str | None] = {
 }
 _DROPPED.pop(0x09)  # tab stays everywhere
 _ONE_LINE = {**_DROPPED, 0x0A: " ", 0x0D: " ", 0x2028: " ", 0x2029: " "}
-_MULTILINE = {**_DROPPED, 0x0A: "\n"}
+_MULTILINE = {**_DROPPED, 0x0A: "\n", 0x2028: "\n", 0x2029: "\n"}
 # After the regex the only ESCs left start SGR sequences.
 _MULTILINE_SGR = {**_MULTILINE, 0x1B: "\x1b"}
 _LOG = {**_MULTILINE_SGR, 0x0D: "\r"}

@@ -224,14 +224,16 @@ def make_scripts(
 
 # -- faults, auth, requests ----------------------------------------------------------------
 
-FaultKind = Literal["none", "500", "429", "html", "truncated", "hang", "refuse"]
+FaultKind = Literal["none", "500", "429", "html", "truncated", "hang", "refuse",
+                    "hostile_text", "hostile_error"]
 
 
 @dataclass
 class Fault:
     """A fault injected into one simulated API until cleared.
 
-    refuse: the connection is dropped without an HTTP response (as a server going away)."""
+    refuse: the connection is dropped without an HTTP response (as a server going away).
+    hostile_text, hostile_error: escape sequences and markup in every string (sim/hostile.py)."""
 
     kind: FaultKind = "none"
     retry_after: float | None = None

@@ -274,7 +274,7 @@ def relative_time(ts: datetime | float | None, now: float) -> str:
     Minutes at the finest: a column of these changes once a minute, not every second, so
     an idle screen writes (almost) nothing to the terminal."""
     epoch = to_epoch(ts)
-    if epoch is None or not math.isfinite(now - epoch):
+    if epoch is None or not abs(now - epoch) <= MAX_DURATION_S:  # NaN too
         return NO_VALUE
     delta = now - epoch
     future = delta < 0

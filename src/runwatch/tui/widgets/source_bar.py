@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from runwatch.models import RunStatus
 from runwatch.tui.status import (
+    MAX_DURATION_S,
     UNICODE,
     Glyphs,
     format_clock,
@@ -37,7 +38,7 @@ def updated_ago(seconds: float) -> str:
     """The kiosk's freshness: "updated 10 s ago", "updated 3 min ago". Seconds go in steps
     of 5: a poll every few seconds cannot promise more, and five lines redrawn every second
     were most of an idle kiosk's CPU."""
-    if not math.isfinite(seconds):
+    if not math.isfinite(seconds) or abs(seconds) > MAX_DURATION_S:
         return "updated –"
     seconds = max(0, int(seconds))
     if seconds < 60:
