@@ -67,6 +67,16 @@ async def test_the_hostile_world_sends_raw_escapes_and_markup(sim) -> None:
     assert run["message"].startswith(PAYLOAD) and run["id"].endswith(ID_MARK)
 
 
+async def test_hostile_faults_are_injected_over_http_too(sim) -> None:
+    async with httpx.AsyncClient(base_url=sim.url) as http:
+        for kind in ("hostile_text", "hostile_error"):
+            answer = await http.put("/_sim/faults/scheduler", json={"kind": kind})
+            assert answer.status_code == 200 and sim.sim.faults["scheduler"].kind == kind
+        failed = await http.get("/scheduler/api/v1/runs",
+                                headers={"authorization": "Bearer sim-scheduler-token"})
+    assert failed.status_code == 400 and PAYLOAD in failed.json()["message"]
+
+
 @pytest.mark.parametrize("name", PROVIDERS)
 async def test_every_providers_models_come_out_clean(sim, name: str) -> None:
     hostile_world(sim)
