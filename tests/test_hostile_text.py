@@ -22,6 +22,7 @@ from runwatch.sim import Fault
 from runwatch.sim.demo import demo_config
 from runwatch.sim.hostile import ID_MARK, MARKUP, PAYLOAD, PAYLOAD_CLEANED
 from runwatch.tui.app import RunwatchApp
+from runwatch.tui.dialogs import ConfirmDialog
 from runwatch.tui.screens.run import RunScreen
 from runwatch.tui.widgets.source_bar import SourceBar
 from tui_helpers import PROVIDERS, all_polled, until
@@ -204,9 +205,26 @@ async def test_no_api_string_carries_an_action_or_a_link_into_the_dashboard(sim)
         table = app.runs_screen.table
         assert any(MARKUP in (run.title or "") for run in table.runs.values())
         assert_still_running(app, ran)
+        # The confirmation of an action quotes the run's id, title, branch and author.
+        table.focus()
+        active = next(k for k, r in table.runs.items() if r.source == "wercker"
+                      and r.status.is_active)
+        table.move_cursor(row=table.get_row_index(active))
+        await until(pilot, lambda: app.runs_screen.selected is table.runs[active], "the run")
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        assert HostileIds.MARK in str(app.screen.query_one("#confirm-details").render())
+        assert_still_running(app, ran)
+        await click_injected_text(pilot, app)
+        while app.screen is not app.screen_stack[0]:  # a click may have opened a run
+            await pilot.press("n" if isinstance(app.screen, ConfirmDialog) else "escape")
+            await pilot.pause()
         # Runs fail between two polls: the failure toasts quote their titles.
         sim.sim.clock.advance(3600)
+        later = sim.sim.clock.now()
         app.refresh_now()
+        await until(pilot, lambda: all((app.poller.health(s).last_success or 0) >= later
+                                       for s in PROVIDERS), "every source's next poll")
         await until(pilot, lambda: any("failed" in n.title and "[@click" in n.message
                                        for n in app._notifications), "a failure toast")
         # y copies a Wercker URL (its id carries `[/]`); c on a finished run quotes its id.
@@ -214,6 +232,7 @@ async def test_no_api_string_carries_an_action_or_a_link_into_the_dashboard(sim)
         wercker = next(k for k, r in table.runs.items() if r.source == "wercker"
                        and r.status.is_terminal)
         table.move_cursor(row=table.get_row_index(wercker))
+        await until(pilot, lambda: app.runs_screen.selected is table.runs[wercker], "the run")
         await pilot.press("y", "c")
         await pilot.pause(0.2)
         said = " ".join(n.message for n in app._notifications)
