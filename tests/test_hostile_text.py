@@ -287,6 +287,31 @@ async def test_the_run_screen_and_its_report_show_it_all_as_text(sim, name: str)
         assert_still_running(app, ran)
 
 
+async def test_a_specs_test_errors_show_as_text(sim) -> None:
+    from runwatch.tui.screens.spec_results import SpecResultsScreen
+
+    hostile_world(sim)
+    app, ran = hostile_app(sim)
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await all_polled(pilot, pause=0.1)
+        provider = app.providers["currents"]
+        for run in [r for r in app.poller.runs("currents").values() if r.status.is_terminal]:
+            detail = await provider.get_run(run.id)
+            failed = [s for s in detail.specs if s.status.value == "failed"]
+            if failed:
+                break
+        app.push_screen(SpecResultsScreen(provider, run, failed[0]))
+        await until(pilot, lambda: isinstance(app.screen, SpecResultsScreen)
+                    and app.screen.results is not None, "the tests")
+        await pilot.pause(0.1)
+        errors = [r.error for r in app.screen.results if r.error]
+        assert errors and all(PAYLOAD_CLEANED.strip() in e for e in errors)
+        shown = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "evil-link" in shown and not any(c in shown for c in "\x1b\x9b\u202e")
+        await click_injected_text(pilot, app)
+        assert_still_running(app, ran)
+
+
 async def test_the_kiosk_keeps_a_long_hostile_error_on_its_line(sim) -> None:
     hostile_world(sim, error_source="conduct")
     app, ran = hostile_app(sim, kiosk=True)

@@ -7,7 +7,7 @@ Two fault kinds, injected like the others (`Simulator.inject`, or `PUT /_sim/fau
 - `hostile_text`: every title, commit message, branch, author, step name, check message,
   report, test error and log line the API sends carries `PAYLOAD` (OSC 52 clipboard write,
   OSC 0/2 window titles, a screen clear, a C1 CSI, a bidi override, an OSC 8 link, Textual
-  markup with an action); every run id (and the ids that lead to a run's parts) carries
+  markup with an action, and colour); every run id (and the ids that lead to a run's parts) carries
   `ID_MARK`, markup that crashes or clicks, and it still works in paths and query strings
   (the mark is taken off requests before routing).
 - `hostile_error`: every request fails with a long error body full of `PAYLOAD`.
@@ -32,8 +32,10 @@ C1_CSI = "\x9b31m"
 BIDI_OVERRIDE = "\u202e"
 OSC8_LINK = "\x1b]8;;https://evil.example/\x1b\\evil-link\x1b]8;;\x1b\\"
 MARKUP = "[/] [@click=app.quit]click[/] [link=x]x[/link] [@click=app.screenshot('/tmp')]s"
-PAYLOAD = (OSC52_CLIPBOARD + OSC0_TITLE + OSC2_TITLE + CLEAR_SCREEN + C1_CSI + BIDI_OVERRIDE
-           + OSC8_LINK + " " + MARKUP + " ")
+# Colour, which logs and test errors keep (and only those, and only as styles on screen).
+SGR_RED, SGR_RESET = "\x1b[31m", "\x1b[0m"
+PAYLOAD = (SGR_RED + OSC52_CLIPBOARD + OSC0_TITLE + OSC2_TITLE + CLEAR_SCREEN + C1_CSI
+           + BIDI_OVERRIDE + OSC8_LINK + " " + MARKUP + " " + SGR_RESET)
 # PAYLOAD as the sanitizer leaves it: the words, not one escape.
 PAYLOAD_CLEANED = "evil-link " + MARKUP + " "
 ID_MARK = "[/][@click=app.quit]"

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 from runwatch.errors import RunwatchError
 from runwatch.models import Run, RunStatus, Spec, TestResult
 from runwatch.providers import Provider
+from runwatch.sanitize import clean_text
 from runwatch.tui.status import format_duration, glyphs_of, status_look
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
@@ -52,7 +53,9 @@ def result_block(result: TestResult) -> Content:
         head = Content.assemble(head, ("  " + format_duration(result.duration_s), MUTED))
     if not result.error:
         return head
-    error_lines = [Content.assemble(("    │ ", MUTED), (line, "$text-error"))
+    # The error keeps its SGR colours (clean_log); as plain Content they would reach the
+    # terminal raw, so they are dropped here until they are rendered as styles.
+    error_lines = [Content.assemble(("    │ ", MUTED), (clean_text(line), "$text-error"))
                    for line in result.error.rstrip().splitlines()]
     return Content("\n").join([head, *error_lines])
 
