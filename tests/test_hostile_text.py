@@ -89,7 +89,8 @@ async def test_every_providers_models_come_out_clean(sim, name: str) -> None:
         detail = await provider.get_run(finished.id)
         for model in (*runs, detail):
             assert is_clean(model.model_dump(mode="json")), model
-        texts = [r.title or "" for r in runs] + [s.name for s in detail.steps]
+        texts = ([r.title or "" for r in runs] + [detail.content or ""]
+                 + [f"{s.name} {s.message}" for s in detail.steps])
         assert any(PAYLOAD_CLEANED.strip() in text for text in texts)  # the words stay
         if provider.has_logs:
             step = next(s for s in detail.steps if s.log_available)
