@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from runwatch import output
-from runwatch.errors import MESSAGE_MAX, ApiError, RunwatchError
+from runwatch.errors import LOCAL_MESSAGE_MAX, MESSAGE_MAX, ApiError, RunwatchError
 from runwatch.models import Run, RunDetail, RunStatus, Spec, Step, TestResult
 from runwatch.sanitize import clean_log, clean_multiline, clean_text
 from runwatch.tui import status
@@ -183,6 +183,11 @@ def test_error_messages_are_one_capped_clean_line() -> None:
     assert len(error.message) == MESSAGE_MAX and error.message.endswith("…")
     assert error.message.isprintable()
     assert RunwatchError("short\nmessage").message == "short message"
+    # Not from an API (a config error quoting a long path twice): bounded, but far longer.
+    long_path = "/" + "d" * 400 + "/config.toml"
+    local = RunwatchError(f"{long_path}: refused: run chmod go-w {long_path}")
+    assert local.message.endswith(long_path)
+    assert len(RunwatchError("x" * 10_000).message) == LOCAL_MESSAGE_MAX
 
 
 # -- formatters are total ------------------------------------------------------------------
