@@ -1,14 +1,33 @@
-"""Typed errors shared by every layer. Messages are for people and never contain a token."""
+"""Typed errors shared by every layer. Messages are for people and never contain a token.
+
+A message often quotes an API (an error body, a run's id), so it is made safe once, here, for
+every place that shows it: one line, no escape sequence or control character, and bounded:
+an API's error at most `MESSAGE_MAX` characters, any other message `LOCAL_MESSAGE_MAX` (they
+quote file paths, whose fix must not be cut off).
+"""
 
 from __future__ import annotations
+
+from runwatch.sanitize import clean_text
+
+MESSAGE_MAX = 300
+LOCAL_MESSAGE_MAX = 2000
+
+
+def one_line(message: object, limit: int = MESSAGE_MAX) -> str:
+    """`message` as one safe line of at most `limit` characters (an ellipsis ends a cut)."""
+    text = " ".join(clean_text(message).split())
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
 class RunwatchError(Exception):
     """Base of every error runwatch reports; `str()` is the one-line message to show."""
 
     exit_code = 4
+    max_length = LOCAL_MESSAGE_MAX
 
     def __init__(self, message: str) -> None:
+        message = one_line(message, self.max_length)
         super().__init__(message)
         self.message = message
 
@@ -21,6 +40,8 @@ class ConfigError(RunwatchError):
 
 class ApiError(RunwatchError):
     """An API answered with an error, or with something that is not what it should be."""
+
+    max_length = MESSAGE_MAX  # it quotes the API's error body
 
     def __init__(self, message: str, *, status_code: int | None = None) -> None:
         super().__init__(message)

@@ -8,9 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_serializer,
+    model_validator,
+)
+
+from runwatch.sanitize import clean_log, clean_multiline, clean_text
 
 
 class RunStatus(StrEnum):
@@ -69,6 +78,23 @@ def seconds_between(start: datetime | None, end: datetime | None) -> float | Non
     return max(0.0, (end - start).total_seconds())
 
 
+def _cleaned(clean: Callable[[object], str]) -> Callable[[object], object]:
+    def validate(value: object) -> object:
+        # The fast path inline: a clean string costs one call (this runs for every string of
+        # every run of every poll that maps a changed body).
+        if value.__class__ is str and value.isprintable():  # type: ignore[attr-defined]
+            return value
+        return clean(value) if isinstance(value, str) else value
+
+    return validate
+
+
+# Every string an API sends goes through the sanitizer here, whichever provider mapped it, so
+# no layer above ever sees an escape sequence or a control character (issue 8).
+CleanText = Annotated[str, BeforeValidator(_cleaned(clean_text))]
+CleanMultiline = Annotated[str, BeforeValidator(_cleaned(clean_multiline))]
+CleanLog = Annotated[str, BeforeValidator(_cleaned(clean_log))]
+
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -112,22 +138,22 @@ class TestCounts(_Model):
 class Run(_Model):
     """One run as the runs list shows it."""
 
-    source: str
-    provider: str
-    id: str
+    source: CleanText
+    provider: CleanText
+    id: CleanText
     status: RunStatus
-    provider_status: str
-    title: str | None = None
-    branch: str | None = None
-    commit: str | None = None
-    author: str | None = None
+    provider_status: CleanText
+    title: CleanText | None = None
+    branch: CleanText | None = None
+    commit: CleanText | None = None
+    author: CleanText | None = None
     created_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_s: float | None = None
     progress: float | None = Field(default=None, ge=0, le=100)
     tests: TestCounts | None = None
-    url: str | None = None
+    url: CleanText | None = None
 
     @model_validator(mode="after")
     def _derive(self) -> Run:
@@ -156,16 +182,16 @@ class Run(_Model):
 class Step(_Model):
     """A step, stage, node or check of a run, in run order."""
 
-    id: str
-    name: str
+    id: CleanText
+    name: CleanText
     order: int
     status: RunStatus
-    provider_status: str | None = None
+    provider_status: CleanText | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_s: float | None = None
     log_available: bool = False
-    message: str | None = None
+    message: CleanText | None = None
 
     @model_validator(mode="after")
     def _derive(self) -> Step:
@@ -175,9 +201,9 @@ class Step(_Model):
 class Group(_Model):
     """A Currents group: a platform/browser slice of a run."""
 
-    id: str
-    platform: str | None = None
-    browser: str | None = None
+    id: CleanText
+    platform: CleanText | None = None
+    browser: CleanText | None = None
     instances: TestCounts | None = None  # overall / passes(=complete) / failures
     tests: TestCounts | None = None
 
@@ -191,12 +217,12 @@ class Group(_Model):
 class Spec(_Model):
     """A spec file's result inside a run."""
 
-    spec: str
-    group: str | None = None
+    spec: CleanText
+    group: CleanText | None = None
     status: RunStatus
     tests: TestCounts | None = None
     duration_s: float | None = None
-    instance_id: str | None = None
+    instance_id: CleanText | None = None
 
 
 class TestResult(_Model):
@@ -204,19 +230,19 @@ class TestResult(_Model):
 
     __test__ = False
 
-    title: str
+    title: CleanText
     status: RunStatus
-    provider_status: str | None = None
+    provider_status: CleanText | None = None
     duration_s: float | None = None
-    error: str | None = None
+    error: CleanLog | None = None
 
 
 class Cancellation(_Model):
     """Who canceled a run, when, and why, where the API says (Currents does)."""
 
-    by: str | None = None
+    by: CleanText | None = None
     at: datetime | None = None
-    reason: str | None = None
+    reason: CleanText | None = None
 
     @model_validator(mode="after")
     def _derive(self) -> Cancellation:
@@ -250,7 +276,7 @@ class RunDetail(Run):
     steps: list[Step] = Field(default_factory=list)
     groups: list[Group] = Field(default_factory=list)
     specs: list[Spec] = Field(default_factory=list)
-    content: str | None = None
+    content: CleanMultiline | None = None
     cancellation: Cancellation | None = None
 
     @model_validator(mode="after")

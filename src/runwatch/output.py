@@ -2,12 +2,19 @@
 
 Text is plain unless colour is asked for (a TTY on stdout and no `NO_COLOR`); status is
 always a word, so colour only ever repeats what the text already says.
+
+Every line of text the CLI writes goes through `emit` (stdout) or `emit_error` (stderr): the
+sanitizer's last pass, so no escape sequence from an API reaches the terminal even if a string
+slipped past the model's (only runwatch's own SGR colours survive, and only when colour is
+on). Every formatter is total over its input type: what cannot be shown prints as "-".
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO
@@ -22,6 +29,7 @@ from runwatch.models import (
     TestCounts,
     cancellation_text,
 )
+from runwatch.sanitize import clean_multiline, clean_text
 
 _ANSI = {
     RunStatus.PASSED: "32",  # green
@@ -61,21 +69,50 @@ class Style:
         return f"\x1b[1m{text}\x1b[0m" if self.color else text
 
 
+# -- writing -------------------------------------------------------------------------------
+
+
+def emit(text: str, stream: IO[str] | None = None, *, color: bool = False) -> None:
+    """Write `text` and a newline, cleaned: the CLI's one write point for stdout."""
+    stream = stream if stream is not None else sys.stdout
+    print(clean_multiline(text, keep_sgr=color), file=stream, flush=True)
+
+
+def emit_error(text: str, *, multiline: bool = False) -> None:
+    """Write `text` to stderr, cleaned (one line unless `multiline`, e.g. a traceback)."""
+    print(clean_multiline(text) if multiline else clean_text(text), file=sys.stderr,
+          flush=True)
+
+
 # -- small formatters ----------------------------------------------------------------------
+
+NO_VALUE = "-"
+MAX_DURATION_S = 100 * 366 * 86400.0  # longer is no run's duration: it prints as "-"
+
+
+def _local(value: datetime | None, form: str) -> str:
+    if value is None:
+        return NO_VALUE
+    try:
+        # 0001-01-01Z seen from west of UTC (or 9999-12-31 from the east) is no local time.
+        return value.astimezone().strftime(form)
+    except (OverflowError, OSError, ValueError):
+        return NO_VALUE
 
 
 def fmt_time(value: datetime | None) -> str:
     """Local time, minutes precision: what a person compares with a clock."""
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "-"
+    return _local(value, "%Y-%m-%d %H:%M")
 
 
 def fmt_clock(value: datetime | None) -> str:
-    return value.astimezone().strftime("%H:%M:%S") if value else "-"
+    return _local(value, "%H:%M:%S")
 
 
 def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
+    if seconds is None or not math.isfinite(seconds) or seconds > MAX_DURATION_S:
+        return NO_VALUE
+    seconds = max(0.0, seconds)
     if seconds < 10:
         return f"{seconds:.1f}s"
     total = round(seconds)
@@ -89,7 +126,9 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 def fmt_progress(progress: float | None) -> str:
-    return "-" if progress is None else f"{progress:.0f}%"
+    if progress is None or not math.isfinite(progress):
+        return NO_VALUE
+    return f"{max(0.0, min(100.0, progress)):.0f}%"
 
 
 def fmt_tests(tests: TestCounts | None) -> str:
@@ -279,4 +318,4 @@ def watch_state(run: RunDetail) -> str:
 def watch_line(run: RunDetail, now: datetime, style: Style) -> str:
     state = watch_state(run)
     word = run.status.value
-    return f"{now.astimezone():%H:%M:%S}  {style.status(run.status, word)}{state[len(word):]}"
+    return f"{fmt_clock(now)}  {style.status(run.status, word)}{state[len(word):]}"

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from runwatch.cli.common import report, silence_stdout
+from runwatch.cli.common import report, say_error, silence_stdout
 from runwatch.cli.parser import build_parser
+from runwatch.config import state_path
 from runwatch.errors import RunwatchError
+from runwatch.sanitize import clean_multiline
 
 __all__ = ["main"]
 
@@ -36,13 +40,51 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
     }
 
 
+# The commands that draw a full screen: their --debug log goes to a file, not over it.
+SCREEN_COMMANDS = frozenset({"", "demo"})
+
+
+class CleanFormatter(logging.Formatter):
+    """Log records with API text in them (URLs, error bodies) made safe for a terminal: a
+    debug log is read with `tail -f` too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return clean_multiline(super().format(record))
+
+
+def debug_log_path() -> Path:
+    """Where the dashboard's and the kiosk's --debug log goes: $XDG_STATE_HOME/runwatch/."""
+    return state_path().parent / "debug.log"
+
+
+def setup_debug_logging(command: str) -> None:
+    """runwatch's debug lines and httpx's request lines (never headers): on stderr for the
+    one-shot commands; in `debug_log_path()` for the dashboard and the kiosk, whose screen
+    they would otherwise be written over (Textual draws on stderr)."""
+    handler: logging.Handler
+    if command in SCREEN_COMMANDS:
+        path = debug_log_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(CleanFormatter("%(asctime)s %(name)s: %(message)s"))
+        say_error(f"--debug: logging to {path}")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(CleanFormatter("%(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    logging.getLogger("runwatch").setLevel(logging.DEBUG)
+    logging.getLogger("httpx").setLevel(logging.INFO)  # request lines, never headers
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse `argv`, run the command, and turn every failure into an exit code."""
     args = build_parser().parse_args(argv)
     if args.debug:
-        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-        logging.getLogger("runwatch").setLevel(logging.DEBUG)
-        logging.getLogger("httpx").setLevel(logging.INFO)  # request lines, never headers
+        try:
+            setup_debug_logging(args.command or "")
+        except OSError as exc:
+            say_error(f"--debug: cannot write the debug log: {exc}")
+            return 4
     try:
         return _commands()[args.command or ""](args)
     except RunwatchError as exc:

@@ -20,6 +20,7 @@ from runwatch.cli.common import (
 )
 from runwatch.config import Config, default_path, find_config, load, write_starter
 from runwatch.errors import ConfigError
+from runwatch.output import emit
 
 # The env vars `runwatch config init`'s starter reads; `runwatch sim` prints them.
 STARTER_TOKEN_ENV = {
@@ -207,10 +208,10 @@ def _sim_port_option(root: str) -> str:
 
 def _config_check(args: argparse.Namespace) -> int:
     config = load_config(args)
-    print(f"config {config.path}: {len(config.sources)} source(s)", flush=True)
+    emit(f"config {config.path}: {len(config.sources)} source(s)")
     problems = _problems(config)
     for problem in problems:
-        print(f"FAIL {problem}", flush=True)
+        emit(f"FAIL {problem}")
     results = asyncio.run(_check_all(config, args.read_only))
     failed = False
     for source, result in zip(config.sources, results, strict=True):
@@ -220,9 +221,9 @@ def _config_check(args: argparse.Namespace) -> int:
             failed = True
             if args.debug:
                 report(result, True)
-            print(f"FAIL {source_message(source.name, result)}", flush=True)
+            emit(f"FAIL {source_message(source.name, result)}")
         else:
-            print(f"ok   {source.name} ({source.provider}) {result} runs", flush=True)
+            emit(f"ok   {source.name} ({source.provider}) {result} runs")
     if problems or any(isinstance(r, ConfigError) for r in results):
         return 3
     return 4 if failed else 0

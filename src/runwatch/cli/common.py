@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from runwatch.config import Config, default_path, find_config, load
 from runwatch.errors import ConfigError, RunwatchError
+from runwatch.output import emit_error
 from runwatch.providers import Provider, build_providers
 
 
@@ -21,8 +22,8 @@ class UsageError(RunwatchError):
 
 
 def say_error(message: str) -> None:
-    """One line on stderr, the way every runwatch error is shown."""
-    print(f"runwatch: {message}", file=sys.stderr, flush=True)
+    """One line on stderr, the way every runwatch error is shown (cleaned: it quotes APIs)."""
+    emit_error(f"runwatch: {message}")
 
 
 def silence_stdout() -> None:
@@ -47,7 +48,7 @@ def reader_may_leave() -> Iterator[None]:
 def report(exc: BaseException, debug: bool) -> None:
     """An error as one line (plus its traceback with --debug)."""
     if debug:
-        traceback.print_exception(exc, file=sys.stderr)
+        emit_error("".join(traceback.format_exception(exc)).rstrip("\n"), multiline=True)
     if isinstance(exc, RunwatchError):
         say_error(exc.message)
     else:

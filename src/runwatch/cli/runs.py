@@ -29,6 +29,7 @@ from runwatch.errors import (
 )
 from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers import Action, Provider
+from runwatch.sanitize import clean_text
 
 DEFAULT_WATCH_INTERVAL = 5.0
 # Errors a watch outlives (reported, then polled again) up to this many times in a row.
@@ -59,9 +60,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         config.source(name)  # an unknown name is a usage error before any request
     runs, errors = asyncio.run(_gather(config, names, args))
     runs = filter_runs(runs, args.status)[: args.limit]
+    style = _style()
     with reader_may_leave():
-        print(output.runs_json(runs) if args.json else output.runs_text(runs, _style()),
-              flush=True)
+        output.emit(output.runs_json(runs) if args.json else output.runs_text(runs, style),
+                    color=style.color)
     for name, exc in errors:
         if args.debug:
             report(exc, True)
@@ -119,7 +121,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     """One run as JSON or as a readable text view."""
     config = load_config(args)
     run = asyncio.run(_get(open_provider(config, args.source, args.read_only), args.run_id))
-    print(output.detail_json(run) if args.json else output.detail_text(run, _style()))
+    style = _style()
+    output.emit(output.detail_json(run) if args.json else output.detail_text(run, style),
+                color=style.color)
     return 0
 
 
@@ -146,17 +150,17 @@ async def _watch(provider: Provider, run_id: str, interval: float, debug: bool) 
     style = _style()
     try:
         run = await provider.get_run(run_id)
-        print(f"watching run {run.id} ({output.truncate(run.title, 60)}) on "
-              f"{provider.source.name}, every {interval:g} s", flush=True)
+        output.emit(f"watching run {run.id} ({output.truncate(run.title, 60)}) on "
+                    f"{provider.source.name}, every {interval:g} s")
         last = None
         while True:
             state = output.watch_state(run)
             if state != last:
-                print(output.watch_line(run, datetime.now(UTC), style), flush=True)
+                output.emit(output.watch_line(run, datetime.now(UTC), style), color=style.color)
                 last = state
             if run.status.is_terminal:
-                print(f"run {run.id} {run.status.value}"
-                      f" after {output.fmt_duration(run.duration_s)}", flush=True)
+                output.emit(f"run {run.id} {run.status.value}"
+                            f" after {output.fmt_duration(run.duration_s)}")
                 return WATCH_EXIT[run.status]
             await asyncio.sleep(interval)
             run = await _poll(provider, run_id, interval, debug)
@@ -214,12 +218,12 @@ async def _cancel(provider: Provider, run_id: str, assume_yes: bool) -> int:
         said = await provider.cancel(run.id)
     finally:
         await provider.aclose()
-    print(f"{said} on {name}" if said else f"{verb}ed run {run.id} on {name}", flush=True)
+    output.emit(f"{said} on {name}" if said else f"{verb}ed run {run.id} on {name}")
     return 0
 
 
 def _confirm(prompt: str) -> bool:
-    sys.stderr.write(prompt)
+    sys.stderr.write(clean_text(prompt))
     sys.stderr.flush()
     answer = sys.stdin.readline()
     return answer.strip().lower() in ("y", "yes")

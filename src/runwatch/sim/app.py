@@ -18,11 +18,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from runwatch.sim import hostile
 from runwatch.sim.core import Fault, FaultKind, RecordedRequest, SimClock, SimSettings
+from runwatch.sim.hostile import HOSTILE_KINDS
 from runwatch.sim.hostile_http import HTTP_ATTACKS, attack
 
 PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
-FAULT_KINDS = ("none", "500", "429", "html", "truncated", "hang", "refuse")
+FAULT_KINDS = ("none", "500", "429", "html", "truncated", "hang", "refuse", *HOSTILE_KINDS)
 FAULT_KINDS += HTTP_ATTACKS
 
 
@@ -194,6 +196,8 @@ async def _apply_fault(fault: Fault, app: ASGIApp, scope: Scope, receive: Receiv
     elif fault.kind == "hang":
         await asyncio.sleep(fault.hang_s)
         await app(scope, receive, send)
+    elif fault.kind in HOSTILE_KINDS:
+        await hostile.apply(fault.kind, app, scope, receive, send)
     elif fault.kind == "refuse":
         # Headers promising a body, then the connection drops: the client sees the server
         # go away mid-answer (a whole server that stops is ThreadedServer.stop()).

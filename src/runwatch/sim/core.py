@@ -224,7 +224,8 @@ def make_scripts(
 
 # -- faults, auth, requests ----------------------------------------------------------------
 
-FaultKind = Literal["none", "500", "429", "html", "truncated", "hang", "refuse"]
+FaultKind = Literal["none", "500", "429", "html", "truncated", "hang", "refuse",
+                    "hostile_text", "hostile_error"]
 # Hostile answers that test runwatch's limits (runwatch.sim.hostile_http).
 HttpAttackKind = Literal["endless", "gzip_bomb", "huge", "drip", "broken_gzip", "redirect_loop",
                          "redirect_307", "deep_nesting", "non_finite", "far_dates",
@@ -235,7 +236,8 @@ HttpAttackKind = Literal["endless", "gzip_bomb", "huge", "drip", "broken_gzip", 
 class Fault:
     """A fault injected into one simulated API until cleared.
 
-    refuse: the connection is dropped without an HTTP response (as a server going away)."""
+    refuse: the connection is dropped without an HTTP response (as a server going away).
+    hostile_text, hostile_error: escape sequences and markup in every string (sim/hostile.py)."""
 
     kind: FaultKind | HttpAttackKind = "none"
     retry_after: float | str | None = None  # a string is sent as is ("soon", "1e309")

@@ -29,6 +29,7 @@ from runwatch.poller import (
     SourceHealth,
 )
 from runwatch.providers import Action, Provider, build_providers
+from runwatch.sanitize import clean_text
 from runwatch.tui.commands import RunwatchCommands
 from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
 from runwatch.tui.screens.kiosk import KioskScreen
@@ -38,6 +39,8 @@ from runwatch.tui.terminal import AsciiOnly, NoColour, wants_ascii
 from runwatch.tui.themes import DEFAULT_THEME, config_look_problems, load_themes
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from runwatch.tui.screens.run import RunScreen
 
 # The run screen pulls in Textual's Markdown widget and its parser (~65 ms): it is imported
@@ -264,6 +267,21 @@ class RunwatchApp(App[int]):
                     severity="error", timeout=10)
         if self.config.runwatch.bell:
             self.bell()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast, from any screen or widget, is plain text: its words quote APIs (a
+        run's title, id or URL, an error body), and markup there would crash the app on a
+        `[/]` or run an action on a click (`[@click=app.quit]`). `markup` is ignored."""
+        super().notify(clean_text(message), title=clean_text(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def source_health(self, source: str) -> SourceHealth | None:
         return self.poller.health(source)

@@ -1,4 +1,8 @@
-"""The command palette (ctrl+p): themes, sources, views and actions on the selected run."""
+"""The command palette (ctrl+p): themes, sources, views and actions on the selected run.
+
+Names and help quote APIs (a run's id and title): they go to the palette as plain `Content`,
+never as markup (Textual parses a `str` hit as markup, and `[@click=...]` would be an action).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 from runwatch.providers import Action
 from runwatch.tui.widgets.runs_table import SORTS, STATUS_FILTERS
@@ -65,12 +71,24 @@ class RunwatchCommands(Provider):
     async def discover(self) -> Hits:
         for command in self.commands():
             if not command.name.startswith("Theme: "):  # the Theme command lists those
-                yield DiscoveryHit(command.name, command.run, help=command.help)
+                yield DiscoveryHit(Content(command.name), command.run, text=command.name,
+                                   help=Content(command.help))  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for command in self.commands():
             score = matcher.match(command.name)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.name), command.run,
-                          help=command.help)
+                yield Hit(score, highlight(matcher, command.name), command.run,
+                          text=command.name, help=Content(command.help))  # type: ignore[arg-type]
+
+
+def highlight(matcher: Matcher, candidate: str) -> Content:
+    """`candidate` as plain Content with the matched letters styled (Matcher.highlight would
+    parse it as markup)."""
+    content = Content(candidate)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, candidate)
+    for offset in offsets:
+        if not candidate[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

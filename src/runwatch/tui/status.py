@@ -11,6 +11,7 @@ block elements Textual draws itself, onto ASCII one cell for one cell (the ascii
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -248,14 +249,26 @@ def status_markup(status: RunStatus, *, word: bool = True, glyphs: Glyphs = UNIC
     return f"[${look.variable}]{look.label if word else look.glyph}[/]"
 
 
+# Every formatter below is total over its input type: a time or a duration an API sent that
+# no clock can show (inf, NaN, year 9999 seen from a zone east of UTC, ...) prints as the dash.
+NO_VALUE = "–"
+# A longer duration than this is no duration a run had: it prints as the dash too.
+MAX_DURATION_S = 100 * 366 * 86400.0
+
+
 def to_epoch(ts: datetime | float | None) -> float | None:
+    """Epoch seconds (naive datetimes are UTC); None when unknown or not representable."""
     if ts is None:
         return None
-    if isinstance(ts, datetime):
-        if ts.tzinfo is None:
-            ts = ts.replace(tzinfo=UTC)
-        return ts.timestamp()
-    return float(ts)
+    try:
+        if isinstance(ts, datetime):
+            if ts.tzinfo is None:
+                ts = ts.replace(tzinfo=UTC)
+            return ts.timestamp()
+        value = float(ts)
+    except (OverflowError, OSError, ValueError, TypeError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def relative_time(ts: datetime | float | None, now: float) -> str:
@@ -264,8 +277,8 @@ def relative_time(ts: datetime | float | None, now: float) -> str:
     Minutes at the finest: a column of these changes once a minute, not every second, so
     an idle screen writes (almost) nothing to the terminal."""
     epoch = to_epoch(ts)
-    if epoch is None:
-        return "–"
+    if epoch is None or not abs(now - epoch) <= MAX_DURATION_S:  # NaN too
+        return NO_VALUE
     delta = now - epoch
     future = delta < 0
     delta = abs(delta)
@@ -281,9 +294,10 @@ def relative_time(ts: datetime | float | None, now: float) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    """"8s", "3m 07s", "1h 02m"; "–" for None."""
-    if seconds is None:
-        return "–"
+    """"8s", "3m 07s", "1h 02m"; "–" for None (and for what is no duration: inf, NaN,
+    more than a century)."""
+    if seconds is None or not math.isfinite(seconds) or seconds > MAX_DURATION_S:
+        return NO_VALUE
     total = round(max(0.0, seconds))
     if total < 60:
         return f"{total}s"
@@ -294,20 +308,27 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
+def _local(ts: float, form: str) -> str:
+    try:
+        return datetime.fromtimestamp(ts).strftime(form)
+    except (OverflowError, OSError, ValueError, TypeError):
+        return NO_VALUE
+
+
 def format_clock(ts: float) -> str:
     """Local wall-clock HH:MM:SS."""
-    return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
+    return _local(ts, "%H:%M:%S")
 
 
 def format_wall_clock(ts: float) -> str:
     """Local HH:MM: the kiosk's clock. Seconds would redraw its big digits every second."""
-    return datetime.fromtimestamp(ts).strftime("%H:%M")
+    return _local(ts, "%H:%M")
 
 
 def progress_bar(percent: float | None, width: int = 8, glyphs: Glyphs = UNICODE) -> str:
     """A bar of eighth-blocks, e.g. "█████▌  " for 68% ("#####   " in ASCII, which rounds to
     whole cells); blanks when unknown."""
-    if percent is None:
+    if percent is None or not math.isfinite(percent):
         return " " * width
     steps = len(glyphs.bar_eighths) + 1
     filled = round(max(0.0, min(100.0, percent)) / 100 * width * steps)
@@ -318,4 +339,5 @@ def progress_bar(percent: float | None, width: int = 8, glyphs: Glyphs = UNICODE
 
 def spinner_frame(now: float, glyphs: Glyphs = UNICODE) -> str:
     """A spinner glyph for `now`; a frozen clock gives a stable frame (snapshots)."""
-    return glyphs.spinner[int(now) % len(glyphs.spinner)]
+    frame = int(now) if math.isfinite(now) else 0
+    return glyphs.spinner[frame % len(glyphs.spinner)]

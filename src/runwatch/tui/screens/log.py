@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static
 from runwatch.errors import RunwatchError
 from runwatch.models import Run, Step
 from runwatch.providers import Provider
+from runwatch.sanitize import clean_log
 from runwatch.tui.status import format_duration, glyphs_of, status_look
 from runwatch.tui.widgets.log_view import LogLines, LogView
 
@@ -91,7 +92,9 @@ class LogScreen(Screen[None]):
             self._follow = None
         error: str | None = None
         try:
-            text = await self.provider.get_log(self.run.id, self.step)
+            # Logs keep their colours and lose every other escape (issue 8): here, the one
+            # place a log is fetched, whichever provider sent it.
+            text = clean_log(await self.provider.get_log(self.run.id, self.step))
         except RunwatchError as exc:
             error = str(exc)
         except Exception as exc:  # a bug must not end the app: say so and carry on

@@ -207,7 +207,9 @@ class RunScreen(RunActionsMixin, Screen[None]):
             with (VerticalScroll(id="run-right", classes="run-column"),
                   Vertical(id="content-section", classes="section")):
                 yield Static("Report", id="content-title", classes="section-title")
-                yield Markdown(id="run-content")
+                # A report's links are the API's: clicking one shows where it points, it opens
+                # nothing (no API string may carry a link or an action into the terminal).
+                yield Markdown(id="run-content", open_links=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -359,6 +361,10 @@ class RunScreen(RunActionsMixin, Screen[None]):
             from runwatch.tui.screens.log import LogScreen
 
             self.app.push_screen(LogScreen(self.provider, self.run, step))
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        self.notify(event.href, title="the report links to")
 
     def on_specs_table_spec_selected(self, event: SpecsTable.SpecSelected) -> None:
         if not self.provider.has_spec_results:

@@ -6,6 +6,7 @@ failure in a source that is not on screen yet is still seen."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from textual.widgets import Static
 
 from runwatch.models import RunStatus
 from runwatch.tui.status import (
+    MAX_DURATION_S,
     UNICODE,
     Glyphs,
     format_clock,
@@ -24,6 +26,7 @@ from runwatch.tui.status import (
     resolve_color,
     rich_color,
     status_look,
+    truncate,
 )
 from runwatch.tui.widgets.runs_table import SourceStyle
 
@@ -35,12 +38,24 @@ def updated_ago(seconds: float) -> str:
     """The kiosk's freshness: "updated 10 s ago", "updated 3 min ago". Seconds go in steps
     of 5: a poll every few seconds cannot promise more, and five lines redrawn every second
     were most of an idle kiosk's CPU."""
+    if not math.isfinite(seconds) or abs(seconds) > MAX_DURATION_S:
+        return "updated –"
     seconds = max(0, int(seconds))
     if seconds < 60:
         return f"updated {seconds - seconds % 5} s ago"
     if seconds < 3600:
         return f"updated {seconds // 60} min ago"
     return f"updated {seconds // 3600} h ago"
+
+
+def seconds_until(moment: float | None, now: float) -> int | None:
+    """Whole seconds from `now` to `moment` (0 when past); None when unknown or not finite."""
+    if moment is None or not math.isfinite(moment - now):
+        return None
+    return max(0, round(moment - now))
+
+
+ERROR_MIN = 12  # cells an error keeps however long the rest of its line is
 
 
 def health_text(
@@ -54,8 +69,11 @@ def health_text(
     kiosk: bool = False,
     variables: Mapping[str, str] | None = None,
     glyphs: Glyphs = UNICODE,
+    width: int | None = None,
 ) -> Text:
-    """The health line of one source, e.g. "● services  ok · 24 runs"."""
+    """The health line of one source, e.g. "● services  ok · 24 runs". It is one line
+    whatever an API's error says: the error is cut (with an ellipsis) to leave the rest of
+    the line in `width` cells, so a long error never hides another source."""
     variables = variables or {}
     state = health.state if health else "starting"
     word, color = {
@@ -65,34 +83,40 @@ def health_text(
         "paused": ("paused", variables.get("warning")),
     }.get(state, ("connecting" + glyphs.ellipsis, None))
     glyph = glyphs.health.get(state, glyphs.health["starting"])
-    # The kiosk shows every error whole (its line wraps); the runs screen keeps one line each.
     stale = state in ("stale", "error")
-    line = Text(no_wrap=not (kiosk and stale), overflow="ellipsis" if not kiosk else "fold",
-                end="")
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append(f"{glyphs.selected} " if selected else "  ", Style(bold=True))
     line.append(f"{glyph} ", Style(color=rich_color(color)))
     line.append_text(style.text())
     line.append(f"  {word}", Style(bold=stale))
     if health is None:
         return line
+    error: str | None = None
+    tail = Text(end="")
     if stale:
         if health.last_success is not None:
             line.append(f" since {format_clock(health.last_success)}")
-        if health.error:
-            line.append(f" · {health.error}", Style(italic=True))
-        if health.next_poll is not None:
-            unit = " s" if kiosk else "s"
-            line.append(f" · next try in {max(0, round(health.next_poll - now))}{unit}")
+        error = health.error
+        wait = seconds_until(health.next_poll, now)
+        if wait is not None:
+            tail.append(f" · next try in {wait}{' s' if kiosk else 's'}")
     elif health.last_success is not None and kiosk:
         # Only the kiosk counts seconds: the runs screen redraws nothing while nothing
         # changes (a stale source says since when; an ok one is simply ok).
         line.append(f" · {updated_ago(now - health.last_success)}")
     if failing_runs := failing if kiosk else 0:
         look = status_look(RunStatus.FAILED, glyphs)
-        line.append(f" · {look.glyph} {failing_runs} {look.word}",
+        tail.append(f" · {look.glyph} {failing_runs} {look.word}",
                     Style(color=resolve_color(variables, look.variable), bold=True))
-    if runs is not None and state not in ("stale", "error"):
-        line.append(f" · {runs} run{'s' if runs != 1 else ''}", Style(dim=True))
+    if runs is not None and not stale:
+        tail.append(f" · {runs} run{'s' if runs != 1 else ''}", Style(dim=True))
+    if error:
+        error = " ".join(error.split())
+        if width is not None:
+            room = max(ERROR_MIN, width - line.cell_len - tail.cell_len - 3)
+            error = truncate(error, room, glyphs)
+        line.append(f" · {error}", Style(italic=True))
+    line.append_text(tail)
     return line
 
 
@@ -140,6 +164,13 @@ class SourceBar(Vertical):
             self._selected = source
             self.refresh_lines()
 
+    def on_resize(self) -> None:
+        self._rendered.clear()  # an error is cut to the width: cut it again
+        self.refresh_lines()
+
+    def _line_width(self) -> int | None:
+        return self.content_region.width or None
+
     def refresh_lines(self, only: str | None = None) -> None:
         """Re-render lines whose text changed (so an idle second writes nothing)."""
         if not self.is_mounted:
@@ -154,15 +185,14 @@ class SourceBar(Vertical):
             text = health_text(style, health, now, runs=self._runs.get(name),
                                failing=self._failing.get(name, 0), kiosk=self._kiosk,
                                selected=name == self._selected, variables=variables,
-                               glyphs=glyphs)
+                               glyphs=glyphs, width=self._line_width())
             widget = self.query_one(f"#health-{_css_id(name)}", Static)
             state = health.state if health else "starting"
             signature = (text.markup, state)
             before = self._rendered.get(name)
             if before != signature:
                 self._rendered[name] = signature
-                # Only a change of state can change the line's height (a kiosk error wraps);
-                # the ticking seconds need a repaint, not a layout of the whole screen.
+                # The ticking seconds need a repaint, not a layout of the whole screen.
                 widget.update(text, layout=before is None or before[1] != state)
                 widget.set_class(state in ("stale", "error"), "-failing")
                 widget.set_class(name == self._selected, "-selected")

@@ -8,6 +8,7 @@ while the steps scroll, and updates keep the cursor on the same step.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ def step_span(step: Step, now: float) -> Span | None:
     if end is None:
         if step.status.is_active:
             end = now
-        elif step.duration_s is not None:
+        elif step.duration_s is not None and math.isfinite(step.duration_s):
             end = start + step.duration_s
         else:
             end = start  # finished, but the API did not say when
