@@ -95,8 +95,9 @@ def build_parser() -> Parser:
         prog="runwatch",
         description="Watch CI and test runs across several runs APIs. Without a command, "
         "open the dashboard (the demo when no config exists).",
-        epilog="Exit codes: 0 ok; 1/2 watch: run failed / canceled or timed out; 3 usage or "
-        "config error; 4 API error; 5 refused (read-only, or the provider cannot do it).",
+        epilog="Exit codes: 0 ok; 1/2 watch: run failed / canceled, timed out or skipped; "
+        "3 usage or config error; 4 API error; 5 refused (read-only, or the provider cannot "
+        "do it).",
     )
     parser.add_argument("--version", action="version", version=f"runwatch {__version__}")
     _globals(parser, top=True)
@@ -160,7 +161,7 @@ def _add_show(subs: argparse._SubParsersAction) -> None:
 def _add_watch(subs: argparse._SubParsersAction) -> None:
     p = _sub(subs, "watch", "print a run's progress until it ends",
              "Print a line whenever the run changes, until it ends. Exit 0 when it passed, "
-             "1 failed, 2 canceled or timed out.")
+             "1 failed, 2 canceled, timed out or skipped.")
     _run_args(p)
     p.add_argument("--interval", type=interval, metavar="S", default=argparse.SUPPRESS,
                    help="poll every S seconds (default 5)")
