@@ -14,7 +14,8 @@ from runwatch.tui.app import RunwatchApp
 from tui_helpers import PROVIDERS, loaded, until
 
 
-def fault_app(sim, base_url: str | None = None, **source_extra: object) -> RunwatchApp:
+def fault_app(sim, base_url: str | None = None, timeout_s: float = 2.0,
+              **source_extra: object) -> RunwatchApp:
     """Every source on the simulator; wercker (the one we break) with a 2 s timeout so a
     hanging server is noticed quickly (the timeout is the whole request's budget, so less
     fails a first poll on a loaded machine), and optionally at another address."""
@@ -24,7 +25,7 @@ def fault_app(sim, base_url: str | None = None, **source_extra: object) -> Runwa
     if base_url:
         wercker = wercker.model_copy(update={"base_url": base_url})
     providers["wercker"] = build_provider(
-        wercker, retry=RetryPolicy(attempts=1), timeout_s=2.0,
+        wercker, retry=RetryPolicy(attempts=1), timeout_s=timeout_s,
         token=None if source_extra else demo_tokens()["wercker"],
     )
     return RunwatchApp(config, providers=providers, now=sim.sim.clock.now)
@@ -80,7 +81,9 @@ async def test_a_rejected_token_names_where_it_came_from_never_the_token(
     sim, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WERCKER_TOKEN", "wrong-secret-value")
-    app = fault_app(sim, token_env="WERCKER_TOKEN")
+    # Nothing here hangs: a generous budget keeps a loaded machine's slow first answer from
+    # reading as a timeout instead of the 401 this test is about.
+    app = fault_app(sim, timeout_s=10.0, token_env="WERCKER_TOKEN")
     async with app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: app.poller.health("wercker").state == "error", "401")
         await pilot.pause()

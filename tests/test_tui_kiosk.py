@@ -144,7 +144,8 @@ async def test_updated_n_seconds_ago_ticks_in_steps_of_five_seconds(sim) -> None
 
 
 async def test_sources_take_turns_every_rotate_seconds(sim) -> None:
-    app = make_kiosk(sim, rotate=0.2)
+    # 1 s a turn: long enough that a loaded machine reads wercker's counts before the next.
+    app = make_kiosk(sim, rotate=1.0)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot)
         where = screen.query_one("#kiosk-where")

@@ -27,6 +27,7 @@ async def test_stderr_lines_carry_a_word_and_the_error_colour(sim) -> None:
     app = make_app(sim)
     async with app.run_test(size=(80, 24)) as pilot:
         log_screen = await open_failed_stage_log(pilot, app)
+        await pilot.pause()  # the log view's layout settles before its size is read
         lines = log_screen.query_one(LogLines)
         plain = [line.plain for line in lines.lines]
         marked = {i for i, line in enumerate(plain) if line.startswith(STDERR_MARK)}
