@@ -229,3 +229,17 @@ async def test_a_large_body_is_parsed_on_a_thread_and_only_its_reduction_kept():
     assert await c.get_json("/runs", reduce=newest) is first  # unchanged: not parsed again
     assert len(threads) == 1
     assert c._bodies["/runs"].parsed is first  # the 5000 items are not held
+
+
+@pytest.mark.parametrize("token", ["tök", "line\nbreak"])
+async def test_a_token_that_cannot_be_a_header_is_an_auth_error_before_any_request(
+    sim, token: str
+) -> None:
+    # httpx would raise UnicodeEncodeError building the header: any provider, any token.
+    provider = sim.provider("services", token=token)
+    with pytest.raises(AuthError) as caught:
+        await provider.list_runs()
+    assert str(caught.value) == ("services: the token from the config cannot be sent in a "
+                                 "header (it has characters that are not printable ASCII)")
+    assert sim.sim.requests_to("services") == []
+    await provider.aclose()

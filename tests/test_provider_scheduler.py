@@ -1046,3 +1046,19 @@ async def test_rerun_idempotency_keys_fit_the_servers_64_characters(sim):
     await provider.rerun(run_id)
     key = requests(sim, method="POST")[-1].headers["idempotency-key"]
     assert 0 < len(key) <= 64
+
+
+async def test_a_login_answer_far_larger_than_a_token_is_refused(password):
+    # A login answer is a few hundred bytes; an endless one must not fill the memory.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"accessToken": "' + b"x" * 200_000 + b'"}')
+
+    source = SourceConfig(name="sched", provider="scheduler", base_url="https://s.example/x",
+                          username="u", password_env=password)
+    client = SourceClient(source="sched", base_url=source.base_url, retry=RetryPolicy.none(),
+                          transport=httpx.MockTransport(handler))
+    provider = SchedulerProvider(source, client)
+    with pytest.raises(BadResponse) as caught:
+        await provider.list_runs()
+    assert str(caught.value) == "sched: /api/v1/auth/login answered more than 65536 bytes"
+    await provider.aclose()

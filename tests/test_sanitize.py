@@ -243,3 +243,10 @@ def test_a_run_with_impossible_numbers_prints(monkeypatch) -> None:
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_who_canceled_a_run_and_why_are_cleaned_like_every_api_string() -> None:
+    from runwatch.models import Cancellation
+
+    note = Cancellation(by="ana\x1b]52;c;aGk=\x07\u202e", reason="\x9b2Jtoo slow\x1b[2J")
+    assert (note.by, note.reason) == ("ana", "too slow")
