@@ -20,7 +20,7 @@ from runwatch.sim import Fault
 from runwatch.sim.demo import demo_config
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.screens.kiosk import KioskScreen
-from runwatch.tui.status import format_wall_clock
+from runwatch.tui.status import format_duration, format_wall_clock
 from runwatch.tui.widgets.kiosk import KioskRuns, StatusCount, StatusCounts, kiosk_sections
 from tui_helpers import PROVIDERS, all_polled, make_app, until
 
@@ -295,3 +295,25 @@ def test_snapshot_kiosk_ascii_ansi_locked(sim, snap_compare) -> None:
     # An old terminal over SSH: no UTF-8, 16 colours, and a locked wall display.
     app = make_kiosk(sim, ascii=True, theme="runwatch-ansi", lock=True)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)
+
+
+async def test_a_finished_currents_run_shows_how_long_it_took(sim) -> None:
+    # Currents lists carry durationMs: the kiosk says how long each finished run took.
+    app = make_kiosk(sim, rotate=20.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        screen.rotate()
+        screen.rotate()
+        assert screen.where_text() == "source 3/5: currents"
+        await pilot.pause()
+        finished = [r for r in all_runs(app, "currents")
+                    if r.status.is_terminal and r.duration_s is not None]
+        assert finished
+        lines = [str(line) for line in screen.query_one(KioskRuns).lines]
+        for run in finished:
+            line = next((x for x in lines if run.id[:9] in x), None)
+            if line is not None:  # on screen: its duration is there, beside "ago"
+                assert f"{format_duration(run.duration_s)} " in line, line
+                break
+        else:
+            raise AssertionError("no finished currents run on screen")

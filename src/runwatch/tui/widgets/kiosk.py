@@ -67,7 +67,8 @@ FAILING = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT})
 # A run's line: the columns that come when the title keeps TITLE_MIN cells, in this order.
 ID_WIDTH, WHEN_WIDTH = 10, 8
 TITLE_MIN, TITLE_MAX = 30, 64
-EXTRA_COLUMNS = (("progress", 12), ("branch", 20), ("author", 12))
+# In priority order: a finished run's duration first (how long did it take?), then the rest.
+EXTRA_COLUMNS = (("took", 10), ("progress", 12), ("branch", 20), ("author", 12))
 
 
 class BigNumber(Digits):
@@ -344,6 +345,9 @@ def run_line(run: Run, width: int, now: float, glyphs: Glyphs, *, source_width: 
         parts += ["  ", (truncate(run.branch or "", 18, glyphs).ljust(18), MUTED)]
     if "author" in extras:
         parts += ["  ", (truncate(run.author or "", 10, glyphs).ljust(10), MUTED)]
+    if "took" in extras:
+        took = format_duration(run.duration_s) if run.status.is_terminal else ""
+        parts += ["  ", (took.rjust(8), MUTED)]
     parts.append(" " + _when(run, now).rjust(WHEN_WIDTH))
     return Content.assemble(*parts)
 
