@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from pydantic import ConfigDict, TypeAdapter
 
+from runwatch.catalog import CATALOG
 from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse
 from runwatch.http import SourceClient
@@ -137,7 +138,7 @@ class WerckerProvider(Provider):
 
     name: ClassVar[str] = "wercker"
     actions: ClassVar[frozenset[Action]] = frozenset({Action.CANCEL, Action.RERUN})
-    cancel_verb: ClassVar[str] = "abort"
+    cancel_verb: ClassVar[str] = CATALOG["wercker"].verb("cancel")  # "abort"
     has_logs: ClassVar[bool] = True
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import ValidationError
 
+from runwatch.catalog import CATALOG
 from runwatch.config import SourceConfig
 from runwatch.errors import ApiError, BadResponse, ConfigError, Conflict
 from runwatch.http import SourceClient
@@ -40,7 +41,7 @@ from runwatch.providers.wire import first_problem, validate
 PAGE_SIZE = 50  # the API's largest `limit`
 # Paging stops after this many pages beyond what `limit` needs, whatever `has_more` says.
 SPARE_PAGES = 2
-DASHBOARD = "https://app.currents.dev/run/{run_id}"
+DASHBOARD = CATALOG["currents"].web_url or ""  # "https://app.currents.dev/run/{id}"
 PUBLIC_API_HOST = "api.currents.dev"
 
 
@@ -216,7 +217,7 @@ class CurrentsProvider(Provider):
     def _url(self, run_id: str) -> str:
         """The run in Currents' dashboard, or in the API for any other server."""
         if urlsplit(self.source.base_url).hostname == PUBLIC_API_HOST:
-            return DASHBOARD.format(run_id=_seg(run_id))
+            return DASHBOARD.format(id=_seg(run_id))
         return f"{self.source.base_url}/v1/runs/{_seg(run_id)}"
 
 
