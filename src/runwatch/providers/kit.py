@@ -21,7 +21,7 @@ from urllib.parse import quote
 from runwatch.errors import BadResponse
 from runwatch.http import SourceClient
 from runwatch.models import Run
-from runwatch.providers.wire import parse
+from runwatch.providers.wire import bad_body, parse
 
 __all__ = ["ClientKit", "Page", "bad_body", "parse", "reuse_runs", "run_path"]
 
@@ -43,12 +43,6 @@ class Page(Generic[C]):
 def run_path(prefix: str, run_id: str) -> str:
     """`prefix/<run id>`, the id one path segment (a slash in it cannot reach elsewhere)."""
     return f"{prefix}/{quote(run_id, safe='')}"
-
-
-def bad_body(source: str, path: str, problem: str) -> BadResponse:
-    """The one message for a body that does not fit (what runwatch.providers.wire.parse
-    says for a pydantic error): `source: path returned an unexpected shape (problem)`."""
-    return BadResponse(f"{source}: {path} returned an unexpected shape ({problem})")
 
 
 def reuse_runs(runs: Sequence[Run], previous: Sequence[Run]) -> list[Run]:
