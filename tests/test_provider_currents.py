@@ -662,13 +662,15 @@ async def test_ids_are_one_path_segment(sim):
 )
 async def test_wrong_shapes_are_bad_responses_naming_source_and_path(body):
     provider, _ = mock_provider(answer(body))
-    with pytest.raises(BadResponse, match="web-e2e: /v1/projects/bAYZ4a/runs returned JSON"):
+    shape = "web-e2e: /v1/projects/bAYZ4a/runs returned an unexpected shape"
+    with pytest.raises(BadResponse, match=shape):
         await provider.list_runs()
 
 
 async def test_wrong_detail_and_instance_shapes_are_bad_responses():
     provider, _ = mock_provider(answer({"status": "OK", "data": {"runId": "r", "specs": [None]}}))
-    with pytest.raises(BadResponse, match=r"web-e2e: /v1/runs/r returned JSON.*specs\.0"):
+    shape = r"web-e2e: /v1/runs/r returned an unexpected shape \(data\.specs\.0"
+    with pytest.raises(BadResponse, match=shape):
         await provider.get_run("r")
     provider, _ = mock_provider(answer({"status": "OK", "data": {"results": {"tests": "x"}}}))
     with pytest.raises(BadResponse, match="/v1/instances/i1"):

@@ -1062,3 +1062,21 @@ async def test_a_login_answer_far_larger_than_a_token_is_refused(password):
         await provider.list_runs()
     assert str(caught.value) == "sched: /api/v1/auth/login answered more than 65536 bytes"
     await provider.aclose()
+
+
+async def test_one_bad_timestamp_costs_that_field_not_the_list():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/runs":
+            items = [wire_run("r1", startedAt="2025-12-08T...", finishedAt="yesterday"),
+                     wire_run("r2", status="running", finishedAt=None,
+                              startedAt="9999-12-31T23:59:59-01:00")]
+            return httpx.Response(200, json={"items": items, "nextCursor": None})
+        return httpx.Response(404, json={"error": {"code": "NOT_FOUND", "message": "no"}})
+
+    provider, _ = mock_provider(handler)
+    runs = {run.id: run for run in await provider.list_runs()}
+    assert set(runs) == {"r1", "r2"}
+    assert runs["r1"].started_at is None and runs["r1"].finished_at is None
+    assert runs["r1"].status is RunStatus.PASSED
+    assert runs["r2"].started_at is None  # year 10000 in UTC: not a time, only that field
+    assert runs["r2"].status is RunStatus.RUNNING

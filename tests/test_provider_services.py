@@ -200,7 +200,7 @@ async def test_a_list_of_the_wrong_shape_is_a_bad_response(body, words):
     provider, _ = mocked(answering(body))
     with pytest.raises(BadResponse) as caught:
         await provider.list_runs()
-    assert str(caught.value).startswith("ci: /api/runs returned an unexpected body: ")
+    assert str(caught.value).startswith("ci: /api/runs returned an unexpected shape (")
     assert words in str(caught.value)
 
 
@@ -341,10 +341,10 @@ async def test_detail_stage_and_log_bodies_of_the_wrong_shape_are_bad_responses(
         return httpx.Response(200, json=[run_id] if run_id == "r4" else {"id": run_id})
 
     provider, _ = mocked(handler)
-    bad = r"^ci: {} returned an unexpected body: {}: Input should be a valid {}"
-    with pytest.raises(BadResponse, match=r"^ci: /api/runs/r4 returned .*: an array, not a run"):
+    bad = r"^ci: {} returned an unexpected shape \({}: Input should be a valid {}"
+    with pytest.raises(BadResponse, match=r"^ci: /api/runs/r4 returned .*\(an array, not a run\)"):
         await provider.get_run("r4")
-    with pytest.raises(BadResponse, match=r"^ci: /api/runs/r4 returned .*: an array, not a run"):
+    with pytest.raises(BadResponse, match=r"^ci: /api/runs/r4 returned .*\(an array, not a run\)"):
         await provider.rerun("r4")
     with pytest.raises(BadResponse, match=bad.format("/api/stages", "body", "list")):
         await provider.get_run("r1")

@@ -17,25 +17,13 @@ from urllib.parse import urlsplit
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from runwatch.catalog import ALL_SCOPE_KEYS, CATALOG, PROVIDERS
 from runwatch.config_messages import describe, show, which_source
 from runwatch.errors import ConfigError
 
-PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
 ProviderName = Literal["services", "wercker", "currents", "conduct", "scheduler"]
-
-# The scope keys each provider takes; "required" are checked after parsing.
-SCOPE_KEYS: dict[str, tuple[str, ...]] = {
-    "services": ("service_id",),
-    "wercker": ("pipeline_id", "application_id"),
-    "currents": ("project_id",),
-    "conduct": ("spec_id", "project_id"),  # project_id: sent as X-Project-ID
-    "scheduler": ("client_id",),
-}
-REQUIRED_SCOPE: dict[str, tuple[str, ...]] = {
-    "wercker": ("pipeline_id", "application_id"),  # one of them
-    "currents": ("project_id",),
-}
-ALL_SCOPE_KEYS = frozenset(k for keys in SCOPE_KEYS.values() for k in keys)
+# The catalog (runwatch.catalog) says which APIs there are and which scope keys each takes;
+# pydantic needs the names as a Literal, which lists the same ones (tests/test_catalog.py).
 
 
 class _Strict(BaseModel):
@@ -122,7 +110,7 @@ class SourceConfig(_Strict):
         return None
 
     def scope(self) -> dict[str, str]:
-        return {k: getattr(self, k) for k in SCOPE_KEYS[self.provider] if getattr(self, k)}
+        return {k: getattr(self, k) for k in CATALOG[self.provider].scope_keys if getattr(self, k)}
 
 
 class Config(_Strict):
@@ -244,13 +232,14 @@ def parse(raw: dict[str, Any], origin: str = "config") -> Config:
             raise ConfigError(f"{where}: key 'name': {source.name!r} names an earlier source "
                               "too; every source needs its own name")
         seen.add(source.name)
-        for key in ALL_SCOPE_KEYS - set(SCOPE_KEYS[source.provider]):
+        spec = CATALOG[source.provider]
+        for key in ALL_SCOPE_KEYS - set(spec.scope_keys):
             if getattr(source, key):
-                allowed = " or ".join(SCOPE_KEYS[source.provider])
+                allowed = " or ".join(spec.scope_keys)
                 raise ConfigError(
                     f"{where}: key {key!r}: not a {source.provider} key (it takes {allowed})"
                 )
-        required = REQUIRED_SCOPE.get(source.provider)
+        required = spec.required_scope
         if required and not any(getattr(source, k) for k in required):
             raise ConfigError(f"{where}: key {required[0]!r}: required for {source.provider}"
                               + (f" (or {required[1]!r})" if len(required) > 1 else ""))

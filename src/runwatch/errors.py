@@ -39,13 +39,18 @@ class ConfigError(RunwatchError):
 
 
 class ApiError(RunwatchError):
-    """An API answered with an error, or with something that is not what it should be."""
+    """An API answered with an error, or with something that is not what it should be.
+    `detail`: the server's own words about it (an error body's message), made safe as the
+    message is, or None when it said none; callers read it instead of taking `str()` apart."""
 
     max_length = MESSAGE_MAX  # it quotes the API's error body
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status_code: int | None = None, detail: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.detail = one_line(detail) or None if detail is not None else None
 
 
 class AuthError(ApiError):
@@ -63,8 +68,10 @@ class Conflict(ApiError):
 class RateLimited(ApiError):
     """429: `retry_after` seconds is the server's wish, when it said one."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message, status_code=429)
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, detail: str | None = None
+    ) -> None:
+        super().__init__(message, status_code=429, detail=detail)
         self.retry_after = retry_after
 
 
@@ -72,9 +79,14 @@ class ServerError(ApiError):
     """5xx from the API."""
 
     def __init__(
-        self, message: str, *, status_code: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        detail: str | None = None,
     ) -> None:
-        super().__init__(message, status_code=status_code)
+        super().__init__(message, status_code=status_code, detail=detail)
         self.retry_after = retry_after
 
 

@@ -49,6 +49,7 @@ from runwatch.http_answers import (
     origin,
     reason,
     retry_after_s,
+    server_words,
 )
 from runwatch.http_body import (
     ACCEPT_ENCODING,
@@ -448,23 +449,26 @@ class SourceClient:
             content, _, _ = await read_capped(response, ERROR_BODY_BYTES, truncate=True)
         except UndecodableBody:
             content = bytearray()
-        detail = error_detail(status, response.reason_phrase,
-                              decode_text(content, response.charset_encoding or "utf-8"))
+        text = decode_text(content, response.charset_encoding or "utf-8")
+        detail = error_detail(status, response.reason_phrase, text)
+        said = server_words(text)  # ApiError.detail: the server's words, not ours
         message = f"{self.source}: {detail}"
         if status in (401, 403):
             where = f" (token from {self.token_origin})" if self.token_origin else ""
             hint = "token rejected" if self.token else "no token configured"
-            return AuthError(f"{self.source}: {hint}{where}: {detail}", status_code=status)
+            return AuthError(f"{self.source}: {hint}{where}: {detail}", status_code=status,
+                             detail=said)
         if status == 404:
-            return NotFound(f"{self.source}: not found: {path} ({detail})", status_code=status)
+            return NotFound(f"{self.source}: not found: {path} ({detail})", status_code=status,
+                            detail=said)
         if status in (409, 422):
-            return Conflict(message, status_code=status)
+            return Conflict(message, status_code=status, detail=said)
         retry_after = retry_after_s(response.headers)
         if status == 429:
-            return RateLimited(message, retry_after=retry_after)
+            return RateLimited(message, retry_after=retry_after, detail=said)
         if status >= 500:
-            return ServerError(message, status_code=status, retry_after=retry_after)
-        return ApiError(message, status_code=status)
+            return ServerError(message, status_code=status, retry_after=retry_after, detail=said)
+        return ApiError(message, status_code=status, detail=said)
 
 
 def _clean(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -23,17 +23,24 @@ def error_detail(status: int, reason: str, text: str) -> str:
     body (Currents, the scheduler, FastAPI, services), else the status line, plus any plain text.
     """
     status_line = f"HTTP {status} {reason}".strip()
+    said = server_words(text)
+    if said is None and text.strip().startswith("<"):
+        return f"{status_line} (an HTML page)"
+    return f"{status_line}: {said}" if said else status_line
+
+
+def server_words(text: str) -> str | None:
+    """What the server said in an error body, in its own words: the message of a JSON body,
+    the first line of a plain one; None for an empty body, an HTML page or a JSON body
+    without a message (ApiError.detail)."""
     text = text.strip()
     if not text:
-        return status_line
+        return None
     try:
         body = json.loads(text)
     except (ValueError, RecursionError):
-        if text.lstrip().startswith("<"):
-            return f"{status_line} (an HTML page)"
-        return f"{status_line}: {first_line(text)}"
-    found = _find_message(body)
-    return f"{status_line}: {found}" if found else status_line
+        return None if text.startswith("<") else first_line(text)
+    return _find_message(body)
 
 
 def _find_message(body: Any, depth: int = 0) -> str | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import tomli_w
 
+from runwatch.catalog import CATALOG
 from runwatch.cli.common import (
     config_path_for_init,
     load_config,
@@ -23,13 +24,7 @@ from runwatch.errors import ConfigError
 from runwatch.output import emit
 
 # The env vars `runwatch config init`'s starter reads; `runwatch sim` prints them.
-STARTER_TOKEN_ENV = {
-    "services": "SERVICES_TOKEN",
-    "wercker": "WERCKER_TOKEN",
-    "currents": "CURRENTS_API_KEY",
-    "conduct": "CONDUCT_API_KEY",
-    "scheduler": "SCHEDULER_TOKEN",
-}
+STARTER_TOKEN_ENV = {name: spec.token_env for name, spec in CATALOG.items()}
 
 
 # -- the dashboard -------------------------------------------------------------------------

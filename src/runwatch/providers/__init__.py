@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-
 import httpx
 
+from runwatch.catalog import CATALOG
 from runwatch.config import Config, SourceConfig
 from runwatch.http import RetryPolicy, SourceClient
 from runwatch.http_body import DEFAULT_MAX_BODY, DEFAULT_MAX_LOG_BODY
@@ -14,18 +13,10 @@ from runwatch.tokens import DEFAULT_TIMEOUT_S, token_resolver
 
 __all__ = ["Action", "Provider", "build_provider", "build_providers", "provider_class"]
 
-_MODULES = {
-    "services": "runwatch.providers.services:ServicesProvider",
-    "wercker": "runwatch.providers.wercker:WerckerProvider",
-    "currents": "runwatch.providers.currents:CurrentsProvider",
-    "conduct": "runwatch.providers.conduct:ConductProvider",
-    "scheduler": "runwatch.providers.scheduler:SchedulerProvider",
-}
-
-
 def provider_class(name: str) -> type[Provider]:
-    module, _, cls = _MODULES[name].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    """The class of provider `name`, imported on first use (see runwatch.catalog)."""
+    cls: type[Provider] = CATALOG[name].load()
+    return cls
 
 
 def build_provider(

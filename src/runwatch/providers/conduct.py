@@ -15,7 +15,6 @@ backend wants `X-Project-ID` on every request: a source's optional `project_id`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +25,7 @@ from runwatch.errors import ConfigError, NotFound
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, utc
 from runwatch.providers.base import Action, Provider
+from runwatch.providers.kit import ClientKit, Page, run_path
 from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
 
 RUN_STATUSES: dict[str, RunStatus] = {
@@ -41,6 +41,8 @@ CHECK_RESULTS: dict[str, RunStatus] = {
     "warn": RunStatus.PASSED,
 }
 PAGE_SIZE = 100
+# Pages beyond ceil(limit / page size) before the walk stops, whatever the cursor says.
+SPARE_PAGES = 1
 # What an HTTP header value may hold here: printable ASCII, no line breaks.
 _HEADER_VALUE = re.compile(r"[\x20-\x7e]{1,200}")
 
@@ -201,15 +203,6 @@ def to_steps(checks: list[ConductCheck]) -> list[Step]:
 # -- the provider --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _MappedPage:
-    """A list page as mapped last time, kept to skip re-mapping an unchanged body."""
-
-    body: object
-    runs: list[Run]
-    next_cursor: str | None
-
-
 class ConductProvider(Provider):
     """Runs of a Conduct server, optionally of one spec (`spec_id`)."""
 
@@ -220,7 +213,7 @@ class ConductProvider(Provider):
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
         super().__init__(source, client, limit=limit)
-        self._pages: dict[str | None, _MappedPage] = {}
+        self.kit = ClientKit(source.name, lambda: self.http)
 
     @property
     def http(self) -> SourceClient:
@@ -236,26 +229,8 @@ class ConductProvider(Provider):
         return self.client
 
     async def list_runs(self) -> list[Run]:
-        runs: dict[str, Run] = {}
-        pages: dict[str | None, _MappedPage] = {}
-        cursor: str | None = None
-        # Every page that goes on adds a run, so `limit` pages bound even a cursor that
-        # never ends; a page that adds nothing new, or a cursor seen before, ends the walk.
-        for _ in range(self.limit):
-            page = await self._page(cursor, min(self.page_size, self.limit - len(runs)))
-            pages[cursor] = page
-            added = 0
-            for run in page.runs:
-                if run.id not in runs:
-                    runs[run.id] = run
-                    added += 1
-            cursor = page.next_cursor
-            if not added or len(runs) >= self.limit or cursor is None or cursor in pages:
-                break
-        # Keep this poll's pages only: cursors move on as new runs arrive.
-        self._pages = pages
-        newest_first = sorted(runs.values(), key=lambda r: r.sort_time, reverse=True)
-        return newest_first[: self.limit]
+        return await self.kit.paginate(self._page, limit=self.limit, page_size=self.page_size,
+                                       spare_pages=SPARE_PAGES)
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)
@@ -281,17 +256,15 @@ class ConductProvider(Provider):
 
     # -- internals -------------------------------------------------------------------------
 
-    async def _page(self, cursor: str | None, limit: int) -> _MappedPage:
+    async def _page(self, cursor: str | None, size: int) -> Page[str]:
         path = "/v1/runs"
-        params = {"specId": self.source.spec_id, "limit": limit, "cursor": cursor}
-        body = await self.http.get_json(path, params)
-        previous = self._pages.get(cursor)
-        if previous is not None and previous.body is body:
-            # The client hands back the very same object for a byte-identical body.
-            return previous
-        page = parse(RunsPage, body, source=self.source.name, path=path)
-        runs = [Run(**self._fields(item)) for item in page.items]
-        return _MappedPage(body, runs, page.next_cursor)
+
+        def mapped(body: Any) -> Page[str]:
+            page = parse(RunsPage, body, source=self.source.name, path=path)
+            return Page([Run(**self._fields(item)) for item in page.items], page.next_cursor)
+
+        params = {"specId": self.source.spec_id, "limit": size, "cursor": cursor}
+        return await self.kit.get_mapped(path, params, mapped)
 
     async def _checks(self, run_id: str) -> list[ConductCheck]:
         path = "/v1/checks"
@@ -320,4 +293,4 @@ class ConductProvider(Provider):
 
     @staticmethod
     def _run_path(run_id: str) -> str:
-        return f"/v1/runs/{quote(run_id, safe='')}"
+        return run_path("/v1/runs", run_id)

@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
 
 from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
@@ -25,7 +24,8 @@ from runwatch.errors import BadResponse, NotFound
 from runwatch.http import SourceClient
 from runwatch.models import STDERR_MARK, Run, RunDetail, RunStatus, Step, map_status, utc
 from runwatch.providers.base import Action, Provider
-from runwatch.providers.wire import LenientTimestamp, WireModel, first_problem, validate
+from runwatch.providers.kit import ClientKit, reuse_runs, run_path
+from runwatch.providers.wire import LenientTimestamp, WireModel
 
 RUNS_PATH = "/api/runs"
 STAGES_PATH = "/api/stages"
@@ -163,16 +163,21 @@ class ServicesProvider(Provider):
         # The client hands back the very same object for an unchanged body, so the last
         # mapping is reused by identity instead of being rebuilt every poll.
         self._detailed: tuple[object, object, RunDetail] | None = None
+        self.kit = ClientKit(source.name, client)
+        self._listed: list[Run] = []
 
     # -- reading -------------------------------------------------------------------------
 
     async def list_runs(self) -> list[Run]:
         # The list is not paged: picking the newest runs goes with the parsing (on a thread
         # for a large body), and only they are kept; an unchanged body is not mapped again.
-        runs = await self.client.get_json(
-            RUNS_PATH, {"serviceId": self.source.service_id}, reduce=self._newest_runs
+        # The same list for the same body (the poller skips it); runs that did not change
+        # keep their objects when another did.
+        self._listed = await self.kit.get_mapped(
+            RUNS_PATH, {"serviceId": self.source.service_id},
+            lambda runs: reuse_runs(runs, self._listed), reduce=self._newest_runs,
         )
-        return list(runs)
+        return self._listed
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = _run_path(run_id)
@@ -322,19 +327,17 @@ class ServicesProvider(Provider):
     # -- shape checks --------------------------------------------------------------------
 
     def _parse(self, adapter: TypeAdapter[T], data: Any, path: str) -> T:
-        """`data` as the adapter's type, or BadResponse naming the source, the path and the
-        first field that is wrong: a pydantic error never leaks out."""
-        try:
-            return validate(adapter, data)
-        except ValidationError as exc:
-            raise self._bad(path, first_problem(exc)) from None
+        """`data` as the adapter's type, or the kit's BadResponse naming the source, the path
+        and the first field that is wrong: a pydantic error never leaks out."""
+        parsed: T = self.kit.parse(adapter, data, path)
+        return parsed
 
     def _bad(self, path: str, problem: str) -> BadResponse:
-        return BadResponse(f"{self.source.name}: {path} returned an unexpected body: {problem}")
+        return self.kit.bad(path, problem)
 
 
 def _run_path(run_id: str) -> str:
-    return f"{RUNS_PATH}/{quote(run_id, safe='')}"
+    return run_path(RUNS_PATH, run_id)
 
 
 def _stage_key(stage: WireStage) -> tuple[int, datetime, str]:

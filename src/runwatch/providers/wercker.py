@@ -12,11 +12,13 @@ from urllib.parse import quote
 
 from pydantic import ConfigDict, TypeAdapter
 
+from runwatch.catalog import CATALOG
 from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
 from runwatch.providers.base import Action, Provider
+from runwatch.providers.kit import ClientKit, Page, run_path
 from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
 
 RUNS_PATH = "/api/v3/runs"
@@ -137,30 +139,18 @@ class WerckerProvider(Provider):
 
     name: ClassVar[str] = "wercker"
     actions: ClassVar[frozenset[Action]] = frozenset({Action.CANCEL, Action.RERUN})
-    cancel_verb: ClassVar[str] = "abort"
+    cancel_verb: ClassVar[str] = CATALOG["wercker"].verb("cancel")  # "abort"
     has_logs: ClassVar[bool] = True
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
         super().__init__(source, client, limit=limit)
-        # The last body of each page and its mapping: the HTTP layer hands back the very
-        # same object for an unchanged body, and then nothing is parsed again.
-        self._pages: dict[tuple[int, int], tuple[object, list[Run]]] = {}
+        self.kit = ClientKit(source.name, client)
 
     # -- reading ---------------------------------------------------------------------------
 
     async def list_runs(self) -> list[Run]:
-        runs: dict[str, Run] = {}
-        skip = 0
-        for _ in range(math.ceil(self.limit / PAGE_SIZE) + SPARE_PAGES):
-            size = min(PAGE_SIZE, self.limit - len(runs))
-            page = await self._page(skip, size)
-            for run in page:
-                runs.setdefault(run.id, run)
-            skip += len(page)
-            if len(page) < size or len(runs) >= self.limit:
-                break
-        newest_first = sorted(runs.values(), key=lambda r: r.sort_time, reverse=True)
-        return newest_first[: self.limit]
+        return await self.kit.paginate(self._page, limit=self.limit, page_size=PAGE_SIZE,
+                                       spare_pages=SPARE_PAGES)
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)
@@ -204,21 +194,21 @@ class WerckerProvider(Provider):
 
     # -- internals -------------------------------------------------------------------------
 
-    async def _page(self, skip: int, size: int) -> list[Run]:
+    async def _page(self, skip: int | None, size: int) -> Page[int]:
+        """The page of `size` runs after `skip`; a short page is the last one."""
+        skip = skip or 0
         params: dict[str, Any] = {
             "pipelineId": self.source.pipeline_id,
             "applicationId": self.source.application_id,
             "limit": size,
             "skip": skip or None,  # the document gives skip a minimum of 1; 0 is the default
         }
-        raw = await self.client.get_json(RUNS_PATH, params)
-        last = self._pages.get((skip, size))
-        if last is not None and last[0] is raw:
-            return last[1]
-        wires = parse(RUN_LIST, raw, source=self.source.name, path=RUNS_PATH)
-        runs = [Run(**self._run_fields(w)) for w in wires]
-        self._pages[(skip, size)] = (raw, runs)
-        return runs
+
+        def mapped(body: Any) -> Page[int]:
+            runs = [Run(**self._run_fields(w)) for w in self.kit.parse(RUN_LIST, body, RUNS_PATH)]
+            return Page(runs, skip + len(runs) if len(runs) >= size else None)
+
+        return await self.kit.get_mapped(RUNS_PATH, params, mapped)
 
     def _run_fields(self, wire: WireRun) -> dict[str, Any]:
         return {
@@ -259,4 +249,4 @@ class WerckerProvider(Provider):
 
     @staticmethod
     def _run_path(run_id: str) -> str:
-        return f"{RUNS_PATH}/{quote(run_id, safe='')}"
+        return run_path(RUNS_PATH, run_id)

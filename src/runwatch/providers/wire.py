@@ -76,6 +76,10 @@ def parse(schema: type[BaseModel] | TypeAdapter[Any], data: Any, *, source: str,
     try:
         return validate(schema, data)
     except ValidationError as exc:
-        raise BadResponse(
-            f"{source}: {path} returned an unexpected shape ({first_problem(exc)})"
-        ) from None
+        raise bad_body(source, path, first_problem(exc)) from None
+
+
+def bad_body(source: str, path: str, problem: str) -> BadResponse:
+    """The one message for a body that does not fit, whoever found the problem:
+    `source: path returned an unexpected shape (problem)`."""
+    return BadResponse(f"{source}: {path} returned an unexpected shape ({problem})")

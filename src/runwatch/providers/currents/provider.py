@@ -3,16 +3,13 @@ files, an instance's tests, cancel and delete."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from pydantic import ValidationError
-
+from runwatch.catalog import CATALOG
 from runwatch.config import SourceConfig
-from runwatch.errors import ApiError, BadResponse, ConfigError, Conflict
+from runwatch.errors import ApiError, ConfigError, Conflict
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Spec, TestResult
 from runwatch.providers.base import Action, Provider
@@ -35,24 +32,14 @@ from runwatch.providers.currents.wire import (
     RunPage,
     RunWire,
 )
-from runwatch.providers.wire import first_problem, validate
+from runwatch.providers.kit import ClientKit, Page, run_path
 
 PAGE_SIZE = 50  # the API's largest `limit`
 # Paging stops after this many pages beyond what `limit` needs, whatever `has_more` says.
 SPARE_PAGES = 2
-DASHBOARD = "https://app.currents.dev/run/{run_id}"
+DASHBOARD = CATALOG["currents"].web_url or ""  # "https://app.currents.dev/run/{id}"
 PUBLIC_API_HOST = "api.currents.dev"
-
-
-@dataclass(frozen=True)
-class _Page:
-    """One mapped page, kept with the body it came from: an identical body (the HTTP
-    client hands back the same object) is not mapped again."""
-
-    body: Any
-    runs: list[Run]
-    has_more: bool
-    next_cursor: str | None
+RUNS_PATH = "/v1/runs"
 
 
 class CurrentsProvider(Provider):
@@ -64,8 +51,7 @@ class CurrentsProvider(Provider):
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
         super().__init__(source, client, limit=limit)
-        self._pages: dict[str | None, _Page] = {}
-        self._detail: tuple[Any, RunDetail] | None = None
+        self.kit = ClientKit(source.name, client)
 
     @property
     def project_id(self) -> str:
@@ -76,30 +62,13 @@ class CurrentsProvider(Provider):
     # -- reading -----------------------------------------------------------------------------
 
     async def list_runs(self) -> list[Run]:
-        path = f"/v1/projects/{_seg(self.project_id)}/runs"
-        runs: dict[str, Run] = {}
-        pages: dict[str | None, _Page] = {}
-        cursor: str | None = None
-        for _ in range(math.ceil(self.limit / PAGE_SIZE) + SPARE_PAGES):
-            page = await self._page(path, cursor, want=self.limit - len(runs))
-            pages[cursor] = page
-            for run in page.runs:
-                runs.setdefault(run.id, run)  # a run that moved between pages counts once
-            cursor = page.next_cursor
-            if len(runs) >= self.limit or not page.has_more or cursor is None or cursor in pages:
-                break
-        self._pages = pages  # only this poll's pages: memory stays flat however long we run
-        newest = sorted(runs.values(), key=lambda r: r.sort_time, reverse=True)
-        return newest[: self.limit]
+        return await self.kit.paginate(self._page, limit=self.limit, page_size=PAGE_SIZE,
+                                       spare_pages=SPARE_PAGES)
 
     async def get_run(self, run_id: str) -> RunDetail:
-        path = f"/v1/runs/{_seg(run_id)}"
-        body = await self.client.get_json(path)
-        if self._detail is not None and self._detail[0] is body:
-            return self._detail[1]
-        detail = self._to_detail(self._parse(RunEnvelope, body, path).data)
-        self._detail = (body, detail)
-        return detail
+        path = run_path(RUNS_PATH, run_id)
+        return await self.kit.get_mapped(
+            path, None, lambda body: self._to_detail(self._parse(RunEnvelope, body, path).data))
 
     async def get_spec_results(self, run_id: str, spec: Spec) -> list[TestResult]:
         if not spec.instance_id:
@@ -119,12 +88,11 @@ class CurrentsProvider(Provider):
 
     async def _cancel(self, run_id: str) -> None:
         try:
-            await self.client.send("PUT", f"/v1/runs/{_seg(run_id)}/cancel")
+            await self.client.send("PUT", run_path(RUNS_PATH, run_id) + "/cancel")
         except Conflict as exc:
             # The API's one documented refusal is 422 "Run already cancelled"; say so plainly,
             # unless the server gave another reason.
-            detail = exc.message.removeprefix(f"{self.client.source}: ")
-            said = detail.partition(": ")[2]  # the server's words after the status line
+            said = exc.detail  # the server's own words, if it said any
             if not said or "cancel" in said.lower():
                 message = f"{self.source.name}: run {run_id} is already cancelled"
             else:
@@ -132,39 +100,30 @@ class CurrentsProvider(Provider):
             raise Conflict(message, status_code=exc.status_code) from exc
 
     async def _delete(self, run_id: str) -> None:
-        await self.client.send("DELETE", f"/v1/runs/{_seg(run_id)}")
+        await self.client.send("DELETE", run_path(RUNS_PATH, run_id))
 
     # -- internals ---------------------------------------------------------------------------
 
-    async def _page(self, path: str, cursor: str | None, *, want: int) -> _Page:
-        params = {"limit": max(1, min(PAGE_SIZE, want)), "starting_after": cursor}
-        body = await self.client.get_json(path, params)
-        known = self._pages.get(cursor)
-        if known is not None and known.body is body:
-            return known
-        page = self._parse(RunPage, body, path)
-        last = page.data[-1] if page.data else None
-        return _Page(
-            body=body,
-            runs=[self._to_run(item) for item in page.data],
-            has_more=bool(page.has_more),
+    async def _page(self, cursor: str | None, size: int) -> Page[str]:
+        path = f"/v1/projects/{_seg(self.project_id)}/runs"
+
+        def mapped(body: Any) -> Page[str]:
+            page = self._parse(RunPage, body, path)
+            last = page.data[-1] if page.data else None
             # The API's items carry a `cursor`; the run id stands in where one does not.
-            next_cursor=(last.cursor or last.runId) if last else None,
-        )
+            more = (last.cursor or last.runId) if last and page.has_more else None
+            return Page([self._to_run(item) for item in page.data], more)
+
+        return await self.kit.get_mapped(path, {"limit": size, "starting_after": cursor}, mapped)
 
     def _parse(self, envelope: type[E], body: Any, path: str) -> E:
-        """Validate an envelope; a wrong shape is a BadResponse naming source and path."""
+        """Validate an envelope; a wrong shape is the kit's BadResponse."""
         if isinstance(body, dict) and str(body.get("status")).upper() == "FAILED":
             # Currents' error envelope, though the HTTP status said all was well.
             said = body.get("error") or "the API answered FAILED"
             raise ApiError(f"{self.source.name}: {path}: {said}")
-        try:
-            return validate(envelope, body)
-        except ValidationError as exc:
-            raise BadResponse(
-                f"{self.source.name}: {path} returned JSON of an unexpected shape "
-                f"({first_problem(exc)})"
-            ) from None
+        result: E = self.kit.parse(envelope, body, path)
+        return result
 
     def _fields(self, run: RunWire) -> dict[str, Any]:
         """What a list row and a detail share."""
@@ -216,8 +175,8 @@ class CurrentsProvider(Provider):
     def _url(self, run_id: str) -> str:
         """The run in Currents' dashboard, or in the API for any other server."""
         if urlsplit(self.source.base_url).hostname == PUBLIC_API_HOST:
-            return DASHBOARD.format(run_id=_seg(run_id))
-        return f"{self.source.base_url}/v1/runs/{_seg(run_id)}"
+            return DASHBOARD.format(id=_seg(run_id))
+        return self.source.base_url + run_path(RUNS_PATH, run_id)
 
 
 def _seg(value: str) -> str:

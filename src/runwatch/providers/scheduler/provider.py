@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from runwatch.config import SourceConfig
 from runwatch.errors import ApiError, Conflict, NotFound
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers.base import Action, Provider
+from runwatch.providers.kit import run_path
 from runwatch.providers.scheduler.auth import LoginAuth, header_safe, unsendable_token
 from runwatch.providers.scheduler.mapping import Definition, content, idempotency_key, steps
 from runwatch.providers.scheduler.wire import (
@@ -313,7 +313,7 @@ class SchedulerProvider(Provider):
 
     @staticmethod
     def _run_path(run_id: str) -> str:
-        return f"{RUNS_PATH}/{quote(run_id, safe='')}"
+        return run_path(RUNS_PATH, run_id)
 
     # -- requests ------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Markdown, Static
 
+from runwatch.catalog import CATALOG
 from runwatch.models import Cancellation, Run, RunDetail, RunStatus, Step, cancellation_text
 from runwatch.providers import Provider
 from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
@@ -40,7 +41,7 @@ from runwatch.tui.widgets.timeline import Timeline, step_duration
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
 
 # What each API calls the parts of a run (the timeline's title).
-STEP_NOUNS: dict[str, str] = {"services": "Stages", "scheduler": "Nodes", "conduct": "Checks"}
+STEP_NOUNS: dict[str, str] = {name: spec.steps_title for name, spec in CATALOG.items()}
 
 WIDE = 120  # from this width the report stands beside the tables
 
