@@ -16,8 +16,8 @@ from pathlib import Path
 
 from _harness import judge, row, start_sim
 
+from runwatch.demo import demo_config
 from runwatch.sim import Fault
-from runwatch.sim.demo import demo_config
 from runwatch.tui.app import RunwatchApp
 
 FAULTS = ["500", "429", "html", "truncated", "refuse"]

@@ -27,7 +27,7 @@ PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
 
 def newest_ids(url: str) -> dict[str, str]:
     """The id of each source's newest run, as the table will show it (first 8 chars)."""
-    from runwatch.sim.demo import demo_config
+    from runwatch.demo import demo_config
 
     async def fetch() -> dict[str, str]:
         out = {}

@@ -9,8 +9,8 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from runwatch.demo import demo_config
 from runwatch.sim import SimClock, SimSettings, Simulator, demo_tokens
-from runwatch.sim.demo import demo_config
 from runwatch.sim.server import ThreadedServer
 from runwatch.tui.app import RunwatchApp
 

@@ -15,11 +15,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Markdown
 
+from runwatch.demo import demo_config
 from runwatch.errors import MESSAGE_MAX, RunwatchError
 from runwatch.models import Run, RunDetail, Step
 from runwatch.providers import Provider
 from runwatch.sim import Fault
-from runwatch.sim.demo import demo_config
 from runwatch.sim.hostile import ID_MARK, MARKUP, PAYLOAD, PAYLOAD_CLEANED
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.dialogs import ConfirmDialog

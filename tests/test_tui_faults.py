@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from runwatch.demo import demo_config
 from runwatch.http import RetryPolicy
 from runwatch.providers import build_provider
 from runwatch.sim import Fault, demo_tokens
-from runwatch.sim.demo import demo_config
 from runwatch.sim.server import ThreadedServer
 from runwatch.tui.app import RunwatchApp
 from tui_helpers import PROVIDERS, loaded, until

@@ -15,9 +15,9 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 
 from runwatch.config import KioskConfig
+from runwatch.demo import demo_config
 from runwatch.models import Run, RunStatus
 from runwatch.sim import Fault
-from runwatch.sim.demo import demo_config
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.status import format_duration, format_wall_clock

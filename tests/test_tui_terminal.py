@@ -29,8 +29,8 @@ from textual.color import Color
 from textual.pilot import Pilot
 
 from runwatch.cli import main
+from runwatch.demo import demo_config
 from runwatch.models import RunStatus
-from runwatch.sim.demo import demo_config
 from runwatch.tui import app as app_module
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.screens.run import RunScreen

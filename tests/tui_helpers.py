@@ -9,8 +9,8 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 
 from runwatch.config import Config
+from runwatch.demo import demo_config
 from runwatch.models import Run
-from runwatch.sim.demo import demo_config
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.widgets.runs_table import RunsTable
 

@@ -49,7 +49,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace, *, no_config: bool = False) -> int:
-    from runwatch.sim.demo import demo_config, start_demo_server
+    from runwatch.demo import demo_config
+    from runwatch.sim.demo import start_demo_server
 
     _sim, server = start_demo_server()
     try:

@@ -22,6 +22,7 @@ from runwatch.sim import hostile
 from runwatch.sim.core import Fault, FaultKind, RecordedRequest, SimClock, SimSettings
 from runwatch.sim.hostile import HOSTILE_KINDS
 from runwatch.sim.hostile_http import HTTP_ATTACKS, attack
+from runwatch.sim.kit import capture, send_answer
 
 PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
 FAULT_KINDS = ("none", "500", "429", "html", "truncated", "hang", "refuse", *HOSTILE_KINDS)
@@ -173,10 +174,8 @@ def _replay(body: bytes) -> Receive:
 
 async def _respond(send: Send, status: int, body: bytes, content_type: str,
                    extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    headers = [(b"content-type", content_type.encode()),
-               (b"content-length", str(len(body)).encode()), *(extra or [])]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_answer(send, status, [(b"content-type", content_type.encode()), *(extra or [])],
+                      body)
 
 
 async def _apply_fault(fault: Fault, app: ASGIApp, scope: Scope, receive: Receive,
@@ -207,23 +206,9 @@ async def _apply_fault(fault: Fault, app: ASGIApp, scope: Scope, receive: Receiv
 
 
 async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-    start: dict[str, Any] = {}
-    chunks: list[bytes] = []
-
-    async def capture(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            start.update(message)
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, capture)
-    body = b"".join(chunks)
-    cut = body[: max(1, len(body) // 2)]
-    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-    headers.append((b"content-length", str(len(cut)).encode()))
-    await send({"type": "http.response.start", "status": start.get("status", 200),
-                "headers": headers})
-    await send({"type": "http.response.body", "body": cut})
+    answer = await capture(app, scope, receive)
+    await send_answer(send, answer.status, answer.headers,
+                      answer.body[: max(1, len(answer.body) // 2)])
 
 
 def create_app(settings: SimSettings | None = None, clock: SimClock | None = None) -> Simulator:

@@ -24,13 +24,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from runwatch.sim.conduct_checks import CHECK_NAMES, check_content, check_id, recorded_checks
-from runwatch.sim.core import Endpoint, RunScript, bearer_guarded, iso, make_scripts, seeded
+from runwatch.sim.core import RunScript, iso, seeded
+from runwatch.sim.kit import (
+    BearerGuard,
+    Endpoint,
+    conduct_error,
+    envelope_handlers,
+    make_scripts,
+    read_json_object,
+)
 
 PROVIDER = "conduct"
 SPEC_IDS = ["AUTH-001", "AUTH-002", "BILLING-003", "SEARCH-004", "NOTIFY-005", "DASH-006"]
@@ -107,6 +114,8 @@ class SimulatedApi:
             check_id(run, i): (run, i) for run in self._runs for i in range(len(CHECK_NAMES))
         }
         self._next_id = len(self._runs) + 1
+        self._guard = BearerGuard(
+            sim, PROVIDER, lambda _: conduct_error(401, "Invalid or missing API key"))
         routes = [
             Route("/v1/runs", self._guarded(self.list_runs), methods=["GET"]),
             Route("/v1/runs", self._guarded(self.create_run), methods=["POST"]),
@@ -118,7 +127,8 @@ class SimulatedApi:
             Route("/v1/checks", self._guarded(self.list_checks), methods=["GET"]),
             Route("/v1/checks/{check_id}", self._guarded(self.get_check), methods=["GET"]),
         ]
-        self.app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+        # Unknown paths and methods answer in the API's own error shape too.
+        self.app = Starlette(routes=routes, exception_handlers=envelope_handlers(conduct_error))
 
     def record(self, run_id: str) -> SimRun:
         """A run's record, deleted or not (for tests: e.g. linked features, which no
@@ -131,15 +141,15 @@ class SimulatedApi:
         query = request.query_params
         limit = _int_between(query.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT)
         if limit is None:
-            return _error(400, f"limit must be an integer between 1 and {MAX_LIMIT}")
+            return conduct_error(400, f"limit must be an integer between 1 and {MAX_LIMIT}")
         status = query.get("status") or None
         if status is not None and status not in STATUSES:
-            return _error(400, f"status must be one of {', '.join(STATUSES)}")
+            return conduct_error(400, f"status must be one of {', '.join(STATUSES)}")
         start = 0
         if cursor := query.get("cursor"):
             after = _decode_cursor(cursor)
             if after is None:
-                return _error(400, "Invalid cursor")
+                return conduct_error(400, "Invalid cursor")
             start = bisect.bisect_right(self._keys, after)
         now = self.sim.now()
         page, has_more = self._page(start, limit, query.get("specId") or None, status, now)
@@ -152,26 +162,26 @@ class SimulatedApi:
         now = self.sim.now()
         run = self._find(request.path_params["run_id"], now)
         if run is None:
-            return _error(404, "Run not found")
+            return conduct_error(404, "Run not found")
         return JSONResponse({"run": self._detail(run, now)})
 
     async def create_run(self, request: Request) -> Response:
-        body = await _json_object(request)
+        body = await read_json_object(request)
         if body is None:
-            return _error(400, "Request body must be a JSON object")
+            return conduct_error(400, "Request body must be a JSON object")
         run_id, spec_id = body.get("runId"), body.get("specId")
         status, content = body.get("status", "pending"), body.get("content")
         if not isinstance(run_id, str) or not run_id.strip():
-            return _error(400, "runId is required")
+            return conduct_error(400, "runId is required")
         if not isinstance(spec_id, str) or not spec_id.strip():
-            return _error(400, "specId is required")
+            return conduct_error(400, "specId is required")
         if status not in STATUSES:
-            return _error(400, f"status must be one of {', '.join(STATUSES)}")
+            return conduct_error(400, f"status must be one of {', '.join(STATUSES)}")
         if content is not None and not isinstance(content, str):
-            return _error(400, "content must be a string")
+            return conduct_error(400, "content must be a string")
         now = self.sim.now()
         if self._find(run_id, now) is not None:
-            return _error(409, f"Run {run_id} already exists")
+            return conduct_error(409, f"Run {run_id} already exists")
         run = self._add(run_id, spec_id, status, content, now)
         return JSONResponse({"run": _summary(run, now) | {"updatedAt": iso(now)}},
                             status_code=201)
@@ -180,16 +190,16 @@ class SimulatedApi:
         now = self.sim.now()
         run = self._find(request.path_params["run_id"], now)
         if run is None:
-            return _error(404, "Run not found")
-        body = await _json_object(request)
+            return conduct_error(404, "Run not found")
+        body = await read_json_object(request)
         if body is None:
-            return _error(400, "Request body must be a JSON object")
+            return conduct_error(400, "Request body must be a JSON object")
         if "status" not in body and "content" not in body:
-            return _error(400, "Nothing to update: give status or content")
+            return conduct_error(400, "Nothing to update: give status or content")
         if "status" in body and body["status"] not in STATUSES:
-            return _error(400, f"status must be one of {', '.join(STATUSES)}")
+            return conduct_error(400, f"status must be one of {', '.join(STATUSES)}")
         if "content" in body and not isinstance(body["content"], str):
-            return _error(400, "content must be a string")
+            return conduct_error(400, "content must be a string")
         run.status = body.get("status", run.status)
         run.content = body.get("content", run.content)
         run.patched_at = now
@@ -199,41 +209,41 @@ class SimulatedApi:
     async def delete_run(self, request: Request) -> Response:
         run = self._find(request.path_params["run_id"], self.sim.now())
         if run is None:
-            return _error(404, "Run not found")
+            return conduct_error(404, "Run not found")
         run.script.deleted = True
         return JSONResponse({"message": "Run deleted successfully"})
 
     async def link_features(self, request: Request) -> Response:
         run = self._find(request.path_params["run_id"], self.sim.now())
         if run is None:
-            return _error(404, "Run not found")
-        body = await _json_object(request)
+            return conduct_error(404, "Run not found")
+        body = await read_json_object(request)
         ids = body.get("featureIds") if body is not None else None
         if not isinstance(ids, list) or not ids or not all(_is_int(i) for i in ids):
-            return _error(400, "featureIds must be a non-empty array of integers")
+            return conduct_error(400, "featureIds must be a non-empty array of integers")
         run.feature_ids.extend(i for i in ids if i not in run.feature_ids)
         return JSONResponse({"message": "Features linked successfully", "count": len(ids)})
 
     async def list_checks(self, request: Request) -> Response:
         run_id = request.query_params.get("runId")
         if not run_id:
-            return _error(400, "runId is required")
+            return conduct_error(400, "runId is required")
         now = self.sim.now()
         run = self._find(run_id, now)
         if run is None:
-            return _error(404, "Run not found")
+            return conduct_error(404, "Run not found")
         return JSONResponse({"checks": recorded_checks(run, now)})
 
     async def get_check(self, request: Request) -> Response:
         now = self.sim.now()
         found = self._by_check_id.get(request.path_params["check_id"])
         if found is None or not found[0].script.visible(now):
-            return _error(404, "Check not found")
+            return conduct_error(404, "Check not found")
         run, i = found
         wanted = check_id(run, i)
         check = next((c for c in recorded_checks(run, now) if c["checkId"] == wanted), None)
         if check is None:  # not recorded yet
-            return _error(404, "Check not found")
+            return conduct_error(404, "Check not found")
         return JSONResponse({"check": check | {"content": check_content(run, i, check)}})
 
     # -- state -----------------------------------------------------------------------------
@@ -244,13 +254,12 @@ class SimulatedApi:
             if wanted is not None:
                 given = request.headers.get("x-project-id")
                 if not given:
-                    return _error(400, "X-Project-ID header is required")
+                    return conduct_error(400, "X-Project-ID header is required")
                 if given != wanted:
-                    return _error(404, "Project not found")
+                    return conduct_error(404, "Project not found")
             return await endpoint(request)
 
-        return bearer_guarded(in_project, lambda: self.sim.token_for(PROVIDER),
-                              lambda: _error(401, "Invalid or missing API key"))
+        return self._guard.endpoint(in_project)
 
     def _find(self, run_id: str, now: float) -> SimRun | None:
         run = self._by_run_id.get(run_id)
@@ -335,30 +344,6 @@ def _heading(message: str) -> str:
 
 
 # -- small helpers ---------------------------------------------------------------------------
-
-
-_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 404: "NOT_FOUND",
-          405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 429: "RATE_LIMITED"}
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    """The API's error body: `{"error", "code"}`."""
-    return JSONResponse({"error": message, "code": _CODES.get(status, "ERROR")},
-                        status_code=status)
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    # Unknown paths and methods answer in the API's own error shape too.
-    assert isinstance(exc, HTTPException)
-    return _error(exc.status_code, exc.detail)
-
-
-async def _json_object(request: Request) -> dict[str, Any] | None:
-    try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _int_between(raw: str | None, default: int, low: int, high: int) -> int | None:

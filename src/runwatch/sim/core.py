@@ -1,5 +1,6 @@
-"""What every simulated API shares: an injectable clock, seeded run scripts that progress
-over time, bearer-token checks, recorded requests and injected faults.
+"""The simulated world: an injectable clock, run scripts that progress over time, recorded
+requests, injected faults and the simulator's settings (what each API builds from them is in
+`runwatch.sim.kit`).
 
 A run's state is a pure function of its script and the clock, so a frozen clock gives
 byte-identical responses (stable snapshots) and an advancing one gives live runs.
@@ -9,15 +10,10 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
-
-from starlette.datastructures import Headers
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 # 2026-11-22T12:00:00Z: the epoch a frozen simulator lives at.
 FROZEN_EPOCH = 1_795_348_800.0
@@ -50,22 +46,6 @@ def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-AUTHORS = ["ana", "joe", "sarah", "li", "tomas", "priya", "kwame", "mei"]
-BRANCHES = ["main", "main", "main", "feat/login", "fix/flaky-retry", "release/2.4", "deps/bump"]
-MESSAGES = [
-    "feat: add notification feature",
-    "fix: retry flaky upload",
-    "chore: bump dependencies",
-    "refactor: split the poller",
-    "feat: dark mode for the dashboard",
-    "fix: null progress on queued runs",
-    "test: cover the 429 path",
-    "docs: explain kiosk mode",
-    "perf: keyed row updates",
-    "feat: abort button",
-]
 
 
 @dataclass
@@ -182,47 +162,7 @@ class RunScript:
         return True
 
 
-def make_scripts(
-    rng: random.Random,
-    *,
-    count: int,
-    now: float,
-    step_names: list[str],
-    spacing_s: float = 240.0,
-    future: int = 6,
-    fail_rate: float = 0.25,
-    step_s: tuple[float, float] = (8.0, 45.0),
-) -> list[RunScript]:
-    """`count` runs created before `now` (the newest still active) plus `future` runs that
-    appear later, so a live demo sees new runs arrive, start and finish."""
-    scripts: list[RunScript] = []
-    for k in range(-future, count):
-        created = now - k * spacing_s - rng.uniform(0, spacing_s * 0.3)
-        offset = 0.0
-        steps = []
-        failing = rng.random() < fail_rate
-        fail_at = rng.randrange(len(step_names)) if failing else -1
-        for i, name in enumerate(step_names):
-            duration = round(rng.uniform(*step_s), 1)
-            steps.append(StepScript(name, offset, duration, fails=i == fail_at))
-            offset += duration + rng.uniform(0.0, 2.0)
-        scripts.append(
-            RunScript(
-                index=len(scripts),
-                created_at=created,
-                queue_s=round(rng.uniform(2.0, 20.0), 1),
-                steps=steps,
-                author=rng.choice(AUTHORS),
-                branch=rng.choice(BRANCHES),
-                message=rng.choice(MESSAGES),
-                commit=f"{rng.getrandbits(160):040x}",
-            )
-        )
-    scripts.sort(key=lambda s: s.created_at, reverse=True)
-    return scripts
-
-
-# -- faults, auth, requests ----------------------------------------------------------------
+# -- faults, requests ----------------------------------------------------------------
 
 FaultKind = Literal["none", "500", "429", "html", "truncated", "hang", "refuse",
                     "hostile_text", "hostile_error"]
@@ -289,46 +229,6 @@ def demo_tokens() -> dict[str, str]:
     """The tokens the demo and the tests use with the simulator."""
     names = ("services", "wercker", "currents", "conduct", "scheduler")
     return {p: f"sim-{p}-token" for p in names}
-
-
-def bearer_ok(authorization: str | None, expected: str | None) -> bool:
-    if expected is None:
-        return True
-    return authorization == f"Bearer {expected}"
-
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def bearer_guarded_app(
-    app: ASGIApp, expected: Callable[[], str | None], deny: Callable[[str | None], Response]
-) -> ASGIApp:
-    """`app` behind the bearer check, unknown paths included: a request without the
-    `expected()` token gets `deny(its Authorization header)`."""
-
-    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            authorization = Headers(scope=scope).get("authorization")
-            if not bearer_ok(authorization, expected()):
-                await deny(authorization)(scope, receive, send)
-                return
-        await app(scope, receive, send)
-
-    return guarded
-
-
-def bearer_guarded(
-    endpoint: Endpoint, expected: Callable[[], str | None], deny: Callable[[], Response]
-) -> Endpoint:
-    """One route's endpoint behind the bearer check; a request without the `expected()`
-    token gets `deny()`."""
-
-    async def guarded(request: Request) -> Response:
-        if not bearer_ok(request.headers.get("authorization"), expected()):
-            return deny()
-        return await endpoint(request)
-
-    return guarded
 
 
 def seeded(seed: int, provider: str) -> random.Random:

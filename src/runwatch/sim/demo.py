@@ -1,10 +1,9 @@
-"""The demo world: a live simulator on a loopback port and a config with one source per
-provider, each named after its provider."""
+"""The demo world: a live simulator on a loopback port, and the scope ids its runs belong to
+(the demo's config, which the client builds from them, is `runwatch.demo`)."""
 
 from __future__ import annotations
 
-from runwatch.config import Config, parse
-from runwatch.sim.app import PROVIDERS, Simulator
+from runwatch.sim.app import Simulator
 from runwatch.sim.core import SimClock, SimSettings, demo_tokens
 from runwatch.sim.server import ThreadedServer
 
@@ -15,22 +14,6 @@ DEMO_SCOPES: dict[str, dict[str, str]] = {
     "conduct": {},
     "scheduler": {},
 }
-
-
-def demo_config(server_url: str, *, interval: float = 2.0, read_only: bool = False) -> Config:
-    """A config for the simulator at `server_url`; tokens are inline (in memory only)."""
-    tokens = demo_tokens()
-    return parse(
-        {
-            "runwatch": {"interval": interval, "read_only": read_only},
-            "sources": [
-                {"name": p, "provider": p, "base_url": f"{server_url}/{p}",
-                 "token": tokens[p], **DEMO_SCOPES[p]}
-                for p in PROVIDERS
-            ],
-        },
-        origin="demo",
-    )
 
 
 def start_demo_server(

@@ -19,7 +19,9 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from runwatch.sim.kit import capture, send_answer
 
 HOSTILE_KINDS = ("hostile_text", "hostile_error")
 
@@ -104,31 +106,13 @@ def long_error() -> bytes:
 async def apply(kind: str, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
     """Answer one request under a hostile fault."""
     if kind == "hostile_error":
-        body = long_error()
-        await send({"type": "http.response.start", "status": 400, "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await send_answer(send, 400, [(b"content-type", b"application/json")], long_error())
         return
     provider = scope["path"].lstrip("/").partition("/")[0]
-    start: dict[str, Any] = {}
-    chunks: list[bytes] = []
-
-    async def capture(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            start.update(message)
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(unmarked(scope), receive, capture)
-    body = b"".join(chunks)
-    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-    content_type = dict(headers).get(b"content-type", b"").decode("latin-1")
+    answer = await capture(app, unmarked(scope), receive)
+    body, content_type = answer.body, answer.header(b"content-type")
     if "json" in content_type and body:
         body = json.dumps(hostile_json(provider, json.loads(body))).encode()
     elif content_type.startswith("text/plain"):
         body = hostile_lines(body.decode()).encode()
-    headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": start.get("status", 200),
-                "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_answer(send, answer.status, answer.headers, body)

@@ -29,6 +29,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runwatch.sim.core import Fault
+from runwatch.sim.kit import capture, send_answer
 
 HTTP_ATTACKS = ("endless", "gzip_bomb", "huge", "drip", "broken_gzip", "redirect_loop",
                 "redirect_307", "deep_nesting", "non_finite", "far_dates", "bad_dates")
@@ -54,6 +55,9 @@ async def _watch(receive: Receive, gone: asyncio.Event) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
     gone.set()
+
+
+_JSON = (b"content-type", b"application/json")
 
 
 def _start(status: int, headers: list[tuple[bytes, bytes]] | None = None,
@@ -128,14 +132,11 @@ async def _drip(fault: Fault, app: ASGIApp, scope: Scope, replay: Receive, send:
 async def _broken_gzip(fault: Fault, app: ASGIApp, scope: Scope, replay: Receive, send: Send,
                        gone: asyncio.Event) -> None:
     body = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + b"this is not deflate data" * 10
-    await send(_start(200, [(b"content-encoding", b"gzip"),
-                            (b"content-length", str(len(body)).encode())]))
-    await send({"type": "http.response.body", "body": body})
+    await send_answer(send, 200, [_JSON, (b"content-encoding", b"gzip")], body)
 
 
 async def _redirect(send: Send, status: int, location: str) -> None:
-    await send(_start(status, [(b"location", location.encode()), (b"content-length", b"0")]))
-    await send({"type": "http.response.body", "body": b""})
+    await send_answer(send, status, [_JSON, (b"location", location.encode())], b"")
 
 
 async def _redirect_loop(fault: Fault, app: ASGIApp, scope: Scope, replay: Receive, send: Send,
@@ -151,32 +152,17 @@ async def _redirect_307(fault: Fault, app: ASGIApp, scope: Scope, replay: Receiv
 
 async def _deep_nesting(fault: Fault, app: ASGIApp, scope: Scope, replay: Receive, send: Send,
                         gone: asyncio.Event) -> None:
-    body = b"[" * 100_000 + b"]" * 100_000
-    await send(_start(200, [(b"content-length", str(len(body)).encode())]))
-    await send({"type": "http.response.body", "body": body})
+    await send_answer(send, 200, [_JSON], b"[" * 100_000 + b"]" * 100_000)
 
 
 async def _rewritten(app: ASGIApp, scope: Scope, replay: Receive, send: Send,
                      rewrite: Any) -> None:
     """The app's real answer, its JSON passed through `rewrite(parsed) -> text`."""
-    start: dict[str, Any] = {}
-    chunks: list[bytes] = []
-
-    async def capture(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            start.update(message)
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, replay, capture)
-    body = b"".join(chunks)
+    answer = await capture(app, scope, replay)
+    body = answer.body
     with contextlib.suppress(ValueError):  # not JSON (a log): sent as it was
         body = rewrite(json.loads(body)).encode()
-    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-    headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": start.get("status", 200),
-                "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_answer(send, answer.status, answer.headers, body)
 
 
 _MARK = "\x00non-finite\x00"

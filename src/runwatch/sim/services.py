@@ -17,24 +17,21 @@ in become FAILURE, which is what the dashboard then shows.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from runwatch.sim.core import (
-    Endpoint,
-    Phase,
-    RunScript,
-    StepPhase,
-    bearer_guarded,
-    iso,
+from runwatch.sim.core import Phase, RunScript, StepPhase, iso, seeded
+from runwatch.sim.kit import (
+    BearerGuard,
     make_scripts,
-    seeded,
+    read_json,
+    services_error,
+    services_unauthorized,
 )
 from runwatch.sim.services_logs import log_body, whole_seconds
 
@@ -127,19 +124,22 @@ class SimulatedApi:
         self._by_stage: dict[str, tuple[SimRun, int]] = {}
         for run in self.runs:
             self._index(run)
-        self.app = Starlette(
-            routes=[
-                Route("/api/runs", self._guarded(self.list_runs), methods=["GET"]),
-                Route("/api/runs/{run_id}", self._guarded(self.get_run), methods=["GET"]),
-                Route("/api/runs/{run_id}", self._guarded(self.patch_run), methods=["PATCH"]),
-                Route("/api/runs/{run_id}", self._guarded(self.delete_run), methods=["DELETE"]),
-                Route("/api/runs/{service_id}", self._guarded(self.create_run), methods=["POST"]),
-                Route("/api/runs/{run_id}/stop", self._guarded(self.stop_run), methods=["POST"]),
-                Route("/api/runs/{run_id}/rerun", self._guarded(self.rerun), methods=["POST"]),
-                Route("/api/stages", self._guarded(self.list_stages), methods=["GET"]),
-                Route("/api/logs", self._guarded(self.list_logs), methods=["GET"]),
-            ]
-        )
+        # The server's auth middleware sits on its routers: an unknown path is a 404 with
+        # or without a token.
+        guarded = BearerGuard(sim, PROVIDER, lambda _: services_unauthorized()).endpoint
+        routes = [
+            ("/api/runs", self.list_runs, "GET"),
+            ("/api/runs/{run_id}", self.get_run, "GET"),
+            ("/api/runs/{run_id}", self.patch_run, "PATCH"),
+            ("/api/runs/{run_id}", self.delete_run, "DELETE"),
+            ("/api/runs/{service_id}", self.create_run, "POST"),
+            ("/api/runs/{run_id}/stop", self.stop_run, "POST"),
+            ("/api/runs/{run_id}/rerun", self.rerun, "POST"),
+            ("/api/stages", self.list_stages, "GET"),
+            ("/api/logs", self.list_logs, "GET"),
+        ]
+        self.app = Starlette(routes=[Route(path, guarded(endpoint), methods=[method])
+                                     for path, endpoint, method in routes])
 
     # -- endpoints -----------------------------------------------------------------------
 
@@ -162,15 +162,14 @@ class SimulatedApi:
 
     async def patch_run(self, request: Request) -> Response:
         now = self.sim.now()
-        run_id = request.path_params["run_id"]
-        run = self._find(run_id, now)
+        run = self._find(request.path_params["run_id"], now)
         if run is None:
-            return _not_found(run_id)
-        body = await _json_body(request)
+            return _not_found(request)
+        body = await read_json(request)
         if not isinstance(body, dict):
-            return _error(400, "body must be an object of run properties")
+            return services_error(400, "body must be an object of run properties")
         if unknown := sorted(set(body) - PATCHABLE):
-            return _error(400, f"property {unknown[0]} should not exist")
+            return services_error(400, f"property {unknown[0]} should not exist")
         run.patch.update(body)
         run.patched_at = now
         run.rendered = None
@@ -188,9 +187,9 @@ class SimulatedApi:
 
     async def create_run(self, request: Request) -> Response:
         """POST /api/runs/:serviceId: a new run with its placeholder stages."""
-        body = await _json_body(request, empty={})
+        body = await read_json(request, blank={})
         if not isinstance(body, dict):
-            return _error(400, "body must be an object")
+            return services_error(400, "body must be an object")
         now = self.sim.now()
         run = self._spawn(request.path_params["service_id"], body, now)
         return JSONResponse(self.run_body(run, now), status_code=201)
@@ -211,14 +210,13 @@ class SimulatedApi:
         """POST /api/runs/:id/rerun with `{"data": <run>}`: a new run of the same commit; the
         answer is its id, as plain text."""
         now = self.sim.now()
-        run_id = request.path_params["run_id"]
-        run = self._find(run_id, now)
+        run = self._find(request.path_params["run_id"], now)
         if run is None:
-            return _not_found(run_id)
-        body = await _json_body(request)
+            return _not_found(request)
+        body = await read_json(request)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
-            return _error(400, "data must be an object")
+            return services_error(400, "data must be an object")
         wanted = {
             "commitHash": run.script.commit,
             "commitMessage": run.script.message,
@@ -234,7 +232,7 @@ class SimulatedApi:
         now = self.sim.now()
         run_id = request.query_params.get("runId")
         if not run_id:
-            return _error(400, "runId is required")
+            return services_error(400, "runId is required")
         run = self._find(run_id, now)
         if run is None:
             return JSONResponse([])
@@ -246,7 +244,7 @@ class SimulatedApi:
         now = self.sim.now()
         stage_id = request.query_params.get("stageId")
         if not stage_id:
-            return _error(400, "stageId is required")
+            return services_error(400, "stageId is required")
         found = self._by_stage.get(stage_id)
         if found is None or not found[0].script.visible(now):
             return JSONResponse([])
@@ -369,10 +367,6 @@ class SimulatedApi:
         for i, stage_id in enumerate(run.stage_ids):
             self._by_stage[stage_id] = (run, i)
 
-    def _guarded(self, handler: Endpoint) -> Endpoint:
-        return bearer_guarded(handler, lambda: self.sim.token_for(PROVIDER),
-                              lambda: PlainTextResponse("Authentication error", 401))
-
 
 def _updated_at(run: SimRun, now: float) -> float:
     script = run.script
@@ -391,20 +385,5 @@ def _text(value: Any, default: str) -> str:
     return value if isinstance(value, str) and value else default
 
 
-async def _json_body(request: Request, empty: Any = None) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        return empty
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    """The server's error body: `{"message"}`."""
-    return JSONResponse({"message": message}, status_code=status)
-
-
-def _not_found(run_id: str) -> JSONResponse:
-    return _error(404, f"Run {run_id} not found")
+def _not_found(request: Request) -> Response:
+    return services_error(404, f"Run {request.path_params['run_id']} not found")

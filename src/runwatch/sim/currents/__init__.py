@@ -20,7 +20,7 @@ before its spec, and then the run, completes.
 """
 
 
-from runwatch.sim.currents.api import CurrentsError, SimulatedApi, error_response, ok
+from runwatch.sim.currents.api import SimulatedApi, ok
 from runwatch.sim.currents.plan import (
     CANCEL_ACTOR,
     CYPRESS_ERRORS,
@@ -45,11 +45,9 @@ __all__ = [
     "PROJECT_ID",
     "PROVIDER",
     "SPEC_FILES",
-    "CurrentsError",
     "InstanceState",
     "SimRun",
     "SimulatedApi",
-    "error_response",
     "instance_state",
     "ok",
     "run_state",

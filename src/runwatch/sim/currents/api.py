@@ -1,23 +1,21 @@
 """The simulated Currents API's endpoints: paging, cancel, delete, instances, and Currents'
-error envelopes."""
+success envelope."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from http import HTTPStatus
 from itertools import islice
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from runwatch.sim.core import RunScript, bearer_guarded_app, iso, make_scripts, seeded
+from runwatch.sim.core import RunScript, iso, seeded
 from runwatch.sim.currents.plan import (
     CANCEL_ACTOR,
     DEFAULT_LIMIT,
@@ -30,19 +28,7 @@ from runwatch.sim.currents.plan import (
     SimRun,
 )
 from runwatch.sim.currents.render import RunRenderer
-
-
-class CurrentsError(Exception):
-    """An error answered with Currents' own body."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def error_response(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"status": "FAILED", "error": message}, status_code=status)
+from runwatch.sim.kit import ApiError, BearerGuard, currents_error, envelope_handlers, make_scripts
 
 
 def ok(data: Any, **extra: Any) -> JSONResponse:
@@ -72,14 +58,11 @@ class SimulatedApi(RunRenderer):
             Route("/v1/runs/{run_id}/cancel", self.cancel_run, methods=["PUT"]),
             Route("/v1/instances/{instance_id}", self.get_instance, methods=["GET"]),
         ]
-        handlers = {CurrentsError: _currents_error, HTTPException: _http_error}
-        self.app: ASGIApp = bearer_guarded_app(
-            Starlette(routes=routes, exception_handlers=handlers),  # type: ignore[arg-type]
-            lambda: self.sim.token_for(PROVIDER),
-            lambda authorization: error_response(
-                401, "Invalid API key provided" if authorization else "Missing API key"
-            ),
-        )
+        guard = BearerGuard(sim, PROVIDER, lambda authorization: currents_error(
+            401, "Invalid API key provided" if authorization else "Missing API key"))
+        # Unknown paths and wrong methods get Currents' body too, behind the key check.
+        self.app: ASGIApp = guard.app(
+            Starlette(routes=routes, exception_handlers=envelope_handlers(currents_error)))
 
     def _new_run(self, script: RunScript, rng: random.Random) -> SimRun:
         framework: Framework = "cypress" if script.index % 2 == 0 else "playwright"
@@ -105,7 +88,7 @@ class SimulatedApi(RunRenderer):
         """The visible run with this id, else Currents' 404."""
         run = self._by_id.get(run_id)
         if run is None or not run.script.visible(self.sim.now()):
-            raise CurrentsError(404, "Run not found")
+            raise ApiError(404, "Run not found")
         return run
 
     def instance(self, instance_id: str) -> tuple[SimRun, int, int]:
@@ -118,14 +101,14 @@ class SimulatedApi(RunRenderer):
             self._all_planned = True
             found = self._instances.get(instance_id)
         if found is None or not found[0].script.visible(self.sim.now()):
-            raise CurrentsError(404, "Instance not found")
+            raise ApiError(404, "Instance not found")
         return found
 
     # -- endpoints -------------------------------------------------------------------------
 
     async def list_runs(self, request: Request) -> Response:
         if request.path_params["project_id"] != PROJECT_ID:
-            raise CurrentsError(404, "Project not found")
+            raise ApiError(404, "Project not found")
         limit, after, before = _page_query(request.query_params)
         now = self.sim.now()
         if after is not None:
@@ -146,9 +129,9 @@ class SimulatedApi(RunRenderer):
         now = self.sim.now()
         phase = run.script.phase(now)
         if phase == "canceled":
-            raise CurrentsError(422, "Run already cancelled")
+            raise ApiError(422, "Run already cancelled")
         if not run.script.cancel(now):
-            raise CurrentsError(422, "Run already completed")
+            raise ApiError(422, "Run already completed")
         run.timeout_ms = None  # cancelled before it could stall
         run.script.extra["cancel_actor"] = CANCEL_ACTOR
         return ok({"actor": CANCEL_ACTOR, "canceledAt": iso(now), "reason": "apiRequest",
@@ -168,7 +151,7 @@ class SimulatedApi(RunRenderer):
     def _cursor_position(self, cursor: str) -> int:
         position = self._position.get(cursor)
         if position is None:
-            raise CurrentsError(400, "Invalid pagination cursor")
+            raise ApiError(400, "Invalid pagination cursor")
         return position
 
     def _visible(self, positions: Iterator[int], now: float) -> Iterator[SimRun]:
@@ -188,23 +171,12 @@ class SimulatedApi(RunRenderer):
 def _page_query(params: QueryParams) -> tuple[int, str | None, str | None]:
     after, before = params.get("starting_after"), params.get("ending_before")
     if after is not None and before is not None:
-        raise CurrentsError(400, "Only one of starting_after or ending_before may be used")
+        raise ApiError(400, "Only one of starting_after or ending_before may be used")
     raw = params.get("limit")
     try:
         limit = DEFAULT_LIMIT if raw is None else int(raw)
     except ValueError:
         limit = 0
     if not 1 <= limit <= MAX_LIMIT:
-        raise CurrentsError(400, f"Invalid limit parameter. Must be between 1 and {MAX_LIMIT}")
+        raise ApiError(400, f"Invalid limit parameter. Must be between 1 and {MAX_LIMIT}")
     return limit, after, before
-
-
-async def _currents_error(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, CurrentsError)
-    return error_response(exc.status, exc.message)
-
-
-async def _http_error(_: Request, exc: Exception) -> Response:
-    # Unknown paths and wrong methods get Currents' body too, not Starlette's plain text.
-    assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, HTTPStatus(exc.status_code).phrase)

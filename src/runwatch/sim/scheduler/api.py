@@ -13,17 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from runwatch.sim.core import (
-    AUTHORS,
-    BRANCHES,
-    MESSAGES,
-    RunScript,
-    StepScript,
-    bearer_ok,
-    iso,
-    make_scripts,
-    seeded,
-)
+from runwatch.sim.core import RunScript, iso, seeded
+from runwatch.sim.kit import BearerGuard, fastapi_error, make_scripts, new_script, read_json
 from runwatch.sim.scheduler.wire import (
     CLIENT_IDS,
     DEFAULT_LIMIT,
@@ -44,7 +35,6 @@ from runwatch.sim.scheduler.wire import (
     int_param,
     new_uuid,
     not_found,
-    read_json,
     start_problem,
     validation_error,
     workflow_snapshot,
@@ -94,14 +84,19 @@ class SimulatedApi:
         # Oldest first, as the API lists them; `_keys` is kept parallel for bisecting.
         self.runs: list[SimRun] = sorted(registered, key=lambda r: r.key)
         self._keys = [r.key for r in self.runs]
+        # FastAPI's bearer dependency is per route: login has none, and an unknown path is
+        # routing's 404 with or without a token.
+        guarded = BearerGuard(sim, PROVIDER, lambda _: _unauthorized()).endpoint
         self.app = Starlette(
             routes=[
                 Route("/api/v1/auth/login", self.login, methods=["POST"]),
-                Route("/api/v1/runs", self.list_runs, methods=["GET"]),
-                Route("/api/v1/runs", self.start_run, methods=["POST"]),
-                Route("/api/v1/runs/{run_id}", self.get_run, methods=["GET"]),
-                Route("/api/v1/runs/{run_id}/definition", self.get_definition, methods=["GET"]),
-                Route("/api/v1/runs/{run_id}/cancel", self.cancel_run, methods=["POST"]),
+                Route("/api/v1/runs", guarded(self.list_runs), methods=["GET"]),
+                Route("/api/v1/runs", guarded(self.start_run), methods=["POST"]),
+                Route("/api/v1/runs/{run_id}", guarded(self.get_run), methods=["GET"]),
+                Route("/api/v1/runs/{run_id}/definition", guarded(self.get_definition),
+                      methods=["GET"]),
+                Route("/api/v1/runs/{run_id}/cancel", guarded(self.cancel_run),
+                      methods=["POST"]),
             ]
         )
 
@@ -207,8 +202,6 @@ class SimulatedApi:
         })
 
     async def list_runs(self, request: Request) -> Response:
-        if denied := self._deny(request):
-            return denied
         query = request.query_params
         limit = int_param(query.get("limit"), DEFAULT_LIMIT)
         if isinstance(limit, Response):
@@ -261,16 +254,12 @@ class SimulatedApi:
             return None
 
     async def get_run(self, request: Request) -> Response:
-        if denied := self._deny(request):
-            return denied
         run = self.run(request.path_params["run_id"])
         if run is None:
             return not_found(request.path_params["run_id"])
         return JSONResponse(self.render_run(run, self.sim.now()))
 
     async def get_definition(self, request: Request) -> Response:
-        if denied := self._deny(request):
-            return denied
         run = self.run(request.path_params["run_id"])
         if run is None:
             return not_found(request.path_params["run_id"])
@@ -281,8 +270,6 @@ class SimulatedApi:
                         headers={"ETag": etag})
 
     async def cancel_run(self, request: Request) -> Response:
-        if denied := self._deny(request):
-            return denied
         run = self.run(request.path_params["run_id"])
         if run is None:
             return not_found(request.path_params["run_id"])
@@ -291,8 +278,6 @@ class SimulatedApi:
         return JSONResponse(self.render_ref(run, now), status_code=202)
 
     async def start_run(self, request: Request) -> Response:
-        if denied := self._deny(request):
-            return denied
         key = request.headers.get("idempotency-key")
         if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
             return validation_error([("header", "idempotency-key")],
@@ -319,13 +304,6 @@ class SimulatedApi:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _deny(self, request: Request) -> Response | None:
-        if bearer_ok(request.headers.get("authorization"), self.sim.token_for(PROVIDER)):
-            return None
-        # FastAPI's HTTPException(401, detail="..."): the string shape of `detail`.
-        return JSONResponse({"detail": "Authentication required or credentials invalid"},
-                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
-
     def _definition_for(self, workflow: dict[str, Any]) -> Definition:
         definition = Definition.of(workflow)
         return self._by_hash.setdefault(definition.hash, definition)
@@ -333,16 +311,11 @@ class SimulatedApi:
     def _fresh_script(self, definition: Definition, workflow: dict[str, Any],
                       now: float) -> RunScript:
         """A new run of `workflow`, created now, with fresh step durations."""
-        rng = self._rng
         names = [str(n.get("label") or n.get("type") or n["id"]) for n in workflow["nodes"]]
-        fail_at = rng.randrange(len(names)) if rng.random() < 0.25 else -1
-        steps, offset = [], 0.0
-        for i, name in enumerate(names):
-            duration = round(rng.uniform(8.0, 45.0), 1)
-            steps.append(StepScript(name, offset, duration, fails=i == fail_at))
-            offset += duration + rng.uniform(0.0, 2.0)
-        return RunScript(
-            index=len(self._by_seq), created_at=now, queue_s=round(rng.uniform(2.0, 20.0), 1),
-            steps=steps, author=rng.choice(AUTHORS), branch=rng.choice(BRANCHES),
-            message=rng.choice(MESSAGES), commit=f"{rng.getrandbits(160):040x}",
-        )
+        return new_script(self._rng, index=len(self._by_seq), created_at=now, step_names=names)
+
+
+def _unauthorized() -> Response:
+    # FastAPI's HTTPException(401, detail="..."): the string shape of `detail`.
+    return fastapi_error(401, "Authentication required or credentials invalid",
+                         headers={"WWW-Authenticate": "Bearer"})

@@ -10,10 +10,10 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from runwatch.sim.core import StepPhase
+from runwatch.sim.kit import fastapi_error
 
 PROVIDER = "scheduler"
 LOGIN_USERNAME = "runwatch"
@@ -118,7 +118,7 @@ def start_problem(body: Any) -> Response | None:
 
 def api_error(status: int, error: str, message: str) -> JSONResponse:
     """FastAPI's HTTPException with an object detail, as the server raises its own errors."""
-    return JSONResponse({"detail": {"error": error, "message": message}}, status_code=status)
+    return fastapi_error(status, {"error": error, "message": message})
 
 
 def not_found(run_id: str) -> JSONResponse:
@@ -127,7 +127,7 @@ def not_found(run_id: str) -> JSONResponse:
 
 def validation_error(locs: list[tuple[str, ...]], msg: str, kind: str) -> JSONResponse:
     detail = [{"type": kind, "loc": list(loc), "msg": msg, "input": None} for loc in locs]
-    return JSONResponse({"detail": detail}, status_code=422)
+    return fastapi_error(422, detail)
 
 
 def int_param(raw: str | None, default: int) -> int | Response:
@@ -149,13 +149,6 @@ def int_param(raw: str | None, default: int) -> int | Response:
                                  f"Input should be less than or equal to {MAX_LIMIT}",
                                  "less_than_equal")
     return value
-
-
-async def read_json(request: Request) -> Any:
-    try:
-        return json.loads(await request.body() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
 
 
 def etags(header: str | None) -> set[str]:

@@ -26,8 +26,6 @@ from runwatch.sim.wercker.wire import (
     STEP_NAMES,
     TOKEN_OWNER,
     RunsQuery,
-    WerckerError,
-    error_response,
 )
 
 __all__ = [
@@ -41,7 +39,5 @@ __all__ = [
     "TOKEN_OWNER",
     "RunsQuery",
     "SimulatedApi",
-    "WerckerError",
-    "error_response",
     "run_state",
 ]

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from http import HTTPStatus
 from itertools import islice
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from runwatch.sim.core import (
+from runwatch.sim.core import RunScript, StepPhase, iso, seeded
+from runwatch.sim.kit import (
     AUTHORS,
-    RunScript,
-    StepPhase,
-    StepScript,
-    bearer_guarded_app,
-    iso,
+    ApiError,
+    BearerGuard,
+    envelope_handlers,
     make_scripts,
-    seeded,
+    new_script,
+    wercker_error,
 )
 from runwatch.sim.wercker.wire import (
     APPLICATION_ID,
@@ -39,8 +37,6 @@ from runwatch.sim.wercker.wire import (
     STEP_WIRE,
     TOKEN_OWNER,
     RunsQuery,
-    WerckerError,
-    error_response,
     invalid,
     object_id,
 )
@@ -70,14 +66,11 @@ class SimulatedApi:
             Route("/api/v3/runs/{run_id}/abort", self.abort, methods=["PUT"]),
             Route("/api/v3/runsteps/{step_id}/log", self.get_log, methods=["GET"]),
         ]
-        handlers = {WerckerError: _wercker_error, HTTPException: _http_error}
-        self.app: ASGIApp = bearer_guarded_app(
-            Starlette(routes=routes, exception_handlers=handlers),
-            lambda: self.sim.token_for(PROVIDER),
-            lambda authorization: error_response(
-                401, "Invalid token" if authorization else "Missing authentication"
-            ),
-        )
+        guard = BearerGuard(sim, PROVIDER, lambda authorization: wercker_error(
+            401, "Invalid token" if authorization else "Missing authentication"))
+        # Unknown paths and wrong methods get Boom bodies too, behind the token check.
+        self.app: ASGIApp = guard.app(
+            Starlette(routes=routes, exception_handlers=envelope_handlers(wercker_error)))
 
     # -- ids -------------------------------------------------------------------------------
 
@@ -91,7 +84,7 @@ class SimulatedApi:
     def _script(self, run_id: str) -> RunScript:
         script = self._by_id.get(run_id)
         if script is None or not script.visible(self.sim.now()):
-            raise WerckerError(404, "Run not found")
+            raise ApiError(404, "Run not found")
         return script
 
     def _step(self, step_id: str) -> tuple[RunScript, int]:
@@ -107,7 +100,7 @@ class SimulatedApi:
             or self.step_id(script, i) != step_id
             or not script.visible(self.sim.now())
         ):
-            raise WerckerError(404, "Step not found")
+            raise ApiError(404, "Step not found")
         return script, i
 
     # -- endpoints -------------------------------------------------------------------------
@@ -135,7 +128,7 @@ class SimulatedApi:
         script = self._script(request.path_params["run_id"])
         now = self.sim.now()
         if not script.cancel(now):
-            raise WerckerError(409, "Run has already finished")
+            raise ApiError(409, "Run has already finished")
         return JSONResponse(self.render_run(script, now, _base(request), detail=True))
 
     async def trigger(self, request: Request) -> Response:
@@ -147,9 +140,9 @@ class SimulatedApi:
             if body.get(key) is not None and not isinstance(body[key], str):
                 raise invalid(key, "must be a string")
         if body.get("commitHash") and not body.get("branch"):
-            raise WerckerError(400, '"commitHash" missing required peer "branch"')
+            raise ApiError(400, '"commitHash" missing required peer "branch"')
         if pipeline_id != PIPELINE_ID:
-            raise WerckerError(404, "Pipeline not found")
+            raise ApiError(404, "Pipeline not found")
         now = self.sim.now()
         script = self._new_run(body.get("branch"), body.get("commitHash"), body.get("message"), now)
         return JSONResponse(self.render_run(script, now, _base(request), detail=True))
@@ -163,9 +156,9 @@ class SimulatedApi:
     def _check_scope(self, params: QueryParams) -> None:
         application, pipeline = params.get("applicationId"), params.get("pipelineId")
         if application is not None and application != APPLICATION_ID:
-            raise WerckerError(404, "Application not found")
+            raise ApiError(404, "Application not found")
         if pipeline is not None and pipeline != PIPELINE_ID:
-            raise WerckerError(404, "Pipeline not found")
+            raise ApiError(404, "Pipeline not found")
 
     def _matching(self, query: RunsQuery, now: float) -> Iterator[RunScript]:
         """The runs the query selects, in its order; nothing is rendered here."""
@@ -290,21 +283,10 @@ class SimulatedApi:
         latest = next((s for s in self.scripts if s.branch == branch and s.visible(now)), None)
         commit = commit or (latest.commit if latest else f"{self._rng.getrandbits(160):040x}")
         same_commit = next((s for s in self.scripts if s.commit == commit), None)
-        fail_at = self._rng.randrange(len(STEP_NAMES)) if self._rng.random() < 0.25 else -1
-        steps, offset = [], 0.0
-        for i, name in enumerate(STEP_NAMES):
-            duration = round(self._rng.uniform(8.0, 45.0), 1)
-            steps.append(StepScript(name, offset, duration, fails=i == fail_at))
-            offset += duration + self._rng.uniform(0.0, 2.0)
-        script = RunScript(
-            index=max(self._by_index) + 1,
-            created_at=now,
-            queue_s=round(self._rng.uniform(2.0, 20.0), 1),
-            steps=steps,
-            author=TOKEN_OWNER,
-            branch=branch,
+        script = new_script(
+            self._rng, index=max(self._by_index) + 1, created_at=now, step_names=STEP_NAMES,
+            author=TOKEN_OWNER, branch=branch, commit=commit,
             message=message or (same_commit.message if same_commit else "Triggered run"),
-            commit=commit,
         )
         self.scripts.append(script)
         self.scripts.sort(key=lambda s: s.created_at, reverse=True)
@@ -338,18 +320,7 @@ async def _json_object(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise WerckerError(400, "Invalid request payload JSON format") from None
+        raise ApiError(400, "Invalid request payload JSON format") from None
     if not isinstance(body, dict):
-        raise WerckerError(400, '"value" must be an object')
+        raise ApiError(400, '"value" must be an object')
     return body
-
-
-async def _wercker_error(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, WerckerError)
-    return error_response(exc.status, exc.message)
-
-
-async def _http_error(_: Request, exc: Exception) -> Response:
-    # Unknown paths and wrong methods get Boom bodies too, not Starlette's plain text.
-    assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, HTTPStatus(exc.status_code).phrase)

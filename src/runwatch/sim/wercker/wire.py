@@ -1,14 +1,13 @@
-"""The simulated Wercker API's fixed data, its Boom error bodies and its list query."""
+"""The simulated Wercker API's fixed data, its validation errors and its list query."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from http import HTTPStatus
 
 from starlette.datastructures import QueryParams
-from starlette.responses import JSONResponse
 
-from runwatch.sim.core import AUTHORS, StepPhase
+from runwatch.sim.core import StepPhase
+from runwatch.sim.kit import AUTHORS, ApiError
 
 PROVIDER = "wercker"
 APPLICATION_ID = "application-1"
@@ -44,23 +43,9 @@ STEP_WIRE: dict[StepPhase, tuple[str, str]] = {
 }
 
 
-class WerckerError(Exception):
-    """An error answered with Wercker's own body."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def error_response(status: int, message: str) -> JSONResponse:
-    body = {"statusCode": status, "error": HTTPStatus(status).phrase, "message": message}
-    return JSONResponse(body, status_code=status)
-
-
-def invalid(key: str, reason: str) -> WerckerError:
+def invalid(key: str, reason: str) -> ApiError:
     """A Joi validation failure, worded as hapi words it."""
-    return WerckerError(400, f'child "{key}" fails because ["{key}" {reason}]')
+    return ApiError(400, f'child "{key}" fails because ["{key}" {reason}]')
 
 
 def object_id(ts: float, machine: int, counter: int) -> str:
@@ -83,7 +68,7 @@ class RunsQuery:
     @classmethod
     def parse(cls, params: QueryParams) -> RunsQuery:
         if not params.get("applicationId") and not params.get("pipelineId"):
-            raise WerckerError(400, "Either applicationId or pipelineId must be specified")
+            raise ApiError(400, "Either applicationId or pipelineId must be specified")
         return cls(
             limit=int_param(params, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT),
             skip=int_param(params, "skip", default=0, low=0, high=None),
