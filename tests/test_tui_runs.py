@@ -6,10 +6,10 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from runwatch.config import load_state
 from runwatch.models import RunStatus
 from runwatch.poller import RunTransition
 from runwatch.sim import Fault
+from runwatch.state import load_state
 from runwatch.tui.app import NO_CONFIG_NOTICE
 from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
 from runwatch.tui.screens.runs import RunsScreen
