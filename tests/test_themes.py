@@ -12,7 +12,7 @@ from textual.theme import Theme
 
 from runwatch.paths import user_theme_dir
 from runwatch.tui import themes as themes_module
-from runwatch.tui.status import STATUS_VARIABLE_DEFAULTS
+from runwatch.tui.look import STATUS_VARIABLE_DEFAULTS
 from runwatch.tui.themes import (
     DEFAULT_THEME,
     STATUS_VARIABLES,

@@ -33,9 +33,9 @@ from runwatch.sanitize import clean_text
 from runwatch.state import load_state, save_state
 from runwatch.tui.commands import RunwatchCommands
 from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
+from runwatch.tui.look import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
 from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.screens.runs import RunsScreen
-from runwatch.tui.status import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
 from runwatch.tui.terminal import AsciiOnly, NoColour, wants_ascii
 from runwatch.tui.themes import DEFAULT_THEME, config_look_problems, load_themes
 

@@ -26,12 +26,12 @@ from textual.theme import BUILTIN_THEMES, Theme
 from runwatch.config import Config, refuse_unsafe_file
 from runwatch.errors import ConfigError
 from runwatch.paths import user_theme_dir
-from runwatch.tui.status import STATUS
+from runwatch.tui.look import STATUS
 
 DEFAULT_THEME = "runwatch-dark"
 
 # The status colour variables every packaged theme sets (`run-failed`, ...); the app's
-# defaults in runwatch.tui.status cover user themes that leave some out.
+# defaults in runwatch.tui.look cover user themes that leave some out.
 STATUS_VARIABLES: tuple[str, ...] = tuple(look.variable for look in STATUS.values())
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # src/runwatch (or site-packages/runwatch)

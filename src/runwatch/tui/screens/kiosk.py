@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui.status import format_wall_clock
+from runwatch.tui.formatting import format_wall_clock
 from runwatch.tui.widgets.kiosk import BigNumber, KioskRuns, StatusCounts
 from runwatch.tui.widgets.runs_table import SourceStyle
 from runwatch.tui.widgets.source_bar import SourceBar

@@ -26,18 +26,16 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui.status import (
+from runwatch.tui.formatting import format_duration, relative_time, to_epoch
+from runwatch.tui.look import (
     UNICODE,
     Glyphs,
-    format_duration,
     glyphs_of,
     progress_bar,
-    relative_time,
     resolve_color,
     rich_color,
     spinner_frame,
     status_text,
-    to_epoch,
 )
 from runwatch.tui.widgets.lines import cursor_row_key
 

@@ -17,11 +17,10 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from runwatch.models import RunStatus
-from runwatch.tui.status import (
-    MAX_DURATION_S,
+from runwatch.tui.formatting import MAX_DURATION_S, format_clock
+from runwatch.tui.look import (
     UNICODE,
     Glyphs,
-    format_clock,
     glyphs_of,
     resolve_color,
     rich_color,
