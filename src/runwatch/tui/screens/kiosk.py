@@ -18,8 +18,8 @@ from textual.widgets import Footer, Label
 
 from runwatch.models import Run, RunStatus
 from runwatch.tui.formatting import format_wall_clock
+from runwatch.tui.widgets.cells import SourceStyle
 from runwatch.tui.widgets.kiosk import BigNumber, KioskRuns, StatusCounts
-from runwatch.tui.widgets.runs_table import SourceStyle
 from runwatch.tui.widgets.source_bar import SourceBar
 
 if TYPE_CHECKING:

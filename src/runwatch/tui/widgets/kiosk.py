@@ -28,7 +28,7 @@ from runwatch.tui.look import (
     status_look,
     truncate,
 )
-from runwatch.tui.widgets.runs_table import run_duration
+from runwatch.tui.runs_view import run_duration
 from runwatch.tui.widgets.summary import SUMMARY_ORDER
 
 MUTED = "$foreground-muted"

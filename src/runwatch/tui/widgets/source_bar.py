@@ -27,7 +27,7 @@ from runwatch.tui.look import (
     status_look,
     truncate,
 )
-from runwatch.tui.widgets.runs_table import SourceStyle
+from runwatch.tui.widgets.cells import SourceStyle
 
 if TYPE_CHECKING:
     from runwatch.poller import SourceHealth
