@@ -7,7 +7,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from runwatch.models import RunStatus
-from runwatch.poller import RunTransition
+from runwatch.poll_events import RunTransition
 from runwatch.sim import Fault
 from runwatch.state import load_state
 from runwatch.tui.app import NO_CONFIG_NOTICE

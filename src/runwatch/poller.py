@@ -23,14 +23,35 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from runwatch.errors import AuthError, RateLimited, RequestTimeout, RunwatchError, ServerError
-from runwatch.models import Run, RunDetail, RunStatus
+from runwatch.models import Run, RunDetail
+from runwatch.poll_events import (
+    DetailLoaded,
+    HealthChanged,
+    HealthState,
+    PollEvent,
+    RunsChanged,
+    RunTransition,
+    SourceHealth,
+)
 from runwatch.providers import Provider
 from runwatch.tokens import TokenError
 
 T = TypeVar("T")
+
+# The events are part of the poller's interface: subscribers may import them from here.
+__all__ = [
+    "DetailLoaded",
+    "HealthChanged",
+    "HealthState",
+    "PollEvent",
+    "Poller",
+    "RunTransition",
+    "RunsChanged",
+    "SourceHealth",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,55 +65,6 @@ MAX_STRETCH = 4.0
 # A poll may page and retry, but not for ever: this many request timeouts, at least a minute.
 POLL_DEADLINE_TIMEOUTS = 3
 MIN_POLL_DEADLINE_S = 60.0
-
-T = TypeVar("T")
-HealthState = Literal["starting", "ok", "stale", "error", "paused"]
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    """How a source is doing. `stale`: the last poll failed and the last good data is kept;
-    `error`: no poll has succeeded yet."""
-
-    state: HealthState = "starting"
-    error: str | None = None
-    last_success: float | None = None
-    next_poll: float | None = None
-    interval_s: float = 5.0
-    failures: int = 0
-
-    def _visible(self) -> tuple[object, ...]:
-        return (self.state, self.error, self.failures)
-
-
-@dataclass(frozen=True)
-class RunsChanged:
-    source: str
-    changed: tuple[Run, ...]
-    removed: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class HealthChanged:
-    source: str
-    health: SourceHealth
-
-
-@dataclass(frozen=True)
-class DetailLoaded:
-    source: str
-    run_id: str
-    detail: RunDetail | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class RunTransition:
-    run: Run
-    previous: RunStatus
-
-
-PollEvent = RunsChanged | HealthChanged | DetailLoaded | RunTransition
 
 
 @dataclass

@@ -30,7 +30,7 @@ from runwatch.tui.look import (
 from runwatch.tui.widgets.cells import SourceStyle
 
 if TYPE_CHECKING:
-    from runwatch.poller import SourceHealth
+    from runwatch.poll_events import SourceHealth
 
 
 def updated_ago(seconds: float) -> str:
