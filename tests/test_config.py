@@ -18,14 +18,14 @@ from runwatch.config import (
     GeneralConfig,
     KioskConfig,
     SourceConfig,
-    default_path,
     find_config,
     load,
     starter_text,
     write_starter,
 )
 from runwatch.errors import ConfigError
-from runwatch.tui.themes import load_themes, user_theme_dir
+from runwatch.paths import default_path, user_theme_dir
+from runwatch.tui.themes import load_themes
 
 PYDANTIC_WORDING = re.compile(r"Input should|Value error|Field required|String should|pydantic",
                               re.IGNORECASE)

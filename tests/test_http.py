@@ -159,7 +159,7 @@ def test_retry_after_forms():
 
 
 async def test_the_body_cache_is_bounded():
-    from runwatch.http import BODY_CACHE_SIZE
+    from runwatch.http_cache import BODY_CACHE_SIZE
 
     c = client_for(lambda r: httpx.Response(200, json={"path": r.url.path}))
     for i in range(BODY_CACHE_SIZE + 50):

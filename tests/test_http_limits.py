@@ -29,7 +29,8 @@ from runwatch.errors import (
     SlowAnswer,
 )
 from runwatch.http import RetryPolicy, SourceClient
-from runwatch.poller import Poller, PollEvent
+from runwatch.poll_events import PollEvent
+from runwatch.poller import Poller
 from runwatch.sim import PROVIDERS, Fault, demo_tokens
 from runwatch.sim.scheduler import LOGIN_PASSWORD, LOGIN_USERNAME
 from runwatch.sim.server import ThreadedServer

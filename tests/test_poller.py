@@ -12,14 +12,14 @@ from runwatch.config import SourceConfig
 from runwatch.errors import AuthError, RateLimited, ServerError
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus
-from runwatch.poller import (
+from runwatch.poll_events import (
     DetailLoaded,
     HealthChanged,
-    Poller,
     PollEvent,
     RunsChanged,
     RunTransition,
 )
+from runwatch.poller import Poller
 from runwatch.providers import Provider
 
 

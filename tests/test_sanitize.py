@@ -13,7 +13,7 @@ from runwatch import output
 from runwatch.errors import LOCAL_MESSAGE_MAX, MESSAGE_MAX, ApiError, RunwatchError
 from runwatch.models import Run, RunDetail, RunStatus, Spec, Step, TestResult
 from runwatch.sanitize import clean_log, clean_multiline, clean_text
-from runwatch.tui import status
+from runwatch.tui import formatting, look
 from runwatch.tui.widgets.source_bar import seconds_until, updated_ago
 
 SEQUENCES = {
@@ -204,18 +204,18 @@ def test_every_formatter_prints_something_for_anything(tz: str, monkeypatch) -> 
     time.tzset()
     try:
         for seconds in DURATIONS:
-            for text in (status.format_duration(seconds), output.fmt_duration(seconds),
-                         output.fmt_progress(seconds), status.progress_bar(seconds),
-                         status.format_clock(seconds), status.format_wall_clock(seconds),
-                         status.spinner_frame(seconds), updated_ago(seconds),
-                         status.relative_time(seconds, 1_795_348_800.0)):
+            for text in (formatting.format_duration(seconds), output.fmt_duration(seconds),
+                         output.fmt_progress(seconds), look.progress_bar(seconds),
+                         formatting.format_clock(seconds), formatting.format_wall_clock(seconds),
+                         look.spinner_frame(seconds), updated_ago(seconds),
+                         formatting.relative_time(seconds, 1_795_348_800.0)):
                 assert isinstance(text, str) and len(text) < 40, (seconds, text)
             assert seconds_until(seconds, 0.0) is None or seconds_until(seconds, 0.0) >= 0
-        assert status.format_duration(math.inf) == "–" == status.format_duration(math.nan)
+        assert formatting.format_duration(math.inf) == "–" == formatting.format_duration(math.nan)
         assert output.fmt_duration(1e400) == "-" and output.fmt_duration(7322.0) == "2h02m"
         for when in TIMES:
             for text in (output.fmt_time(when), output.fmt_clock(when),
-                         status.relative_time(when, 1_795_348_800.0)):
+                         formatting.relative_time(when, 1_795_348_800.0)):
                 assert isinstance(text, str) and text, (when, text)
         year_one = output.fmt_time(datetime(1, 1, 1, tzinfo=UTC))
         if tz == "America/New_York":

@@ -10,15 +10,15 @@ from textual.app import App
 from textual.color import Color
 from textual.theme import Theme
 
+from runwatch.paths import user_theme_dir
 from runwatch.tui import themes as themes_module
-from runwatch.tui.status import STATUS_VARIABLE_DEFAULTS
+from runwatch.tui.look import STATUS_VARIABLE_DEFAULTS
 from runwatch.tui.themes import (
     DEFAULT_THEME,
     STATUS_VARIABLES,
     load_theme_file,
     load_themes,
     packaged_theme_dirs,
-    user_theme_dir,
 )
 
 PACKAGED = {"runwatch-dark", "runwatch-light", "runwatch-contrast", "runwatch-ansi"}

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from runwatch.backoff import TOKEN_RETRY_S
 from runwatch.config import parse
-from runwatch.poller import TOKEN_RETRY_S, Poller
+from runwatch.poller import Poller
 from runwatch.providers import build_provider, build_providers
 from runwatch.sim import demo_tokens
 from runwatch.sim.demo import DEMO_SCOPES

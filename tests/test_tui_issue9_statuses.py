@@ -9,11 +9,11 @@ from textual.widgets import Static
 
 from runwatch.models import RunDetail, RunStatus
 from runwatch.tui.app import RunwatchApp
+from runwatch.tui.look import ASCII, STATUS, status_look
+from runwatch.tui.runs_view import row_key
 from runwatch.tui.screens.run import RunScreen
 from runwatch.tui.screens.spec_results import SpecResultsScreen
-from runwatch.tui.status import ASCII, STATUS, status_look
 from runwatch.tui.widgets.groups import RunProgress
-from runwatch.tui.widgets.runs_table import row_key
 from runwatch.tui.widgets.specs import SpecsTable, spec_key
 from runwatch.tui.widgets.timeline import Timeline
 from tui_helpers import loaded, make_app, until

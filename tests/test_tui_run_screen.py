@@ -15,11 +15,11 @@ from runwatch.models import Group, RunDetail, RunStatus, Step, TestCounts
 from runwatch.sim import Fault
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.dialogs import ConfirmDialog
+from runwatch.tui.look import status_look
 from runwatch.tui.screens.log import LogScreen
 from runwatch.tui.screens.run import RunScreen
 from runwatch.tui.screens.runs import RunsScreen
 from runwatch.tui.screens.spec_results import SpecResultsScreen
-from runwatch.tui.status import status_look
 from runwatch.tui.widgets.groups import GroupBars, RunProgress
 from runwatch.tui.widgets.log_view import LogLines, LogView, find_matches, split_log
 from runwatch.tui.widgets.specs import SpecsTable, fit_columns, shorten_path, spec_key

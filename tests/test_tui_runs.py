@@ -6,14 +6,14 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from runwatch.config import load_state
 from runwatch.models import RunStatus
-from runwatch.poller import RunTransition
+from runwatch.poll_events import RunTransition
 from runwatch.sim import Fault
+from runwatch.state import load_state
 from runwatch.tui.app import NO_CONFIG_NOTICE
 from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
+from runwatch.tui.runs_view import fit_columns, row_key
 from runwatch.tui.screens.runs import RunsScreen
-from runwatch.tui.widgets.runs_table import fit_columns, row_key
 from runwatch.tui.widgets.source_bar import SourceBar
 from tui_helpers import PROVIDERS, loaded, make_app, messages, shown_runs, until
 

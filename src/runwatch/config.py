@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from runwatch.catalog import ALL_SCOPE_KEYS, CATALOG, PROVIDERS
 from runwatch.config_messages import describe, show, which_source
 from runwatch.errors import ConfigError
+from runwatch.paths import default_path
 
 ProviderName = Literal["services", "wercker", "currents", "conduct", "scheduler"]
 # The catalog (runwatch.catalog) says which APIs there are and which scope keys each takes;
@@ -142,16 +142,6 @@ class Config(_Strict):
 
 
 # -- locating and loading ---------------------------------------------------------------
-
-
-def default_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "runwatch" / "config.toml"
-
-
-def state_path() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "runwatch" / "state.toml"
 
 
 def find_config(explicit: str | os.PathLike[str] | None) -> Path | None:
@@ -310,19 +300,3 @@ def write_starter(path: Path, text: str | None = None) -> None:
         raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from exc
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
-
-
-def load_state() -> dict[str, Any]:
-    path = state_path()
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-
-
-def save_state(state: dict[str, Any]) -> None:
-    path = state_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(tomli_w.dumps(state), encoding="utf-8")
-    tmp.replace(path)

@@ -6,6 +6,10 @@ error message names the source (and the token's origin on 401/403), never the to
 Every body is streamed under a cap on its decompressed size, every request has one deadline
 for connect, headers and body together, and redirects are followed by hand: GETs only, and
 only within the base URL's origin.
+
+Beside it: `http_body` (reading under the cap), `http_answers` (what an answer says),
+`http_errors` (which typed error a failure is), `http_redirects`, `http_retry`,
+`http_cache` (the remembered bodies) and `http_token` (the bearer token).
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,17 +31,12 @@ from tenacity import (
 
 from runwatch import __version__
 from runwatch.errors import (
-    ApiError,
     AuthError,
     BadResponse,
     BodyTooLarge,
-    Conflict,
-    NotFound,
-    RateLimited,
     ReadOnlyError,
     RedirectRefused,
     RequestTimeout,
-    ServerError,
     SlowAnswer,
     Unreachable,
 )
@@ -64,21 +62,28 @@ from runwatch.http_body import (
     parse_then_reduce,
     read_capped,
 )
+from runwatch.http_cache import BodyCache, CachedBody, cache_key
+from runwatch.http_errors import error_for
+from runwatch.http_redirects import MAX_REDIRECTS, check_redirect, redirect_target
 from runwatch.http_retry import RetryPolicy, retryable, wait_for
-from runwatch.tokens import SecretResolver, TokenError
+from runwatch.http_token import BearerToken
+from runwatch.tokens import SecretResolver
+
+# The HTTP layer's face: providers import these from here, whichever module holds them.
+__all__ = [
+    "USER_AGENT",
+    "RetryPolicy",
+    "SourceClient",
+    "error_detail",
+    "retry_after_s",
+]
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"runwatch/{__version__}"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Bodies remembered for the identical-body and ETag shortcuts; least recently used go first
-# (the scheduler asks for a new cursor or run id often, and a kiosk runs for weeks).
-BODY_CACHE_SIZE = 256
-MAX_REDIRECTS = 5
 # Bodies larger than this are parsed (and reduced) on a thread: the event loop stays free.
 OFFLOAD_BYTES = 256 * 1024
-# Only so much of an error body is read: it is for the message.
-ERROR_BODY_BYTES = 64 * 1024
 
 
 _SSL_CONTEXT: ssl.SSLContext | None = None
@@ -94,15 +99,7 @@ def _verified_ssl_context() -> ssl.SSLContext:
 
 
 @dataclass
-class _CachedBody:
-    etag: str | None
-    digest: bytes  # of the body, not the body: a large one is not kept twice
-    parsed: Any
-    reduce: Callable[[Any], Any] | None = None
-
-
-@dataclass
-class SourceClient:
+class SourceClient(BearerToken):
     """The HTTP side of one configured source.
 
     `token_origin` says where the token comes from ("env CURRENTS_API_KEY") so that auth
@@ -122,9 +119,7 @@ class SourceClient:
     # A provider's own auth flow (the scheduler's login); set before the first request.
     auth: httpx.Auth | None = field(default=None, repr=False)
     _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
-    _bodies: OrderedDict[str, _CachedBody] = field(
-        default_factory=OrderedDict, init=False, repr=False
-    )
+    _bodies: BodyCache = field(default_factory=BodyCache, init=False, repr=False)
     sleep: Callable[[float], Any] | None = field(default=None, repr=False)
     request_count: int = field(default=0, init=False)
     # Where `token` comes from when it is fetched in the background (token_env / token_cmd):
@@ -151,42 +146,6 @@ class SourceClient:
             )
         return self._client
 
-    def set_token(self, token: str | None) -> None:
-        """Replace the bearer token (e.g. after a login); the next request uses it."""
-        self.token = token
-        if self._client is not None:
-            if token:
-                self._client.headers["Authorization"] = f"Bearer {token}"
-            else:
-                self._client.headers.pop("Authorization", None)
-
-    # -- the token ------------------------------------------------------------------------
-
-    @property
-    def token_configured(self) -> bool:
-        """A token is given or will be fetched (so no login is needed)."""
-        return bool(self.token) or self.token_source is not None
-
-    async def ensure_token(self) -> None:
-        """Fetch the token from its source if not known yet. Raises TokenError."""
-        if self.token_source is not None and not self.token_source.known:
-            self.set_token(await self.token_source.get())
-
-    async def renew_token(self) -> bool:
-        """After a 401: fetch the token again (a token_cmd at most once a minute). True
-        when it changed, so the request is worth repeating. Raises TokenError."""
-        if self.token_source is None:
-            return False
-        try:
-            fresh = await self.token_source.renew()
-        except TokenError:
-            self.set_token(None)  # rejected, and no new one: the next request waits for it
-            raise
-        if fresh is None:
-            return False
-        self.set_token(fresh)
-        return True
-
     async def aclose(self) -> None:
         if self.token_source is not None:
             await self.token_source.aclose()
@@ -211,13 +170,8 @@ class SourceClient:
         same thread as the parsing for a large body; only its result is kept and returned.
         """
         params = _clean(params)
-        cache_key = _cache_key(path, params)
-        cached = self._bodies.get(cache_key)
-        if cached is not None:
-            if cached.reduce != reduce:
-                cached = None
-            else:
-                self._bodies.move_to_end(cache_key)
+        key = cache_key(path, params)
+        cached = self._bodies.lookup(key, reduce)
         headers = {"If-None-Match": cached.etag} if cached and cached.etag else None
         answer = await self._request("GET", path, params=params, headers=headers)
         if answer.status_code == 304 and cached is not None:
@@ -226,10 +180,7 @@ class SourceClient:
             return cached.parsed
         etag, digest = answer.headers.get("ETag"), answer.digest
         parsed = await self._parse_json(answer, path, reduce)
-        self._bodies[cache_key] = _CachedBody(etag, digest, parsed, reduce)
-        self._bodies.move_to_end(cache_key)
-        while len(self._bodies) > BODY_CACHE_SIZE:
-            self._bodies.popitem(last=False)
+        self._bodies.store(key, CachedBody(etag, digest, parsed, reduce))
         return parsed
 
     async def get_text(self, path: str, params: Mapping[str, Any] | None = None) -> str:
@@ -364,12 +315,15 @@ class SourceClient:
             try:
                 progress.answering = True
                 if response.has_redirect_location:
-                    target = self._redirect_target(request, response, path)
-                    self._check_redirect(method, path, start, target)
+                    target = redirect_target(self.source, request, response, path)
+                    check_redirect(self.source, method, path, start, target)
                     request = self.client.build_request("GET", target, headers=sent_headers)
                     continue
                 if response.status_code >= 400:
-                    raise await self._error_for(response, path)
+                    raise await error_for(
+                        response, path, source=self.source, token_origin=self.token_origin,
+                        token_given=bool(self.token),
+                    )
                 return await self._read(response, path, log)
             finally:
                 await response.aclose()
@@ -377,30 +331,6 @@ class SourceClient:
             f"{self.source}: {path} redirected more than {MAX_REDIRECTS} times in a row "
             "(a redirect loop)"
         )
-
-    def _redirect_target(
-        self, request: httpx.Request, response: httpx.Response, path: str
-    ) -> httpx.URL:
-        try:
-            return request.url.join(response.headers["location"])
-        except (httpx.InvalidURL, ValueError):
-            raise RedirectRefused(
-                f"{self.source}: {path} redirects to an address that is not a URL"
-            ) from None
-
-    def _check_redirect(self, method: str, path: str, start: str, target: httpx.URL) -> None:
-        shown = str(target.copy_with(query=None, fragment=None, userinfo=b""))
-        if method != "GET":
-            # A login's password must never be replayed to where a redirect points.
-            raise RedirectRefused(
-                f"{self.source}: {method} {path} was redirected to {shown}; runwatch follows "
-                f"no redirect of a {method} (is base_url the final address?)"
-            )
-        if origin(target) != start:
-            raise RedirectRefused(
-                f"{self.source}: {path} redirects to {shown}, outside {start}; runwatch "
-                "follows redirects within the base URL's origin only"
-            )
 
     async def _read(self, response: httpx.Response, path: str, log: bool) -> Answer:
         cap = self.max_log_body if log else self.max_body
@@ -443,41 +373,9 @@ class SourceClient:
                 status_code=answer.status_code,
             ) from None
 
-    async def _error_for(self, response: httpx.Response, path: str) -> ApiError:
-        status = response.status_code
-        try:
-            content, _, _ = await read_capped(response, ERROR_BODY_BYTES, truncate=True)
-        except UndecodableBody:
-            content = bytearray()
-        text = decode_text(content, response.charset_encoding or "utf-8")
-        detail = error_detail(status, response.reason_phrase, text)
-        said = server_words(text)  # ApiError.detail: the server's words, not ours
-        message = f"{self.source}: {detail}"
-        if status in (401, 403):
-            where = f" (token from {self.token_origin})" if self.token_origin else ""
-            hint = "token rejected" if self.token else "no token configured"
-            return AuthError(f"{self.source}: {hint}{where}: {detail}", status_code=status,
-                             detail=said)
-        if status == 404:
-            return NotFound(f"{self.source}: not found: {path} ({detail})", status_code=status,
-                            detail=said)
-        if status in (409, 422):
-            return Conflict(message, status_code=status, detail=said)
-        retry_after = retry_after_s(response.headers)
-        if status == 429:
-            return RateLimited(message, retry_after=retry_after, detail=said)
-        if status >= 500:
-            return ServerError(message, status_code=status, retry_after=retry_after, detail=said)
-        return ApiError(message, status_code=status, detail=said)
 
 
 def _clean(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not params:
         return None
     return {k: v for k, v in params.items() if v is not None}
-
-
-def _cache_key(path: str, params: Mapping[str, Any] | None) -> str:
-    if not params:
-        return path
-    return path + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()))

@@ -18,81 +18,47 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal, TypeVar
+from typing import TypeVar
 
-from runwatch.errors import AuthError, RateLimited, RequestTimeout, RunwatchError, ServerError
-from runwatch.models import Run, RunDetail, RunStatus
+from runwatch.backoff import TOKEN_RETRY_S, backoff_s
+from runwatch.errors import AuthError, RequestTimeout, RunwatchError
+from runwatch.models import Run, RunDetail
+from runwatch.poll_events import (
+    DetailLoaded,
+    HealthChanged,
+    HealthState,
+    PollEvent,
+    RunsChanged,
+    RunTransition,
+    SourceHealth,
+)
 from runwatch.providers import Provider
-from runwatch.tokens import TokenError
 
 T = TypeVar("T")
 
+# The events are part of the poller's interface: subscribers may import them from here.
+__all__ = [
+    "DetailLoaded",
+    "HealthChanged",
+    "HealthState",
+    "PollEvent",
+    "Poller",
+    "RunTransition",
+    "RunsChanged",
+    "SourceHealth",
+]
+
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_S = 60.0
-AUTH_RETRY_S = 300.0  # a rejected token will not fix itself soon: stop hammering
-# A token not available yet (a variable not set, a password manager still locked) is tried
-# again this often; its source polls as soon as it comes.
-TOKEN_RETRY_S = 30.0
 TOKEN_PROGRESS_S = 1.0  # how often a slow token_cmd's "still running, N s" moves
 MAX_STRETCH = 4.0
 # A poll may page and retry, but not for ever: this many request timeouts, at least a minute.
 POLL_DEADLINE_TIMEOUTS = 3
 MIN_POLL_DEADLINE_S = 60.0
-
-T = TypeVar("T")
-HealthState = Literal["starting", "ok", "stale", "error", "paused"]
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    """How a source is doing. `stale`: the last poll failed and the last good data is kept;
-    `error`: no poll has succeeded yet."""
-
-    state: HealthState = "starting"
-    error: str | None = None
-    last_success: float | None = None
-    next_poll: float | None = None
-    interval_s: float = 5.0
-    failures: int = 0
-
-    def _visible(self) -> tuple[object, ...]:
-        return (self.state, self.error, self.failures)
-
-
-@dataclass(frozen=True)
-class RunsChanged:
-    source: str
-    changed: tuple[Run, ...]
-    removed: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class HealthChanged:
-    source: str
-    health: SourceHealth
-
-
-@dataclass(frozen=True)
-class DetailLoaded:
-    source: str
-    run_id: str
-    detail: RunDetail | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class RunTransition:
-    run: Run
-    previous: RunStatus
-
-
-PollEvent = RunsChanged | HealthChanged | DetailLoaded | RunTransition
 
 
 @dataclass
@@ -364,28 +330,14 @@ class Poller:
                 error=str(exc),
                 last_success=previous.last_success,
                 next_poll=previous.next_poll,
-                interval_s=self._backoff(state, exc, previous.failures + 1),
+                interval_s=backoff_s(
+                    exc, previous.failures + 1, base_interval=state.base_interval,
+                    token_source=state.provider.client.token_source,
+                    token_retry_s=self._token_retry_s,
+                ),
                 failures=previous.failures + 1,
             ),
         )
-
-    def _backoff(self, state: _SourceState, exc: RunwatchError, failures: int) -> float:
-        if isinstance(exc, TokenError):
-            return self._token_retry_s
-        if isinstance(exc, AuthError):
-            # A token_cmd may give a new token once a minute; anything else will not change.
-            source = state.provider.client.token_source
-            wait = source.renew_wait() if source is not None else None
-            return AUTH_RETRY_S if wait is None else min(
-                AUTH_RETRY_S, max(wait, state.base_interval)
-            )
-        doubled = min(MAX_BACKOFF_S, state.base_interval * 2 ** min(failures, 32))
-        asked = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
-        if asked is None or math.isnan(asked):
-            return doubled
-        # A server's wish is honoured up to the backoff maximum: Retry-After: 999999999
-        # must not park a source (a kiosk has no key to wake it) for 29 years.
-        return min(MAX_BACKOFF_S, max(doubled, asked))
 
     def _next_delay(self, state: _SourceState) -> float:
         interval = state.health.interval_s

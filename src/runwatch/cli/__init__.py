@@ -10,12 +10,11 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from runwatch.cli.common import report, say_error, silence_stdout
 from runwatch.cli.parser import build_parser
-from runwatch.config import state_path
 from runwatch.errors import RunwatchError
+from runwatch.paths import debug_log_path
 from runwatch.sanitize import clean_multiline
 
 __all__ = ["main"]
@@ -50,11 +49,6 @@ class CleanFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return clean_multiline(super().format(record))
-
-
-def debug_log_path() -> Path:
-    """Where the dashboard's and the kiosk's --debug log goes: $XDG_STATE_HOME/runwatch/."""
-    return state_path().parent / "debug.log"
 
 
 def setup_debug_logging(command: str) -> None:

@@ -19,9 +19,10 @@ from runwatch.cli.common import (
     say_error,
     source_message,
 )
-from runwatch.config import Config, default_path, find_config, load, write_starter
+from runwatch.config import Config, find_config, load, write_starter
 from runwatch.errors import ConfigError
 from runwatch.output import emit
+from runwatch.paths import default_path
 
 # The env vars `runwatch config init`'s starter reads; `runwatch sim` prints them.
 STARTER_TOKEN_ENV = {name: spec.token_env for name, spec in CATALOG.items()}

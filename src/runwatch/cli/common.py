@@ -9,9 +9,10 @@ import sys
 import traceback
 from collections.abc import Iterator
 
-from runwatch.config import Config, default_path, find_config, load
+from runwatch.config import Config, find_config, load
 from runwatch.errors import ConfigError, RunwatchError
 from runwatch.output import emit_error
+from runwatch.paths import default_path
 from runwatch.providers import Provider, build_providers
 
 

@@ -16,7 +16,7 @@ from textual.filter import LineFilter, Monochrome, NoColor
 from textual.screen import Screen
 from textual.theme import Theme
 
-from runwatch.config import Config, load_state, save_state
+from runwatch.config import Config
 from runwatch.errors import RunwatchError
 from runwatch.models import Run, RunStatus
 from runwatch.poller import (
@@ -30,11 +30,12 @@ from runwatch.poller import (
 )
 from runwatch.providers import Action, Provider, build_providers
 from runwatch.sanitize import clean_text
+from runwatch.state import load_state, save_state
 from runwatch.tui.commands import RunwatchCommands
 from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
+from runwatch.tui.look import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
 from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.screens.runs import RunsScreen
-from runwatch.tui.status import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
 from runwatch.tui.terminal import AsciiOnly, NoColour, wants_ascii
 from runwatch.tui.themes import DEFAULT_THEME, config_look_problems, load_themes
 

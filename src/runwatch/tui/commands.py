@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.fuzzy import Matcher
 
 from runwatch.providers import Action
-from runwatch.tui.widgets.runs_table import SORTS, STATUS_FILTERS
+from runwatch.tui.runs_view import SORTS, STATUS_FILTERS
 
 if TYPE_CHECKING:
     from runwatch.tui.app import RunwatchApp

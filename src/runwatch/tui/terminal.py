@@ -21,7 +21,7 @@ from rich.style import Style
 from textual.color import Color
 from textual.filter import LineFilter
 
-from runwatch.tui.status import ASCII_FALLBACK
+from runwatch.tui.look import ASCII_FALLBACK
 
 __all__ = ["AsciiOnly", "NoColour", "locale_is_utf8", "wants_ascii"]
 

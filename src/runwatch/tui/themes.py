@@ -13,7 +13,6 @@ in `$XDG_DATA_HOME/runwatch/themes`. A broken file is reported in one line and s
 from __future__ import annotations
 
 import difflib
-import os
 import tomllib
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -26,12 +25,13 @@ from textual.theme import BUILTIN_THEMES, Theme
 
 from runwatch.config import Config, refuse_unsafe_file
 from runwatch.errors import ConfigError
-from runwatch.tui.status import STATUS
+from runwatch.paths import user_theme_dir
+from runwatch.tui.look import STATUS
 
 DEFAULT_THEME = "runwatch-dark"
 
 # The status colour variables every packaged theme sets (`run-failed`, ...); the app's
-# defaults in runwatch.tui.status cover user themes that leave some out.
+# defaults in runwatch.tui.look cover user themes that leave some out.
 STATUS_VARIABLES: tuple[str, ...] = tuple(look.variable for look in STATUS.values())
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # src/runwatch (or site-packages/runwatch)
@@ -41,12 +41,6 @@ def packaged_theme_dirs() -> list[Path]:
     """Where the themes shipped with runwatch are: the wheel's copy, else the checkout's."""
     candidates = [_PACKAGE_DIR / "_themes", _PACKAGE_DIR.parent.parent / "themes"]
     return [d for d in candidates if d.is_dir()][:1]
-
-
-def user_theme_dir() -> Path:
-    """`$XDG_DATA_HOME/runwatch/themes` (`~/.local/share/runwatch/themes`)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "runwatch" / "themes"
 
 
 def _check_colour(value: str) -> str:

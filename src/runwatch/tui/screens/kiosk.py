@@ -17,9 +17,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui.status import format_wall_clock
+from runwatch.tui.formatting import format_wall_clock
+from runwatch.tui.widgets.cells import SourceStyle
 from runwatch.tui.widgets.kiosk import BigNumber, KioskRuns, StatusCounts
-from runwatch.tui.widgets.runs_table import SourceStyle
 from runwatch.tui.widgets.source_bar import SourceBar
 
 if TYPE_CHECKING:

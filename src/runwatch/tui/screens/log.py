@@ -20,7 +20,8 @@ from runwatch.errors import RunwatchError
 from runwatch.models import Run, Step
 from runwatch.providers import Provider
 from runwatch.sanitize import clean_log
-from runwatch.tui.status import format_duration, glyphs_of, status_look
+from runwatch.tui.formatting import format_duration
+from runwatch.tui.look import glyphs_of, status_look
 from runwatch.tui.widgets.log_view import LogLines, LogView
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans

@@ -25,15 +25,9 @@ from textual.widgets import Footer, Markdown, Static
 from runwatch.catalog import CATALOG
 from runwatch.models import Cancellation, Run, RunDetail, RunStatus, Step, cancellation_text
 from runwatch.providers import Provider
+from runwatch.tui.formatting import format_duration, relative_time, to_epoch
+from runwatch.tui.look import glyphs_of, rich_color, status_look
 from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
-from runwatch.tui.status import (
-    format_duration,
-    glyphs_of,
-    relative_time,
-    rich_color,
-    status_look,
-    to_epoch,
-)
 from runwatch.tui.widgets.groups import GroupBars, RunProgress
 from runwatch.tui.widgets.specs import SpecsTable
 from runwatch.tui.widgets.timeline import Timeline, step_duration

@@ -14,14 +14,10 @@ from textual.widgets import DataTable, Footer, Input
 
 from runwatch.models import Run, RunStatus
 from runwatch.providers import Provider
+from runwatch.tui.runs_view import SORTS, STATUS_FILTERS, RunsView
 from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
-from runwatch.tui.widgets.runs_table import (
-    SORTS,
-    STATUS_FILTERS,
-    RunsTable,
-    RunsView,
-    SourceStyle,
-)
+from runwatch.tui.widgets.cells import SourceStyle
+from runwatch.tui.widgets.runs_table import RunsTable
 from runwatch.tui.widgets.source_bar import SourceBar
 from runwatch.tui.widgets.summary import StatusSummary, TitleBar
 

@@ -26,7 +26,8 @@ from textual.widgets import Footer, Static
 from runwatch.errors import RunwatchError
 from runwatch.models import Run, RunStatus, Spec, TestResult
 from runwatch.providers import Provider
-from runwatch.tui.status import format_duration, glyphs_of, status_look
+from runwatch.tui.formatting import format_duration
+from runwatch.tui.look import glyphs_of, status_look
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
 

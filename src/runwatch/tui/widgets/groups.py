@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from textual.content import Content
 
 from runwatch.models import Group, RunStatus, TestCounts
-from runwatch.tui.status import UNICODE, Glyphs, glyphs_of, progress_bar, status_look, truncate
+from runwatch.tui.look import UNICODE, Glyphs, glyphs_of, progress_bar, status_look, truncate
 from runwatch.tui.widgets.lines import LinesWidget
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans

@@ -18,19 +18,17 @@ from textual.widget import Widget
 from textual.widgets import Digits, Label
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui.status import (
+from runwatch.tui.formatting import format_duration, relative_time, to_epoch
+from runwatch.tui.look import (
     STATUS,
     Glyphs,
-    format_duration,
     glyphs_of,
     progress_bar,
-    relative_time,
     spinner_frame,
     status_look,
-    to_epoch,
     truncate,
 )
-from runwatch.tui.widgets.runs_table import run_duration
+from runwatch.tui.runs_view import run_duration
 from runwatch.tui.widgets.summary import SUMMARY_ORDER
 
 MUTED = "$foreground-muted"

@@ -1,23 +1,16 @@
 """The runs table: every source's runs in one DataTable, keyed by (source, id), updated in
 place, filtered, sorted, and fitted to the terminal's width by dropping columns.
 
-Columns by priority (the first ones stay longest as the terminal narrows):
-
-    status, title, id, source, started, progress, duration, tests, branch, author
-
-At 80 columns that keeps source, status, id, title and started; at 160 all of them. The
-source column also goes when a single source is shown (the title bar names it).
+What it shows (filters, sorts, columns) is `runwatch.tui.runs_view`; how a cell looks is
+`runwatch.tui.widgets.cells`; this module is the Textual side: rows, cursor, repaints.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
-from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
@@ -26,168 +19,16 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui.status import (
-    UNICODE,
-    Glyphs,
-    format_duration,
-    glyphs_of,
-    progress_bar,
-    relative_time,
-    resolve_color,
-    rich_color,
-    spinner_frame,
-    status_text,
-    to_epoch,
+from runwatch.tui.look import glyphs_of
+from runwatch.tui.runs_view import COLUMNS, RunsView, fit_columns, row_key
+from runwatch.tui.widgets.cells import (
+    TIMED_COLUMNS,
+    SourceStyle,
+    StatusCell,
+    render_cell,
+    same_text,
 )
 from runwatch.tui.widgets.lines import cursor_row_key
-
-SORTS = ("newest", "status", "source", "duration")
-STATUS_FILTERS = ("all", "active", "failed")
-
-# "status" sort: what needs attention first.
-STATUS_RANK: Mapping[RunStatus, int] = {
-    s: i
-    for i, s in enumerate(
-        (RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.RUNNING, RunStatus.WAITING,
-         RunStatus.QUEUED, RunStatus.UNKNOWN, RunStatus.CANCELED, RunStatus.SKIPPED,
-         RunStatus.PASSED)
-    )
-}
-
-
-def row_key(source: str, run_id: str) -> str:
-    """The DataTable row key of a run; the unit separator never occurs in names or ids."""
-    return f"{source}\x1f{run_id}"
-
-
-def _epoch(value: datetime | None) -> float:
-    return to_epoch(value) or 0.0
-
-
-@dataclass(frozen=True)
-class RunsView:
-    """What the table shows: a text filter, a status filter, one source or all, a sort."""
-
-    text: str = ""
-    status: str = "all"  # one of STATUS_FILTERS
-    source: str | None = None  # None: every source
-    sort: str = "newest"  # one of SORTS
-
-    @property
-    def is_filtered(self) -> bool:
-        return bool(self.text) or self.status != "all" or self.source is not None
-
-    def matches(self, run: Run) -> bool:
-        if self.source is not None and run.source != self.source:
-            return False
-        if self.status == "active" and not run.status.is_active:
-            return False
-        if self.status == "failed" and run.status not in (RunStatus.FAILED, RunStatus.TIMED_OUT):
-            return False
-        if self.text:
-            needle = self.text.casefold()
-            fields = (run.id, run.title, run.branch, run.author)
-            return any(needle in f.casefold() for f in fields if f)
-        return True
-
-    def sort_key(self, run: Run, now: float) -> tuple[float | str, ...]:
-        """Ascending key; newest-first ties everywhere."""
-        newest = -_epoch(run.sort_time)
-        if self.sort == "status":
-            return (STATUS_RANK.get(run.status, 99), newest)
-        if self.sort == "source":
-            return (run.source, newest)
-        if self.sort == "duration":
-            return (-(run_duration(run, now) or -1.0), newest)
-        return (newest, run.source, run.id)
-
-
-def run_duration(run: Run, now: float) -> float | None:
-    """The run's duration, counting up while it runs."""
-    if run.duration_s is not None and (run.status.is_terminal or run.finished_at):
-        return run.duration_s
-    started = to_epoch(run.started_at)
-    if started is not None and run.status is RunStatus.RUNNING:
-        return max(0.0, now - started)
-    return run.duration_s
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    key: str
-    label: str
-    width: int  # the title's is its minimum; it takes what is left
-    priority: int  # lower stays longer
-
-
-COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("source", "source", 10, 3),
-    ColumnSpec("status", "status", 11, 0),
-    ColumnSpec("id", "id", 10, 2),
-    ColumnSpec("title", "title", 24, 1),
-    ColumnSpec("branch", "branch", 14, 8),
-    ColumnSpec("author", "author", 8, 9),
-    ColumnSpec("progress", "progress", 10, 5),
-    ColumnSpec("tests", "tests", 9, 7),
-    ColumnSpec("started", "started", 7, 4),
-    ColumnSpec("duration", "duration", 8, 6),
-)
-CELL_PADDING = 1  # DataTable's default, on each side
-
-
-def fit_columns(
-    available: int, *, show_source: bool = True, source_width: int = 10
-) -> tuple[tuple[str, int], ...]:
-    """The (key, width) of each column that fits in `available` cells, in display order."""
-    specs = [
-        replace(c, width=source_width) if c.key == "source" else c
-        for c in COLUMNS
-        if show_source or c.key != "source"
-    ]
-    chosen: set[str] = set()
-    used = 0
-    for spec in sorted(specs, key=lambda c: c.priority):
-        need = spec.width + 2 * CELL_PADDING
-        if used + need > available and chosen:
-            break  # strict priority: never skip one column to fit a later one
-        chosen.add(spec.key)
-        used += need
-    widths = []
-    for spec in specs:
-        if spec.key in chosen:
-            extra = max(0, available - used) if spec.key == "title" else 0
-            widths.append((spec.key, spec.width + extra))
-    return tuple(widths)
-
-
-class StatusCell(Text):
-    """The status cell; it carries its row's key so `DataTable.sort` can order rows by the
-    run they show (the sort key function is given cell values, not row keys)."""
-
-    def __init__(self, text: Text, key: str) -> None:
-        super().__init__(text.plain, style=text.style, end="", no_wrap=True)
-        self.row_key = key
-
-
-@dataclass(frozen=True)
-class SourceStyle:
-    """How a source's name looks: its optional label badge and colour (from the config)."""
-
-    name: str
-    label: str | None = None
-    color: str | None = None
-
-    @property
-    def width(self) -> int:
-        return len(self.name) + (len(self.label) + 3 if self.label else 0)
-
-    def text(self) -> Text:
-        color = rich_color(self.color)
-        name = Text(self.name, style=Style(color=color), end="")
-        if not self.label:
-            return name
-        badge = Style(color=color or "default", reverse=True, bold=True)
-        return Text.assemble((f" {self.label} ", badge), " ", name, end="")
 
 
 class RunsTable(DataTable[Text]):
@@ -315,7 +156,7 @@ class RunsTable(DataTable[Text]):
         for index in range(top, bottom):
             key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value or ""
             run = self.runs.get(key)
-            if run is not None and self._set_cells(key, run, only=_TIMED):
+            if run is not None and self._set_cells(key, run, only=TIMED_COLUMNS):
                 touched.append(key)
         self._repaint_rows(touched)
 
@@ -340,7 +181,7 @@ class RunsTable(DataTable[Text]):
         for column, _ in self._fit:
             if only is not None and column not in only:
                 continue
-            cells[column] = _cell(column, run, now, variables, self.sources, key, glyphs)
+            cells[column] = render_cell(column, run, now, variables, self.sources, key, glyphs)
         return cells
 
     def _add(self, key: str, run: Run) -> None:
@@ -354,7 +195,7 @@ class RunsTable(DataTable[Text]):
         touched = False
         for column, value in self._cells(key, run, only).items():
             column_key = ColumnKey(column)
-            if not _same(row[column_key], value):
+            if not same_text(row[column_key], value):
                 row[column_key] = value
                 touched = True
         return touched
@@ -445,98 +286,4 @@ class RunsTable(DataTable[Text]):
         return tuple(c for c, _ in self._fit)
 
 
-def _same(a: Text, b: Text) -> bool:
-    # Text.__eq__ ignores the base style, and a theme change may alter only that.
-    return a.plain == b.plain and a.style == b.style and a.spans == b.spans
-
-
-_TIMED = frozenset({"started", "duration", "progress"})
-
-
-def _plain(value: str, style: Style | str = "") -> Text:
-    return Text(value, style=style, no_wrap=True, overflow="ellipsis", end="")
-
-
-def _cell(
-    column: str,
-    run: Run,
-    now: float,
-    variables: Mapping[str, str],
-    sources: Mapping[str, SourceStyle],
-    key: str,
-    glyphs: Glyphs = UNICODE,
-) -> Text:
-    """One cell's content; plain Text so DataTable can compare and crop it."""
-    if column == "status":
-        return StatusCell(status_text(run.status, variables, glyphs=glyphs), key)
-    if column == "source":
-        style = sources.get(run.source) or SourceStyle(run.source)
-        text = style.text()
-        text.no_wrap, text.overflow = True, "ellipsis"
-        return text
-    if column == "id":
-        return _plain(run.id)
-    if column == "title":
-        return _plain(run.title or "")
-    if column == "branch":
-        return _plain(run.branch or "")
-    if column == "author":
-        return _plain(run.author or "")
-    if column == "progress":
-        return _progress(run, now, variables, glyphs)
-    if column == "tests":
-        return _tests(run, variables, glyphs)
-    if column == "started":
-        # When the run was started (triggered): the time the newest-first order uses.
-        return _plain(relative_time(run.created_at or run.started_at, now))
-    if column == "duration":
-        return _plain(format_duration(run_duration(run, now)) if run.status is not
-                      RunStatus.QUEUED else glyphs.dash)
-    raise KeyError(column)
-
-
-def _progress(
-    run: Run, now: float, variables: Mapping[str, str], glyphs: Glyphs = UNICODE
-) -> Text:
-    if not run.status.is_active:
-        return _plain("")
-    color = resolve_color(variables, "run-running")
-    if run.progress is None:
-        return _plain(spinner_frame(now, glyphs), Style(color=color))
-    return Text.assemble(
-        (progress_bar(run.progress, 5, glyphs), Style(color=color)),
-        f" {run.progress:3.0f}%",
-        no_wrap=True,
-        end="",
-    )
-
-
-def _tests(run: Run, variables: Mapping[str, str], glyphs: Glyphs = UNICODE) -> Text:
-    tests = run.tests
-    if tests is None or (tests.passes is None and tests.failures is None):
-        return _plain("")
-    text = Text(no_wrap=True, overflow="ellipsis", end="")
-    if tests.passes is not None:
-        text.append(f"{glyphs.status[RunStatus.PASSED]}{tests.passes}",
-                    Style(color=resolve_color(variables, "run-passed")))
-    if tests.failures:
-        if text:
-            text.append(" ")
-        text.append(f"{glyphs.status[RunStatus.FAILED]}{tests.failures}",
-                    Style(color=resolve_color(variables, "run-failed"), bold=True))
-    return text
-
-
-__all__ = [
-    "COLUMNS",
-    "SORTS",
-    "STATUS_FILTERS",
-    "ColumnSpec",
-    "RowKey",
-    "RunsTable",
-    "RunsView",
-    "SourceStyle",
-    "fit_columns",
-    "row_key",
-    "run_duration",
-]
+__all__ = ["RunsTable"]

@@ -17,21 +17,20 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from runwatch.models import RunStatus
-from runwatch.tui.status import (
-    MAX_DURATION_S,
+from runwatch.tui.formatting import MAX_DURATION_S, format_clock
+from runwatch.tui.look import (
     UNICODE,
     Glyphs,
-    format_clock,
     glyphs_of,
     resolve_color,
     rich_color,
     status_look,
     truncate,
 )
-from runwatch.tui.widgets.runs_table import SourceStyle
+from runwatch.tui.widgets.cells import SourceStyle
 
 if TYPE_CHECKING:
-    from runwatch.poller import SourceHealth
+    from runwatch.poll_events import SourceHealth
 
 
 def updated_ago(seconds: float) -> str:

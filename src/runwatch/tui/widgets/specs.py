@@ -16,7 +16,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from runwatch.models import Spec, TestCounts
-from runwatch.tui.status import format_duration, resolve_color, status_text
+from runwatch.tui.formatting import format_duration
+from runwatch.tui.look import resolve_color, status_text
 from runwatch.tui.widgets.lines import cursor_row_key
 
 # (key, label, width) in display order; the spec column (width 0) takes what is left.

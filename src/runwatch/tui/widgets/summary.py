@@ -12,8 +12,8 @@ from textual.containers import Horizontal
 from textual.widgets import Label, Static
 
 from runwatch.models import RunStatus
-from runwatch.tui.status import UNICODE, Glyphs, glyphs_of, resolve_color, status_look
-from runwatch.tui.widgets.runs_table import RunsView
+from runwatch.tui.look import UNICODE, Glyphs, glyphs_of, resolve_color, status_look
+from runwatch.tui.runs_view import RunsView
 
 # Attention first: failures, then what is moving, then the settled.
 SUMMARY_ORDER = (

@@ -23,7 +23,8 @@ from textual.strip import Strip
 from textual.style import Style
 
 from runwatch.models import Step
-from runwatch.tui.status import format_duration, glyphs_of, status_look, to_epoch, truncate
+from runwatch.tui.formatting import format_duration, to_epoch
+from runwatch.tui.look import glyphs_of, status_look, truncate
 
 NAME_MIN, NAME_MAX = 8, 28
 WORD_WIDTH = max(len(w) for w in ("timed out", "canceled", "running", "unknown"))

@@ -1,4 +1,5 @@
-"""How a status, a time and a progress figure look on screen; shared by every screen.
+"""How a status and a progress figure look on screen; shared by every screen. Times and
+durations are written by `runwatch.tui.formatting`.
 
 Status is never colour alone: each has a glyph *and* a word, and its colour comes from a
 theme variable (`$run-failed`, ...) so themes and 16-colour terminals can restyle it.
@@ -14,7 +15,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.style import Style
@@ -32,19 +32,14 @@ __all__ = [
     "UNICODE",
     "Glyphs",
     "StatusLook",
-    "format_clock",
-    "format_duration",
-    "format_wall_clock",
     "glyphs_of",
     "progress_bar",
-    "relative_time",
     "resolve_color",
     "rich_color",
     "spinner_frame",
     "status_look",
     "status_markup",
     "status_text",
-    "to_epoch",
     "truncate",
 ]
 
@@ -247,82 +242,6 @@ def status_markup(status: RunStatus, *, word: bool = True, glyphs: Glyphs = UNIC
     """Glyph (and word) as Textual content markup, e.g. "[$run-failed]✗ failed[/]"."""
     look = status_look(status, glyphs)
     return f"[${look.variable}]{look.label if word else look.glyph}[/]"
-
-
-# Every formatter below is total over its input type: a time or a duration an API sent that
-# no clock can show (inf, NaN, year 9999 seen from a zone east of UTC, ...) prints as the dash.
-NO_VALUE = "–"
-# A longer duration than this is no duration a run had: it prints as the dash too.
-MAX_DURATION_S = 100 * 366 * 86400.0
-
-
-def to_epoch(ts: datetime | float | None) -> float | None:
-    """Epoch seconds (naive datetimes are UTC); None when unknown or not representable."""
-    if ts is None:
-        return None
-    try:
-        if isinstance(ts, datetime):
-            if ts.tzinfo is None:
-                ts = ts.replace(tzinfo=UTC)
-            return ts.timestamp()
-        value = float(ts)
-    except (OverflowError, OSError, ValueError, TypeError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def relative_time(ts: datetime | float | None, now: float) -> str:
-    """"<1m ago", "3m ago", "5h ago", "2d ago"; "in 4m" for the future; "–" for None.
-
-    Minutes at the finest: a column of these changes once a minute, not every second, so
-    an idle screen writes (almost) nothing to the terminal."""
-    epoch = to_epoch(ts)
-    if epoch is None or not abs(now - epoch) <= MAX_DURATION_S:  # NaN too
-        return NO_VALUE
-    delta = now - epoch
-    future = delta < 0
-    delta = abs(delta)
-    if delta < 60:
-        amount = "<1m"
-    elif delta < 3600:
-        amount = f"{int(delta // 60)}m"
-    elif delta < 86400:
-        amount = f"{int(delta // 3600)}h"
-    else:
-        amount = f"{int(delta // 86400)}d"
-    return f"in {amount}" if future else f"{amount} ago"
-
-
-def format_duration(seconds: float | None) -> str:
-    """"8s", "3m 07s", "1h 02m"; "–" for None (and for what is no duration: inf, NaN,
-    more than a century)."""
-    if seconds is None or not math.isfinite(seconds) or seconds > MAX_DURATION_S:
-        return NO_VALUE
-    total = round(max(0.0, seconds))
-    if total < 60:
-        return f"{total}s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
-def _local(ts: float, form: str) -> str:
-    try:
-        return datetime.fromtimestamp(ts).strftime(form)
-    except (OverflowError, OSError, ValueError, TypeError):
-        return NO_VALUE
-
-
-def format_clock(ts: float) -> str:
-    """Local wall-clock HH:MM:SS."""
-    return _local(ts, "%H:%M:%S")
-
-
-def format_wall_clock(ts: float) -> str:
-    """Local HH:MM: the kiosk's clock. Seconds would redraw its big digits every second."""
-    return _local(ts, "%H:%M")
 
 
 def progress_bar(percent: float | None, width: int = 8, glyphs: Glyphs = UNICODE) -> str:

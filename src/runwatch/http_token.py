@@ -1,0 +1,50 @@
+"""The bearer token of a source's client: replaced after a login, fetched from its source
+(token_env, token_cmd) before the first request, fetched again after a 401."""
+
+from __future__ import annotations
+
+import httpx
+
+from runwatch.tokens import SecretResolver, TokenError
+
+
+class BearerToken:
+    """The token half of `SourceClient` (a mixin: these attributes are its fields)."""
+
+    token: str | None
+    token_source: SecretResolver | None
+    _client: httpx.AsyncClient | None
+
+    def set_token(self, token: str | None) -> None:
+        """Replace the bearer token (e.g. after a login); the next request uses it."""
+        self.token = token
+        if self._client is not None:
+            if token:
+                self._client.headers["Authorization"] = f"Bearer {token}"
+            else:
+                self._client.headers.pop("Authorization", None)
+
+    @property
+    def token_configured(self) -> bool:
+        """A token is given or will be fetched (so no login is needed)."""
+        return bool(self.token) or self.token_source is not None
+
+    async def ensure_token(self) -> None:
+        """Fetch the token from its source if not known yet. Raises TokenError."""
+        if self.token_source is not None and not self.token_source.known:
+            self.set_token(await self.token_source.get())
+
+    async def renew_token(self) -> bool:
+        """After a 401: fetch the token again (a token_cmd at most once a minute). True
+        when it changed, so the request is worth repeating. Raises TokenError."""
+        if self.token_source is None:
+            return False
+        try:
+            fresh = await self.token_source.renew()
+        except TokenError:
+            self.set_token(None)  # rejected, and no new one: the next request waits for it
+            raise
+        if fresh is None:
+            return False
+        self.set_token(fresh)
+        return True

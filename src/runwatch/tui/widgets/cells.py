@@ -1,0 +1,137 @@
+"""The runs table's cells: one Rich Text per (run, column), coloured by the theme, drawn
+with the app's glyph table. The widget (`runs_table`) decides which cells to redraw."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+
+from runwatch.models import Run, RunStatus
+from runwatch.tui.formatting import format_duration, relative_time
+from runwatch.tui.look import (
+    UNICODE,
+    Glyphs,
+    progress_bar,
+    resolve_color,
+    rich_color,
+    spinner_frame,
+    status_text,
+)
+from runwatch.tui.runs_view import run_duration
+
+__all__ = ["TIMED_COLUMNS", "SourceStyle", "StatusCell", "render_cell", "same_text"]
+
+
+class StatusCell(Text):
+    """The status cell; it carries its row's key so `DataTable.sort` can order rows by the
+    run they show (the sort key function is given cell values, not row keys)."""
+
+    def __init__(self, text: Text, key: str) -> None:
+        super().__init__(text.plain, style=text.style, end="", no_wrap=True)
+        self.row_key = key
+
+
+@dataclass(frozen=True)
+class SourceStyle:
+    """How a source's name looks: its optional label badge and colour (from the config)."""
+
+    name: str
+    label: str | None = None
+    color: str | None = None
+
+    @property
+    def width(self) -> int:
+        return len(self.name) + (len(self.label) + 3 if self.label else 0)
+
+    def text(self) -> Text:
+        color = rich_color(self.color)
+        name = Text(self.name, style=Style(color=color), end="")
+        if not self.label:
+            return name
+        badge = Style(color=color or "default", reverse=True, bold=True)
+        return Text.assemble((f" {self.label} ", badge), " ", name, end="")
+
+
+def same_text(a: Text, b: Text) -> bool:
+    # Text.__eq__ ignores the base style, and a theme change may alter only that.
+    return a.plain == b.plain and a.style == b.style and a.spans == b.spans
+
+
+TIMED_COLUMNS = frozenset({"started", "duration", "progress"})
+
+
+def _plain(value: str, style: Style | str = "") -> Text:
+    return Text(value, style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+def render_cell(
+    column: str,
+    run: Run,
+    now: float,
+    variables: Mapping[str, str],
+    sources: Mapping[str, SourceStyle],
+    key: str,
+    glyphs: Glyphs = UNICODE,
+) -> Text:
+    """One cell's content; plain Text so DataTable can compare and crop it."""
+    if column == "status":
+        return StatusCell(status_text(run.status, variables, glyphs=glyphs), key)
+    if column == "source":
+        style = sources.get(run.source) or SourceStyle(run.source)
+        text = style.text()
+        text.no_wrap, text.overflow = True, "ellipsis"
+        return text
+    if column == "id":
+        return _plain(run.id)
+    if column == "title":
+        return _plain(run.title or "")
+    if column == "branch":
+        return _plain(run.branch or "")
+    if column == "author":
+        return _plain(run.author or "")
+    if column == "progress":
+        return _progress(run, now, variables, glyphs)
+    if column == "tests":
+        return _tests(run, variables, glyphs)
+    if column == "started":
+        # When the run was started (triggered): the time the newest-first order uses.
+        return _plain(relative_time(run.created_at or run.started_at, now))
+    if column == "duration":
+        return _plain(format_duration(run_duration(run, now)) if run.status is not
+                      RunStatus.QUEUED else glyphs.dash)
+    raise KeyError(column)
+
+
+def _progress(
+    run: Run, now: float, variables: Mapping[str, str], glyphs: Glyphs = UNICODE
+) -> Text:
+    if not run.status.is_active:
+        return _plain("")
+    color = resolve_color(variables, "run-running")
+    if run.progress is None:
+        return _plain(spinner_frame(now, glyphs), Style(color=color))
+    return Text.assemble(
+        (progress_bar(run.progress, 5, glyphs), Style(color=color)),
+        f" {run.progress:3.0f}%",
+        no_wrap=True,
+        end="",
+    )
+
+
+def _tests(run: Run, variables: Mapping[str, str], glyphs: Glyphs = UNICODE) -> Text:
+    tests = run.tests
+    if tests is None or (tests.passes is None and tests.failures is None):
+        return _plain("")
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    if tests.passes is not None:
+        text.append(f"{glyphs.status[RunStatus.PASSED]}{tests.passes}",
+                    Style(color=resolve_color(variables, "run-passed")))
+    if tests.failures:
+        if text:
+            text.append(" ")
+        text.append(f"{glyphs.status[RunStatus.FAILED]}{tests.failures}",
+                    Style(color=resolve_color(variables, "run-failed"), bold=True))
+    return text
