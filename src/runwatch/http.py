@@ -47,7 +47,6 @@ from runwatch.http_answers import (
     origin,
     reason,
     retry_after_s,
-    server_words,
 )
 from runwatch.http_body import (
     ACCEPT_ENCODING,
