@@ -1,7 +1,8 @@
 """The `runwatch` command line (DESIGN section 6).
 
-Imports stay light: Textual loads only for the dashboard, the simulator only for
-`demo` and `sim`.
+Imports stay light: argparse runs before anything heavy is imported (`--version` and
+`--help` load no httpx, pydantic or Textual); Textual loads only for the dashboard, the
+simulator only for `demo` and `sim` (tests/test_import_hygiene.py pins this).
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from runwatch.cli.common import report, say_error, silence_stdout
 from runwatch.cli.parser import build_parser
-from runwatch.config import state_path
 from runwatch.errors import RunwatchError
 from runwatch.sanitize import clean_multiline
 
@@ -54,6 +53,8 @@ class CleanFormatter(logging.Formatter):
 
 def debug_log_path() -> Path:
     """Where the dashboard's and the kiosk's --debug log goes: $XDG_STATE_HOME/runwatch/."""
+    from runwatch.config import state_path
+
     return state_path().parent / "debug.log"
 
 
@@ -61,6 +62,8 @@ def setup_debug_logging(command: str) -> None:
     """runwatch's debug lines and httpx's request lines (never headers): on stderr for the
     one-shot commands; in `debug_log_path()` for the dashboard and the kiosk, whose screen
     they would otherwise be written over (Textual draws on stderr)."""
+    from runwatch.cli.common import say_error
+
     handler: logging.Handler
     if command in SCREEN_COMMANDS:
         path = debug_log_path()
@@ -79,6 +82,9 @@ def setup_debug_logging(command: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse `argv`, run the command, and turn every failure into an exit code."""
     args = build_parser().parse_args(argv)
+    # Only now, after argparse: config, providers and httpx are the weight of every command.
+    from runwatch.cli.common import report, say_error, silence_stdout
+
     if args.debug:
         try:
             setup_debug_logging(args.command or "")

@@ -1,12 +1,20 @@
-"""The demo world: a live simulator on a loopback port and a config with one source per
-provider, each named after its provider."""
+"""The demo world: a live simulator (in-process, or on a loopback port) and a config with one
+source per provider, each named after its provider."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from runwatch.config import Config, parse
 from runwatch.sim.app import PROVIDERS, Simulator
 from runwatch.sim.core import SimClock, SimSettings, demo_tokens
-from runwatch.sim.server import ThreadedServer
+
+if TYPE_CHECKING:
+    from runwatch.sim.server import ThreadedServer
+
+# The base of the in-process demo's URLs (`runwatch demo`): requests go to the simulator over
+# httpx.ASGITransport, never to a network (.invalid is reserved: it resolves nowhere).
+DEMO_URL = "http://demo.runwatch.invalid"
 
 DEMO_SCOPES: dict[str, dict[str, str]] = {
     "services": {"service_id": "svc-web"},
@@ -33,9 +41,18 @@ def demo_config(server_url: str, *, interval: float = 2.0, read_only: bool = Fal
     )
 
 
+def demo_simulator(
+    *, seed: int = 7, runs: int = 24, clock: SimClock | None = None
+) -> Simulator:
+    """The demo's live simulator (real clock unless given), with the demo's tokens."""
+    return Simulator(SimSettings(seed=seed, runs=runs, tokens=dict(demo_tokens())), clock)
+
+
 def start_demo_server(
     *, seed: int = 7, runs: int = 24, clock: SimClock | None = None
 ) -> tuple[Simulator, ThreadedServer]:
     """A live simulator (real clock unless given) served on a free loopback port."""
-    sim = Simulator(SimSettings(seed=seed, runs=runs, tokens=dict(demo_tokens())), clock)
+    from runwatch.sim.server import ThreadedServer  # uvicorn: only when a socket is wanted
+
+    sim = demo_simulator(seed=seed, runs=runs, clock=clock)
     return sim, ThreadedServer(sim.app).start()
