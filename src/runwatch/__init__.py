@@ -11,4 +11,4 @@ import sys
 # runs. A None entry in sys.modules makes that one import fail, the way httpx expects when its
 # `cli` extra is missing (it then defines a stub `httpx.main`); nothing else of httpx changes.
 if "httpx" not in sys.modules:
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: see above

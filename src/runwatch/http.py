@@ -302,12 +302,13 @@ class SourceClient:
             )
         # Only idempotent requests are retried: a retried POST could start two runs.
         retry = self.retry if method in SAFE_METHODS | {"PUT", "DELETE"} else RetryPolicy.none()
+        sleep: dict[str, Any] = {"sleep": self.sleep} if self.sleep else {}
         retrying = AsyncRetrying(
             stop=stop_after_attempt(retry.attempts) | stop_after_delay(retry.total_s),
             wait=wait_for(retry),
             retry=retry_if_exception(retryable),
             reraise=True,
-            **({"sleep": self.sleep} if self.sleep else {}),
+            **sleep,
         )
         async for attempt in retrying:
             with attempt:

@@ -45,7 +45,6 @@ MAX_STRETCH = 4.0
 POLL_DEADLINE_TIMEOUTS = 3
 MIN_POLL_DEADLINE_S = 60.0
 
-T = TypeVar("T")
 HealthState = Literal["starting", "ok", "stale", "error", "paused"]
 
 
@@ -379,7 +378,7 @@ class Poller:
             return AUTH_RETRY_S if wait is None else min(
                 AUTH_RETRY_S, max(wait, state.base_interval)
             )
-        doubled = min(MAX_BACKOFF_S, state.base_interval * 2 ** min(failures, 32))
+        doubled = min(MAX_BACKOFF_S, state.base_interval * 2.0 ** min(failures, 32))
         asked = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
         if asked is None or math.isnan(asked):
             return doubled

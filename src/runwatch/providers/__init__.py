@@ -7,8 +7,9 @@ import importlib
 import httpx
 
 from runwatch.config import Config, SourceConfig
-from runwatch.http import RetryPolicy, SourceClient
+from runwatch.http import SourceClient
 from runwatch.http_body import DEFAULT_MAX_BODY, DEFAULT_MAX_LOG_BODY
+from runwatch.http_retry import RetryPolicy
 from runwatch.providers.base import Action, Provider
 from runwatch.tokens import DEFAULT_TIMEOUT_S, token_resolver
 
@@ -25,7 +26,8 @@ _MODULES = {
 
 def provider_class(name: str) -> type[Provider]:
     module, _, cls = _MODULES[name].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    found: type[Provider] = getattr(importlib.import_module(module), cls)
+    return found
 
 
 def build_provider(

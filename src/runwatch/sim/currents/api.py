@@ -74,7 +74,7 @@ class SimulatedApi(RunRenderer):
         ]
         handlers = {CurrentsError: _currents_error, HTTPException: _http_error}
         self.app: ASGIApp = bearer_guarded_app(
-            Starlette(routes=routes, exception_handlers=handlers),  # type: ignore[arg-type]
+            Starlette(routes=routes, exception_handlers=handlers),
             lambda: self.sim.token_for(PROVIDER),
             lambda authorization: error_response(
                 401, "Invalid API key provided" if authorization else "Missing API key"
