@@ -24,6 +24,7 @@ need-chromium:  ## the browser kiosk test needs Debian's chromium: installed her
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks docs
 	$(BIN)/lint-imports --config pyproject.toml
+	$(BIN)/mypy src
 
 bench: $(STAMP)  ## performance figures (not part of `make test`)
 	$(BIN)/python benchmarks/run_all.py

@@ -47,16 +47,18 @@ def write_config(url: str, *, providers: tuple[str, ...], interval: float, limit
 
 
 class PtyApp:
-    """`runwatch ARGS` in a pseudo-terminal of the given size; counts what it writes."""
+    """`runwatch ARGS` in a pseudo-terminal of the given size; counts what it writes. `exe`:
+    another install's `runwatch` (to compare two trees in one run)."""
 
-    def __init__(self, args: list[str], env: dict[str, str], size: tuple[int, int] = (160, 45)):
+    def __init__(self, args: list[str], env: dict[str, str], size: tuple[int, int] = (160, 45),
+                 exe: Path | None = None):
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
         env = {**env, "TERM": env.get("TERM", "xterm-256color"), "COLUMNS": str(size[0]),
                "LINES": str(size[1])}
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen([str(BIN / "runwatch"), *args], stdin=slave, stdout=slave,
-                                     stderr=slave, env=env, close_fds=True,
+        self.proc = subprocess.Popen([str(exe or BIN / "runwatch"), *args], stdin=slave,
+                                     stdout=slave, stderr=slave, env=env, close_fds=True,
                                      start_new_session=True)
         os.close(slave)
         self.master = master

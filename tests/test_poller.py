@@ -33,7 +33,9 @@ class ScriptedProvider(Provider):
 
     name = "fake"
 
-    def __init__(self, answers: list[list[Run] | Exception], delay: float = 0.0) -> None:
+    # 4 ms to answer, as a provider on loopback takes: a test that waits for a poll to
+    # start and then asserts its result fails here, as it would against real latency.
+    def __init__(self, answers: list[list[Run] | Exception], delay: float = 0.004) -> None:
         source = SourceConfig(name="ci", provider="services", base_url="http://127.0.0.1:9")
         super().__init__(source, SourceClient(source="ci", base_url=source.base_url))
         self.answers = answers
@@ -112,7 +114,8 @@ async def test_a_run_turning_failed_is_a_transition_event():
     provider = ScriptedProvider([[run("1")], [run("1", "failed")]])
     poller, events = make_poller(provider)
     poller.start()
-    await until(lambda: provider.calls >= 2)
+    # the second poll's result, not its start: a provider takes time to answer
+    await until(lambda: bool(of(RunTransition, events)))
     await poller.stop()
     (transition,) = of(RunTransition, events)
     assert transition.run.status is RunStatus.FAILED
@@ -137,13 +140,14 @@ async def test_failure_keeps_data_marks_stale_backs_off_and_recovers():
     provider = ScriptedProvider([[run("1")], boom, boom, [run("1")]])
     poller, events = make_poller(provider, interval=0.01)
     poller.start()
-    await until(lambda: provider.calls >= 2)
+    # each failed poll's result, not its start: a provider takes time to answer
+    await until(lambda: poller.health("ci").failures >= 1)
     health = poller.health("ci")
     assert health.state == "stale"
     assert "HTTP 500" in (health.error or "")
     assert health.interval_s == pytest.approx(0.02)  # doubled
     assert list(poller.runs("ci")) == ["1"]  # last good data kept
-    await until(lambda: provider.calls >= 3)
+    await until(lambda: poller.health("ci").failures >= 2)
     assert poller.health("ci").interval_s == pytest.approx(0.04)
     await until(lambda: poller.health("ci").state == "ok")
     await poller.stop()
@@ -248,9 +252,10 @@ async def test_a_failing_event_handler_does_not_stop_polling():
 
     poller = Poller({"ci": provider}, intervals={"ci": 0.01}, on_event=handler, jitter=0.0)
     poller.start()
-    await until(lambda: provider.calls >= 3)
+    # the third poll's result, not its start: a provider takes time to answer
+    await until(lambda: len(of(RunsChanged, seen)) >= 3)
     await poller.stop()
-    assert len(of(RunsChanged, seen)) >= 3
+    assert [e.changed[0].progress for e in of(RunsChanged, seen)][:3] == [10.0, 20.0, 30.0]
 
 
 @pytest.mark.parametrize("asked", [float("inf"), 999_999_999.0, float("nan"), -5.0])

@@ -34,7 +34,7 @@ def backoff_s(
         return AUTH_RETRY_S if wait is None else min(
             AUTH_RETRY_S, max(wait, base_interval)
         )
-    doubled = min(MAX_BACKOFF_S, base_interval * 2 ** min(failures, 32))
+    doubled = min(MAX_BACKOFF_S, base_interval * 2.0 ** min(failures, 32))
     asked = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
     if asked is None or math.isnan(asked):
         return doubled

@@ -41,8 +41,8 @@ def describe(error: Any, key: str, *, known_keys: Sequence[str], in_source: bool
         return "missing: every source needs one" if in_source else "missing"
     if kind == "literal_error" and key == "provider":
         message = f"{shown} is not a provider ({', '.join(providers)})"
-        close = _close_provider(value, providers)
-        return message + (f"; did you mean {close!r}?" if close else "")
+        near = _close_provider(value, providers)
+        return message + (f"; did you mean {near!r}?" if near else "")
     if kind == "value_error":
         return f"{shown} {ctx.get('error', '')}".rstrip()
     if kind == "greater_than_equal":

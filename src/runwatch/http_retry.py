@@ -41,7 +41,7 @@ def wait_for(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
         asked = getattr(exc, "retry_after", None)
         if asked is not None:
             return min(max(0.0, float(asked)), MAX_RETRY_WAIT_S)
-        backoff = min(policy.max_delay_s, policy.base_delay_s * 2 ** (state.attempt_number - 1))
+        backoff = min(policy.max_delay_s, policy.base_delay_s * 2.0 ** (state.attempt_number - 1))
         return backoff * random.uniform(0.5, 1.0)  # full jitter keeps clients apart
 
     return wait

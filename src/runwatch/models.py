@@ -82,7 +82,7 @@ def _cleaned(clean: Callable[[object], str]) -> Callable[[object], object]:
     def validate(value: object) -> object:
         # The fast path inline: a clean string costs one call (this runs for every string of
         # every run of every poll that maps a changed body).
-        if value.__class__ is str and value.isprintable():  # type: ignore[attr-defined]
+        if value.__class__ is str and value.isprintable():
             return value
         return clean(value) if isinstance(value, str) else value
 

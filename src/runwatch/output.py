@@ -162,7 +162,8 @@ def truncate(text: str | None, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], widths_of: Sequence[str]) -> str:
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]],
+          widths_of: Sequence[Sequence[str]]) -> str:
     """Left-aligned columns two spaces apart. `widths_of` holds each row's unpainted text
     so ANSI codes never count towards a column's width."""
     rows = list(rows)

@@ -1,7 +1,8 @@
 """The `runwatch` command line (DESIGN section 6).
 
-Imports stay light: Textual loads only for the dashboard, the simulator only for
-`demo` and `sim`.
+Imports stay light: argparse runs before anything heavy is imported (`--version` and
+`--help` load no httpx, pydantic or Textual); Textual loads only for the dashboard, the
+simulator only for `demo` and `sim` (tests/test_import_hygiene.py pins this).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from runwatch.cli.common import report, say_error, silence_stdout
 from runwatch.cli.parser import build_parser
 from runwatch.errors import RunwatchError
 from runwatch.paths import debug_log_path
@@ -55,6 +55,8 @@ def setup_debug_logging(command: str) -> None:
     """runwatch's debug lines and httpx's request lines (never headers): on stderr for the
     one-shot commands; in `debug_log_path()` for the dashboard and the kiosk, whose screen
     they would otherwise be written over (Textual draws on stderr)."""
+    from runwatch.cli.common import say_error
+
     handler: logging.Handler
     if command in SCREEN_COMMANDS:
         path = debug_log_path()
@@ -73,6 +75,9 @@ def setup_debug_logging(command: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse `argv`, run the command, and turn every failure into an exit code."""
     args = build_parser().parse_args(argv)
+    # Only now, after argparse: config, providers and httpx are the weight of every command.
+    from runwatch.cli.common import report, say_error, silence_stdout
+
     if args.debug:
         try:
             setup_debug_logging(args.command or "")

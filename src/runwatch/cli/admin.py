@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import contextlib
 import socket
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tomli_w
 
@@ -23,6 +25,9 @@ from runwatch.config import Config, find_config, load, write_starter
 from runwatch.errors import ConfigError
 from runwatch.output import emit
 from runwatch.paths import default_path
+
+if TYPE_CHECKING:
+    from runwatch.providers import Provider
 
 # The env vars `runwatch config init`'s starter reads; `runwatch sim` prints them.
 STARTER_TOKEN_ENV = {name: spec.token_env for name, spec in CATALOG.items()}
@@ -45,26 +50,41 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The dashboard on a live simulator on a loopback port, stopped afterwards."""
+    """The dashboard on a live simulator in this process."""
     return _demo(args)
 
 
 def _demo(args: argparse.Namespace, *, no_config: bool = False) -> int:
-    from runwatch.demo import demo_config
-    from runwatch.sim.demo import start_demo_server
+    # The simulator runs in-process, over httpx.ASGITransport: no server, no port, and no
+    # uvicorn (nor the click it imports) on the way to the first frame. ASGITransport runs
+    # no lifespan events; the simulator needs none.
+    import httpx
 
-    _sim, server = start_demo_server()
+    from runwatch.demo import demo_config
+    from runwatch.providers import build_providers
+    from runwatch.sim.demo import DEMO_URL, demo_simulator
+
+    config = demo_config(DEMO_URL, read_only=args.read_only)
+    for name in args.sources or []:
+        config.source(name)
+    # raise_app_exceptions=False: a fault in the simulator is a 500, as over a socket.
+    transport = httpx.ASGITransport(app=demo_simulator().app, raise_app_exceptions=False)
+    providers = build_providers(config, read_only=args.read_only or args.kiosk,
+                                only=args.sources or None, transport=transport)
     try:
-        config = demo_config(server.url, read_only=args.read_only)
-        for name in args.sources or []:
-            config.source(name)
-        return _run_dashboard(config, args, demo=True, no_config=no_config)
+        return _run_dashboard(config, args, demo=True, no_config=no_config,
+                              providers=providers)
     finally:
-        server.stop()
+        asyncio.run(_close(providers.values()))
+
+
+async def _close(providers: Iterable[Provider]) -> None:
+    await asyncio.gather(*(p.aclose() for p in providers))
 
 
 def _run_dashboard(
-    config: Config, args: argparse.Namespace, *, demo: bool, no_config: bool = False
+    config: Config, args: argparse.Namespace, *, demo: bool, no_config: bool = False,
+    providers: Mapping[str, Provider] | None = None,
 ) -> int:
     from runwatch.tui.app import run_dashboard  # lazily: only the dashboard needs Textual
 
@@ -78,6 +98,7 @@ def _run_dashboard(
         demo=demo,
         no_config=no_config,  # the dashboard says on screen that this is the demo
         ascii=args.ascii,  # None: ASCII when the locale is not UTF-8
+        providers=providers,  # None: the app builds them from the config
     )
 
 

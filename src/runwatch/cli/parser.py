@@ -83,7 +83,7 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
                        "when the locale is not UTF-8)")
 
 
-def _sub(subs: argparse._SubParsersAction, name: str, help_text: str,
+def _sub(subs: argparse._SubParsersAction[Parser], name: str, help_text: str,
          description: str | None = None) -> argparse.ArgumentParser:
     parser = subs.add_parser(name, help=help_text, description=description or help_text)
     _globals(parser, top=False)
@@ -128,7 +128,7 @@ def _dashboard_options(group: argparse._ActionsContainer) -> None:
     group.add_argument("--theme", metavar="T", default=argparse.SUPPRESS, help="theme name")
 
 
-def _add_demo(subs: argparse._SubParsersAction) -> None:
+def _add_demo(subs: argparse._SubParsersAction[Parser]) -> None:
     p = _sub(subs, "demo", "the dashboard on the embedded simulator")
     dash = p.add_argument_group("dashboard options (also accepted before `demo`)")
     dash.add_argument("--kiosk", action="store_true", default=argparse.SUPPRESS,
@@ -136,7 +136,7 @@ def _add_demo(subs: argparse._SubParsersAction) -> None:
     _dashboard_options(dash)
 
 
-def _add_list(subs: argparse._SubParsersAction) -> None:
+def _add_list(subs: argparse._SubParsersAction[Parser]) -> None:
     p = _sub(subs, "list", "list runs of all sources, newest first")
     p.add_argument("--source", dest="sources", action="append", metavar="NAME",
                    default=argparse.SUPPRESS, help="only this source (repeatable)")
@@ -152,13 +152,13 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", required=True, metavar="NAME", help="the configured source")
 
 
-def _add_show(subs: argparse._SubParsersAction) -> None:
+def _add_show(subs: argparse._SubParsersAction[Parser]) -> None:
     p = _sub(subs, "show", "one run with steps, groups and specs")
     _run_args(p)
     p.add_argument("--json", action="store_true", help="print the run as one JSON object")
 
 
-def _add_watch(subs: argparse._SubParsersAction) -> None:
+def _add_watch(subs: argparse._SubParsersAction[Parser]) -> None:
     p = _sub(subs, "watch", "print a run's progress until it ends",
              "Print a line whenever the run changes, until it ends. Exit 0 when it passed, "
              "1 failed, 2 canceled, timed out or skipped.")
@@ -167,14 +167,14 @@ def _add_watch(subs: argparse._SubParsersAction) -> None:
                    help="poll every S seconds (default 5)")
 
 
-def _add_cancel(subs: argparse._SubParsersAction) -> None:
+def _add_cancel(subs: argparse._SubParsersAction[Parser]) -> None:
     p = _sub(subs, "cancel", "cancel (Wercker: abort) a run",
              "Cancel a run. Asks first on a terminal; without one, --yes is required.")
     _run_args(p)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask")
 
 
-def _add_sim(subs: argparse._SubParsersAction) -> None:
+def _add_sim(subs: argparse._SubParsersAction[Parser]) -> None:
     p = _sub(subs, "sim", "serve the simulator of all five APIs")
     p.add_argument("--host", default=SIM_HOST, help=f"address to bind (default {SIM_HOST})")
     p.add_argument("--port", type=port, default=SIM_PORT,
@@ -184,7 +184,7 @@ def _add_sim(subs: argparse._SubParsersAction) -> None:
                    help="runs per API before now (default 24)")
 
 
-def _add_serve(subs: argparse._SubParsersAction) -> None:
+def _add_serve(subs: argparse._SubParsersAction[Parser]) -> None:
     p = _sub(subs, "serve", "serve the read-only kiosk to web browsers (needs runwatch[serve])",
              "Serve the kiosk dashboard to web browsers with textual-serve: every browser gets "
              "its own read-only kiosk on the config (the demo when there is none). Binds only "
@@ -202,7 +202,7 @@ def _add_serve(subs: argparse._SubParsersAction) -> None:
     _dashboard_options(p.add_argument_group("kiosk options (also accepted before `serve`)"))
 
 
-def _add_config(subs: argparse._SubParsersAction) -> None:
+def _add_config(subs: argparse._SubParsersAction[Parser]) -> None:
     p = _sub(subs, "config", "create or check the config file")
     actions = p.add_subparsers(dest="config_command", metavar="ACTION", required=True,
                                parser_class=Parser)

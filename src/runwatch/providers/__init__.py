@@ -6,8 +6,9 @@ import httpx
 
 from runwatch.catalog import CATALOG
 from runwatch.config import Config, SourceConfig
-from runwatch.http import RetryPolicy, SourceClient
+from runwatch.http import SourceClient
 from runwatch.http_body import DEFAULT_MAX_BODY, DEFAULT_MAX_LOG_BODY
+from runwatch.http_retry import RetryPolicy
 from runwatch.providers.base import Action, Provider
 from runwatch.tokens import DEFAULT_TIMEOUT_S, token_resolver
 

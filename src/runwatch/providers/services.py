@@ -307,7 +307,8 @@ class ServicesProvider(Provider):
         }
 
     def _steps(self, body: Any) -> list[Step]:
-        stages = sorted(self._parse(_STAGES, body, STAGES_PATH), key=_stage_key)
+        parsed: list[WireStage] = self._parse(_STAGES, body, STAGES_PATH)
+        stages = sorted(parsed, key=_stage_key)
         return [
             Step(
                 id=stage.id,

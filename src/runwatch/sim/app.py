@@ -25,7 +25,8 @@ from runwatch.sim.hostile_http import HTTP_ATTACKS, attack
 from runwatch.sim.kit import capture, send_answer
 
 PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
-FAULT_KINDS = ("none", "500", "429", "html", "truncated", "hang", "refuse", *HOSTILE_KINDS)
+FAULT_KINDS: tuple[str, ...] = ("none", "500", "429", "html", "truncated", "hang", "refuse",
+                                *HOSTILE_KINDS)
 FAULT_KINDS += HTTP_ATTACKS
 
 
@@ -75,7 +76,7 @@ class Simulator:
             provider = request.path_params["provider"]
             if provider not in self.faults:
                 return JSONResponse({"error": f"no provider {provider!r}"}, status_code=404)
-            body = await request.json() if request.method == "PUT" else {"kind": "none"}
+            body: Any = await request.json() if request.method == "PUT" else {"kind": "none"}
             kind: FaultKind = body.get("kind", "none")
             if kind not in FAULT_KINDS:
                 return JSONResponse({"error": f"kind must be one of {FAULT_KINDS}"}, 422)

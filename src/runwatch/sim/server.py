@@ -30,8 +30,7 @@ class ThreadedServer:
             self.app, host=self.host, port=self.port, log_level="critical",
             lifespan="off", access_log=False, timeout_graceful_shutdown=1,
         )
-        server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        server = uvicorn.Server(config)  # on a thread: it leaves the process's signals alone
         self._server = server
         self._thread = threading.Thread(target=server.run, name="runwatch-sim", daemon=True)
         self._thread.start()

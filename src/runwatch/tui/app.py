@@ -100,7 +100,7 @@ class RunwatchApp(App[int]):
         if kiosk:
             # The palette is a dialog (and changes themes): a wall display has neither. Set
             # before App.__init__, which adds its ctrl+p binding from this.
-            self.ENABLE_COMMAND_PALETTE = False
+            self.ENABLE_COMMAND_PALETTE = False  # type: ignore[misc]  # per app, on purpose
         super().__init__()
         self.config = config
         self.kiosk = kiosk
@@ -246,7 +246,8 @@ class RunwatchApp(App[int]):
         if module is None:
             return None  # never imported, so never opened
         for screen in self.screen_stack[1:]:
-            if isinstance(screen, module.RunScreen) and screen.run.id == run_id \
+            run_screen: type[RunScreen] = module.RunScreen
+            if isinstance(screen, run_screen) and screen.run.id == run_id \
                     and screen.provider.source.name == source:
                 return screen
         return None

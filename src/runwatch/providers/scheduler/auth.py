@@ -21,7 +21,8 @@ from runwatch.errors import (
     RedirectRefused,
     ServerError,
 )
-from runwatch.http import USER_AGENT, error_detail, retry_after_s
+from runwatch.http import USER_AGENT
+from runwatch.http_answers import error_detail, retry_after_s
 from runwatch.providers.scheduler.wire import LOGIN_PATH, WireLogin
 from runwatch.providers.wire import parse
 from runwatch.tokens import password_resolver

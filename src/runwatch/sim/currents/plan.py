@@ -255,9 +255,9 @@ def instance_state(run: SimRun, i: int, now: float) -> InstanceState:
         # with every test skipped; until then they wait unclaimed.
         if script.phase(now) != "failed":
             return UNCLAIMED
-        end = script.planned_end
+        planned = script.planned_end
         skipped = tuple(TestState(t, "skipped", None, None) for t in run.specs[i].tests)
-        return InstanceState(end, end, skipped)
+        return InstanceState(planned, planned, skipped)
     begin, end = script.step_times(i, now)
     if begin is None:
         return UNCLAIMED

@@ -189,7 +189,8 @@ def _stats(run: SimRun, state: InstanceState) -> dict[str, Any]:
     clock = {
         "wallClockStartedAt": iso(state.claimed_at),
         "wallClockEndedAt": iso(ended),
-        "wallClockDuration": None if ended is None else round((ended - state.claimed_at) * 1000),
+        "wallClockDuration": None if ended is None or state.claimed_at is None
+        else round((ended - state.claimed_at) * 1000),
     }
     if run.framework == "cypress":
         del counts["flaky"], counts["retries"]

@@ -50,7 +50,8 @@ class RunActionsMixin:
         app: App[object]
 
         def notify(self, message: str, *, title: str = "",
-                   severity: SeverityLevel = "information") -> None: ...
+                   severity: SeverityLevel = "information", timeout: float | None = None,
+                   markup: bool = True) -> None: ...
 
     @property
     def rw_app(self) -> RunwatchApp:

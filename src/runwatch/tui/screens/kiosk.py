@@ -9,7 +9,7 @@ and the last good runs stay until it recovers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -32,7 +32,7 @@ WIDE = 120  # from this width the clock is big too
 class KioskScreen(Screen[None]):
     """Everything at a glance; no keys to learn."""
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+    HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [
         (0, "-narrow"), (WIDE, "-wide"),
     ]
 

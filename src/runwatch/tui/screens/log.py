@@ -29,7 +29,7 @@ MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
 
 def log_title(provider: Provider, run: Run, step: Step) -> Content:
     look = status_look(step.status)
-    parts = [
+    parts: list[str | tuple[str, str]] = [
         ("log ", MUTED),
         (step.name, "bold"),
         "  ",

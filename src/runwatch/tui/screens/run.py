@@ -62,7 +62,7 @@ def meta_line(run: Run, provider: Provider, now: float,
     colour = rich_color(source.color)
     badge_style = f"bold reverse {colour}" if colour else "bold reverse"
     badge = Content.assemble((f" {source.label} ", badge_style)) if source.label else None
-    parts.append(Content.assemble(*([badge, " "] if badge else []), source.name,
+    parts.append(Content.assemble(*((badge, " ") if badge else ()), source.name,
                                   _muted(" run "), run.id))
     if run.branch:
         parts.append(Content.assemble(_muted("branch "), run.branch))
@@ -119,7 +119,7 @@ def step_line(step: Step, now: float, *, has_logs: bool) -> Content:
 class RunScreen(RunActionsMixin, Screen[None]):
     """One run in detail. Escape goes back."""
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+    HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [
         (0, "-narrow"), (WIDE, "-wide"),
     ]
 

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 
 def _cycle(options: tuple[str, ...] | list[str | None], current: object, step: int = 1) -> object:
-    index = list(options).index(current) if current in options else -1
-    return list(options)[(index + step) % len(options)]
+    choices: list[object] = list(options)
+    index = choices.index(current) if current in choices else -1
+    return choices[(index + step) % len(choices)]
 
 
 class RunsScreen(RunActionsMixin, Screen[None]):
@@ -200,7 +201,7 @@ class RunsScreen(RunActionsMixin, Screen[None]):
 
     def action_cycle_source(self, step: int = 1) -> None:
         options: list[str | None] = [None, *self.rw_app.providers]
-        self._set_view(source=_cycle(options, self.view.source, step))  # type: ignore[arg-type]
+        self._set_view(source=_cycle(options, self.view.source, step))
 
     def show_source(self, source: str | None) -> None:
         """Show one source's runs (None: all)."""

@@ -9,9 +9,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.align import Align
-from rich.console import RenderableType
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widget import Widget
@@ -72,7 +71,7 @@ EXTRA_COLUMNS = (("took", 10), ("progress", 12), ("branch", 20), ("author", 12))
 class BigNumber(Digits):
     """Digits three rows tall; seven-segment ASCII under `--ascii`."""
 
-    def render(self) -> RenderableType:
+    def render(self) -> RenderResult:
         if not glyphs_of(self).ascii:
             return super().render()
         rows = ("".join(ASCII_DIGITS.get(c, ("   ", "   ", c.center(3)))[row]

@@ -3,6 +3,8 @@ under the cursor."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.content import Content
 from textual.geometry import Size
 from textual.widget import Widget
@@ -23,7 +25,7 @@ class LinesWidget(Widget):
         return Content("\n").join(self._lines(self.content_region.width))
 
 
-def cursor_row_key(table: DataTable[object]) -> str | None:
+def cursor_row_key(table: DataTable[Any]) -> str | None:
     """The key of the row under the cursor, or None in an empty table."""
     if not table.row_count:
         return None

@@ -46,7 +46,7 @@ def split_log(text: str) -> list[Text]:
     terminal would show (the text after it: progress meters redraw their line that way)."""
     text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.replace("\r\n", "\n").split("\n"))
     if "\x1b" in text:
-        lines = Text.from_ansi(text, end="").split("\n", allow_blank=True)
+        lines = list(Text.from_ansi(text, end="").split("\n", allow_blank=True))
     else:
         lines = [Text(line, end="") for line in text.split("\n")]
     if lines and not lines[-1].plain:
@@ -189,7 +189,8 @@ class LogView(Vertical):
         Binding("N", "next_match(-1)", "Previous", show=False),
     ]
 
-    query: reactive[str] = reactive("", init=False)
+    # shadows DOMNode.query (the CSS query method) on this widget: nothing here queries it
+    query: reactive[str] = reactive("", init=False)  # type: ignore[assignment]
 
     class SearchClosed(Message):
         """The search bar was closed with escape."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
+from rich.console import JustifyMethod
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -174,7 +175,7 @@ class SpecsTable(DataTable[Text]):
         with self.app.batch_update():
             self.clear(columns=True)
             for key, label, column_width in fit:
-                justify = "right" if key in NUMERIC else "left"
+                justify: JustifyMethod = "right" if key in NUMERIC else "left"
                 self.add_column(Text(label, justify=justify), width=column_width, key=key)
             for key, spec in self.specs.items():
                 self.add_row(*self._cells(spec).values(), key=key)

@@ -1,0 +1,273 @@
+"""What start-up does not load (issue 11, step 7): every deferral the start time depends on,
+checked in a fresh process by its `sys.modules`.
+
+- `import runwatch.cli`, `runwatch --version` and `--help` run argparse before anything heavy
+  (no Textual, httpx, pydantic);
+- httpx never loads its command-line client (click, ~50-85 ms), which it does whenever click
+  is installed (uvicorn installs it);
+- the dashboard, on a config or on the demo, shows its runs without uvicorn, click,
+  markdown-it or the run screen's module (loaded when a run is opened), and the demo without
+  a socket; an all-http:// config never builds the verifying TLS context (loading the CA
+  bundle costs 60-90 ms), while an https source verifies certificates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pty
+import select
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fcntl import ioctl
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import SCOPES, SimHandle
+from runwatch.config import Config
+from runwatch.demo import demo_config
+from runwatch.providers import build_providers
+from runwatch.sim import PROVIDERS, demo_tokens
+from runwatch.sim.demo import DEMO_URL, demo_simulator
+
+# Run in the child: dump its modules (and whether the verifying TLS context was built) at exit.
+DUMP = """
+import atexit, json, sys
+def dump():
+    http = sys.modules.get("runwatch.http")
+    with open(sys.argv[1], "w") as out:
+        json.dump({"modules": sorted(k for k, v in sys.modules.items() if v is not None),
+                   "tls_built": http is not None and http._SSL_CONTEXT is not None}, out)
+atexit.register(dump)
+from runwatch.cli import main
+raise SystemExit(main(sys.argv[2:]))
+"""
+
+HEAVY = ("textual", "httpx", "pydantic", "rich", "tenacity", "uvicorn", "click", "starlette")
+NOT_BEFORE_A_RUN_IS_OPENED = ("uvicorn", "click", "markdown_it", "runwatch.tui.screens.run")
+
+
+def loaded(modules: list[str], *names: str) -> list[str]:
+    """Which of `names` (packages or modules) are among `modules`."""
+    return [n for n in names if any(m == n or m.startswith(n + ".") for m in modules)]
+
+
+def modules_after(code: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", code + "\nimport json, sys\n"
+         "print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)))"],
+        capture_output=True, text=True, check=True, timeout=60,
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def run_cli(tmp_path: Path, *argv: str) -> tuple[dict[str, object], str]:
+    """`runwatch ARGV` (not on a terminal): its modules at exit, and its stdout."""
+    dump = tmp_path / "modules.json"
+    done = subprocess.run([sys.executable, "-c", DUMP, str(dump), *argv],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(dump.read_text()), done.stdout
+
+
+def test_importing_the_cli_loads_nothing_heavy() -> None:
+    assert loaded(modules_after("import runwatch.cli"), *HEAVY) == []
+
+
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_and_help_load_nothing_heavy(tmp_path: Path, flag: str) -> None:
+    seen, stdout = run_cli(tmp_path, flag)
+    assert "runwatch" in stdout
+    assert loaded(seen["modules"], *HEAVY) == []  # type: ignore[arg-type]
+
+
+def test_httpx_loads_without_its_command_line_client() -> None:
+    modules = modules_after("import runwatch, httpx; assert httpx.AsyncClient")
+    assert "httpx" in modules
+    assert loaded(modules, "click", "httpx._main", "pygments") == []
+
+
+def test_the_dashboard_module_defers_the_run_screen_and_the_simulator() -> None:
+    modules = modules_after("import runwatch.tui.app")
+    assert loaded(modules, *NOT_BEFORE_A_RUN_IS_OPENED, "runwatch.sim") == []
+
+
+# -- the real start, in a pseudo-terminal, until every source's runs are on screen ------------
+
+
+def newest_ids(config: Config, transport: httpx.AsyncBaseTransport | None) -> list[bytes]:
+    """The newest run of every source as the table shows it (its id's first 6 characters:
+    Wercker's ids begin with their creation time)."""
+    import asyncio
+
+    async def fetch() -> list[bytes]:
+        providers = build_providers(config, transport=transport)
+        try:
+            return [(await p.list_runs())[0].id[:6].encode() for p in providers.values()]
+        finally:
+            for p in providers.values():
+                await p.aclose()
+
+    return asyncio.run(fetch())
+
+
+def start_in_pty(tmp_path: Path, argv: list[str], env: dict[str, str],
+                 needles: list[bytes]) -> dict[str, object]:
+    """`runwatch ARGV` on a 160x45 pty until every needle is on screen; then `q`. What it had
+    loaded when it quit."""
+    dump = tmp_path / "modules.json"
+    master, slave = pty.openpty()
+    ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
+    process = subprocess.Popen([sys.executable, "-c", DUMP, str(dump), *argv], stdin=slave,
+                               stdout=slave, stderr=slave, env={**env, "TERM": "xterm-256color"},
+                               start_new_session=True)
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + 45
+    try:
+        while not all(n in output for n in needles):
+            assert time.monotonic() < deadline, f"never on screen: {needles} {output[-1500:]!r}"
+            if select.select([master], [], [], 0.1)[0]:
+                output += os.read(master, 65536)
+        os.write(master, b"q")
+        while process.poll() is None:  # keep reading: a full pty would block its exit
+            assert time.monotonic() < deadline + 20, "did not quit on q"
+            if select.select([master], [], [], 0.1)[0]:
+                with contextlib.suppress(OSError):  # EIO once the child has closed its side
+                    output += os.read(master, 65536)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        os.close(master)
+    assert process.returncode == 0, output[-1500:]
+    return json.loads(dump.read_text())
+
+
+def dashboard_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("RUNWATCH_CONFIG", "NO_COLOR")}
+    env.update({f"HYGIENE_{p.upper()}": t for p, t in demo_tokens().items()})
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+    return env
+
+
+def test_the_dashboard_shows_every_source_without_deferred_modules(
+    sim: SimHandle, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[runwatch]\ninterval = 30.0\n" + "".join(
+        f'[[sources]]\nname = "{p}"\nprovider = "{p}"\nbase_url = "{sim.base_url(p)}"\n'
+        f'token_env = "HYGIENE_{p.upper()}"\n'
+        + "".join(f'{k} = "{v}"\n' for k, v in SCOPES[p].items())
+        for p in PROVIDERS
+    ))
+    config.chmod(0o600)
+    needles = newest_ids(demo_config(sim.url), None)
+    seen = start_in_pty(tmp_path, ["--config", str(config)], dashboard_env(tmp_path), needles)
+    modules: list[str] = seen["modules"]  # type: ignore[assignment]
+    assert "runwatch.tui.app" in modules and "httpx" in modules
+    assert loaded(modules, *NOT_BEFORE_A_RUN_IS_OPENED, "runwatch.sim") == []
+    assert seen["tls_built"] is False  # every source is http://
+
+
+def test_the_demo_shows_every_source_in_process_without_uvicorn(tmp_path: Path) -> None:
+    transport = httpx.ASGITransport(app=demo_simulator().app)
+    needles = newest_ids(demo_config(DEMO_URL), transport)
+    seen = start_in_pty(tmp_path, ["demo"], dashboard_env(tmp_path), needles)
+    modules: list[str] = seen["modules"]  # type: ignore[assignment]
+    assert "runwatch.sim.app" in modules
+    assert loaded(modules, *NOT_BEFORE_A_RUN_IS_OPENED, "runwatch.sim.server") == []
+    assert seen["tls_built"] is False
+
+
+# -- https still verifies -----------------------------------------------------------------
+
+
+@dataclass
+class TlsServer:
+    port: int
+    cert: Path
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[TlsServer]:
+    """An HTTPS server on loopback whose self-signed certificate no CA vouches for; it answers
+    every request with an empty JSON list."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            with contextlib.suppress(OSError), context.wrap_socket(
+                connection, server_side=True
+            ) as tls:
+                tls.settimeout(5)
+                tls.recv(65536)
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                            b"Content-Length: 2\r\nConnection: close\r\n\r\n[]")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield TlsServer(listener.getsockname()[1], cert)
+    with contextlib.suppress(OSError):
+        listener.shutdown(socket.SHUT_RDWR)
+    listener.close()
+    thread.join(5)
+
+
+GET_OVER_TLS = """
+import asyncio, sys
+from runwatch.http import SourceClient
+from runwatch.http_retry import RetryPolicy
+async def get():
+    client = SourceClient(source="tls", base_url=sys.argv[1], retry=RetryPolicy(attempts=1),
+                          timeout_s=5.0)
+    try:
+        print(await client.get_json("/api/runs"))
+    except Exception as exc:
+        print(type(exc).__name__, exc)
+    finally:
+        await client.aclose()
+asyncio.run(get())
+"""
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_an_https_source_verifies_against_the_trusted_cas(tls_server: TlsServer,
+                                                         trusted: bool) -> None:
+    """The verifying context is built for https (lazily, yet with the CA bundle: here the
+    one SSL_CERT_FILE names, as httpx reads it); a certificate it does not vouch for is an
+    error."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    if trusted:
+        env["SSL_CERT_FILE"] = str(tls_server.cert)
+    done = subprocess.run([sys.executable, "-c", GET_OVER_TLS,
+                           f"https://127.0.0.1:{tls_server.port}"],
+                          capture_output=True, text=True, timeout=60, env=env, check=True)
+    if trusted:
+        assert done.stdout.strip() == "[]"
+    else:
+        assert done.stdout.startswith("Unreachable"), done.stdout
+        assert "certificate" in done.stdout.lower()
