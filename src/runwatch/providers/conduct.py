@@ -25,7 +25,7 @@ from runwatch.config import SourceConfig
 from runwatch.errors import ConfigError, NotFound
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, utc
-from runwatch.providers.base import Action, Provider
+from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
 
 RUN_STATUSES: dict[str, RunStatus] = {
@@ -214,7 +214,7 @@ class ConductProvider(Provider):
     """Runs of a Conduct server, optionally of one spec (`spec_id`)."""
 
     name = "conduct"
-    actions = frozenset({Action.DELETE})
+    actions = frozenset({RunAction.DELETE})
     has_logs = True  # a check's text
     page_size = PAGE_SIZE
 

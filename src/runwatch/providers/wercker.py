@@ -16,7 +16,7 @@ from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
-from runwatch.providers.base import Action, Provider
+from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
 
 RUNS_PATH = "/api/v3/runs"
@@ -136,7 +136,7 @@ class WerckerProvider(Provider):
     """Runs of one Wercker pipeline or application."""
 
     name: ClassVar[str] = "wercker"
-    actions: ClassVar[frozenset[Action]] = frozenset({Action.CANCEL, Action.RERUN})
+    actions: ClassVar[frozenset[RunAction]] = frozenset({RunAction.CANCEL, RunAction.RERUN})
     cancel_verb: ClassVar[str] = "abort"
     has_logs: ClassVar[bool] = True
 
