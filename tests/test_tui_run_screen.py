@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Markdown, Static
 
-from runwatch.models import Group, RunDetail, RunStatus, Step, TestCounts
+from runwatch.models import Group, RunDetail, RunStatus, Spec, Step, TestCounts
 from runwatch.sim import Fault
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.dialogs import ConfirmDialog
@@ -645,3 +645,12 @@ async def test_the_run_screen_follows_the_apps_signals_for_its_own_run_only(sim)
         assert "stale: wercker: HTTP 500" in text_of(screen.query_one("#run-error", Static))
         assert screen.run.status is RunStatus.CANCELED
 
+
+def test_widget_messages_name_their_control() -> None:
+    step = Step(id="s", name="build", order=0, status=RunStatus.PASSED)
+    timeline = Timeline(now=lambda: 0.0)
+    assert Timeline.StepSelected(timeline, step).control is timeline
+    assert Timeline.StepHighlighted(timeline, step).control is timeline
+    specs = SpecsTable()
+    spec = Spec(spec="cypress/e2e/login.cy.ts", status=RunStatus.FAILED)
+    assert SpecsTable.SpecSelected(specs, spec).control is specs
