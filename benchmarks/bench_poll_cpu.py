@@ -19,6 +19,7 @@ from runwatch.config import SourceConfig, parse
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers import Provider
+from runwatch.session import Session
 from runwatch.tui.app import RunwatchApp
 
 NOW = 1_795_348_800.0
@@ -62,7 +63,8 @@ async def measure(count: int) -> tuple[float, float, float]:
     config = parse({"runwatch": {"interval": 3600.0, "limit": 10_000},
                     "sources": [{"name": "ci", "provider": "services",
                                  "base_url": "http://127.0.0.1:9"}]})
-    app = RunwatchApp(config, providers={"ci": provider}, now=lambda: NOW)
+    app = RunwatchApp(config, session=Session.on(config, {"ci": provider}, now=lambda: NOW),
+                      now=lambda: NOW)
     async with app.run_test(size=(160, 45)) as pilot:
         await app.poller.poll_once("ci")
         await pilot.pause()

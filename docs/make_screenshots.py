@@ -32,7 +32,7 @@ async def open_run(provider: str) -> Step:
         keys = table.shown_keys
         key = next(k for k in keys if table.runs[k].source == provider
                    and table.runs[k].status.value == "failed")
-        app.open_run(provider, table.runs[key])
+        app.open_run(table.runs[key])
         await pilot.pause(1.0)
     return step
 

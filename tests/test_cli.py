@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 import tomllib
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -421,7 +420,7 @@ def test_read_only_cancel_exits_5_and_sends_nothing(cli: Cli, where: str) -> Non
     args = ["--read-only", *args] if where == "before" else [*args, "--read-only"]
     done = cli.inproc(*args)
     assert done.returncode == 5
-    assert one_error_line(done.stderr) == "runwatch: wercker: read-only, abort was not sent"
+    assert one_error_line(done.stderr) == "runwatch: wercker: read-only mode: abort is disabled"
     assert cli.sim.sim.requests == []
 
 
@@ -780,7 +779,7 @@ def _get_when_up(url: str, headers: dict[str, str]) -> httpx.Response:
     raise AssertionError(f"nothing listening at {url}")
 
 
-# -- the dashboard's wiring (in-process, with a stand-in for runwatch.tui.app) ------------------
+# -- the dashboard's wiring (in-process, with a stand-in for run_dashboard) ---------------------
 
 
 @pytest.fixture
@@ -792,14 +791,14 @@ def dashboard(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
             return {name: len(await p.list_runs()) for name, p in providers.items()}
 
         # the demo's simulator (in-process) must answer its providers while the dashboard runs
-        providers = kwargs.get("providers")
+        session = kwargs.get("session")
+        providers = session.providers if session is not None else None
+        kwargs["providers"] = providers
         kwargs["served"] = asyncio.run(newest(providers)) if providers else None
         calls.append({"config": config, **kwargs})
         return 0
 
-    module = types.ModuleType("runwatch.tui.app")
-    module.run_dashboard = run_dashboard  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "runwatch.tui.app", module)
+    monkeypatch.setattr("runwatch.tui.app.run_dashboard", run_dashboard)
     return calls
 
 
@@ -814,6 +813,7 @@ def test_demo_runs_the_dashboard_on_a_live_simulator(dashboard: list[dict[str, A
     assert all(s.base_url.startswith("http://demo.runwatch.invalid/")
                for s in call["config"].sources)
     assert all(p.read_only for p in call["providers"].values())  # --kiosk
+    assert call["session"].read_only and call["session"].kiosk  # the one gate says so too
 
 
 @pytest.mark.parametrize("where", ["after", "before"])

@@ -25,7 +25,7 @@ from runwatch.tui.app import RunwatchApp
 from runwatch.tui.dialogs import ConfirmDialog
 from runwatch.tui.screens.run import RunScreen
 from runwatch.tui.widgets.source_bar import SourceBar
-from tui_helpers import PROVIDERS, all_polled, until
+from tui_helpers import PROVIDERS, all_polled, app_on, until
 
 # What must never reach the terminal from an API.
 FORBIDDEN = {
@@ -153,7 +153,7 @@ def hostile_app(sim, *, kiosk: bool = False) -> tuple[RunwatchApp, list[str]]:
     config = demo_config(sim.url, interval=60.0)
     providers: dict[str, Provider] = {p: sim.provider(p) for p in PROVIDERS}
     providers["wercker"] = HostileIds(providers["wercker"])
-    app = RunwatchApp(config, providers=providers, now=sim.sim.clock.now, kiosk=kiosk)
+    app = app_on(sim, config, providers, kiosk=kiosk)
     ran: list[str] = []
     app.save_screenshot = lambda *a, **k: ran.append("screenshot")  # type: ignore[method-assign]
     app.open_url = lambda url, **k: ran.append(f"open {url}")  # type: ignore[method-assign]
@@ -259,7 +259,7 @@ async def test_the_run_screen_and_its_report_show_it_all_as_text(sim, name: str)
         await all_polled(pilot, pause=0.1)
         run = next(r for r in app.runs_screen.table.runs.values()
                    if r.source == name and r.status.is_terminal)
-        app.open_run(name, run)
+        app.open_run(run)
         await until(pilot, lambda: isinstance(app.screen, RunScreen)
                     and app.screen.detail is not None, "the run's detail")
         await pilot.pause(0.2)
@@ -276,7 +276,7 @@ async def test_the_run_screen_and_its_report_show_it_all_as_text(sim, name: str)
 
             screen = app.screen
             step = next(s for s in screen.detail.steps if s.log_available)
-            app.push_screen(LogScreen(screen.provider, screen.run, step))
+            app.push_screen(LogScreen(screen.run, step))
             await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.loaded,
                         "the log")
             await pilot.pause(0.1)
@@ -295,13 +295,13 @@ async def test_a_specs_test_errors_show_as_text(sim) -> None:
     app, ran = hostile_app(sim)
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
         await all_polled(pilot, pause=0.1)
-        provider = app.providers["currents"]
+        provider = app.session.providers["currents"]
         for run in [r for r in app.poller.runs("currents").values() if r.status.is_terminal]:
             detail = await provider.get_run(run.id)
             failed = [s for s in detail.specs if s.status.value == "failed"]
             if failed:
                 break
-        app.push_screen(SpecResultsScreen(provider, run, failed[0]))
+        app.push_screen(SpecResultsScreen(run, failed[0]))
         await until(pilot, lambda: isinstance(app.screen, SpecResultsScreen)
                     and app.screen.results is not None, "the tests")
         await pilot.pause(0.1)
@@ -318,7 +318,7 @@ async def test_the_kiosk_keeps_a_long_hostile_error_on_its_line(sim) -> None:
     app, ran = hostile_app(sim, kiosk=True)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await until(pilot, lambda: all(app.poller.health(s).state in ("ok", "error")
-                                       for s in app.providers), "every source's first poll")
+                                       for s in app.session.providers), "every source's first poll")
         await pilot.pause(0.3)
         assert app.poller.health("conduct").state == "error"
         bar = app.screen.query_one(SourceBar)

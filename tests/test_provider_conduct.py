@@ -23,8 +23,9 @@ from runwatch.errors import (
 )
 from runwatch.http import RetryPolicy, SourceClient
 from runwatch.models import Run, RunStatus, Step
-from runwatch.providers import Action
+from runwatch.providers import RunAction
 from runwatch.providers.conduct import ConductProvider, first_heading, run_title
+from runwatch.session import Session
 from runwatch.sim import SimClock, SimSettings, Simulator
 from runwatch.sim import conduct as sim_conduct
 from runwatch.sim.core import iso
@@ -279,10 +280,11 @@ async def test_deleting_an_unknown_run_is_not_found(sim):
 
 async def test_cancel_and_rerun_are_unsupported_and_send_nothing(sim):
     provider = sim.provider("conduct")
-    assert provider.actions == frozenset({Action.DELETE})
-    assert provider.why_not(Action.CANCEL) == "conduct has no cancel"
-    assert provider.why_not(Action.RERUN) == "conduct has no rerun"
-    assert provider.why_not(Action.DELETE) is None
+    assert provider.actions == frozenset({RunAction.DELETE})
+    session = Session({"conduct": provider})
+    assert session.refusal(RunAction.CANCEL, source="conduct") == "conduct has no cancel"
+    assert session.refusal(RunAction.RERUN, source="conduct") == "conduct has no rerun"
+    assert session.refusal(RunAction.DELETE, source="conduct") is None
     with pytest.raises(Unsupported):
         await provider.cancel("RUN-024")
     with pytest.raises(Unsupported):
@@ -292,7 +294,8 @@ async def test_cancel_and_rerun_are_unsupported_and_send_nothing(sim):
 
 async def test_read_only_refuses_delete_before_any_request(sim):
     provider = sim.provider("conduct", read_only=True)
-    assert provider.why_not(Action.DELETE) == "conduct is read-only"
+    assert Session({"conduct": provider}).refusal(RunAction.DELETE, source="conduct") == (
+        "conduct is read-only")
     with pytest.raises(ReadOnlyError):
         await provider.delete("RUN-020")
     assert requests(sim) == []

@@ -24,14 +24,14 @@ from runwatch.errors import (
     Conflict,
     NotFound,
     RateLimited,
-    ReadOnlyError,
     RequestTimeout,
     ServerError,
     Unreachable,
 )
 from runwatch.http import RetryPolicy
 from runwatch.models import Run, RunStatus
-from runwatch.providers import Action, Provider, build_provider
+from runwatch.providers import Provider, RunAction, build_provider
+from runwatch.session import Refused, Session
 from runwatch.sim import Fault, SimClock, SimSettings, Simulator, demo_tokens
 from runwatch.sim.core import RecordedRequest
 
@@ -46,12 +46,12 @@ class Api:
     list_requests: list[Request]  # of a list of 24 runs
     detail_requests: Callable[[str], list[Request]]
     # action -> the requests it sends for run `id` (after a list)
-    actions: dict[Action, Callable[[str], list[Request]]]
+    actions: dict[RunAction, Callable[[str], list[Request]]]
     # action -> the JSON body of its last request (None: no body)
-    bodies: dict[Action, Callable[[dict[str, Any]], object]] = field(default_factory=dict)
+    bodies: dict[RunAction, Callable[[dict[str, Any]], object]] = field(default_factory=dict)
     # What a canceled run reads afterwards (services has no canceled status).
     canceled: RunStatus = RunStatus.CANCELED
-    verbs: dict[Action, str] = field(default_factory=dict)
+    verbs: dict[RunAction, str] = field(default_factory=dict)
 
 
 def _get(path: str, query: str = "") -> Request:
@@ -63,13 +63,13 @@ APIS: dict[str, Api] = {
         list_requests=[_get("/api/runs")],
         detail_requests=lambda i: [_get(f"/api/runs/{i}"), _get("/api/stages", f"runId={i}")],
         actions={
-            Action.CANCEL: lambda i: [("POST", f"/api/runs/{i}/stop", "")],
-            Action.RERUN: lambda i: [_get(f"/api/runs/{i}"),
+            RunAction.CANCEL: lambda i: [("POST", f"/api/runs/{i}/stop", "")],
+            RunAction.RERUN: lambda i: [_get(f"/api/runs/{i}"),
                                      ("POST", f"/api/runs/{i}/rerun", "")],
-            Action.DELETE: lambda i: [("DELETE", f"/api/runs/{i}", "")],
+            RunAction.DELETE: lambda i: [("DELETE", f"/api/runs/{i}", "")],
         },
         # The run back exactly as the server sent it.
-        bodies={Action.RERUN: lambda served: {"data": served}},
+        bodies={RunAction.RERUN: lambda served: {"data": served}},
         canceled=RunStatus.FAILED,
     ),
     "wercker": Api(
@@ -78,37 +78,37 @@ APIS: dict[str, Api] = {
                        _get("/api/v3/runs", "pipelineId=pipeline-1&limit=20&skip=20")],
         detail_requests=lambda i: [_get(f"/api/v3/runs/{i}"), _get(f"/api/v3/runs/{i}/steps")],
         actions={
-            Action.CANCEL: lambda i: [("PUT", f"/api/v3/runs/{i}/abort", "")],
-            Action.RERUN: lambda i: [_get(f"/api/v3/runs/{i}"), ("POST", "/api/v3/runs", "")],
+            RunAction.CANCEL: lambda i: [("PUT", f"/api/v3/runs/{i}/abort", "")],
+            RunAction.RERUN: lambda i: [_get(f"/api/v3/runs/{i}"), ("POST", "/api/v3/runs", "")],
         },
-        bodies={Action.CANCEL: lambda _served: {},
-                Action.RERUN: lambda served: {
+        bodies={RunAction.CANCEL: lambda _served: {},
+                RunAction.RERUN: lambda served: {
                     "pipelineId": served["pipeline"]["id"], "branch": served["branch"],
                     "commitHash": served["commitHash"], "message": served["message"]}},
-        verbs={Action.CANCEL: "abort"},
+        verbs={RunAction.CANCEL: "abort"},
     ),
     "currents": Api(
         list_requests=[_get("/v1/projects/proj-1/runs", "limit=50")],
         detail_requests=lambda i: [_get(f"/v1/runs/{i}")],
         actions={
-            Action.CANCEL: lambda i: [("PUT", f"/v1/runs/{i}/cancel", "")],
-            Action.DELETE: lambda i: [("DELETE", f"/v1/runs/{i}", "")],
+            RunAction.CANCEL: lambda i: [("PUT", f"/v1/runs/{i}/cancel", "")],
+            RunAction.DELETE: lambda i: [("DELETE", f"/v1/runs/{i}", "")],
         },
     ),
     "conduct": Api(
         list_requests=[_get("/v1/runs", "limit=50")],
         detail_requests=lambda i: [_get(f"/v1/runs/{i}"), _get("/v1/checks", f"runId={i}")],
-        actions={Action.DELETE: lambda i: [("DELETE", f"/v1/runs/{i}", "")]},
+        actions={RunAction.DELETE: lambda i: [("DELETE", f"/v1/runs/{i}", "")]},
     ),
     "scheduler": Api(
         # The list, then each workflow definition once (they are cached by hash).
         list_requests=[_get("/api/v1/runs", "limit=200")],
-        bodies={Action.RERUN: lambda served: {"workflow": served["workflow"],
+        bodies={RunAction.RERUN: lambda served: {"workflow": served["workflow"],
                                               "clientId": served["clientId"]}},
         detail_requests=lambda i: [_get(f"/api/v1/runs/{i}")],
         actions={
-            Action.CANCEL: lambda i: [("POST", f"/api/v1/runs/{i}/cancel", "")],
-            Action.RERUN: lambda i: [("POST", "/api/v1/runs", "")],
+            RunAction.CANCEL: lambda i: [("POST", f"/api/v1/runs/{i}/cancel", "")],
+            RunAction.RERUN: lambda i: [("POST", "/api/v1/runs", "")],
         },
     ),
 }
@@ -192,9 +192,9 @@ async def _served(sim: SimHandle, provider: str, run_id: str) -> dict[str, Any]:
     return body
 
 
-def _target(runs: list[Run], action: Action) -> Run:
+def _target(runs: list[Run], action: RunAction) -> Run:
     """The newest active run to cancel; the newest finished one to rerun or delete."""
-    wanted = (lambda r: r.status.is_active) if action is Action.CANCEL else (
+    wanted = (lambda r: r.status.is_active) if action is RunAction.CANCEL else (
         lambda r: r.status.is_terminal)
     return next(r for r in runs if wanted(r))
 
@@ -215,10 +215,10 @@ async def test_each_action_on_a_live_clock_sends_exactly_its_requests(live, prov
         assert_headers(request, provider)
     last = live.sim.requests_to(provider)[-1]
     assert last.json() == (api.bodies[action](served) if action in api.bodies else None)
-    if provider == "scheduler" and action is Action.RERUN:
+    if provider == "scheduler" and action is RunAction.RERUN:
         assert 0 < len(last.headers["idempotency-key"]) <= 64
     after = await client.list_runs()
-    if action is Action.CANCEL:
+    if action is RunAction.CANCEL:
         detail = await client.get_run(target.id)
         assert detail.status is api.canceled and detail.finished_at is not None
         if provider == "services":  # it says what its stop answered, not "canceled"
@@ -227,7 +227,7 @@ async def test_each_action_on_a_live_clock_sends_exactly_its_requests(live, prov
                 and target.status is RunStatus.QUEUED)
         else:
             assert outcome is None
-    elif action is Action.RERUN:
+    elif action is RunAction.RERUN:
         assert isinstance(outcome, Run) and outcome.id != target.id
         # The new run is there at once, on the next poll (services only said its id).
         assert outcome.id in {r.id for r in after}
@@ -240,11 +240,15 @@ async def test_each_action_on_a_live_clock_sends_exactly_its_requests(live, prov
 
 @pytest.mark.parametrize(("provider", "action"), ACTIONS, ids=[f"{p}-{a}" for p, a in ACTIONS])
 async def test_read_only_refuses_each_action_before_any_request(sim, provider, action):
+    # The gate is the session's (tests/test_session.py); the client's refusal is under it.
     client = sim.provider(provider, read_only=True)
-    with pytest.raises(ReadOnlyError, match=f"^{provider}: read-only"):
-        await getattr(client, action.value)("any-run")
+    session = Session({provider: client})
+    run = Run(source=provider, provider=provider, id="any-run", status=RunStatus.RUNNING,
+              provider_status="running")
+    with pytest.raises(Refused, match=f"^{provider} is read-only$"):
+        await session.perform(action, run)
     assert sim.sim.requests_to(provider) == []
-    assert client.why_not(action) == f"{provider} is read-only"
+    assert session.refusal(action, run) == f"{provider} is read-only"
     assert client.verb(action) == APIS[provider].verbs.get(action, action.value)
 
 

@@ -22,8 +22,9 @@ from runwatch.errors import (
 )
 from runwatch.http import RetryPolicy
 from runwatch.models import RunStatus, Spec, Step
-from runwatch.providers import Action, build_provider
+from runwatch.providers import RunAction, build_provider
 from runwatch.providers.currents import CurrentsProvider, run_status
+from runwatch.session import Session
 from runwatch.sim import SimClock, SimSettings, Simulator, demo_tokens
 from runwatch.sim.core import iso
 from runwatch.sim.currents import PROJECT_ID, SimRun, SimulatedApi
@@ -550,9 +551,10 @@ async def test_instance_not_yet_claimed_has_null_results():
 def test_capabilities(sim):
     provider = sim.provider("currents")
     assert (provider.name, provider.cancel_verb) == ("currents", "cancel")
-    assert provider.actions == frozenset({Action.CANCEL, Action.DELETE})
+    assert provider.actions == frozenset({RunAction.CANCEL, RunAction.DELETE})
     assert (provider.has_logs, provider.has_spec_results) == (False, True)
-    assert provider.why_not(Action.RERUN) == "currents has no rerun"
+    assert Session({"currents": provider}).refusal(RunAction.RERUN, source="currents") == (
+        "currents has no rerun")
 
 
 async def test_cancel_puts_and_the_run_turns_canceled(sim):

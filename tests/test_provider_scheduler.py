@@ -21,17 +21,18 @@ from runwatch.errors import (
     ConfigError,
     Conflict,
     NotFound,
-    ReadOnlyError,
     ServerError,
 )
 from runwatch.http import RetryPolicy, SourceClient
-from runwatch.models import RunStatus
+from runwatch.models import Run, RunStatus
+from runwatch.providers import RunAction
 from runwatch.providers.scheduler import (
     MAX_NEW_DEFINITIONS_PER_POLL,
     SchedulerProvider,
     node_progress,
     scheduler_status,
 )
+from runwatch.session import Refused, Session
 from runwatch.sim import Fault
 from runwatch.sim.core import iso
 from runwatch.sim.scheduler import LOGIN_PASSWORD, LOGIN_USERNAME, NODES, TOKEN_LIFETIME_S
@@ -614,12 +615,13 @@ async def test_cancelling_an_unknown_run_is_not_found(sim):
 
 
 async def test_read_only_refuses_cancel_and_rerun_before_any_request(sim):
-    provider = sim.provider("scheduler", read_only=True)
-    run_id = api(sim).visible()[-1].run_id
-    with pytest.raises(ReadOnlyError):
-        await provider.cancel(run_id)
-    with pytest.raises(ReadOnlyError):
-        await provider.rerun(run_id)
+    session = Session({"scheduler": sim.provider("scheduler", read_only=True)})
+    run = Run(source="scheduler", provider="scheduler", id=api(sim).visible()[-1].run_id,
+              status=RunStatus.RUNNING, provider_status="Running")
+    with pytest.raises(Refused, match="scheduler is read-only"):
+        await session.perform(RunAction.CANCEL, run)
+    with pytest.raises(Refused, match="scheduler is read-only"):
+        await session.perform(RunAction.RERUN, run)
     assert requests(sim) == []
 
 

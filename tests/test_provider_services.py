@@ -20,9 +20,10 @@ from runwatch.errors import (
     ReadOnlyError,
 )
 from runwatch.http import RetryPolicy
-from runwatch.models import RunStatus, Step
-from runwatch.providers import Provider, build_provider
+from runwatch.models import Run, RunStatus, Step
+from runwatch.providers import Provider, RunAction, build_provider
 from runwatch.providers.services import STAGE_ORDER
+from runwatch.session import Refused, Session
 from runwatch.sim import SimClock, SimSettings, Simulator, demo_tokens
 from runwatch.sim.core import RecordedRequest
 from runwatch.sim.services import SimRun, SimulatedApi
@@ -565,9 +566,12 @@ async def test_rerun_of_an_unknown_run_is_not_found_and_posts_nothing(sim):
 async def test_read_only_refuses_every_action_before_any_request(sim):
     provider = sim.provider("services", read_only=True)
     run_id = newest(api_of(sim).runs, sim.sim.now(), "running").id
-    for action in (provider.cancel, provider.rerun, provider.delete):
-        with pytest.raises(ReadOnlyError, match="services: read-only"):
-            await action(run_id)
+    session = Session({"services": provider})
+    run = Run(source="services", provider="services", id=run_id, status=RunStatus.RUNNING,
+              provider_status="running")
+    for action in RunAction:
+        with pytest.raises(Refused, match="services is read-only"):
+            await session.perform(action, run)
     assert sim.sim.requests_to("services") == []
     provider.client.read_only = True  # the client's own guard, under the provider's
     with pytest.raises(ReadOnlyError, match="POST /api/runs/r1/rerun was not sent"):

@@ -17,17 +17,17 @@ from runwatch.errors import (
     BadResponse,
     Conflict,
     NotFound,
-    ReadOnlyError,
     Unsupported,
 )
 from runwatch.http import RetryPolicy, SourceClient
-from runwatch.models import RunStatus
-from runwatch.providers import Action
+from runwatch.models import Run, RunStatus
+from runwatch.providers import RunAction
 from runwatch.providers.wercker import (
     WerckerProvider,
     wercker_provider_status,
     wercker_status,
 )
+from runwatch.session import Refused, Session
 from runwatch.sim import SimClock, SimSettings, Simulator, demo_tokens
 from runwatch.sim.core import RunScript, iso
 from runwatch.sim.wercker import STARTED_S, STEP_NAMES, TOKEN_OWNER, SimulatedApi
@@ -284,25 +284,28 @@ async def test_rerun_triggers_the_same_pipeline_branch_commit_and_message(sim):
 
 
 async def test_read_only_refuses_abort_and_rerun_before_any_request(sim):
-    provider = sim.provider("wercker", read_only=True)
-    with pytest.raises(ReadOnlyError):
-        await provider.cancel("a" * 24)
-    with pytest.raises(ReadOnlyError):
-        await provider.rerun("a" * 24)
+    session = Session({"wercker": sim.provider("wercker", read_only=True)})
+    run = Run(source="wercker", provider="wercker", id="a" * 24, status=RunStatus.RUNNING,
+              provider_status="running")
+    with pytest.raises(Refused):
+        await session.perform(RunAction.CANCEL, run)
+    with pytest.raises(Refused):
+        await session.perform(RunAction.RERUN, run)
     assert sim.sim.requests_to("wercker") == []
-    assert provider.why_not(Action.CANCEL) == "wercker is read-only"
+    assert session.refusal(RunAction.CANCEL, run) == "wercker is read-only"
 
 
 async def test_capabilities_name_abort_and_leave_out_delete(sim):
     provider = sim.provider("wercker", limit=1)
     assert provider.cancel_verb == "abort" and provider.has_logs
     assert not provider.has_spec_results
-    assert provider.actions == {Action.CANCEL, Action.RERUN}
+    assert provider.actions == {RunAction.CANCEL, RunAction.RERUN}
     [run] = await provider.list_runs()
     sim.sim.clock.advance(3600)
     [done] = await provider.list_runs()
-    assert provider.why_not(Action.CANCEL, run) is None
-    assert provider.why_not(Action.CANCEL, done) == f"run {done.id} has already finished"
+    session = Session({"wercker": provider})
+    assert session.refusal(RunAction.CANCEL, run) is None
+    assert session.refusal(RunAction.CANCEL, done) == f"run {done.id} has already finished"
     with pytest.raises(Unsupported, match="wercker has no delete"):
         await provider.delete(run.id)
 

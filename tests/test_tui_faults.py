@@ -11,7 +11,7 @@ from runwatch.providers import build_provider
 from runwatch.sim import Fault, demo_tokens
 from runwatch.sim.server import ThreadedServer
 from runwatch.tui.app import RunwatchApp
-from tui_helpers import PROVIDERS, loaded, until
+from tui_helpers import PROVIDERS, app_on, loaded, until
 
 
 def fault_app(sim, base_url: str | None = None, timeout_s: float = 2.0,
@@ -28,7 +28,7 @@ def fault_app(sim, base_url: str | None = None, timeout_s: float = 2.0,
         wercker, retry=RetryPolicy(attempts=1), timeout_s=timeout_s,
         token=None if source_extra else demo_tokens()["wercker"],
     )
-    return RunwatchApp(config, providers=providers, now=sim.sim.clock.now)
+    return app_on(sim, config, providers)
 
 
 def health_line(app: RunwatchApp, source: str) -> str:

@@ -28,7 +28,7 @@ async def open_run_id(pilot: Pilot, source: str, run_id: str) -> tuple[RunScreen
     """Open one run the way enter does; wait for its detail."""
     app: RunwatchApp = pilot.app  # type: ignore[assignment]
     await until(pilot, lambda: run_id in app.poller.runs(source), f"{source} run {run_id}")
-    app.open_run(source, app.poller.runs(source)[run_id])
+    app.open_run(app.poller.runs(source)[run_id])
     await until(pilot, lambda: isinstance(app.screen, RunScreen)
                 and app.screen.detail is not None, f"{source} run {run_id}'s detail")
     await pilot.pause()
@@ -107,7 +107,7 @@ async def test_currents_rows_show_durations_and_a_canceled_run_says_who(sim) -> 
         duration = table.get_cell(row_key("currents", done.run_id), "duration").plain
         assert duration.strip() not in ("", "–")
 
-        await app.providers["currents"].cancel(target.run_id)
+        await app.session.providers["currents"].cancel(target.run_id)
         sim.sim.clock.advance(120)
         screen, detail = await open_run_id(pilot, "currents", target.run_id)
 

@@ -66,7 +66,7 @@ def counts_shown(screen: KioskScreen) -> dict[str, int]:
 
 
 def all_runs(app: RunwatchApp, source: str | None = None) -> list[Run]:
-    names = [source] if source else list(app.providers)
+    names = [source] if source else list(app.session.providers)
     return [r for name in names for r in app.poller.runs(name).values()]
 
 

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Markdown, Static
 
-from runwatch.models import Group, RunDetail, RunStatus, Step, TestCounts
+from runwatch.models import Group, RunDetail, RunStatus, Spec, Step, TestCounts
 from runwatch.sim import Fault
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.dialogs import ConfirmDialog
@@ -47,7 +47,7 @@ async def open_run(
     await until(pilot, lambda: app.poller.health(source).state == "ok", f"{source}'s list")
     runs = sorted(app.poller.runs(source).values(), key=lambda r: r.sort_time, reverse=True)
     run = next(r for r in runs if r.status is status)
-    app.open_run(source, run)
+    app.open_run(run)
     await until(pilot, lambda: isinstance(app.screen, RunScreen)
                 and app.screen.detail is not None, f"{source} run {run.id}'s detail")
     await pilot.pause()
@@ -182,7 +182,7 @@ async def test_an_error_before_any_detail_says_so(sim) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.poller.health("wercker").state == "ok", "wercker")
         run = next(iter(app.poller.runs("wercker").values()))
-        screen = RunScreen(app.providers["wercker"], run)
+        screen = RunScreen(run)
         await app.push_screen(screen)
         screen.update_detail(None, "wercker: connection refused")
         await pilot.pause()
@@ -622,3 +622,35 @@ def test_snapshot_log_search(sim, snap_compare) -> None:
 
     assert snap_compare(make_app(sim), terminal_size=(80, 24), run_before=run_before)
 
+
+
+async def test_the_run_screen_follows_the_apps_signals_for_its_own_run_only(sim) -> None:
+    from runwatch.poller import DetailLoaded, RunsChanged
+
+    app = make_app(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, detail = await open_run(pilot, "wercker")
+        other = next(r for r in app.poller.runs("wercker").values() if r.id != detail.id)
+        # Another run's news, and news of a run with this id on another source: not ours.
+        app.poll_event(DetailLoaded("wercker", other.id, None, "wercker: not this one"))
+        app.poll_event(RunsChanged("services", (detail.summary().model_copy(
+            update={"status": RunStatus.CANCELED, "source": "services"}),), ()))
+        await pilot.pause()
+        assert not screen.query_one("#run-error").has_class("-shown")
+        assert screen.run.status is detail.status
+        app.poll_event(DetailLoaded("wercker", detail.id, None, "wercker: HTTP 500"))
+        app.poll_event(RunsChanged("wercker", (detail.summary().model_copy(
+            update={"status": RunStatus.CANCELED}),), ()))
+        await pilot.pause()
+        assert "stale: wercker: HTTP 500" in text_of(screen.query_one("#run-error", Static))
+        assert screen.run.status is RunStatus.CANCELED
+
+
+def test_widget_messages_name_their_control() -> None:
+    step = Step(id="s", name="build", order=0, status=RunStatus.PASSED)
+    timeline = Timeline(now=lambda: 0.0)
+    assert Timeline.StepSelected(timeline, step).control is timeline
+    assert Timeline.StepHighlighted(timeline, step).control is timeline
+    specs = SpecsTable()
+    spec = Spec(spec="cypress/e2e/login.cy.ts", status=RunStatus.FAILED)
+    assert SpecsTable.SpecSelected(specs, spec).control is specs

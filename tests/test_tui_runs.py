@@ -258,9 +258,9 @@ async def test_a_run_that_fails_notifies_and_rings_the_bell(sim, monkeypatch) ->
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         table = await loaded(pilot)
         run = next(r for r in shown_runs(table) if r.status is RunStatus.FAILED)
-        app._on_poll_event(RunTransition(run, RunStatus.RUNNING))
+        app.poll_event(RunTransition(run, RunStatus.RUNNING))
         passed = next(r for r in shown_runs(table) if r.status is RunStatus.PASSED)
-        app._on_poll_event(RunTransition(passed, RunStatus.RUNNING))
+        app.poll_event(RunTransition(passed, RunStatus.RUNNING))
         await pilot.pause()
         failures = [n for n in app._notifications if n.severity == "error"]
         assert len(failures) == 1 and run.id in failures[0].title

@@ -17,7 +17,7 @@ from tui_helpers import make_app, until
 async def open_failed_stage_log(pilot, app) -> LogScreen:
     screen, detail = await open_run(pilot, "services")
     failed = next(s for s in detail.steps if s.status is RunStatus.FAILED)
-    app.push_screen(LogScreen(screen.provider, screen.run, failed))
+    app.push_screen(LogScreen(screen.run, failed))
     await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.loaded,
                 "the log")
     return app.screen  # type: ignore[return-value]

@@ -316,7 +316,7 @@ def test_snapshot_run_screen_ascii_80x24(sim, snap_compare) -> None:
         await loaded(pilot)
         runs = sorted(app.poller.runs("wercker").values(), key=lambda r: r.sort_time,
                       reverse=True)
-        app.open_run("wercker", next(r for r in runs if r.status is RunStatus.FAILED))
+        app.open_run(next(r for r in runs if r.status is RunStatus.FAILED))
         await until(pilot, lambda: isinstance(app.screen, RunScreen)
                     and app.screen.detail is not None, "the run's detail")
         await pilot.pause(0.1)

@@ -83,7 +83,7 @@ async def test_one_broken_credential_never_holds_up_the_others(
         await until(pilot, lambda: healthy_ok(app), "the healthy sources' first poll")
         elapsed = time.monotonic() - started
         # They did not wait for conduct's command, which is still running.
-        conduct_token = app.providers["conduct"].client.token_source
+        conduct_token = app.session.providers["conduct"].client.token_source
         assert conduct_token is not None and conduct_token.pending() is not None
         assert app.poller.health("conduct").state in ("starting", "error")
         assert elapsed < 5.0, f"the healthy sources took {elapsed:.2f} s"

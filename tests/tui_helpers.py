@@ -11,6 +11,8 @@ from textual.pilot import Pilot
 from runwatch.config import Config
 from runwatch.demo import demo_config
 from runwatch.models import Run
+from runwatch.providers import Provider
+from runwatch.session import Session
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.widgets.runs_table import RunsTable
 
@@ -23,7 +25,16 @@ def make_app(sim, *, config: Config | None = None, read_only_sources: tuple[str,
     if config is None:
         config = demo_config(sim.url, interval=60.0)
     providers = {p: sim.provider(p, read_only=p in read_only_sources) for p in PROVIDERS}
-    return RunwatchApp(config, providers=providers, now=sim.sim.clock.now,
+    return app_on(sim, config, providers, **options)
+
+
+def app_on(sim, config: Config, providers: dict[str, Provider], **options: object) -> RunwatchApp:
+    """The app on these providers (the test closes them with the simulator), a frozen clock."""
+    session = Session.on(config, providers, read_only=bool(options.get("read_only")),
+                         kiosk=bool(options.get("kiosk")),
+                         interval=options.get("interval"),  # type: ignore[arg-type]
+                         now=sim.sim.clock.now)
+    return RunwatchApp(config, session=session, now=sim.sim.clock.now,
                        **options)  # type: ignore[arg-type]
 
 
@@ -38,7 +49,7 @@ async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
 async def all_polled(pilot: Pilot, pause: float | None = None) -> RunwatchApp:
     """Wait for the first poll of every source (then a pause); the app."""
     app: RunwatchApp = pilot.app  # type: ignore[assignment]
-    await until(pilot, lambda: all(app.poller.health(s).state == "ok" for s in app.providers),
+    await until(pilot, lambda: all(app.poller.health(s).state == "ok" for s in app.session.sources),
                 "every source's first poll")
     await pilot.pause(pause)
     return app

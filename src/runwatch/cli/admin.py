@@ -86,8 +86,15 @@ def _run_dashboard(
     config: Config, args: argparse.Namespace, *, demo: bool, no_config: bool = False,
     providers: Mapping[str, Provider] | None = None,
 ) -> int:
+    from runwatch.session import Session
     from runwatch.tui.app import run_dashboard  # lazily: only the dashboard needs Textual
 
+    # Providers already built (the demo's, on its in-process simulator) get a session here;
+    # otherwise the app builds one from the config.
+    session = None if providers is None else Session.on(
+        config, providers, read_only=args.read_only or args.kiosk, kiosk=args.kiosk,
+        interval=args.interval,
+    )
     return run_dashboard(
         config,
         read_only=args.read_only or args.kiosk,
@@ -98,7 +105,7 @@ def _run_dashboard(
         demo=demo,
         no_config=no_config,  # the dashboard says on screen that this is the demo
         ascii=args.ascii,  # None: ASCII when the locale is not UTF-8
-        providers=providers,  # None: the app builds them from the config
+        session=session,
     )
 
 

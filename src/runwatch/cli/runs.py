@@ -1,4 +1,5 @@
-"""`list`, `show`, `watch` and `cancel`: one-shot commands on the configured sources."""
+"""`list`, `show`, `watch` and `cancel`: one-shot commands on the configured sources. An action
+goes through a `Session`, whose gate says why it cannot apply (exit 5, nothing sent)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,13 @@ from runwatch.errors import (
     ConfigError,
     RateLimited,
     RequestTimeout,
-    RunwatchError,
     ServerError,
     Unreachable,
 )
 from runwatch.models import Run, RunDetail, RunStatus
-from runwatch.providers import Action, Provider
+from runwatch.providers import Provider
 from runwatch.sanitize import clean_text
+from runwatch.session import RunAction, Session
 
 DEFAULT_WATCH_INTERVAL = 5.0
 # Errors a watch outlives (reported, then polled again) up to this many times in a row.
@@ -37,12 +38,6 @@ TRANSIENT = (Unreachable, RequestTimeout, ServerError, RateLimited, BadResponse)
 WATCH_MAX_MISSES = 5
 WATCH_EXIT = {RunStatus.PASSED: 0, RunStatus.FAILED: 1,
               RunStatus.CANCELED: 2, RunStatus.TIMED_OUT: 2, RunStatus.SKIPPED: 2}
-
-
-class Refused(RunwatchError):
-    """The action cannot apply to this run (e.g. it has already finished): exit 5."""
-
-    exit_code = 5
 
 
 def _style() -> output.Style:
@@ -190,35 +185,31 @@ async def _poll(provider: Provider, run_id: str, interval: float, debug: bool) -
 def cmd_cancel(args: argparse.Namespace) -> int:
     """Cancel (Wercker: abort) one run, after a confirmation or with --yes."""
     config = load_config(args)
-    provider = open_provider(config, args.source, args.read_only)
-    # Refusals come before any request: read-only and unsupported (exit 5), then a missing
-    # confirmation channel (exit 3).
-    provider.ensure_allowed(Action.CANCEL)
+    session = Session.from_config(config, read_only=args.read_only, only=[args.source])
+    # Refusals come before any request: the gate's (exit 5), then a missing confirmation
+    # channel (exit 3).
+    session.check(RunAction.CANCEL, source=args.source)
     if not args.yes and not sys.stdin.isatty():
-        raise UsageError(
-            f"{provider.cancel_verb} needs confirmation: pass --yes (stdin is not a terminal)"
-        )
-    return asyncio.run(_cancel(provider, args.run_id, args.yes))
+        verb = session.verb(RunAction.CANCEL, args.source)
+        raise UsageError(f"{verb} needs confirmation: pass --yes (stdin is not a terminal)")
+    return asyncio.run(_cancel(session, args.source, args.run_id, args.yes))
 
 
-async def _cancel(provider: Provider, run_id: str, assume_yes: bool) -> int:
-    verb = provider.cancel_verb
-    name = provider.source.name
+async def _cancel(session: Session, name: str, run_id: str, assume_yes: bool) -> int:
+    verb = session.verb(RunAction.CANCEL, name)
     try:
-        run = await provider.get_run(run_id)
-        if run.status.is_terminal:
-            raise Refused(f"{name}: run {run.id} has already finished ({run.status.value}); "
-                          f"nothing to {verb}")
+        run = await session.get_run(name, run_id)
+        session.check(RunAction.CANCEL, run)  # a finished run: nothing to cancel
         if not assume_yes and not _confirm(
             f"{verb.capitalize()} run {run.id} ({output.truncate(run.title, 60)}) "
             f"on source {name}? [y/N] "
         ):
             say_error(f"{verb} not confirmed; nothing was sent")
             return 3
-        said = await provider.cancel(run.id)
+        outcome = await session.perform(RunAction.CANCEL, run)
     finally:
-        await provider.aclose()
-    output.emit(f"{said} on {name}" if said else f"{verb}ed run {run.id} on {name}")
+        await session.aclose()
+    output.emit(f"{outcome.message} on {name}")
     return 0
 
 

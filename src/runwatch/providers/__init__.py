@@ -9,10 +9,10 @@ from runwatch.config import Config, SourceConfig
 from runwatch.http import SourceClient
 from runwatch.http_body import DEFAULT_MAX_BODY, DEFAULT_MAX_LOG_BODY
 from runwatch.http_retry import RetryPolicy
-from runwatch.providers.base import Action, Provider
+from runwatch.providers.base import Provider, RunAction, Sent
 from runwatch.tokens import DEFAULT_TIMEOUT_S, token_resolver
 
-__all__ = ["Action", "Provider", "build_provider", "build_providers", "provider_class"]
+__all__ = ["Provider", "RunAction", "Sent", "build_provider", "build_providers", "provider_class"]
 
 def provider_class(name: str) -> type[Provider]:
     """The class of provider `name`, imported on first use (see runwatch.catalog)."""

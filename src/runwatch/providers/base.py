@@ -1,19 +1,21 @@
-"""The Provider contract every API module implements, with the read-only and capability
-guards in one place so that no provider can forget them."""
+"""The Provider contract every API module implements, and the table of the actions each one
+can send (runwatch.session decides whether one may be sent)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
 from runwatch.config import SourceConfig
-from runwatch.errors import ReadOnlyError, Unsupported
+from runwatch.errors import Unsupported
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, Spec, Step, TestResult
 
 
-class Action(StrEnum):
+class RunAction(StrEnum):
     """A mutating action on a run."""
 
     CANCEL = "cancel"
@@ -21,15 +23,24 @@ class Action(StrEnum):
     DELETE = "delete"
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What an API answered to an action: its own words for the outcome, or the run it
+    started (a rerun), when it says."""
+
+    said: str | None = None
+    new_run: Run | None = None
+
+
 class Provider(ABC):
     """One configured source speaking one runs API.
 
     Subclasses implement the `_`-prefixed mutating hooks for the actions they list in
-    `actions`; the public methods check read-only and capability before any I/O.
+    `actions`; `action_table` maps each of those to the call that sends it.
     """
 
     name: ClassVar[str]
-    actions: ClassVar[frozenset[Action]] = frozenset()
+    actions: ClassVar[frozenset[RunAction]] = frozenset()
     # What the cancel action is called in this API's own words (Wercker: "abort").
     cancel_verb: ClassVar[str] = "cancel"
     has_logs: ClassVar[bool] = False
@@ -65,44 +76,43 @@ class Provider(ABC):
         raise Unsupported(f"{self.source.name}: {self.name} has no per-test results")
 
     # -- acting ----------------------------------------------------------------------
+    # Whether an action may be sent is decided by runwatch.session.Session.refusal, the one
+    # gate; the client's read-only refusal (runwatch.http) is the last line under it.
 
-    def why_not(self, action: Action, run: Run | None = None) -> str | None:
-        """Why `action` cannot apply (to `run`), or None when it can."""
-        verb = self.verb(action)
-        if action not in self.actions:
-            return f"{self.name} has no {verb}"
-        if self.read_only:
-            return f"{self.source.name} is read-only"
-        if action is Action.CANCEL and run is not None and run.status.is_terminal:
-            return f"run {run.id} has already finished"
-        return None
+    def verb(self, action: RunAction) -> str:
+        """The action in this API's own words."""
+        return self.cancel_verb if action is RunAction.CANCEL else action.value
 
-    def verb(self, action: Action) -> str:
-        return self.cancel_verb if action is Action.CANCEL else action.value
+    def action_table(self) -> dict[RunAction, Callable[[str], Awaitable[Sent]]]:
+        """The call that sends each action this provider has, by action."""
+        calls: dict[RunAction, Callable[[str], Awaitable[Sent]]] = {
+            RunAction.CANCEL: self._send_cancel,
+            RunAction.RERUN: self._send_rerun,
+            RunAction.DELETE: self._send_delete,
+        }
+        return {action: calls[action] for action in self.actions}
 
     async def cancel(self, run_id: str) -> str | None:
         """Send the cancel. Returns what to tell a person when the API's answer says more
         (or less) than "canceled", e.g. "stop sent: nothing was running"; else None."""
-        self.ensure_allowed(Action.CANCEL)
         return await self._cancel(run_id)
 
     async def rerun(self, run_id: str) -> Run | None:
         """Start the run again; returns the new run when the API says which."""
-        self.ensure_allowed(Action.RERUN)
         return await self._rerun(run_id)
 
     async def delete(self, run_id: str) -> None:
-        self.ensure_allowed(Action.DELETE)
         await self._delete(run_id)
 
-    def ensure_allowed(self, action: Action) -> None:
-        """Raise Unsupported or ReadOnlyError if `action` cannot be sent; no I/O."""
-        if action not in self.actions:
-            raise Unsupported(f"{self.source.name}: {self.name} has no {self.verb(action)}")
-        if self.read_only:
-            raise ReadOnlyError(
-                f"{self.source.name}: read-only, {self.verb(action)} was not sent"
-            )
+    async def _send_cancel(self, run_id: str) -> Sent:
+        return Sent(said=await self.cancel(run_id))
+
+    async def _send_rerun(self, run_id: str) -> Sent:
+        return Sent(new_run=await self.rerun(run_id))
+
+    async def _send_delete(self, run_id: str) -> Sent:
+        await self.delete(run_id)
+        return Sent()
 
     async def _cancel(self, run_id: str) -> str | None:
         raise Unsupported(f"{self.name} has no cancel")

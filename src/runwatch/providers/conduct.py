@@ -24,7 +24,7 @@ from runwatch.config import SourceConfig
 from runwatch.errors import ConfigError, NotFound
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, utc
-from runwatch.providers.base import Action, Provider
+from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.kit import ClientKit, Page, run_path
 from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
 
@@ -207,7 +207,7 @@ class ConductProvider(Provider):
     """Runs of a Conduct server, optionally of one spec (`spec_id`)."""
 
     name = "conduct"
-    actions = frozenset({Action.DELETE})
+    actions = frozenset({RunAction.DELETE})
     has_logs = True  # a check's text
     page_size = PAGE_SIZE
 

@@ -23,7 +23,7 @@ from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse, NotFound
 from runwatch.http import SourceClient
 from runwatch.models import STDERR_MARK, Run, RunDetail, RunStatus, Step, map_status, utc
-from runwatch.providers.base import Action, Provider
+from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.kit import ClientKit, reuse_runs, run_path
 from runwatch.providers.wire import LenientTimestamp, WireModel
 
@@ -154,7 +154,7 @@ class ServicesProvider(Provider):
     """Runs of one service (or of all, without `service_id`) on a Seamless CI/CD server."""
 
     name = "services"
-    actions = frozenset({Action.CANCEL, Action.RERUN, Action.DELETE})
+    actions = frozenset({RunAction.CANCEL, RunAction.RERUN, RunAction.DELETE})
     has_logs = True
     marks_stderr = True
 

@@ -17,7 +17,7 @@ from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
-from runwatch.providers.base import Action, Provider
+from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.kit import ClientKit, Page, run_path
 from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
 
@@ -138,7 +138,7 @@ class WerckerProvider(Provider):
     """Runs of one Wercker pipeline or application."""
 
     name: ClassVar[str] = "wercker"
-    actions: ClassVar[frozenset[Action]] = frozenset({Action.CANCEL, Action.RERUN})
+    actions: ClassVar[frozenset[RunAction]] = frozenset({RunAction.CANCEL, RunAction.RERUN})
     cancel_verb: ClassVar[str] = CATALOG["wercker"].verb("cancel")  # "abort"
     has_logs: ClassVar[bool] = True
 

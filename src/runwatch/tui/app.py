@@ -1,12 +1,13 @@
-"""The Textual app: wires the poller's events to the screens, owns the one confirm-and-act
-flow for mutating actions, the read-only and kiosk rules, themes, the clipboard, and what
-the terminal can show (`--ascii`, `NO_COLOR`)."""
+"""The Textual app: publishes the session's poll events as signals the screens subscribe to,
+owns the one confirm-and-act flow for mutating actions (the session's gate decides), themes,
+the clipboard, and what the terminal can show (`--ascii`, `NO_COLOR`).
+
+Screens see the app through `runwatch.tui.host.Host`, never through this class."""
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.theme import Theme
 
 from runwatch.config import Config
@@ -26,10 +28,9 @@ from runwatch.poller import (
     PollEvent,
     RunsChanged,
     RunTransition,
-    SourceHealth,
 )
-from runwatch.providers import Action, Provider, build_providers
 from runwatch.sanitize import clean_text
+from runwatch.session import RunAction, Session
 from runwatch.state import load_state, save_state
 from runwatch.tui.commands import RunwatchCommands
 from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
@@ -41,12 +42,6 @@ from runwatch.tui.themes import DEFAULT_THEME, config_look_problems, load_themes
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
-
-    from runwatch.tui.screens.run import RunScreen
-
-# The run screen pulls in Textual's Markdown widget and its parser (~65 ms): it is imported
-# when a run is first opened, not on the way to the first frame.
-RUN_SCREEN_MODULE = "runwatch.tui.screens.run"
 
 FALLBACK_THEME = "textual-dark"
 NO_CONFIG_NOTICE = (
@@ -64,10 +59,6 @@ NO_COLOUR_VARIABLES = {
 # Keys that leave the app (q, Textual's ctrl+q, and ctrl+c) and that open a dialog.
 QUIT_ACTIONS = frozenset({"quit", "help_quit"})
 DIALOG_ACTIONS = frozenset({"help", "command_palette"})
-
-# What a notification says once an action went through.
-DONE = {"cancel": "canceled", "abort": "aborted", "rerun": "rerun started for",
-        "delete": "deleted"}
 
 
 class RunwatchApp(App[int]):
@@ -94,7 +85,7 @@ class RunwatchApp(App[int]):
         no_config: bool = False,
         ascii: bool = False,
         now: Callable[[], float] = time.time,
-        providers: Mapping[str, Provider] | None = None,
+        session: Session | None = None,
         theme_dirs: Iterable[Path] = (),
     ) -> None:
         if kiosk:
@@ -108,6 +99,10 @@ class RunwatchApp(App[int]):
         self.kiosk_lock = kiosk and config.kiosk.lock
         # Kiosk mode never mutates anything (DESIGN section 9).
         self.read_only = read_only or kiosk or config.runwatch.read_only
+        # What the poller sees, for the screens that subscribe on mount.
+        self.runs_signal: Signal[RunsChanged] = Signal(self, "runs")
+        self.health_signal: Signal[HealthChanged] = Signal(self, "health")
+        self.detail_signal: Signal[DetailLoaded] = Signal(self, "detail")
         self.ascii = ascii
         self.glyphs = ASCII if ascii else UNICODE
         self.set_class(ascii, "-ascii")  # runwatch.tcss swaps borders for ASCII ones
@@ -117,17 +112,15 @@ class RunwatchApp(App[int]):
         self.demo = demo
         self.now = now
         self._notice = NO_CONFIG_NOTICE if no_config else None
-        self._own_providers = providers is None
-        self.providers: Mapping[str, Provider] = (
-            providers if providers is not None
-            else build_providers(config, read_only=self.read_only, only=only_sources)
-        )
-        intervals = {
-            name: interval or config.interval_for(p.source) for name, p in self.providers.items()
-        }
-        self.poller: Poller = Poller(
-            self.providers, intervals=intervals, on_event=self._on_poll_event, now=now
-        )
+        if session is None:
+            session = Session.from_config(config, read_only=self.read_only, kiosk=kiosk,
+                                          only=only_sources, interval=interval, now=now)
+        # The session's gate is the one rule: the app's own flags only ever add to it.
+        session.read_only = session.read_only or self.read_only
+        session.kiosk = session.kiosk or kiosk
+        self.session = session
+        self.read_only = session.read_only
+        session.on_event = self.poll_event
         self._theme_errors = self._register_themes(theme_dirs)
         # What `runwatch config check` reports, said at start too: a config mistake is seen.
         self._config_warnings = config_look_problems(config, self.available_themes)
@@ -208,6 +201,10 @@ class RunwatchApp(App[int]):
         assert isinstance(screen, RunsScreen)
         return screen
 
+    @property
+    def poller(self) -> Poller:
+        return self.session.poller
+
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         for error in self._theme_errors:
@@ -219,45 +216,21 @@ class RunwatchApp(App[int]):
         self.poller.start()
 
     async def on_unmount(self) -> None:
-        if self._own_providers:
-            await self.poller.aclose()
-        else:
-            await self.poller.stop()
+        await self.session.aclose()
 
     # -- poller events ---------------------------------------------------------------
 
-    def _on_poll_event(self, event: PollEvent) -> None:
-        """Called on Textual's loop by the poller, for every change it sees."""
+    def poll_event(self, event: PollEvent) -> None:
+        """Called on Textual's loop by the poller, for every change it sees: published to
+        the screens that subscribed, and a failing run said out loud."""
         if isinstance(event, RunsChanged):
-            self.base_screen.apply_runs_changed(event)
-            self._forward_run(event)
+            self.runs_signal.publish(event)
         elif isinstance(event, HealthChanged):
-            self.base_screen.health_changed(event.source)
+            self.health_signal.publish(event)
         elif isinstance(event, DetailLoaded):
-            screen = self._run_screen(event.source, event.run_id)
-            if screen is not None:
-                screen.update_detail(event.detail, event.error)
+            self.detail_signal.publish(event)
         elif isinstance(event, RunTransition):
             self._transition(event)
-
-    def _run_screen(self, source: str, run_id: str) -> RunScreen | None:
-        """The open run screen showing this run, if any."""
-        module = sys.modules.get(RUN_SCREEN_MODULE)
-        if module is None:
-            return None  # never imported, so never opened
-        for screen in self.screen_stack[1:]:
-            run_screen: type[RunScreen] = module.RunScreen
-            if isinstance(screen, run_screen) and screen.run.id == run_id \
-                    and screen.provider.source.name == source:
-                return screen
-        return None
-
-    def _forward_run(self, event: RunsChanged) -> None:
-        # The run on screen keeps its header live between detail polls.
-        for run in event.changed:
-            screen = self._run_screen(event.source, run.id)
-            if screen is not None:
-                screen.update_run(run)
 
     def _transition(self, event: RunTransition) -> None:
         run = event.run
@@ -285,9 +258,6 @@ class RunwatchApp(App[int]):
         super().notify(clean_text(message), title=clean_text(title), severity=severity,
                        timeout=timeout, markup=False)
 
-    def source_health(self, source: str) -> SourceHealth | None:
-        return self.poller.health(source)
-
     # -- the app's verbs -------------------------------------------------------------
 
     @property
@@ -314,12 +284,20 @@ class RunwatchApp(App[int]):
         self.copy_to_clipboard(text)
         self.notify(text, title=f"copied the run's {'URL' if run.url else 'id'}", timeout=3)
 
-    def open_run(self, source: str, run: Run) -> None:
+    def open_run(self, run: Run) -> None:
         """Show one run; its detail is polled while it is on screen."""
+        # The run screen pulls in Textual's Markdown widget and its parser (~65 ms): it is
+        # imported when a run is first opened, not on the way to the first frame.
         from runwatch.tui.screens.run import RunScreen
 
-        self.push_screen(RunScreen(self.providers[source], run))
-        self.poller.focus(source, run.id)
+        mounted = self.push_screen(RunScreen(run))
+
+        async def follow() -> None:
+            # Polled once the screen listens: a detail published sooner would be lost.
+            await mounted
+            self.poller.focus(run.source, run.id)
+
+        self.run_worker(follow(), group="open-run", exit_on_error=False)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -342,65 +320,38 @@ class RunwatchApp(App[int]):
 
     # -- acting on runs --------------------------------------------------------------
 
-    def verb(self, action: Action, run: Run) -> str:
-        provider = self.providers.get(run.source)
-        return provider.verb(action) if provider else action.value
-
-    def action_blocker(self, action: Action, run: Run) -> str | None:
-        """Why `action` cannot apply to `run` now, or None when it can."""
-        verb = self.verb(action, run)
-        if self.kiosk:
-            return f"kiosk mode is read-only: no {verb}"
-        if self.read_only:
-            return f"read-only mode: {verb} is disabled"
-        provider = self.providers.get(run.source)
-        if provider is None:
-            return f"no source named {run.source}"
-        return provider.why_not(action, run)
-
-    def request_action(self, action: Action, source: str, run: Run) -> None:
-        """The one confirm-and-act flow: say why not, or ask, then act in a worker.
+    def request_action(self, action: RunAction, run: Run) -> None:
+        """The one confirm-and-act flow: say why not (the session's gate), or ask, then act
+        in a worker.
 
         Never waits for the dialog, so it is safe to call from a key binding (awaiting a
         dialog there would block the very loop that delivers its keys). Not named
         `run_action`: that is Textual's App.run_action, which dispatches every binding."""
-        reason = self.action_blocker(action, run)
+        verb = self.session.verb(action, run.source)
+        reason = self.session.refusal(action, run)
         if reason:
-            self.notify(reason, title=f"cannot {self.verb(action, run)}", severity="warning")
+            self.notify(reason, title=f"cannot {verb}", severity="warning")
             return
-        verb = self.verb(action, run)
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self.run_worker(self._perform(action, source, run), group="actions",
+                self.run_worker(self._perform(action, run), group="actions",
                                 exit_on_error=False)
 
-        self.push_screen(ConfirmDialog(verb, source, run), callback=answered)
+        self.push_screen(ConfirmDialog(verb, run.source, run), callback=answered)
 
-    async def _perform(self, action: Action, source: str, run: Run) -> None:
-        provider = self.providers[source]
-        verb = provider.verb(action)
-        said: str | None = None  # the provider's own words for the outcome, when it has any
+    async def _perform(self, action: RunAction, run: Run) -> None:
+        verb = self.session.verb(action, run.source)
         try:
-            if action is Action.CANCEL:
-                said = await provider.cancel(run.id)
-            elif action is Action.RERUN:
-                new = await provider.rerun(run.id)
-            else:
-                await provider.delete(run.id)
+            outcome = await self.session.perform(action, run)
         except RunwatchError as exc:
             self.notify(str(exc), title=f"{verb} failed", severity="error", timeout=10)
         except Exception as exc:  # a bug must not end the app: say so and carry on
-            self.log.error(f"{verb} of {source}/{run.id} failed", exc)
+            self.log.error(f"{verb} of {run.source}/{run.id} failed", exc)
             self.notify(f"{type(exc).__name__}: {exc}", title=f"{verb} failed",
                         severity="error", timeout=10)
         else:
-            message = said or f"{DONE.get(verb, verb + 'd')} run {run.id}"
-            if action is Action.RERUN and new is not None and new.id != run.id:
-                message += f" as run {new.id}"
-            self.notify(message, title=source)
-        finally:
-            self.poller.refresh(source)
+            self.notify(outcome.message, title=outcome.source)
 
     # -- command palette -------------------------------------------------------------
 

@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
-from runwatch.providers import Action
+from runwatch.session import RunAction
+from runwatch.tui.host import Host
 from runwatch.tui.runs_view import SORTS, STATUS_FILTERS
-
-if TYPE_CHECKING:
-    from runwatch.tui.app import RunwatchApp
+from runwatch.tui.screens.runs import RunsScreen
 
 
 @dataclass(frozen=True)
@@ -33,40 +32,42 @@ class RunwatchCommands(Provider):
     """runwatch's own commands, built fresh each time so they follow the selected run."""
 
     @property
-    def rw_app(self) -> RunwatchApp:
-        return cast("RunwatchApp", self.app)
+    def host(self) -> Host:
+        return cast(Host, self.app)
 
     def commands(self) -> Iterator[Command]:
-        app = self.rw_app
+        app, host = self.app, self.host
+        session = host.session
         for name in sorted(app.available_themes):
             yield Command(f"Theme: {name}", "switch to this theme (remembered)",
                           partial(setattr, app, "theme", name))
-        runs = app.runs_screen
+        runs = app.screen_stack[0]
+        if not isinstance(runs, RunsScreen):
+            return  # the kiosk has no palette
         yield Command("Show all sources", "every source's runs", partial(runs.show_source, None))
-        for name, provider in app.providers.items():
-            yield Command(f"Show source: {name}", f"only the runs of {name} ({provider.name})",
+        for name, facts in session.sources.items():
+            yield Command(f"Show source: {name}", f"only the runs of {name} ({facts.api})",
                           partial(runs.show_source, name))
         for status in STATUS_FILTERS:
             yield Command(f"Status filter: {status}", "which runs to show",
                           partial(runs.set_status_filter, status))
         for sort in SORTS:
             yield Command(f"Sort by {sort}", "order of the runs", partial(runs.set_sort, sort))
-        yield Command("Refresh now", "poll every source now", app.refresh_now)
-        if app.paused:
-            yield Command("Resume polling", "poll again", partial(app.set_paused, False))
+        yield Command("Refresh now", "poll every source now", host.refresh_now)
+        if host.paused:
+            yield Command("Resume polling", "poll again", partial(host.set_paused, False))
         else:
             yield Command("Pause polling", "stop polling until resumed",
-                          partial(app.set_paused, True))
+                          partial(host.set_paused, True))
         run = runs.selected
         if run is not None:
-            yield Command(f"Copy run {run.id}", "its URL, or its id", partial(app.copy_run, run))
-            if not app.kiosk:
-                for action in Action:
-                    if app.action_blocker(action, run) is None:
-                        verb = app.verb(action, run)
-                        yield Command(f"{verb.capitalize()} run {run.id}",
-                                      f"{run.source}: {run.title or ''} (asks first)",
-                                      partial(app.request_action, action, run.source, run))
+            yield Command(f"Copy run {run.id}", "its URL, or its id", partial(host.copy_run, run))
+            for action in RunAction:
+                if session.refusal(action, run) is None:
+                    verb = session.verb(action, run.source)
+                    yield Command(f"{verb.capitalize()} run {run.id}",
+                                  f"{run.source}: {run.title or ''} (asks first)",
+                                  partial(host.request_action, action, run))
 
     async def discover(self) -> Hits:
         for command in self.commands():

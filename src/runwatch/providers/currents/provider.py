@@ -12,7 +12,7 @@ from runwatch.config import SourceConfig
 from runwatch.errors import ApiError, ConfigError, Conflict
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Spec, TestResult
-from runwatch.providers.base import Action, Provider
+from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.currents.mapping import (
     cancellation_of,
     progress_of,
@@ -46,7 +46,7 @@ class CurrentsProvider(Provider):
     """A Currents project's runs: groups, spec files and per-test results; cancel, delete."""
 
     name = "currents"
-    actions = frozenset({Action.CANCEL, Action.DELETE})
+    actions = frozenset({RunAction.CANCEL, RunAction.DELETE})
     has_spec_results = True
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:

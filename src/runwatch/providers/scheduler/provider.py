@@ -14,7 +14,7 @@ from runwatch.config import SourceConfig
 from runwatch.errors import ApiError, Conflict, NotFound
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus
-from runwatch.providers.base import Action, Provider
+from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.kit import run_path
 from runwatch.providers.scheduler.auth import LoginAuth, header_safe, unsendable_token
 from runwatch.providers.scheduler.mapping import Definition, content, idempotency_key, steps
@@ -49,7 +49,7 @@ class SchedulerProvider(Provider):
     """Runs of a workflow scheduler, optionally of one `client_id`."""
 
     name: ClassVar[str] = "scheduler"
-    actions: ClassVar[frozenset[Action]] = frozenset({Action.CANCEL, Action.RERUN})
+    actions: ClassVar[frozenset[RunAction]] = frozenset({RunAction.CANCEL, RunAction.RERUN})
 
     page_size: int = PAGE_SIZE
     max_pages: int = MAX_PAGES

@@ -2,32 +2,31 @@
 their bindings, when the footer shows, dims or hides them, and what pressing them does.
 
 A screen mixes in `RunActionsMixin`, splices `RUN_ACTION_BINDINGS` into its BINDINGS and says
-which run the keys act on (`acted_run`) and whose provider that is (`provider_of`). How an
-action is gated (kiosk, read-only, the provider's `why_not`) is decided here, once."""
+which run the keys act on (`acted_run`). Whether an action applies is the session's gate
+(`Session.refusal`): a key is dimmed, and says why, with the gate's own words."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.binding import Binding, BindingType
 
-from runwatch.providers import Action
+from runwatch.session import RunAction
+from runwatch.tui.host import Host
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.notifications import SeverityLevel
 
     from runwatch.models import Run
-    from runwatch.providers import Provider
-    from runwatch.tui.app import RunwatchApp
 
 # Bound action name → the provider action it performs. `cancel` and `abort` are one key
 # with two footer labels: check_action hides the one the run's API does not use.
-ACTION_KEYS: dict[str, Action] = {
-    "cancel": Action.CANCEL,
-    "abort": Action.CANCEL,
-    "rerun": Action.RERUN,
-    "delete": Action.DELETE,
+ACTION_KEYS: dict[str, RunAction] = {
+    "cancel": RunAction.CANCEL,
+    "abort": RunAction.CANCEL,
+    "rerun": RunAction.RERUN,
+    "delete": RunAction.DELETE,
 }
 
 # A dimmed action blocks its binding; the second binding of the key then says why.
@@ -54,8 +53,9 @@ class RunActionsMixin:
                    markup: bool = True) -> None: ...
 
     @property
-    def rw_app(self) -> RunwatchApp:
-        return self.app  # type: ignore[return-value]
+    def host(self) -> Host:
+        """The app, as a screen may know it."""
+        return cast(Host, self.app)
 
     # -- what each screen says ---------------------------------------------------------
 
@@ -64,54 +64,42 @@ class RunActionsMixin:
         """The run the keys act on (None: no run selected)."""
         raise NotImplementedError
 
-    def provider_of(self, run: Run) -> Provider | None:
-        """The provider of `run` (None: no such source)."""
-        raise NotImplementedError
-
     # -- the gate ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ACTION_KEYS:
             run = self.acted_run
-            provider = self.provider_of(run) if run else None
-            verb = provider.cancel_verb if provider else "cancel"
+            session = self.host.session
+            verb = session.verb(RunAction.CANCEL, run.source) if run else "cancel"
             if action in ("cancel", "abort") and action != verb:
                 return False  # the other label of the same key
-            if getattr(self.app, "kiosk", False):
+            if self.host.kiosk:
                 return False  # kiosk: no action keys in the footer at all
             if run is None:
                 return None
-            return None if self._blocker(ACTION_KEYS[action], run) else True
+            return None if session.refusal(ACTION_KEYS[action], run) else True
         if action == "copy":
             return self.acted_run is not None
         return True
 
-    def _blocker(self, action: Action, run: Run) -> str | None:
-        """Why `action` cannot apply to `run` now (the app's rules), or None when it can."""
-        blocker = getattr(self.app, "action_blocker", None)
-        if callable(blocker):
-            return blocker(action, run)  # type: ignore[no-any-return]
-        provider = self.provider_of(run)
-        return provider.why_not(action, run) if provider else None
-
     # -- the keys ----------------------------------------------------------------------
 
-    def _act(self, action: Action) -> None:
+    def _act(self, action: RunAction) -> None:
         run = self.acted_run
         if run is not None:
-            self.rw_app.request_action(action, run.source, run)
+            self.host.request_action(action, run)
 
     def action_cancel(self) -> None:
-        self._act(Action.CANCEL)
+        self._act(RunAction.CANCEL)
 
     def action_abort(self) -> None:
-        self._act(Action.CANCEL)
+        self._act(RunAction.CANCEL)
 
     def action_rerun(self) -> None:
-        self._act(Action.RERUN)
+        self._act(RunAction.RERUN)
 
     def action_delete(self) -> None:
-        self._act(Action.DELETE)
+        self._act(RunAction.DELETE)
 
     def action_explain(self, name: str) -> None:
         """Say why an action key does nothing (its binding is dimmed or hidden)."""
@@ -119,14 +107,14 @@ class RunActionsMixin:
         if run is None:
             self.notify("no run selected", severity="warning")
             return
-        action = Action(name)
-        reason = self._blocker(action, run)
+        action = RunAction(name)
+        session = self.host.session
+        reason = session.refusal(action, run)
         if reason:
-            provider = self.provider_of(run)
-            verb = provider.verb(action) if provider else action.value
-            self.notify(reason, title=f"cannot {verb}", severity="warning")
+            self.notify(reason, title=f"cannot {session.verb(action, run.source)}",
+                        severity="warning")
 
     def action_copy(self) -> None:
         run = self.acted_run
         if run is not None:
-            self.rw_app.copy_run(run)
+            self.host.copy_run(run)

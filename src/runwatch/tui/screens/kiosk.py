@@ -18,13 +18,13 @@ from textual.widgets import Footer, Label
 
 from runwatch.models import Run, RunStatus
 from runwatch.tui.formatting import format_wall_clock
+from runwatch.tui.host import Host
 from runwatch.tui.widgets.cells import SourceStyle
 from runwatch.tui.widgets.kiosk import BigNumber, KioskRuns, StatusCounts
 from runwatch.tui.widgets.source_bar import SourceBar
 
 if TYPE_CHECKING:
-    from runwatch.poller import RunsChanged
-    from runwatch.tui.app import RunwatchApp
+    from runwatch.poller import HealthChanged, RunsChanged
 
 WIDE = 120  # from this width the clock is big too
 
@@ -63,16 +63,17 @@ class KioskScreen(Screen[None]):
         self.clock = ""  # HH:MM:SS on screen
 
     @property
-    def rw_app(self) -> RunwatchApp:
-        return cast("RunwatchApp", self.app)
+    def host(self) -> Host:
+        """The app, as a screen may know it."""
+        return cast(Host, self.app)
 
     # -- what is shown -------------------------------------------------------------
 
     @property
     def rotation(self) -> list[str | None]:
         """The views taken in turn: each source, or just all of them (None)."""
-        sources = list(self.rw_app.providers)
-        if self.rw_app.config.kiosk.rotate <= 0 or len(sources) < 2:
+        sources = list(self.host.session.sources)
+        if self.host.config.kiosk.rotate <= 0 or len(sources) < 2:
             return [None]
         return list(sources)
 
@@ -86,14 +87,14 @@ class KioskScreen(Screen[None]):
         """The rotation indicator, e.g. "source 2/5: wercker", or "all 5 sources"."""
         rotation, source = self.rotation, self.source
         if source is None:
-            count = len(self.rw_app.providers)
-            return f"all {count} sources" if count != 1 else next(iter(self.rw_app.providers))
+            names = list(self.host.session.sources)
+            return f"all {len(names)} sources" if len(names) != 1 else names[0]
         return f"source {self._index % len(rotation) + 1}/{len(rotation)}: {source}"
 
     def compose(self) -> ComposeResult:
-        app = self.rw_app
-        styles = [SourceStyle(name, p.source.label, p.source.color)
-                  for name, p in app.providers.items()]
+        app = self.host
+        styles = [SourceStyle(name, facts.config.label, facts.config.color)
+                  for name, facts in app.session.sources.items()]
         with Horizontal(id="kiosk-header"):
             yield Label("runwatch", id="app-title")
             yield Label("READ-ONLY", id="badge-read-only", classes="badge")
@@ -104,7 +105,7 @@ class KioskScreen(Screen[None]):
         with Horizontal(id="kiosk-top"):
             yield StatusCounts(id="kiosk-counts")
             yield BigNumber("", id="kiosk-bigclock")
-        yield SourceBar(styles, health=app.source_health, now=app.now, kiosk=True,
+        yield SourceBar(styles, health=app.session.health, now=app.now, kiosk=True,
                         id="kiosk-sources")
         yield KioskRuns(now=app.now, id="kiosk-runs")
         footer = Footer(compact=True, show_command_palette=False)
@@ -113,7 +114,9 @@ class KioskScreen(Screen[None]):
         yield footer
 
     def on_mount(self) -> None:
-        app = self.rw_app
+        app = self.host
+        app.runs_signal.subscribe(self, self.apply_runs_changed)
+        app.health_signal.subscribe(self, self.health_changed)
         for name in ("read-only", "kiosk", "demo"):
             shown = {"read-only": app.read_only, "kiosk": True, "demo": app.demo}[name]
             self.query_one(f"#badge-{name}").display = shown
@@ -125,13 +128,13 @@ class KioskScreen(Screen[None]):
         if len(self.rotation) > 1:
             self.set_interval(app.config.kiosk.rotate, self.rotate)
 
-    # -- fed by the app ------------------------------------------------------------
+    # -- fed by the app's signals --------------------------------------------------
 
     def apply_runs_changed(self, event: RunsChanged) -> None:
         self._show()
 
-    def health_changed(self, source: str) -> None:
-        self.query_one(SourceBar).refresh_lines(source)
+    def health_changed(self, event: HealthChanged) -> None:
+        self.query_one(SourceBar).refresh_lines(event.source)
 
     def refresh_chrome(self) -> None:
         self._show()
@@ -148,8 +151,8 @@ class KioskScreen(Screen[None]):
     # -- internals -----------------------------------------------------------------
 
     def _runs(self, source: str | None) -> list[Run]:
-        poller = self.rw_app.poller
-        names = list(self.rw_app.providers) if source is None else [source]
+        poller = self.host.session.poller
+        names = list(self.host.session.sources) if source is None else [source]
         return [run for name in names for run in poller.runs(name).values()]
 
     def _show(self) -> None:
@@ -165,10 +168,10 @@ class KioskScreen(Screen[None]):
         self.query_one(KioskRuns).set_runs(runs, show_source=source is None)
         self.query_one("#kiosk-where", Label).update(self.where_text())
         bar = self.query_one(SourceBar)
-        poller = self.rw_app.poller
+        poller = self.host.session.poller
         totals: dict[str, int] = {}
         failing: dict[str, int] = {}
-        for name in self.rw_app.providers:
+        for name in self.host.session.sources:
             source_runs = poller.runs(name).values()
             totals[name] = len(source_runs)
             failing[name] = sum(r.status in (RunStatus.FAILED, RunStatus.TIMED_OUT)
@@ -178,7 +181,7 @@ class KioskScreen(Screen[None]):
 
     def _tick(self) -> None:
         # "updated N s ago" and running durations move every second; the clock by minutes.
-        clock = format_wall_clock(self.rw_app.now())
+        clock = format_wall_clock(self.host.now())
         if clock != self.clock:
             self.clock = clock
             self.query_one("#kiosk-clock", Label).update(clock)

@@ -2,32 +2,33 @@
 escape goes back. The log is fetched in a worker; an error shows in place of the log (or
 above the last good copy) and `r` tries again. While the step runs, the log is fetched again
 every few seconds (a one-shot timer re-armed after each fetch, so fetches never overlap), and
-once more when the run screen learns that the step has finished."""
+once more when the run screen learns that the step has finished (its `steps_signal`)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from runwatch.errors import RunwatchError
 from runwatch.models import Run, Step
-from runwatch.providers import Provider
 from runwatch.sanitize import clean_log
 from runwatch.tui.formatting import format_duration
+from runwatch.tui.host import Host
 from runwatch.tui.look import glyphs_of, status_look
 from runwatch.tui.widgets.log_view import LogLines, LogView
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
 
 
-def log_title(provider: Provider, run: Run, step: Step) -> Content:
+def log_title(run: Run, step: Step) -> Content:
     look = status_look(step.status)
     parts: list[str | tuple[str, str]] = [
         ("log ", MUTED),
@@ -37,7 +38,7 @@ def log_title(provider: Provider, run: Run, step: Step) -> Content:
     ]
     if step.duration_s is not None:
         parts += ["  ", (format_duration(step.duration_s), MUTED)]
-    parts += [("  · ", MUTED), provider.source.name, (" run ", MUTED), run.id]
+    parts += [("  · ", MUTED), run.source, (" run ", MUTED), run.id]
     return Content.assemble(*parts)
 
 
@@ -62,21 +63,29 @@ class LogScreen(Screen[None]):
         Binding("r", "reload", "reload"),
     ]
 
-    def __init__(self, provider: Provider, run: Run, step: Step) -> None:
+    def __init__(self, run: Run, step: Step, *, steps: Signal[list[Step]] | None = None) -> None:
+        """`steps`: where the run's newer steps are published (the run screen's signal)."""
         super().__init__()
-        self.provider = provider
         self.run = run
         self.step = step
+        self._steps = steps
         self.loaded = False
         self._follow: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(log_title(self.provider, self.run, self.step), id="log-title")
+        yield Static(log_title(self.run, self.step), id="log-title")
         yield Static(id="log-error", markup=False)
         yield LogView(id="log-view")
         yield Footer(compact=True)
 
+    @property
+    def host(self) -> Host:
+        """The app, as a screen may know it."""
+        return cast(Host, self.app)
+
     def on_mount(self) -> None:
+        if self._steps is not None:
+            self._steps.subscribe(self, self._steps_changed)
         self.query_one(LogLines).focus()
         self.query_one(LogView).loading = True
         self.load()
@@ -95,7 +104,7 @@ class LogScreen(Screen[None]):
         try:
             # Logs keep their colours and lose every other escape (issue 8): here, the one
             # place a log is fetched, whichever provider sent it.
-            text = clean_log(await self.provider.get_log(self.run.id, self.step))
+            text = clean_log(await self.host.session.log(self.run, self.step))
         except RunwatchError as exc:
             error = str(exc)
         except Exception as exc:  # a bug must not end the app: say so and carry on
@@ -103,7 +112,8 @@ class LogScreen(Screen[None]):
             error = f"{type(exc).__name__}: {exc}"
         else:
             self.loaded = True
-            self.log_view.set_text(text, marks_stderr=self.provider.marks_stderr)
+            marks_stderr = self.host.session.sources[self.run.source].marks_stderr
+            self.log_view.set_text(text, marks_stderr=marks_stderr)
         self.log_view.loading = False
         if self.step.status.is_active:
             self._follow = self.set_timer(FOLLOW_S, self.load)
@@ -116,6 +126,11 @@ class LogScreen(Screen[None]):
             line.update(f"{warning} could not load the log: {error}{kept} · r tries again")
             line.add_class("-shown")
 
+    def _steps_changed(self, steps: list[Step]) -> None:
+        for step in steps:
+            if step.id == self.step.id:
+                self.update_step(step)
+
     def update_step(self, step: Step) -> None:
         """The run screen's newer view of this step: a step that has just finished gets its
         log fetched once more (the end of it), then no more."""
@@ -123,7 +138,7 @@ class LogScreen(Screen[None]):
             return
         finished = self.step.status.is_active and not step.status.is_active
         self.step = step
-        self.query_one("#log-title", Static).update(log_title(self.provider, self.run, step))
+        self.query_one("#log-title", Static).update(log_title(self.run, step))
         if finished:
             self.load()
 

@@ -1,8 +1,10 @@
 """The run screen: one run's header, progress, group bars, step timeline, specs and notes.
 
-The app feeds it: `update_detail` with each detail poll (or its error) and `update_run` with
-list changes. Both update widgets in place, so focus, cursors and scroll positions survive a
-poll; an error shows in a line at the top while the last good detail stays on screen.
+It follows the app's signals: `update_detail` with each detail poll of its run (or its
+error) and `update_run` with list changes; it publishes its steps (`steps_signal`) to the log
+screen it opens, which follows a running step. Both update widgets in place, so focus,
+cursors and scroll positions survive a poll; an error shows in a line at the top while the
+last good detail stays on screen.
 
 At 80x24 the sections stack in one scrolling column; from 120 columns a run's report (Conduct,
 the scheduler) sits beside its steps, groups and specs, each column scrolling on its own;
@@ -11,7 +13,6 @@ without a report the tables take the full width.
 
 from __future__ import annotations
 
-import time
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -19,12 +20,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.theme import Theme
 from textual.widgets import Footer, Markdown, Static
 
 from runwatch.catalog import CATALOG
+from runwatch.config import SourceConfig
 from runwatch.models import Cancellation, Run, RunDetail, RunStatus, Step, cancellation_text
-from runwatch.providers import Provider
+from runwatch.poller import DetailLoaded, RunsChanged
+from runwatch.session import SourceFacts
 from runwatch.tui.formatting import format_duration, relative_time, to_epoch
 from runwatch.tui.look import glyphs_of, rich_color, status_look
 from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
@@ -53,11 +57,10 @@ def title_line(run: Run) -> Content:
     )
 
 
-def meta_line(run: Run, provider: Provider, now: float,
+def meta_line(run: Run, source: SourceConfig, now: float,
               cancellation: Cancellation | None = None) -> Content:
     """Where and when: source, id, branch, commit, author, started, duration, and who
     canceled it when the API says."""
-    source = provider.source
     parts: list[Content] = []
     colour = rich_color(source.color)
     badge_style = f"bold reverse {colour}" if colour else "bold reverse"
@@ -161,26 +164,31 @@ class RunScreen(RunActionsMixin, Screen[None]):
         Binding("r", "refresh", "refresh", show=False),
     ]
 
-    def __init__(self, provider: Provider, run: Run) -> None:
+    def __init__(self, run: Run) -> None:
         super().__init__()
-        self.provider = provider
         self.run: Run = run
+        # This run's steps, for the log screen opened from here (it follows a running step).
+        self.steps_signal: Signal[list[Step]] = Signal(self, "steps")
         self.detail: RunDetail | None = None
         self.error: str | None = None
         self._loaded_at: float | None = None
         self._content: str | None = None
         self._mounted = False
 
-    # -- the app (rw_app: RunActionsMixin) --------------------------------------------
+    # -- the app (host: RunActionsMixin) ----------------------------------------------
+
+    @property
+    def source(self) -> SourceFacts:
+        """What the run's source and its API are."""
+        return self.host.session.sources[self.run.source]
 
     def _now(self) -> float:
-        now = getattr(self.app, "now", None)
-        return now() if callable(now) else time.time()
+        return self.host.now()
 
     # -- layout ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        noun = STEP_NOUNS.get(self.provider.name, "Steps")
+        noun = STEP_NOUNS.get(self.source.api, "Steps")
         yield Static(id="run-error", markup=False)
         with Vertical(id="run-header"):
             yield Static(id="run-title")
@@ -208,9 +216,11 @@ class RunScreen(RunActionsMixin, Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(SpecsTable).show_cursor = self.provider.has_spec_results
+        self.query_one(SpecsTable).show_cursor = self.source.has_spec_results
         self._mounted = True
-        # A detail may have arrived between the push and this handler.
+        self.host.detail_signal.subscribe(self, self._detail_loaded)
+        self.host.runs_signal.subscribe(self, self._runs_changed)
+        # A detail may have been handed in between the push and this handler.
         self.update_detail(self.detail, self.error)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         # Relative times and running durations move on; a frozen clock re-renders nothing.
@@ -233,6 +243,17 @@ class RunScreen(RunActionsMixin, Screen[None]):
             self._show_step(self.query_one(Timeline).highlighted)
 
     # -- updates from the app --------------------------------------------------------
+
+    def _detail_loaded(self, event: DetailLoaded) -> None:
+        if (event.source, event.run_id) == (self.run.source, self.run.id):
+            self.update_detail(event.detail, event.error)
+
+    def _runs_changed(self, event: RunsChanged) -> None:
+        # The run on screen keeps its header live between detail polls.
+        if event.source == self.run.source:
+            for run in event.changed:
+                if run.id == self.run.id:
+                    self.update_run(run)
 
     def update_run(self, run: Run) -> None:
         """The run changed in the list (status, progress): refresh the header."""
@@ -276,7 +297,7 @@ class RunScreen(RunActionsMixin, Screen[None]):
         _update(self.query_one("#run-title", Static), title_line(run))
         cancellation = self.detail.cancellation if self.detail is not None else None
         _update(self.query_one("#run-meta", Static),
-                meta_line(run, self.provider, now, cancellation))
+                meta_line(run, self.source.config, now, cancellation))
         tests = self.detail.tests if self.detail is not None else run.tests
         self.query_one(RunProgress).set_run(run.status, run.progress, tests)
 
@@ -288,11 +309,11 @@ class RunScreen(RunActionsMixin, Screen[None]):
             self._show_step(timeline.highlighted)
             failed = sum(s.status is RunStatus.FAILED for s in detail.steps)
             done = sum(s.status.is_terminal for s in detail.steps)
-            noun = STEP_NOUNS.get(self.provider.name, "Steps")
+            noun = STEP_NOUNS.get(self.source.api, "Steps")
             title = f"{noun}  {done}/{len(detail.steps)} done"
             _update(self.query_one("#steps-title", Static),
                     title + (f" · {failed} failed" if failed else ""))
-        self._forward_steps(detail.steps)
+        self.steps_signal.publish(detail.steps)
         self.query_one(GroupBars).set_groups(detail.groups)
         specs = self.query_one(SpecsTable)
         specs.set_specs(detail.specs)
@@ -314,16 +335,6 @@ class RunScreen(RunActionsMixin, Screen[None]):
         self.query_one("#run-right").display = shown["#content-section"]
         self._focus_first()
 
-    def _forward_steps(self, steps: list[Step]) -> None:
-        """An open log of this run's step learns the step's news (it follows while it runs)."""
-        from runwatch.tui.screens.log import LogScreen
-
-        by_id = {s.id: s for s in steps}
-        for screen in self.app.screen_stack:
-            if isinstance(screen, LogScreen) and screen.run.id == self.run.id \
-                    and screen.step.id in by_id:
-                screen.update_step(by_id[screen.step.id])
-
     def _focus_first(self) -> None:
         if self.focused not in (None, self.query_one("#run-body")):
             return  # the person has chosen already
@@ -339,7 +350,7 @@ class RunScreen(RunActionsMixin, Screen[None]):
         if step is None:
             _update(detail, "")
             return
-        _update(detail, step_line(step, self._now(), has_logs=self.provider.has_logs))
+        _update(detail, step_line(step, self._now(), has_logs=self.source.has_logs))
 
     # -- opening a step's log, a spec's tests ----------------------------------------
 
@@ -348,27 +359,27 @@ class RunScreen(RunActionsMixin, Screen[None]):
 
     def on_timeline_step_selected(self, event: Timeline.StepSelected) -> None:
         step = event.step
-        if not self.provider.has_logs:
-            self.notify(f"{self.provider.name} keeps no step logs", severity="information")
+        if not self.source.has_logs:
+            self.notify(f"{self.source.api} keeps no step logs", severity="information")
         elif not step.log_available:
             self.notify(f"{step.name} has no log yet", severity="information")
         else:
             from runwatch.tui.screens.log import LogScreen
 
-            self.app.push_screen(LogScreen(self.provider, self.run, step))
+            self.app.push_screen(LogScreen(self.run, step, steps=self.steps_signal))
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         event.stop()
         self.notify(event.href, title="the report links to")
 
     def on_specs_table_spec_selected(self, event: SpecsTable.SpecSelected) -> None:
-        if not self.provider.has_spec_results:
-            self.notify(f"{self.provider.name} keeps no per-test results",
+        if not self.source.has_spec_results:
+            self.notify(f"{self.source.api} keeps no per-test results",
                         severity="information")
             return
         from runwatch.tui.screens.spec_results import SpecResultsScreen
 
-        self.app.push_screen(SpecResultsScreen(self.provider, self.run, event.spec))
+        self.app.push_screen(SpecResultsScreen(self.run, event.spec))
 
     # -- keys (the run action keys: RunActionsMixin) ----------------------------------
 
@@ -376,11 +387,8 @@ class RunScreen(RunActionsMixin, Screen[None]):
     def acted_run(self) -> Run:
         return self.run
 
-    def provider_of(self, run: Run) -> Provider:
-        return self.provider
-
     def action_refresh(self) -> None:
-        self.rw_app.refresh_now(self.provider.source.name)
+        self.host.refresh_now(self.run.source)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -13,7 +13,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 from runwatch.models import Run, RunStatus
-from runwatch.providers import Provider
 from runwatch.tui.runs_view import SORTS, STATUS_FILTERS, RunsView
 from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
 from runwatch.tui.widgets.cells import SourceStyle
@@ -22,7 +21,7 @@ from runwatch.tui.widgets.source_bar import SourceBar
 from runwatch.tui.widgets.summary import StatusSummary, TitleBar
 
 if TYPE_CHECKING:
-    from runwatch.poller import RunsChanged
+    from runwatch.poller import HealthChanged, RunsChanged
 
 
 def _cycle(options: tuple[str, ...] | list[str | None], current: object, step: int = 1) -> object:
@@ -65,13 +64,13 @@ class RunsScreen(RunActionsMixin, Screen[None]):
     _selected: Run | None = None
 
     def compose(self) -> ComposeResult:
-        app = self.rw_app
+        app = self.host
         styles = [
-            SourceStyle(name, p.source.label, p.source.color)
-            for name, p in app.providers.items()
+            SourceStyle(name, facts.config.label, facts.config.color)
+            for name, facts in app.session.sources.items()
         ]
         yield TitleBar(id="title-bar")
-        yield SourceBar(styles, health=app.source_health, now=app.now, id="sources")
+        yield SourceBar(styles, health=app.session.health, now=app.now, id="sources")
         yield RunsTable(now=app.now, sources=styles, id="runs")
         yield Input(placeholder="filter: id, title, branch, author  (enter applies, escape "
                     "clears)", id="filter")
@@ -88,31 +87,34 @@ class RunsScreen(RunActionsMixin, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
-        app = self.rw_app
-        for source in app.providers:
-            runs = app.poller.runs(source) if app.poller is not None else {}
+        host = self.host
+        host.runs_signal.subscribe(self, self.apply_runs_changed)
+        host.health_signal.subscribe(self, self.health_changed)
+        poller = host.session.poller
+        for source in host.session.sources:
+            runs = poller.runs(source)
             if runs:
                 self.table.apply_changes(source, runs.values())
         self.refresh_chrome()
         self.set_interval(1.0, self._tick)
 
-    # -- fed by the app ------------------------------------------------------------
+    # -- fed by the app's signals --------------------------------------------------
 
     def apply_runs_changed(self, event: RunsChanged) -> None:
         """A poll's changes: cells in place, then the summary and the footer."""
         self.table.apply_changes(event.source, event.changed, event.removed)
         self._after_change()
 
-    def health_changed(self, source: str) -> None:
-        self.query_one(SourceBar).refresh_lines(source)
+    def health_changed(self, event: HealthChanged) -> None:
+        self.query_one(SourceBar).refresh_lines(event.source)
 
     def refresh_chrome(self) -> None:
         """Title bar, summary, source lines: everything around the table."""
-        app = self.rw_app
+        app = self.host
         title = self.query_one(TitleBar)
         title.set_badges(read_only=app.read_only, kiosk=app.kiosk, demo=app.demo,
                          paused=app.paused)
-        title.set_view(self.view, sources=len(app.providers))
+        title.set_view(self.view, sources=len(app.session.sources))
         self.query_one(SourceBar).select(self.view.source)
         self._after_change()
 
@@ -150,12 +152,11 @@ class RunsScreen(RunActionsMixin, Screen[None]):
     def _open(self) -> None:
         run = self.table.selected_run
         if run is not None:
-            self.rw_app.open_run(run.source, run)
+            self.host.open_run(run)
 
     def on_screen_resume(self) -> None:
         # Back from a run: stop polling its detail.
-        if self.rw_app.poller is not None:
-            self.rw_app.poller.focus(None, None)
+        self.host.session.poller.focus(None, None)
         self.table.refresh_times()
 
     # -- filter input --------------------------------------------------------------
@@ -200,7 +201,7 @@ class RunsScreen(RunActionsMixin, Screen[None]):
         self._set_view(sort=str(_cycle(SORTS, self.view.sort)))
 
     def action_cycle_source(self, step: int = 1) -> None:
-        options: list[str | None] = [None, *self.rw_app.providers]
+        options: list[str | None] = [None, *self.host.session.sources]
         self._set_view(source=_cycle(options, self.view.source, step))
 
     def show_source(self, source: str | None) -> None:
@@ -226,21 +227,18 @@ class RunsScreen(RunActionsMixin, Screen[None]):
     def acted_run(self) -> Run | None:
         return self.selected
 
-    def provider_of(self, run: Run) -> Provider | None:
-        return self.rw_app.providers.get(run.source)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pause", "resume"):
-            return (action == "resume") == self.rw_app.paused
+            return (action == "resume") == self.host.paused
         return super().check_action(action, parameters)
 
     # -- app keys ------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        self.rw_app.refresh_now()
+        self.host.refresh_now()
 
     def action_pause(self) -> None:
-        self.rw_app.set_paused(True)
+        self.host.set_paused(True)
 
     def action_resume(self) -> None:
-        self.rw_app.set_paused(False)
+        self.host.set_paused(False)

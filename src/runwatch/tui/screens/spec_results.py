@@ -11,7 +11,7 @@ could do (links, cursor moves, clearing) is not.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from rich.style import Style
 from rich.text import Text
@@ -25,8 +25,8 @@ from textual.widgets import Footer, Static
 
 from runwatch.errors import RunwatchError
 from runwatch.models import Run, RunStatus, Spec, TestResult
-from runwatch.providers import Provider
 from runwatch.tui.formatting import format_duration
+from runwatch.tui.host import Host
 from runwatch.tui.look import glyphs_of, status_look
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
@@ -110,9 +110,8 @@ class SpecResultsScreen(Screen[None]):
         Binding("k", "scroll('up')", show=False),
     ]
 
-    def __init__(self, provider: Provider, run: Run, spec: Spec) -> None:
+    def __init__(self, run: Run, spec: Spec) -> None:
         super().__init__()
-        self.provider = provider
         self.run = run
         self.spec = spec
         self.results: list[TestResult] | None = None
@@ -123,7 +122,7 @@ class SpecResultsScreen(Screen[None]):
             ("tests of ", MUTED), (self.spec.spec, "bold"), "  ",
             (look.label, f"${look.variable}"),
             *((("  group ", MUTED), self.spec.group) if self.spec.group else ()),
-            ("  · ", MUTED), self.provider.source.name, (" run ", MUTED),
+            ("  · ", MUTED), self.run.source, (" run ", MUTED),
             self.run.id,
         )
         yield Static(title, id="results-title")
@@ -131,6 +130,11 @@ class SpecResultsScreen(Screen[None]):
         with VerticalScroll(id="results-body"):
             yield Static("loading the tests…", id="results")
         yield Footer(compact=True)
+
+    @property
+    def host(self) -> Host:
+        """The app, as a screen may know it."""
+        return cast(Host, self.app)
 
     def on_mount(self) -> None:
         self.query_one("#results-body").focus()
@@ -141,7 +145,7 @@ class SpecResultsScreen(Screen[None]):
         """Fetch the tests; a failure is shown on the screen, never raised."""
         error: str | None = None
         try:
-            results = await self.provider.get_spec_results(self.run.id, self.spec)
+            results = await self.host.session.tests(self.run, self.spec)
         except RunwatchError as exc:
             error = str(exc)
         except Exception as exc:  # a bug must not end the app: say so and carry on

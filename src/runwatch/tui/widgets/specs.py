@@ -100,6 +100,11 @@ class SpecsTable(DataTable[Text]):
             self.table = table
             self.spec = spec
 
+        @property
+        def control(self) -> SpecsTable:
+            """The table the spec is in (for `@on(..., "#id")` selectors)."""
+            return self.table
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, id=id, classes=classes)
         self.specs: dict[str, Spec] = {}

@@ -129,6 +129,11 @@ class Timeline(ScrollView, can_focus=True):
             self.timeline = timeline
             self.step = step
 
+        @property
+        def control(self) -> Timeline:
+            """The timeline the step is on (for `@on(..., "#id")` selectors)."""
+            return self.timeline
+
     class StepSelected(Message):
         """Enter was pressed on `step`."""
 
@@ -136,6 +141,11 @@ class Timeline(ScrollView, can_focus=True):
             super().__init__()
             self.timeline = timeline
             self.step = step
+
+        @property
+        def control(self) -> Timeline:
+            """The timeline the step is on (for `@on(..., "#id")` selectors)."""
+            return self.timeline
 
     def __init__(
         self,

@@ -1,0 +1,233 @@
+"""The session: the configured sources' providers and their poller, and the one gate and
+dispatch for the actions on runs. No Textual here: the dashboard and the command line both
+act through a Session, so a refusal reads the same wherever it is met.
+
+`refusal` is the gate (kiosk, read-only, capability, a finished run); `perform` asks it, then
+sends the action through the provider's table of actions and polls that source again. The
+HTTP client's own read-only refusal (runwatch.http) stays under it as the last line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from runwatch.config import Config, SourceConfig
+from runwatch.errors import RunwatchError
+from runwatch.models import Run, RunDetail, Spec, Step, TestResult
+from runwatch.poller import Poller, PollEvent, SourceHealth
+from runwatch.providers import Provider, RunAction, build_providers
+
+__all__ = ["Outcome", "Refused", "RunAction", "Session", "SourceFacts"]
+
+# What an outcome says once an action went through, when the API says nothing more.
+DONE = {"cancel": "canceled", "abort": "aborted", "rerun": "rerun started for",
+        "delete": "deleted"}
+
+
+class Refused(RunwatchError):
+    """The gate refused the action (kiosk, read-only, no such action, a finished run); nothing
+    was sent. Exit code 5."""
+
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An action that went through: what to tell a person, and the run a rerun started."""
+
+    action: RunAction
+    source: str
+    run_id: str
+    message: str
+    new_run: Run | None = None
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What a screen may know of a source without its provider: its config and what its API
+    can do."""
+
+    config: SourceConfig
+    api: str
+    cancel_verb: str
+    has_logs: bool
+    marks_stderr: bool
+    has_spec_results: bool
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def verb(self, action: RunAction) -> str:
+        """The action in this API's own words (Wercker aborts)."""
+        return self.cancel_verb if action is RunAction.CANCEL else action.value
+
+
+def _facts(provider: Provider) -> SourceFacts:
+    return SourceFacts(config=provider.source, api=provider.name,
+                       cancel_verb=provider.cancel_verb, has_logs=provider.has_logs,
+                       marks_stderr=provider.marks_stderr,
+                       has_spec_results=provider.has_spec_results)
+
+
+def _ignore(event: PollEvent) -> None:
+    """No one listens (the command line polls nothing)."""
+
+
+class Session:
+    """The sources being watched, their poller, and what may be done to their runs.
+
+    `read_only` is the global switch (`--read-only`, the config's `read_only`); a source's own
+    `read_only` is its provider's. `kiosk` never acts (DESIGN section 9)."""
+
+    def __init__(
+        self,
+        providers: Mapping[str, Provider],
+        *,
+        read_only: bool = False,
+        kiosk: bool = False,
+        intervals: Mapping[str, float] | None = None,
+        on_event: Callable[[PollEvent], None] = _ignore,
+        now: Callable[[], float] = time.time,
+        owns_providers: bool = False,
+    ) -> None:
+        # Who hears the poller's events; the dashboard sets it once it is built.
+        self.on_event = on_event
+        self.providers: Mapping[str, Provider] = providers
+        self.kiosk = kiosk
+        self.read_only = read_only or kiosk
+        self.owns_providers = owns_providers
+        self.sources: Mapping[str, SourceFacts] = {
+            name: _facts(p) for name, p in providers.items()
+        }
+        self.poller = Poller(providers, intervals=intervals or {}, on_event=self._deliver,
+                             now=now)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        read_only: bool = False,
+        kiosk: bool = False,
+        only: list[str] | None = None,
+        interval: float | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> Session:
+        """A session on the configured sources (or the `only` ones); it owns their clients."""
+        read_only = read_only or kiosk or config.runwatch.read_only
+        providers = build_providers(config, read_only=read_only, only=only)
+        return cls.on(config, providers, read_only=read_only, kiosk=kiosk, interval=interval,
+                      now=now, owns_providers=True)
+
+    @classmethod
+    def on(
+        cls,
+        config: Config,
+        providers: Mapping[str, Provider],
+        *,
+        read_only: bool = False,
+        kiosk: bool = False,
+        interval: float | None = None,
+        now: Callable[[], float] = time.time,
+        owns_providers: bool = False,
+    ) -> Session:
+        """A session on providers already built (tests, the demo), with the config's rules:
+        its global read-only switch and each source's poll interval (unless `interval`)."""
+        intervals = {name: interval or config.interval_for(p.source)
+                     for name, p in providers.items()}
+        return cls(providers, read_only=read_only or kiosk or config.runwatch.read_only,
+                   kiosk=kiosk, intervals=intervals, now=now, owns_providers=owns_providers)
+
+    def _deliver(self, event: PollEvent) -> None:
+        self.on_event(event)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.providers)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def health(self, source: str) -> SourceHealth | None:
+        return self.poller.health(source) if source in self.providers else None
+
+    async def log(self, run: Run, step: Step) -> str:
+        """The log text of one step of `run` (not yet cleaned: see runwatch.sanitize)."""
+        return await self._provider(run.source).get_log(run.id, step)
+
+    async def tests(self, run: Run, spec: Spec) -> list[TestResult]:
+        """The tests of one spec of `run`, with their errors."""
+        return await self._provider(run.source).get_spec_results(run.id, spec)
+
+    async def get_run(self, source: str, run_id: str) -> RunDetail:
+        """One run, read now (not through the poller)."""
+        return await self._provider(source).get_run(run_id)
+
+    # -- acting --------------------------------------------------------------------------
+
+    def verb(self, action: RunAction, source: str) -> str:
+        """`action` in the words of `source`'s API ("abort" on Wercker)."""
+        facts = self.sources.get(source)
+        return facts.verb(action) if facts else action.value
+
+    def refusal(self, action: RunAction, run: Run | None = None, *,
+                source: str | None = None) -> str | None:
+        """Why `action` cannot apply to `run` now, or None when it can: the one gate.
+
+        Without a run (the command line before it has read one), `source` names where it
+        would be sent, and only the rules that need no run are asked."""
+        name = source if source is not None else run.source if run is not None else ""
+        verb = self.verb(action, name)
+        if self.kiosk:
+            return f"kiosk mode is read-only: no {verb}"
+        if self.read_only:
+            return f"read-only mode: {verb} is disabled"
+        provider = self.providers.get(name)
+        if provider is None:
+            return f"no source named {name}"
+        if action not in provider.actions:
+            return f"{provider.name} has no {verb}"
+        if provider.read_only:
+            return f"{name} is read-only"
+        if action is RunAction.CANCEL and run is not None and run.status.is_terminal:
+            return f"run {run.id} has already finished"
+        return None
+
+    def check(self, action: RunAction, run: Run | None = None, *,
+              source: str | None = None) -> None:
+        """Raise Refused with the gate's reason when `action` cannot apply; no I/O."""
+        reason = self.refusal(action, run, source=source)
+        if reason is not None:
+            name = source if source is not None else run.source if run is not None else ""
+            raise Refused(reason if reason.startswith(f"{name} ") else f"{name}: {reason}")
+
+    async def perform(self, action: RunAction, run: Run) -> Outcome:
+        """Send `action` for `run` if the gate allows it (else Refused, nothing sent), then
+        poll its source again whatever the answer. An API's error is raised as it came."""
+        self.check(action, run)
+        provider = self.providers[run.source]
+        verb = provider.verb(action)
+        try:
+            sent = await provider.action_table()[action](run.id)
+        finally:
+            self.poller.refresh(run.source)
+        message = sent.said or f"{DONE.get(verb, verb + 'd')} run {run.id}"
+        if sent.new_run is not None and sent.new_run.id != run.id:
+            message += f" as run {sent.new_run.id}"
+        return Outcome(action, run.source, run.id, message, sent.new_run)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Stop polling; close the clients the session built (not ones it was handed)."""
+        if self.owns_providers:
+            await self.poller.aclose()
+        else:
+            await self.poller.stop()
+
+    def _provider(self, source: str) -> Provider:
+        try:
+            return self.providers[source]
+        except KeyError:
+            raise Refused(f"no source named {source}") from None
