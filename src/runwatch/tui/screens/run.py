@@ -25,99 +25,21 @@ from textual.theme import Theme
 from textual.widgets import Footer, Markdown, Static
 
 from runwatch.catalog import CATALOG
-from runwatch.config import SourceConfig
-from runwatch.models import Cancellation, Run, RunDetail, RunStatus, Step, cancellation_text
+from runwatch.models import Run, RunDetail, RunStatus, Step
 from runwatch.poller import DetailLoaded, RunsChanged
 from runwatch.session import SourceFacts
-from runwatch.tui.formatting import format_duration, relative_time, to_epoch
-from runwatch.tui.look import glyphs_of, rich_color, status_look
+from runwatch.tui.formatting import relative_time
+from runwatch.tui.look import glyphs_of
+from runwatch.tui.run_lines import meta_line, step_line, title_line
 from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
 from runwatch.tui.widgets.groups import GroupBars, RunProgress
 from runwatch.tui.widgets.specs import SpecsTable
-from runwatch.tui.widgets.timeline import Timeline, step_duration
-
-MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
+from runwatch.tui.widgets.timeline import Timeline
 
 # What each API calls the parts of a run (the timeline's title).
 STEP_NOUNS: dict[str, str] = {name: spec.steps_title for name, spec in CATALOG.items()}
 
 WIDE = 120  # from this width the report stands beside the tables
-
-def _muted(text: str) -> tuple[str, str]:
-    return text, MUTED
-
-
-def title_line(run: Run) -> Content:
-    """"✗ failed  feat: add the abort button"."""
-    look = status_look(run.status)
-    return Content.assemble(
-        (look.label, f"${look.variable} bold"),
-        "  ",
-        (run.title or run.id, "bold"),
-    )
-
-
-def meta_line(run: Run, source: SourceConfig, now: float,
-              cancellation: Cancellation | None = None) -> Content:
-    """Where and when: source, id, branch, commit, author, started, duration, and who
-    canceled it when the API says."""
-    parts: list[Content] = []
-    colour = rich_color(source.color)
-    badge_style = f"bold reverse {colour}" if colour else "bold reverse"
-    badge = Content.assemble((f" {source.label} ", badge_style)) if source.label else None
-    parts.append(Content.assemble(*((badge, " ") if badge else ()), source.name,
-                                  _muted(" run "), run.id))
-    if run.branch:
-        parts.append(Content.assemble(_muted("branch "), run.branch))
-    if run.commit:
-        parts.append(Content.assemble(_muted("commit "), run.commit[:7]))
-    if run.author:
-        parts.append(Content.assemble(_muted("by "), run.author))
-    started = run.started_at or run.created_at
-    if started is not None:
-        verb = "started " if run.started_at else "created "
-        parts.append(Content.assemble(_muted(verb), relative_time(started, now)))
-    duration = run_duration(run, now)
-    if duration is not None:
-        parts.append(Content.assemble(_muted("took " if run.status.is_terminal else "for "),
-                                      format_duration(duration)))
-    if run.provider_status and run.status is RunStatus.UNKNOWN:
-        parts.append(Content.assemble(_muted("says "), run.provider_status))
-    if cancellation is not None:
-        said = cancellation_text(cancellation, lambda at: relative_time(at, now))
-        parts.append(Content.assemble(_muted("canceled "), said))
-    return Content(" · ").join(parts)
-
-
-def run_duration(run: Run, now: float) -> float | None:
-    """The run's duration; a running one's so far."""
-    if run.duration_s is not None and (run.status.is_terminal or run.finished_at):
-        return run.duration_s
-    start = to_epoch(run.started_at)
-    if start is not None and run.status.is_active:
-        return max(0.0, now - start)
-    return run.duration_s
-
-
-def step_line(step: Step, now: float, *, has_logs: bool) -> Content:
-    """Everything about the highlighted step, including a check's message."""
-    look = status_look(step.status)
-    parts: list[Content] = [Content.assemble((look.label, f"${look.variable}"), " ",
-                                             (step.name, "bold"))]
-    if step.provider_status and step.status is RunStatus.UNKNOWN:
-        parts.append(Content.assemble(_muted("says "), step.provider_status))
-    if step.started_at is not None:
-        parts.append(Content.assemble(_muted("started "), relative_time(step.started_at, now)))
-    took = step_duration(step, now)
-    if took is not None:
-        parts.append(Content.assemble(_muted("took "), format_duration(took)))
-    if step.message:
-        parts.append(Content(step.message))
-    if has_logs:
-        parts.append(Content.assemble(_muted("enter: log")) if step.log_available
-                     else Content.assemble(_muted("no log yet")))
-    return Content(" · ").join(parts)
-
 
 class RunScreen(RunActionsMixin, Screen[None]):
     """One run in detail. Escape goes back."""
