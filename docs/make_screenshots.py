@@ -20,7 +20,7 @@ Step = Callable[[RunwatchApp, object], Awaitable[None]]
 
 async def settle(app: RunwatchApp, pilot) -> None:
     for _ in range(200):
-        if all(app.poller.health(s).state == "ok" for s in app.providers):
+        if all(app.poller.health(s).state == "ok" for s in app.session.providers):
             break
         await pilot.pause(0.02)
     await pilot.pause(0.3)
