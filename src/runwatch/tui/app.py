@@ -34,6 +34,7 @@ from runwatch.session import RunAction, Session
 from runwatch.state import load_state, save_state
 from runwatch.tui.commands import RunwatchCommands
 from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
+from runwatch.tui.hangup import CHECK_EVERY_S, terminal_fd, terminal_gone
 from runwatch.tui.look import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
 from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.screens.runs import RunsScreen
@@ -214,6 +215,13 @@ class RunwatchApp(App[int]):
         if self._notice:
             self.notify(self._notice, title="demo", timeout=15)
         self.poller.start()
+        fd = None if self.is_headless else terminal_fd()
+        if fd is not None:
+            self.set_interval(CHECK_EVERY_S, lambda: self._exit_if_hung_up(fd))
+
+    def _exit_if_hung_up(self, fd: int) -> None:
+        if terminal_gone(fd):
+            self.exit(return_code=129)  # 128 + SIGHUP, what a shell reports for a hang-up
 
     async def on_unmount(self) -> None:
         await self.session.aclose()

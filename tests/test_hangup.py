@@ -1,0 +1,55 @@
+"""A dashboard whose terminal hangs up exits, even when no SIGHUP reaches it (`make run`:
+make leads the terminal's session and takes the signal; without the check runwatch went on
+reading a dead terminal at 60-95 % of a core)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import sys
+import time
+from pathlib import Path
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_a_dashboard_whose_terminal_hangs_up_exits(tmp_path: Path) -> None:
+    env = {**os.environ, "TERM": "xterm-256color", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    env.pop("NO_COLOR", None)
+    # `make run` is how the README starts it: make leads the terminal's session.
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(f"run:\n\t{sys.executable} -m runwatch demo\n")
+    leader, master = pty.fork()
+    if leader == 0:
+        os.execvpe("make", ["make", "-s", "-f", str(makefile), "run"], env)
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b"scheduler" not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            seen += os.read(master, 65536)
+    assert b"scheduler" in seen, "the dashboard never drew its sources"
+    [dashboard] = _children(leader)
+
+    os.close(master)  # the terminal window closes: the tty hangs up; make takes the SIGHUP
+    gone_by = time.monotonic() + 15
+    while _alive(dashboard) and time.monotonic() < gone_by:
+        time.sleep(0.2)
+    still_alive = _alive(dashboard)
+    if still_alive:
+        os.kill(dashboard, 9)  # what a person would have to do; make then ends too
+    os.waitpid(leader, 0)
+    assert not still_alive, "the dashboard outlived its terminal"
