@@ -31,7 +31,6 @@ from tenacity import (
 
 from runwatch import __version__
 from runwatch.errors import (
-    AuthError,
     BadResponse,
     BodyTooLarge,
     ReadOnlyError,
@@ -65,7 +64,7 @@ from runwatch.http_cache import BodyCache, CachedBody, cache_key
 from runwatch.http_errors import error_for
 from runwatch.http_redirects import MAX_REDIRECTS, check_redirect, redirect_target
 from runwatch.http_retry import RetryPolicy, retryable, wait_for
-from runwatch.http_token import BearerToken
+from runwatch.http_token import BearerToken, header_safe, unsendable_token
 from runwatch.tokens import SecretResolver
 
 # The HTTP layer's face: providers import these from here, whichever module holds them.
@@ -245,12 +244,8 @@ class SourceClient(BearerToken):
         log: bool = False,
     ) -> Answer:
         await self.ensure_token()
-        if self.token and not (self.token.isascii() and self.token.isprintable()):
-            # httpx would raise UnicodeEncodeError building the header: say it in words.
-            raise AuthError(
-                f"{self.source}: the token from {self.token_origin or 'the config'} cannot be "
-                "sent in a header (it has characters that are not printable ASCII)"
-            )
+        if self.token and not header_safe(self.token):
+            raise unsendable_token(self.source, self.token_origin or "the config")
         # Only idempotent requests are retried: a retried POST could start two runs.
         retry = self.retry if method in SAFE_METHODS | {"PUT", "DELETE"} else RetryPolicy.none()
         sleep: dict[str, Any] = {"sleep": self.sleep} if self.sleep else {}

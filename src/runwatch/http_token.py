@@ -5,7 +5,22 @@ from __future__ import annotations
 
 import httpx
 
+from runwatch.errors import AuthError
 from runwatch.tokens import SecretResolver, TokenError
+
+
+def header_safe(token: str) -> bool:
+    """Whether `token` can be sent in an Authorization header (printable ASCII): httpx
+    would raise UnicodeEncodeError building the header, with the token in its message."""
+    return bool(token) and token.isascii() and token.isprintable()
+
+
+def unsendable_token(source: str, origin: str) -> AuthError:
+    """The typed error for a token no header can carry; it never quotes the token."""
+    return AuthError(
+        f"{source}: the token from {origin} cannot be sent in a header "
+        "(it has characters that are not printable ASCII)"
+    )
 
 
 class BearerToken:

@@ -23,23 +23,13 @@ from runwatch.errors import (
 )
 from runwatch.http import USER_AGENT
 from runwatch.http_answers import error_detail, retry_after_s
+from runwatch.http_body import BodyOverLimit, UndecodableBody, read_capped
+from runwatch.http_token import header_safe, unsendable_token
 from runwatch.providers.scheduler.wire import LOGIN_PATH, WireLogin
 from runwatch.providers.wire import parse
 from runwatch.tokens import password_resolver
 
 TOKEN_RENEW_MARGIN_S = 30.0
-
-
-def header_safe(token: str) -> bool:
-    """Whether `token` can be sent in an Authorization header (printable ASCII)."""
-    return bool(token) and token.isascii() and token.isprintable()
-
-
-def unsendable_token(source: str, origin: str) -> AuthError:
-    return AuthError(
-        f"{source}: the token from {origin} cannot be sent in a header "
-        "(it has characters that are not printable ASCII)"
-    )
 
 
 MAX_LOGIN_BODY = 64 * 1024
@@ -160,12 +150,16 @@ class LoginAuth(httpx.Auth):
 
 
 async def _read_capped(response: httpx.Response, source: str) -> bytes:
-    """A login answer is a few hundred bytes: a server sending far more is refused."""
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > MAX_LOGIN_BODY:
-            raise BadResponse(f"{source}: {LOGIN_PATH} answered more than {MAX_LOGIN_BODY} bytes")
+    """A login answer is a few hundred bytes: a server sending far more (or a bomb that
+    inflates to more) is refused, through the same capped reader as every other body."""
+    try:
+        body, _, _ = await read_capped(response, MAX_LOGIN_BODY)
+    except BodyOverLimit:
+        raise BadResponse(
+            f"{source}: {LOGIN_PATH} answered more than {MAX_LOGIN_BODY} bytes"
+        ) from None
+    except UndecodableBody:
+        raise BadResponse(f"{source}: {LOGIN_PATH} sent a body that cannot be decoded") from None
     # httpx's auth loop calls response.aread() on this response after the flow resumes;
     # aread() returns what `_content` holds, so the capped body is the one it keeps.
     response._content = bytes(body)

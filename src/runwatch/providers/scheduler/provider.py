@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -16,7 +16,7 @@ from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.kit import run_path
-from runwatch.providers.scheduler.auth import LoginAuth, header_safe, unsendable_token
+from runwatch.providers.scheduler.auth import LoginAuth
 from runwatch.providers.scheduler.mapping import Definition, content, idempotency_key, steps
 from runwatch.providers.scheduler.wire import (
     RUNS_PATH,
@@ -318,21 +318,12 @@ class SchedulerProvider(Provider):
     # -- requests ------------------------------------------------------------------------
 
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return await self._checked(lambda: self.client.get_json(path, params))
+        return await self.client.get_json(path, params)
 
     async def _send(self, method: str, path: str, *, json_body: Any = None,
                     headers: dict[str, str] | None = None) -> Any:
-        return await self._checked(
-            lambda: self.client.send(method, path, json_body=json_body, headers=headers)
-        )
-
-    async def _checked(self, call: Callable[[], Awaitable[Any]]) -> Any:
-        # A configured token that cannot go into a header is a typed error before any I/O
-        # (a login's token is checked by the login flow).
-        token = self.client.token
-        if token and not header_safe(token):
-            raise unsendable_token(self.source.name, self.client.token_origin or "the config")
-        return await call()
+        # (A token no header can carry is refused by the client before any I/O.)
+        return await self.client.send(method, path, json_body=json_body, headers=headers)
 
 
 def _same(held: object, raw: object) -> bool:
