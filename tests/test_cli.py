@@ -34,7 +34,7 @@ RUNWATCH = str(Path(sys.executable).with_name("runwatch"))
 RUN_FIELDS = {
     "source", "provider", "id", "status", "provider_status", "title", "branch", "commit",
     "author", "created_at", "started_at", "finished_at", "duration_s", "progress", "tests",
-    "url",
+    "url", "pipeline", "web_url",
 }
 DETAIL_FIELDS = RUN_FIELDS | {"steps", "groups", "specs", "content", "cancellation"}
 CANCEL_REQUEST = {  # method, path below the provider's prefix, JSON body (None: any)
@@ -193,6 +193,8 @@ def test_list_json_is_one_array_of_runs_newest_first(cli: Cli) -> None:
     assert {r["source"] for r in runs} == set(PROVIDERS)
     assert all(r["provider"] == r["source"] for r in runs)
     assert {r["status"] for r in runs} <= {s.value for s in RunStatus}
+    # Every provider names what repeats (a track is source, pipeline, branch).
+    assert {r["source"] for r in runs if r["pipeline"]} == set(PROVIDERS)
     # Run.sort_time: created_at, else started_at; an active run with neither is new (first),
     # a finished one with neither goes last
     active = {"queued", "running", "waiting"}

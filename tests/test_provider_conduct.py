@@ -83,6 +83,7 @@ async def test_list_runs_sends_one_documented_request_and_maps_every_run(sim):
         title=newest.spec_id,  # list items carry no content, so no heading
         created_at=stamp(newest.script.created_at),
         url=f"{sim.base_url('conduct')}/v1/runs/RUN-024",
+        pipeline=newest.spec_id,  # what repeats: the spec
     )
     assert {r.status for r in runs[1:]} <= {RunStatus.PASSED, RunStatus.FAILED}
     assert {r.provider_status for r in runs[1:]} == {"completed", "failed"}

@@ -154,6 +154,10 @@ class Run(_Model):
     progress: float | None = Field(default=None, ge=0, le=100)
     tests: TestCounts | None = None
     url: CleanText | None = None
+    # What repeats (DESIGN section 2): a track is (source, pipeline, branch).
+    pipeline: CleanText | None = None
+    # The run's page for a person; `url` is the API's address of it.
+    web_url: CleanText | None = None
 
     @model_validator(mode="after")
     def _derive(self) -> Run:
@@ -166,6 +170,11 @@ class Run(_Model):
     def key(self) -> tuple[str, str]:
         """The row key: unique across sources."""
         return (self.source, self.id)
+
+    @property
+    def track(self) -> tuple[str, str | None, str | None]:
+        """The runs of the same thing over time: (source, pipeline, branch)."""
+        return (self.source, self.pipeline, self.branch)
 
     @property
     def sort_time(self) -> datetime:

@@ -285,6 +285,7 @@ class ConductProvider(Provider):
             "status": status,
             "provider_status": wire.status or "",
             "title": run_title(wire.spec_id, wire.content),
+            "pipeline": wire.spec_id,
             "created_at": wire.created_at,
             # Conduct has no end time; a finished run's last update is when it finished.
             "finished_at": wire.updated_at if status.is_terminal else None,

@@ -304,6 +304,7 @@ class ServicesProvider(Provider):
             "finished_at": wire.endedAt,
             "duration_s": wire.duration,
             "url": f"{self.source.base_url}{_run_path(wire.id)}",
+            "pipeline": wire.serviceId,
         }
 
     def _steps(self, body: Any) -> list[Step]:

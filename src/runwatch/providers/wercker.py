@@ -226,6 +226,7 @@ class WerckerProvider(Provider):
             "finished_at": wire.finished_at,
             "progress": _percent(wire.progress),
             "url": wire.url,
+            "pipeline": (wire.pipeline.name or wire.pipeline.id) if wire.pipeline else None,
         }
 
     @staticmethod

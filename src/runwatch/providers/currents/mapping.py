@@ -90,6 +90,15 @@ def total_counts(groups: list[GroupWire]) -> TestCounts | None:
     return TestCounts(**totals)
 
 
+def pipeline_of(project_id: str | None, groups: list[GroupWire]) -> str | None:
+    """What repeats: the project, and the group when the run has exactly one named group
+    (a project that runs `chromium` and `firefox` groups separately has two tracks)."""
+    named = {g.groupId for g in groups if g.groupId}
+    if len(named) == 1 and project_id:
+        return f"{project_id}/{named.pop()}"
+    return project_id or (named.pop() if len(named) == 1 else None)
+
+
 def progress_of(groups: list[GroupWire]) -> float | None:
     """Completed spec files over all spec files, across groups, in percent."""
     instances = [g.instances for g in groups if g.instances is not None]

@@ -15,6 +15,7 @@ from runwatch.models import Run, RunDetail, RunStatus, Spec, TestResult
 from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.currents.mapping import (
     cancellation_of,
+    pipeline_of,
     progress_of,
     provider_status,
     run_status,
@@ -146,6 +147,7 @@ class CurrentsProvider(Provider):
             "duration_s": run.durationMs / 1000 if run.durationMs is not None else None,
             "progress": progress_of(groups),
             "tests": total_counts(groups),
+            "pipeline": pipeline_of(self.source.project_id, groups),
             "url": self._url(run.runId),
         }
 

@@ -300,6 +300,7 @@ class SchedulerProvider(Provider):
             "status": scheduler_status(wire.status),
             "provider_status": wire.status or "",
             "title": definition.name if definition else None,
+            "pipeline": definition.name if definition else None,
             "author": definition.owner if definition else None,
             "created_at": self._created.get(wire.run_id) or wire.started_at,
             "started_at": wire.started_at,
