@@ -181,7 +181,8 @@ class SourceClient(BearerToken):
         return await self._get_cached(path, params, reduce, raw=False)
 
     async def get_raw_reduced(
-        self, path: str, params: Mapping[str, Any] | None, reduce: Callable[[bytes], Any]
+        self, path: str, params: Mapping[str, Any] | None,
+        reduce: Callable[[bytes | bytearray], Any],
     ) -> Any:
         """`get_json`, but `reduce` gets the body's raw bytes and parses what it needs itself
         (a list whose items are mostly the same as last time: see http_body.split_objects);
@@ -389,7 +390,7 @@ class SourceClient(BearerToken):
         go as soon as they are parsed."""
         large = len(answer.body) > OFFLOAD_BYTES
         head = bytes(answer.body[:200])
-        box = [answer.take()]
+        box: list[bytes | bytearray] = [answer.take()]
         try:
             if large:
                 return await asyncio.to_thread(parse_then_reduce, box, reduce, large=True)
@@ -397,10 +398,11 @@ class SourceClient(BearerToken):
         except UnparsableJson as exc:
             raise self._unparsable(answer, path, head, exc) from None
 
-    async def _reduce_raw(self, answer: Answer, path: str, reduce: Callable[[bytes], Any]) -> Any:
+    async def _reduce_raw(self, answer: Answer, path: str,
+                          reduce: Callable[[bytes | bytearray], Any]) -> Any:
         """`reduce` of the raw body, on a thread when it is large."""
         head = bytes(answer.body[:200])
-        box = [answer.take()]
+        box: list[bytes | bytearray] = [answer.take()]
         try:
             if len(box[0]) > OFFLOAD_BYTES:
                 return await asyncio.to_thread(reduce_raw, box, reduce)

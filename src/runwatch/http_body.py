@@ -184,7 +184,15 @@ def parse_json(content: bytes | bytearray) -> Any:
         return json.loads(content, parse_float=_finite_or_none, parse_constant=_no_constant)
 
 
-def parse_json_in_thread(box: list[bytearray]) -> Any:
+def parse_body(content: bytes | bytearray) -> Any:
+    """`parse_json`, or for a body over ORJSON_MAX `parse_json_in_thread` (for a caller
+    already on a thread: the event loop gets the GIL back as it goes)."""
+    if len(content) > ORJSON_MAX:
+        return parse_json_in_thread([content])
+    return parse_json(content)
+
+
+def parse_json_in_thread(box: list[bytes | bytearray]) -> Any:
     """`parse_json` of the one body in `box`, for a thread: the body is let go once it is
     text, and the GIL is handed back often (decoding 300 MB in one call holds it 0.3 s)."""
     content = box.pop()
@@ -204,7 +212,7 @@ class UnparsableJson(Exception):
 
 
 def parse_then_reduce(
-    box: list[bytearray], reduce: Callable[[Any], Any] | None, *, large: bool
+    box: list[bytes | bytearray], reduce: Callable[[Any], Any] | None, *, large: bool
 ) -> Any:
     """The body in `box` parsed (on a thread when `large`), then `reduce`d; a large parsed
     body is freed in pieces once reduced."""
@@ -226,11 +234,11 @@ def parse_then_reduce(
     return reduced
 
 
-def reduce_raw(box: list[bytearray], reduce: Callable[[bytes], Any]) -> Any:
+def reduce_raw(box: list[bytes | bytearray], reduce: Callable[[bytes | bytearray], Any]) -> Any:
     """`reduce` of the raw body in `box` (it parses what it needs itself, see split_objects);
     UnicodeDecodeError, RecursionError and ValueError from it are UnparsableJson."""
     try:
-        return reduce(bytes(box.pop()))
+        return reduce(box.pop())
     except RecursionError:
         raise UnparsableJson("nested too deeply to read") from None
     except UnicodeDecodeError:
@@ -241,30 +249,27 @@ def reduce_raw(box: list[bytearray], reduce: Callable[[bytes], Any]) -> Any:
 
 def split_objects(body: bytes) -> list[bytes] | None:
     """The texts of the objects of a compact top-level JSON array (`[{..},{..}]`, as
-    Express's `res.json` sends it), or None when the body is not one.
+    Express's `res.json` sends it) without their outer braces, or None when the body is not
+    one (`parse_object` puts the braces back).
 
     Cut at every `},{`, so a cut inside a string or a nested array gives a piece that is not
     one whole object: the caller parses every piece it has not seen before and falls back to
-    parsing the whole body when one is not an object (a piece seen before parsed whole then).
+    parsing the whole body when one is not an object (a piece seen before parsed whole then;
+    pieces that each are an object, joined by commas, are the array of those objects).
     Whitespace between items, or anything else, is None: parse the whole body."""
     text = body.strip()
+    if text == b"[]":
+        return []
     if not (text.startswith(b"[{") and text.endswith(b"}]")):
-        return None if text != b"[]" else []
-    pieces = text[1:-1].split(b"},{")
-    if len(pieces) == 1:
-        return pieces
-    last = len(pieces) - 1
-    return [
-        (b"" if i == 0 else b"{") + piece + (b"" if i == last else b"}")
-        for i, piece in enumerate(pieces)
-    ]
+        return None
+    return text[2:-2].split(b"},{")
 
 
 def parse_object(piece: bytes) -> dict[str, Any] | None:
     """One piece of `split_objects` parsed, or None when it is not one whole JSON object
     (RecursionError and UnicodeDecodeError mean the same: parse the whole body instead)."""
     try:
-        value = parse_json(piece)
+        value = parse_json(b"{" + piece + b"}")
     except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None

@@ -251,7 +251,8 @@ class ConductProvider(Provider):
 
     async def list_runs(self) -> list[Run]:
         return await self.kit.paginate(self._page, limit=self.limit, page_size=self.page_size,
-                                       spare_pages=SPARE_PAGES)
+                                       spare_pages=SPARE_PAGES,
+                                       on_partial=self.on_partial)
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)

@@ -129,9 +129,6 @@ class ClientKit:
         self._walk_urls: dict[str, tuple[str, Mapping[str, Any] | None]] = {}
         self._reading: dict[str, tuple[str, Mapping[str, Any] | None]] | None = None
         self.polls = 0
-        # Called with the first page's runs when the walk goes on past it (the poller shows
-        # them at once; later pages fill in).
-        self.on_partial: Callable[[list[Run]], None] | None = None
 
     @property
     def client(self) -> SourceClient:
@@ -185,8 +182,10 @@ class ClientKit:
         page_size: int,
         spare_pages: int,
         offsets: Callable[[int], C] | None = None,
+        on_partial: Callable[[list[Run]], None] | None = None,
     ) -> list[Run]:
-        """The newest `limit` runs of a paged list, newest first, each id once.
+        """The newest `limit` runs of a paged list, newest first, each id once. A first walk
+        tells `on_partial` the first page's runs as soon as they are in.
 
         `fetch(cursor, size)` reads one page (cursor None: the first). The first page is
         read every call; the older ones only while the last walk found a run that has not
@@ -217,8 +216,8 @@ class ClientKit:
                     return last[1]  # one request, nothing changed
                 pages, merged = [first, _older_than(first, last[1])], True
             else:
-                if self.on_partial is not None and last is None:
-                    self.on_partial(_distinct(first.runs, limit))
+                if on_partial is not None and last is None:
+                    on_partial(_distinct(first.runs, limit))
                 pages = [first, *await self._older(fetch, first, limit, page_size, spare_pages,
                                                    offsets)]
             read = self._reading

@@ -152,7 +152,8 @@ class WerckerProvider(Provider):
     async def list_runs(self) -> list[Run]:
         # `skip` paging: where each page starts is known, so older pages go together.
         return await self.kit.paginate(self._page, limit=self.limit, page_size=PAGE_SIZE,
-                                       spare_pages=SPARE_PAGES, offsets=_skip)
+                                       spare_pages=SPARE_PAGES, offsets=_skip,
+                                       on_partial=self.on_partial)
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)

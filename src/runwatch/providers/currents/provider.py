@@ -66,7 +66,8 @@ class CurrentsProvider(Provider):
 
     async def list_runs(self) -> list[Run]:
         return await self.kit.paginate(self._page, limit=self.limit, page_size=PAGE_SIZE,
-                                       spare_pages=SPARE_PAGES)
+                                       spare_pages=SPARE_PAGES,
+                                       on_partial=self.on_partial)
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = run_path(RUNS_PATH, run_id)
