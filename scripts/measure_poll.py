@@ -91,10 +91,12 @@ async def main() -> None:
                 changed_polls.append(await timed_poll())
     med = statistics.median
     print(f"{args.provider}: {rows} rows (limit {args.limit})")
+    if not unchanged:
+        print("  unchanged poll: none seen (every poll changed something)")
     if unchanged:
         print(f"  unchanged poll: {med(s for s, _ in unchanged):.2f} ms CPU, "
               f"{med(r for _, r in unchanged):g} request(s)")
-    if bare:
+    if bare and unchanged:
         print(f"  bare httpx GET of the list: {med(bare):.2f} ms CPU "
               f"(runwatch's own: {med(s for s, _ in unchanged) - med(bare):+.2f} ms)")
     if changed_polls:

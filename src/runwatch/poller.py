@@ -73,6 +73,7 @@ class _SourceState:
     stretch: float = 1.0
     polls: int = 0
     last_list: list[Run] | None = None
+    all_terminal: bool = False  # of last_list
     task: asyncio.Task[None] | None = None
 
 
@@ -231,9 +232,12 @@ class Poller:
             return
         # Providers hand back the very same list when the body was byte-identical: nothing
         # to diff, even at 10,000 runs.
-        changed = runs is not state.last_list and self._apply(name, runs)
+        same = runs is state.last_list
+        changed = not same and self._apply(name, runs)
         state.last_list = runs
-        state.stretch = 1.0 if changed or not _all_terminal(runs) else min(
+        if not same:  # the very same list: as (un)finished as it was, no need to look
+            state.all_terminal = _all_terminal(runs)
+        state.stretch = 1.0 if changed or not state.all_terminal else min(
             MAX_STRETCH, state.stretch * 2
         )
         self._set_health(
