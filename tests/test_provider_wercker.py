@@ -106,10 +106,14 @@ def test_status_and_result_map_as_design_says(status, result, expected, shown):
 async def test_list_pages_twenty_at_a_time_until_a_short_page(sim):
     runs = await sim.provider("wercker", limit=50).list_runs()
 
-    assert calls(sim) == [
+    # After the first page, the pages that `limit` needs are asked for together (`skip`
+    # says where each starts): the one after the short page is asked for too.
+    assert sorted(calls(sim)) == [
+        ("GET", "/api/v3/runs", "pipelineId=pipeline-1&limit=10&skip=40"),
         ("GET", "/api/v3/runs", "pipelineId=pipeline-1&limit=20"),
         ("GET", "/api/v3/runs", "pipelineId=pipeline-1&limit=20&skip=20"),
     ]
+    assert calls(sim)[0] == ("GET", "/api/v3/runs", "pipelineId=pipeline-1&limit=20")
     for request in sim.sim.requests_to("wercker"):
         assert request.headers["authorization"] == f"Bearer {TOKEN}"
         assert request.headers["accept"] == "application/json"

@@ -59,6 +59,7 @@ from runwatch.http_body import (
     megabytes,
     parse_then_reduce,
     read_capped,
+    reduce_raw,
 )
 from runwatch.http_cache import BodyCache, CachedBody, cache_key
 from runwatch.http_errors import error_for
@@ -177,6 +178,26 @@ class SourceClient(BearerToken):
         `reduce` (e.g. "the newest 50 runs of this list") runs on the parsed body, on the
         same thread as the parsing for a large body; only its result is kept and returned.
         """
+        return await self._get_cached(path, params, reduce, raw=False)
+
+    async def get_raw_reduced(
+        self, path: str, params: Mapping[str, Any] | None,
+        reduce: Callable[[bytes | bytearray], Any],
+    ) -> Any:
+        """`get_json`, but `reduce` gets the body's raw bytes and parses what it needs itself
+        (a list whose items are mostly the same as last time: see http_body.split_objects);
+        the UnicodeDecodeError, RecursionError or ValueError it raises is a BadResponse."""
+        return await self._get_cached(path, params, reduce, raw=True)
+
+    def forget(self, path: str, params: Mapping[str, Any] | None = None) -> None:
+        """Let go of the body remembered for this URL (one the provider's latest list no
+        longer reads: an old cursor, a run that left the list)."""
+        self._bodies.pop(cache_key(path, _clean(params)), None)
+
+    async def _get_cached(
+        self, path: str, params: Mapping[str, Any] | None,
+        reduce: Callable[[Any], Any] | None, *, raw: bool,
+    ) -> Any:
         params = _clean(params)
         key = cache_key(path, params)
         cached = self._bodies.lookup(key, reduce)
@@ -184,11 +205,15 @@ class SourceClient(BearerToken):
         answer = await self._request("GET", path, params=params, headers=headers)
         if answer.status_code == 304 and cached is not None:
             return cached.parsed
-        if cached is not None and cached.digest == answer.digest:
+        if cached is not None and cached.same(answer.body):
             return cached.parsed
-        etag, digest = answer.headers.get("ETag"), answer.digest
-        parsed = await self._parse_json(answer, path, reduce)
-        self._bodies.store(key, CachedBody(etag, digest, parsed, reduce))
+        entry = CachedBody.of(answer.body, answer.headers.get("ETag"), None, reduce)
+        if raw and reduce is not None:
+            parsed = await self._reduce_raw(answer, path, reduce)
+        else:
+            parsed = await self._parse_json(answer, path, reduce)
+        entry.parsed = parsed
+        self._bodies.store(key, entry)
         return parsed
 
     async def get_text(self, path: str, params: Mapping[str, Any] | None = None) -> str:
@@ -340,7 +365,7 @@ class SourceClient(BearerToken):
     async def _read(self, response: httpx.Response, path: str, log: bool) -> Answer:
         cap = self.max_log_body if log else self.max_body
         try:
-            body, truncated, digest = await read_capped(response, cap, truncate=log)
+            body, truncated = await read_capped(response, cap, truncate=log)
         except BodyOverLimit:
             raise BodyTooLarge(
                 f"{self.source}: {path} sent more than {megabytes(cap)} (the "
@@ -351,7 +376,7 @@ class SourceClient(BearerToken):
                 f"{self.source}: {path} sent a body that cannot be read: {exc}",
                 status_code=response.status_code,
             ) from None
-        return Answer(response.status_code, response.headers, body, digest,
+        return Answer(response.status_code, response.headers, body,
                        response.charset_encoding or "utf-8", truncated)
 
     def _where(self, path: str) -> str:
@@ -365,18 +390,34 @@ class SourceClient(BearerToken):
         go as soon as they are parsed."""
         large = len(answer.body) > OFFLOAD_BYTES
         head = bytes(answer.body[:200])
-        box = [answer.take()]
+        box: list[bytes | bytearray] = [answer.take()]
         try:
             if large:
                 return await asyncio.to_thread(parse_then_reduce, box, reduce, large=True)
             return parse_then_reduce(box, reduce, large=False)
         except UnparsableJson as exc:
-            kind = answer.headers.get("content-type", "unknown type").split(";")[0]
-            raise BadResponse(
-                f"{self.source}: {path} returned {kind}, {exc} "
-                f"({first_line(head.decode('utf-8', 'replace'))})",
-                status_code=answer.status_code,
-            ) from None
+            raise self._unparsable(answer, path, head, exc) from None
+
+    async def _reduce_raw(self, answer: Answer, path: str,
+                          reduce: Callable[[bytes | bytearray], Any]) -> Any:
+        """`reduce` of the raw body, on a thread when it is large."""
+        head = bytes(answer.body[:200])
+        box: list[bytes | bytearray] = [answer.take()]
+        try:
+            if len(box[0]) > OFFLOAD_BYTES:
+                return await asyncio.to_thread(reduce_raw, box, reduce)
+            return reduce_raw(box, reduce)
+        except UnparsableJson as exc:
+            raise self._unparsable(answer, path, head, exc) from None
+
+    def _unparsable(self, answer: Answer, path: str, head: bytes, exc: UnparsableJson
+                    ) -> BadResponse:
+        kind = answer.headers.get("content-type", "unknown type").split(";")[0]
+        return BadResponse(
+            f"{self.source}: {path} returned {kind}, {exc} "
+            f"({first_line(head.decode('utf-8', 'replace'))})",
+            status_code=answer.status_code,
+        )
 
 
 

@@ -32,7 +32,7 @@ async def error_for(
     message of a 401 or 403."""
     status = response.status_code
     try:
-        content, _, _ = await read_capped(response, ERROR_BODY_BYTES, truncate=True)
+        content, _ = await read_capped(response, ERROR_BODY_BYTES, truncate=True)
     except UndecodableBody:
         content = bytearray()
     text = decode_text(content, response.charset_encoding or "utf-8")

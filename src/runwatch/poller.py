@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import TypeVar
 
 from runwatch.backoff import TOKEN_RETRY_S, backoff_s
@@ -71,6 +73,7 @@ class _SourceState:
     stretch: float = 1.0
     polls: int = 0
     last_list: list[Run] | None = None
+    all_terminal: bool = False  # of last_list
     task: asyncio.Task[None] | None = None
 
 
@@ -100,8 +103,9 @@ class Poller:
         self._sources = {
             name: _SourceState(p, intervals.get(name, 5.0)) for name, p in providers.items()
         }
-        for state in self._sources.values():
+        for name, state in self._sources.items():
             state.health = SourceHealth(interval_s=state.base_interval)
+            state.provider.on_partial = functools.partial(self._partial, name)
         self._paused = False
         self._focus: tuple[str, str] | None = None
         self._detail_task: asyncio.Task[None] | None = None
@@ -228,9 +232,12 @@ class Poller:
             return
         # Providers hand back the very same list when the body was byte-identical: nothing
         # to diff, even at 10,000 runs.
-        changed = runs is not state.last_list and self._apply(name, runs)
+        same = runs is state.last_list
+        changed = not same and self._apply(name, runs)
         state.last_list = runs
-        state.stretch = 1.0 if changed or not _all_terminal(runs) else min(
+        if not same:  # the very same list: as (un)finished as it was, no need to look
+            state.all_terminal = _all_terminal(runs)
+        state.stretch = 1.0 if changed or not state.all_terminal else min(
             MAX_STRETCH, state.stretch * 2
         )
         self._set_health(
@@ -296,16 +303,36 @@ class Poller:
                 f"{name}: the poll did not finish within {deadline:g} s"
             ) from None
 
-    def _apply(self, name: str, runs: list[Run]) -> bool:
-        """Merge a fresh list into the source's runs; emit what changed. True if anything did."""
+    def _partial(self, name: str, runs: list[Run]) -> None:
+        """The runs a source's first list has read so far: on screen at once (its later
+        pages, or its titles, fill in when the poll ends)."""
+        if self._sources[name].last_list is None:
+            self._apply(name, list(runs), partial=True)
+
+    def _apply(self, name: str, runs: list[Run], *, partial: bool = False) -> bool:
+        """Merge a fresh list into the source's runs; emit what changed. True if anything did.
+
+        Providers keep the very object of a run that did not change, so only the objects
+        that are new to the source are compared (set operations on object ids, C loops: a
+        10,000-run list with 10 changes costs the 10). A `partial` list (a first page while
+        later pages load) adds and updates, and removes nothing."""
         state = self._sources[name]
         old = state.runs
-        fresh = {run.id: run for run in runs}
+        fresh = dict(zip(map(_run_id, runs), runs, strict=True))
+        kept = set(map(id, old.values()))
+        new_objects = set(map(id, runs)).difference(kept)
+        if len(new_objects) * 16 > len(runs):
+            candidates = [run for run in runs if id(run) in new_objects]
+        else:  # a few: found by id, put in the list's order by list.index (a C loop)
+            by_object = dict(zip(map(id, runs), runs, strict=True))
+            candidates = sorted((by_object[i] for i in new_objects), key=runs.index)
         changed = tuple(
-            run for run_id, run in fresh.items()
-            if (before := old.get(run_id)) is None or (before is not run and before != run)
+            run for run in candidates
+            if (before := old.get(run.id)) is None or before != run
         )
-        removed = tuple(run_id for run_id in old if run_id not in fresh)
+        removed = () if partial else tuple(old.keys() - fresh.keys())
+        if partial:
+            fresh = {**old, **fresh}
         state.runs = fresh
         if not changed and not removed:
             return False
@@ -373,6 +400,9 @@ class Poller:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._detail_wake.wait(), delay)
             self._detail_wake.clear()
+
+
+_run_id = attrgetter("id")
 
 
 def _all_terminal(runs: list[Run]) -> bool:

@@ -52,6 +52,9 @@ class Provider(ABC):
         self.source = source
         self.client = client
         self.limit = limit
+        # Told the runs read so far while a list that takes several requests loads (a first
+        # page, runs before their titles): the poller shows them at once.
+        self.on_partial: Callable[[list[Run]], None] | None = None
 
     @property
     def read_only(self) -> bool:

@@ -15,13 +15,14 @@ backend wants `X-Project-ID` on every request: a source's optional `project_id`.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 from pydantic import model_validator
 
 from runwatch.config import SourceConfig
-from runwatch.errors import ConfigError, NotFound
+from runwatch.errors import BadResponse, ConfigError, NotFound
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, utc
 from runwatch.providers.base import Provider, RunAction
@@ -98,6 +99,26 @@ class RunsPage(CamelWireModel):
         if self.meta is None or not self.meta.has_more:
             return None
         return self.meta.next_cursor or None
+
+
+class RunsHead(CamelWireModel):
+    """A runs page without its runs (they are validated one by one, when new)."""
+
+    meta: ConductMeta | None = None
+
+    @property
+    def next_cursor(self) -> str | None:
+        if self.meta is None or not self.meta.has_more:
+            return None
+        return self.meta.next_cursor or None
+
+
+def _raw_items(body: Any) -> list[Any] | None:
+    """The `runs` (or `data`) list of a page as sent, or None when it is not there."""
+    if not isinstance(body, dict):
+        return None
+    items = body.get("runs") if body.get("runs") is not None else body.get("data")
+    return items if isinstance(items, list) else None
 
 
 class RunEnvelope(CamelWireModel):
@@ -230,7 +251,8 @@ class ConductProvider(Provider):
 
     async def list_runs(self) -> list[Run]:
         return await self.kit.paginate(self._page, limit=self.limit, page_size=self.page_size,
-                                       spare_pages=SPARE_PAGES)
+                                       spare_pages=SPARE_PAGES,
+                                       on_partial=self.on_partial)
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)
@@ -260,8 +282,20 @@ class ConductProvider(Provider):
         path = "/v1/runs"
 
         def mapped(body: Any) -> Page[str]:
-            page = parse(RunsPage, body, source=self.source.name, path=path)
-            return Page([Run(**self._fields(item)) for item in page.items], page.next_cursor)
+            items = _raw_items(body)
+            if items is None:  # not the usual envelope: the models say what is wrong
+                page = parse(RunsPage, body, source=self.source.name, path=path)
+                return Page([Run(**self._fields(item)) for item in page.items],
+                            page.next_cursor)
+            head = parse(RunsHead, body, source=self.source.name, path=path)
+            try:
+                # An item whose JSON did not change keeps its Run (not validated again).
+                runs = [self.kit.item_run(item, "runId", partial(self._run_of, item))
+                        for item in items]
+            except BadResponse:
+                parse(RunsPage, body, source=self.source.name, path=path)  # `runs.3.id: ...`
+                raise
+            return Page(runs, head.next_cursor)
 
         params = {"specId": self.source.spec_id, "limit": size, "cursor": cursor}
         return await self.kit.get_mapped(path, params, mapped)
@@ -275,6 +309,10 @@ class ConductProvider(Provider):
             # its runs, only without steps.
             return []
         return parse(ChecksEnvelope, body, source=self.source.name, path=path).items
+
+    def _run_of(self, item: Any) -> Run:
+        return Run(**self._fields(parse(ConductRun, item, source=self.source.name,
+                                        path="/v1/runs")))
 
     def _fields(self, wire: ConductRun) -> dict[str, Any]:
         status = map_status(wire.status, RUN_STATUSES)

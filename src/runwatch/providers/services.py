@@ -13,8 +13,11 @@ from __future__ import annotations
 import heapq
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from operator import attrgetter
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BeforeValidator, TypeAdapter, ValidationError
@@ -22,9 +25,11 @@ from pydantic import BeforeValidator, TypeAdapter, ValidationError
 from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse, NotFound
 from runwatch.http import SourceClient
+from runwatch.http_body import parse_body, parse_object, split_objects
+from runwatch.http_cache import RAW_KEPT_MAX
 from runwatch.models import STDERR_MARK, Run, RunDetail, RunStatus, Step, map_status, utc
 from runwatch.providers.base import Provider, RunAction
-from runwatch.providers.kit import ClientKit, reuse_runs, run_path
+from runwatch.providers.kit import ClientKit, run_path, same_runs
 from runwatch.providers.wire import LenientTimestamp, WireModel
 
 RUNS_PATH = "/api/runs"
@@ -145,6 +150,20 @@ class WireStopped(WireModel):
 
 T = TypeVar("T")
 
+
+@dataclass(slots=True)
+class _Item:
+    """One item of the last runs body: its sort key, its text (parsed again only should it
+    make the list later) and its Run once it made the list."""
+
+    created: datetime
+    piece: bytes
+    run: Run | None = None
+    generation: int = 0  # of the last body that held it
+
+
+_item_key = attrgetter("created")
+
 _RUN = TypeAdapter(WireRun)
 _STAGES = TypeAdapter(list[WireStage])
 _LOG_LINES = TypeAdapter(list[WireLogLine])
@@ -165,18 +184,18 @@ class ServicesProvider(Provider):
         self._detailed: tuple[object, object, RunDetail] | None = None
         self.kit = ClientKit(source.name, client)
         self._listed: list[Run] = []
+        self._pieces: dict[bytes, _Item] = {}  # the last body's items, by their text
+        self._order: list[_Item] = []  # the same, newest first
+        self._generation = 0
 
     # -- reading -------------------------------------------------------------------------
 
     async def list_runs(self) -> list[Run]:
-        # The list is not paged: picking the newest runs goes with the parsing (on a thread
-        # for a large body), and only they are kept; an unchanged body is not mapped again.
-        # The same list for the same body (the poller skips it); runs that did not change
-        # keep their objects when another did.
-        self._listed = await self.kit.get_mapped(
-            RUNS_PATH, {"serviceId": self.source.service_id},
-            lambda runs: reuse_runs(runs, self._listed), reduce=self._newest_runs,
-        )
+        # The list is not paged: picking the newest runs goes with reading the body (on a
+        # thread for a large one). The same list for the same body (the poller skips it);
+        # an item whose bytes did not change keeps its Run, not parsed or validated again.
+        self._listed = await self.client.get_raw_reduced(
+            RUNS_PATH, {"serviceId": self.source.service_id}, self._newest_from_bytes)
         return self._listed
 
     async def get_run(self, run_id: str) -> RunDetail:
@@ -250,6 +269,53 @@ class ServicesProvider(Provider):
             raise self._bad(path, f"{_kind(body)}, not a run")
         return body
 
+    def _newest_from_bytes(self, body: bytes | bytearray) -> list[Run]:
+        """The newest `limit` runs of the raw body. A compact array is cut into its items'
+        texts (http_body.split_objects): an item seen in the last body is not parsed again,
+        its sort key and Run are the ones it had. Anything else is parsed whole."""
+        pieces = split_objects(bytes(body)) if len(body) <= RAW_KEPT_MAX else None
+        if pieces is None:
+            self._pieces = {}
+            return self._same_or(self._newest_runs(parse_body(body)))
+        known: dict[bytes, _Item] = self._pieces
+        fresh: dict[bytes, _Item] = {}
+        added: list[_Item] = []
+        self._generation += 1
+        for piece in pieces:
+            item = known.get(piece) or fresh.get(piece)
+            if item is None:
+                raw = parse_object(piece)
+                if raw is None:  # a cut inside a string or a nested array: read it all
+                    self._pieces, self._order = {}, []
+                    return self._same_or(self._newest_runs(parse_body(body)))
+                item = _Item(self._created_key(raw), piece)
+                added.append(item)
+            item.generation = self._generation
+            fresh[piece] = item
+        # Last time's order with this body's new items after it: nearly sorted, which is
+        # what timsort sorts in a few comparisons per item.
+        order = [i for i in self._order if i.generation == self._generation] + added
+        order.sort(key=_item_key, reverse=True)
+        self._order = order
+        runs: list[Run] = []
+        seen: set[str] = set()
+        for item in order:
+            if item.run is None:
+                item.run = self._run_of(parse_object(item.piece))
+            if item.run.id in seen:
+                continue
+            seen.add(item.run.id)
+            runs.append(item.run)
+            if len(runs) >= self.limit:
+                break
+        # Only the latest body's items are remembered (a kiosk runs for weeks).
+        self._pieces = fresh
+        return self._same_or(runs)
+
+    def _same_or(self, runs: list[Run]) -> list[Run]:
+        """The last list itself when `runs` holds the very same objects."""
+        return self._listed if same_runs(runs, self._listed) else runs
+
     def _newest_runs(self, body: Any) -> list[Run]:
         """The newest `limit` runs, newest first, each id once. Only those are validated and
         mapped: without paging the list may hold thousands of runs."""
@@ -260,22 +326,26 @@ class ServicesProvider(Provider):
             raise self._bad(RUNS_PATH, f"a list holding {_kind(odd)} where a run belongs")
         runs: list[Run] = []
         seen: set[str] = set()
-        for item in self._newest_first(body):
-            wire = self._parse(_RUN, item, RUNS_PATH)
-            if wire.id in seen:
+        for item in self._newest_first(body, self._created_key):
+            run = self.kit.item_run(item, "id", partial(self._run_of, item))
+            if run.id in seen:
                 continue
-            seen.add(wire.id)
-            runs.append(Run(**self._run_fields(wire)))
+            seen.add(run.id)
+            runs.append(run)
             if len(runs) >= self.limit:
                 break
+        self.kit.items.keep(runs)
         return runs
 
-    def _newest_first(self, body: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    def _run_of(self, item: dict[str, Any] | None) -> Run:
+        return Run(**self._run_fields(self._parse(_RUN, item, RUNS_PATH)))
+
+    def _newest_first(self, body: list[T], key: Callable[[T], datetime]) -> Iterator[T]:
         """`body` as sorted(newest first) would give it, ordered only as far as it is read:
         sorting a million runs would hold the GIL (and the event loop) for most of a second."""
         done, want = 0, self.limit
         while done < len(body):
-            yield from heapq.nlargest(want, body, key=self._created_key)[done:]
+            yield from heapq.nlargest(want, body, key=key)[done:]
             done, want = want, want * 4
 
     def _created_key(self, item: dict[str, Any]) -> datetime:

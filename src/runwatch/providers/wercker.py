@@ -7,6 +7,7 @@ The source's `base_url` is the root before `/api/v3`. Runs are scoped by `pipeli
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -149,8 +150,10 @@ class WerckerProvider(Provider):
     # -- reading ---------------------------------------------------------------------------
 
     async def list_runs(self) -> list[Run]:
+        # `skip` paging: where each page starts is known, so older pages go together.
         return await self.kit.paginate(self._page, limit=self.limit, page_size=PAGE_SIZE,
-                                       spare_pages=SPARE_PAGES)
+                                       spare_pages=SPARE_PAGES, offsets=_skip,
+                                       on_partial=self.on_partial)
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)
@@ -205,10 +208,21 @@ class WerckerProvider(Provider):
         }
 
         def mapped(body: Any) -> Page[int]:
-            runs = [Run(**self._run_fields(w)) for w in self.kit.parse(RUN_LIST, body, RUNS_PATH)]
+            if not isinstance(body, list):
+                self.kit.parse(RUN_LIST, body, RUNS_PATH)  # raises, naming what is wrong
+            try:
+                # An item whose JSON did not change keeps its Run (not validated again).
+                runs = [self.kit.item_run(item, "id", partial(self._run_of, item))
+                        for item in body]
+            except BadResponse:
+                self.kit.parse(RUN_LIST, body, RUNS_PATH)  # the list's own words: `3.id: ...`
+                raise
             return Page(runs, skip + len(runs) if len(runs) >= size else None)
 
         return await self.kit.get_mapped(RUNS_PATH, params, mapped)
+
+    def _run_of(self, item: Any) -> Run:
+        return Run(**self._run_fields(self.kit.parse(RUN, item, RUNS_PATH)))
 
     def _run_fields(self, wire: WireRun) -> dict[str, Any]:
         return {
@@ -251,3 +265,8 @@ class WerckerProvider(Provider):
     @staticmethod
     def _run_path(run_id: str) -> str:
         return run_path(RUNS_PATH, run_id)
+
+
+def _skip(page: int) -> int:
+    """Where the `page`-th page (0: the first) starts."""
+    return page * PAGE_SIZE

@@ -4,12 +4,13 @@ files, an instance's tests, cancel and delete."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from runwatch.catalog import CATALOG
 from runwatch.config import SourceConfig
-from runwatch.errors import ApiError, ConfigError, Conflict
+from runwatch.errors import ApiError, BadResponse, ConfigError, Conflict
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Spec, TestResult
 from runwatch.providers.base import Provider, RunAction
@@ -31,6 +32,7 @@ from runwatch.providers.currents.wire import (
     InstanceEnvelope,
     RunEnvelope,
     RunPage,
+    RunPageHead,
     RunWire,
 )
 from runwatch.providers.kit import ClientKit, Page, run_path
@@ -64,7 +66,8 @@ class CurrentsProvider(Provider):
 
     async def list_runs(self) -> list[Run]:
         return await self.kit.paginate(self._page, limit=self.limit, page_size=PAGE_SIZE,
-                                       spare_pages=SPARE_PAGES)
+                                       spare_pages=SPARE_PAGES,
+                                       on_partial=self.on_partial)
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = run_path(RUNS_PATH, run_id)
@@ -109,13 +112,28 @@ class CurrentsProvider(Provider):
         path = f"/v1/projects/{_seg(self.project_id)}/runs"
 
         def mapped(body: Any) -> Page[str]:
-            page = self._parse(RunPage, body, path)
-            last = page.data[-1] if page.data else None
+            page = self._parse(RunPageHead, body, path)
+            try:
+                # An item whose JSON did not change keeps its Run (not validated again).
+                runs = [self.kit.item_run(item, "runId",
+                                          partial(self._item_run, item, path))
+                        for item in page.data]
+                last = self._item(page.data[-1], path) if page.data else None
+            except BadResponse:
+                self._parse(RunPage, body, path)  # the list's own words: `data.3.runId: ...`
+                raise
             # The API's items carry a `cursor`; the run id stands in where one does not.
             more = (last.cursor or last.runId) if last and page.has_more else None
-            return Page([self._to_run(item) for item in page.data], more)
+            return Page(runs, more)
 
         return await self.kit.get_mapped(path, {"limit": size, "starting_after": cursor}, mapped)
+
+    def _item_run(self, item: Any, path: str) -> Run:
+        return self._to_run(self._item(item, path))
+
+    def _item(self, item: Any, path: str) -> RunWire:
+        wire: RunWire = self.kit.parse(RunWire, item, path)
+        return wire
 
     def _parse(self, envelope: type[E], body: Any, path: str) -> E:
         """Validate an envelope; a wrong shape is the kit's BadResponse."""

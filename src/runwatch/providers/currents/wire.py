@@ -170,6 +170,13 @@ class RunPage(_Envelope):
     data: list[RunWire]
 
 
+class RunPageHead(_Envelope):
+    """A runs page with its items unvalidated (each is validated when new)."""
+
+    has_more: bool | None = None
+    data: list[object]
+
+
 class RunEnvelope(_Envelope):
     data: RunWire
 

@@ -153,7 +153,7 @@ async def _read_capped(response: httpx.Response, source: str) -> bytes:
     """A login answer is a few hundred bytes: a server sending far more (or a bomb that
     inflates to more) is refused, through the same capped reader as every other body."""
     try:
-        body, _, _ = await read_capped(response, MAX_LOGIN_BODY)
+        body, _ = await read_capped(response, MAX_LOGIN_BODY)
     except BodyOverLimit:
         raise BadResponse(
             f"{source}: {LOGIN_PATH} answered more than {MAX_LOGIN_BODY} bytes"

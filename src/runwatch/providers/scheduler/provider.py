@@ -3,6 +3,7 @@ workflow snapshots, cancel, and rerun with an Idempotency-Key. See the package d
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -33,6 +34,11 @@ PAGE_SIZE = 200  # the API's largest `limit`: an oldest-first list is read to it
 MAX_PAGES = 50  # per call; a longer backlog (or a cursor that never ends) goes on next call
 DEFINITIONS_KEPT = 64  # workflow snapshots cached by definitionHash, beyond the list's own
 MAX_NEW_DEFINITIONS_PER_POLL = 3  # snapshots a list call may fetch; the rest come on later calls
+# Unfinished runs refreshed by id per list call, and how many of those requests are in flight
+# at once: a scheduler with 500 runs queued costs 25 polls to go round, not 500 requests each.
+# The ones refreshed longest ago go first.
+REFRESH_PER_POLL = 20
+REFRESH_AT_ONCE = 4
 
 
 @dataclass
@@ -54,6 +60,8 @@ class SchedulerProvider(Provider):
     page_size: int = PAGE_SIZE
     max_pages: int = MAX_PAGES
     max_new_definitions: int = MAX_NEW_DEFINITIONS_PER_POLL
+    refresh_per_poll: int = REFRESH_PER_POLL
+    refresh_at_once: int = REFRESH_AT_ONCE
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
         super().__init__(source, client, limit=limit)
@@ -68,6 +76,12 @@ class SchedulerProvider(Provider):
         self._definitions_kept = DEFINITIONS_KEPT + limit
         self._gone: set[str] = set()  # hashes whose snapshot answered 404: not retried by the list
         self._last_list: list[Run] = []  # handed back as is when no run changed
+        # Run bodies by id shared between the list's refresh and the run screen's detail:
+        # the list call each was last read in, and who read it; in-flight reads are shared.
+        self._calls = 0
+        # id -> (the call, "list" / "detail" / "shared", the body)
+        self._read_in: dict[str, tuple[int, str, Any]] = {}
+        self._reading: dict[str, asyncio.Future[Any]] = {}
         # An unconfirmed rerun's Idempotency-Key, kept so that trying again cannot start two.
         self._rerun_keys: dict[str, str] = {}
         self.clock: Callable[[], float] = time.monotonic  # injectable for token expiry
@@ -79,9 +93,16 @@ class SchedulerProvider(Provider):
     # -- reading ---------------------------------------------------------------------------
 
     async def list_runs(self) -> list[Run]:
+        self._calls += 1
+        first = not self._last_list
         fetched = await self._fetch_new()
-        await self._refresh_unfinished(exclude=fetched)
-        await self._fetch_new_definitions()
+        if first and self.on_partial is not None and self._held:
+            # On screen before their titles (the snapshots) and refreshes come in.
+            self.on_partial([self._mapped(held) for held in reversed(self._held.values())])
+        # The two need nothing of each other: they go together.
+        await asyncio.gather(self._refresh_unfinished(exclude=fetched),
+                             self._fetch_new_definitions())
+        self._bound()
         runs = [self._mapped(held) for held in reversed(self._held.values())]
         last = self._last_list
         if len(runs) == len(last) and all(a is b for a, b in zip(runs, last, strict=True)):
@@ -91,7 +112,7 @@ class SchedulerProvider(Provider):
 
     async def get_run(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)
-        raw = await self._get(path)
+        raw = await self._run_body(run_id, detail=True)
         wire = parse(WireRun, raw, source=self.source.name, path=path)
         definition = await self._definition_or_none(run_id, wire.definition_hash)
         if run_id in self._held:  # the row on the list is as fresh as the detail
@@ -161,10 +182,12 @@ class SchedulerProvider(Provider):
         page's runs are put in the order the pages give them, so once the walk reaches the
         end the held runs are the newest again, each once."""
         fetched: set[str] = set()
+        read_from: list[str | None] = []
         cursor = self._cursor
         for _ in range(self.max_pages):
             params = {"clientId": self.source.client_id, "limit": self.page_size,
                       "cursor": cursor}
+            read_from.append(cursor)
             raw = await self._get(RUNS_PATH, params)
             page = self._page(raw)
             for item, wire in zip(raw["items"], page.items, strict=True):
@@ -176,6 +199,12 @@ class SchedulerProvider(Provider):
             # The end: a short page, or no new cursor (the last page's is null).
             if len(page.items) < self.page_size or cursor == sent:
                 break
+        if cursor != self._cursor:
+            # Pages behind the cursor are never asked for again: their bodies go.
+            for behind in read_from:
+                if behind != cursor:
+                    self.client.forget(RUNS_PATH, {"clientId": self.source.client_id,
+                                                   "limit": self.page_size, "cursor": behind})
         self._cursor = cursor
         return fetched
 
@@ -187,21 +216,72 @@ class SchedulerProvider(Provider):
         return page
 
     async def _refresh_unfinished(self, exclude: set[str]) -> None:
-        """GET each held run that has not finished and was not on a page just read."""
+        """GET the held runs that have not finished and were not on a page just read, nor
+        read by the run screen since the last call: at most `refresh_per_poll` of them (read
+        longest ago first), `refresh_at_once` at a time."""
         stale = [
             run_id for run_id, held in self._held.items()
             if run_id not in exclude and not scheduler_status(held.wire.status).is_terminal
+            and not self._read_by_detail_lately(run_id)
         ]
-        for run_id in stale:
-            path = self._run_path(run_id)
-            try:
-                raw = await self._get(path)
-            except NotFound:
-                self._held.pop(run_id, None)
-                continue
-            held = self._held.get(run_id)
-            if held is None or not _same(held.raw, raw):
-                self._hold(raw, parse(WireRun, raw, source=self.source.name, path=path))
+        stale.sort(key=lambda run_id: self._read_in.get(run_id, (-1, "", None))[0])
+        gate = asyncio.Semaphore(self.refresh_at_once)
+
+        async def refresh(run_id: str) -> None:
+            async with gate:
+                path = self._run_path(run_id)
+                try:
+                    raw = await self._run_body(run_id, detail=False)
+                except NotFound:
+                    self._held.pop(run_id, None)
+                    return
+                held = self._held.get(run_id)
+                if held is None or not _same(held.raw, raw):
+                    self._hold(raw, parse(WireRun, raw, source=self.source.name, path=path))
+
+        await asyncio.gather(*(refresh(run_id) for run_id in stale[:self.refresh_per_poll]))
+
+    async def _run_body(self, run_id: str, *, detail: bool) -> Any:
+        """GET /runs/{id}, once per list call for both readers: the run screen takes the
+        body that this call's refresh read (once, without a request), the refresh skips a
+        run the run screen read since the last call, and a read in flight is shared."""
+        read = self._read_in.get(run_id)
+        if detail and read is not None and read[0] == self._calls and read[1] == "list":
+            self._read_in[run_id] = (self._calls, "shared", read[2])
+            return read[2]
+        pending = self._reading.get(run_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._get(self._run_path(run_id)))
+            self._reading[run_id] = pending
+            pending.add_done_callback(lambda task: self._done_reading(run_id, task))
+        raw = await asyncio.shield(pending)  # a detail dropped mid-read leaves it to the list
+        self._read_in[run_id] = (self._calls, "detail" if detail else "list", raw)
+        return raw
+
+    def _done_reading(self, run_id: str, task: asyncio.Future[Any]) -> None:
+        self._reading.pop(run_id, None)
+        if not task.cancelled():
+            task.exception()  # seen by whoever awaited it; never "never retrieved"
+
+    def _read_by_detail_lately(self, run_id: str) -> bool:
+        read = self._read_in.get(run_id)
+        return read is not None and read[1] == "detail" and read[0] >= self._calls - 1
+
+    def _bound(self) -> None:
+        """Hold only what the latest list shows: bodies read by id, createdAt of reruns,
+        snapshots and gone hashes of runs no longer held; the client forgets the run URLs
+        that the list no longer reads (finished or gone runs)."""
+        held = self._held
+        for run_id in [r for r in self._read_in if r not in held
+                       or scheduler_status(held[r].wire.status).is_terminal]:
+            del self._read_in[run_id]
+            self.client.forget(self._run_path(run_id))
+        if any(run_id not in held for run_id in self._created):
+            self._created = {k: v for k, v in self._created.items() if k in held}
+        used = {h.wire.definition_hash for h in held.values()}
+        for stale in [h for h in self._definitions if h not in used]:
+            del self._definitions[stale]
+        self._gone = {h for h in self._gone if h in used}
 
     def _hold(self, raw: object, wire: WireRun) -> None:
         held = self._held.get(wire.run_id)
