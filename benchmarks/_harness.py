@@ -39,6 +39,9 @@ SCOPES: dict[str, dict[str, str]] = {
     "scheduler": {},
 }
 TOKENS = {p: f"sim-{p}-token" for p in PROVIDERS}
+# Which install's `runwatch sim` serves the world: this one's, unless another is named (to
+# measure an older install against the same simulator).
+SIM_EXE = Path(os.environ.get("RUNWATCH_BENCH_SIM") or BIN / "runwatch")
 SETTLE_S = 3 * 86_400.0  # the clock moved on this far: every run has finished
 
 
@@ -56,7 +59,7 @@ class SimProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [str(BIN / "runwatch"), "sim", "--port", str(self.port), "--runs", str(runs)],
+            [str(SIM_EXE), "sim", "--port", str(self.port), "--runs", str(runs)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 120
         while True:
