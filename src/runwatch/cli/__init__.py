@@ -21,20 +21,28 @@ INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a bug in runwatch, not in the config or
 INTERRUPTED_EXIT = 130
 
 
-def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from runwatch.cli import admin, runs
+# Each command as (module under runwatch.cli, function): only the module of the command that
+# runs is imported, after parsing (`list` never loads the dashboard's admin module).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "": ("admin", "cmd_dashboard"),
+    "demo": ("admin", "cmd_demo"),
+    "list": ("runs", "cmd_list"),
+    "show": ("runs", "cmd_show"),
+    "watch": ("runs", "cmd_watch"),
+    "cancel": ("runs", "cmd_cancel"),
+    "sim": ("admin", "cmd_sim"),
+    "serve": ("admin", "cmd_serve"),
+    "config": ("admin", "cmd_config"),
+}
 
-    return {
-        "": admin.cmd_dashboard,
-        "demo": admin.cmd_demo,
-        "list": runs.cmd_list,
-        "show": runs.cmd_show,
-        "watch": runs.cmd_watch,
-        "cancel": runs.cmd_cancel,
-        "sim": admin.cmd_sim,
-        "serve": admin.cmd_serve,
-        "config": admin.cmd_config,
-    }
+
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    import importlib
+
+    module, function = COMMANDS[name]
+    run: Callable[[argparse.Namespace], int] = getattr(
+        importlib.import_module(f"runwatch.cli.{module}"), function)
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             say_error(f"--debug: cannot write the debug log: {exc}")
             return 4
     try:
-        return _commands()[args.command or ""](args)
+        return _command(args.command or "")(args)
     except RunwatchError as exc:
         report(exc, args.debug)
         return exc.exit_code
