@@ -10,7 +10,7 @@
 The simulator is the installed `runwatch sim` in another process. Wall-clock times, median
 of interleaved runs (A, B, A, B, ...), each command run once untimed first (`.pyc` warm).
 
-    .venv/bin/python benchmarks/bench_startup.py [--samples 5]
+    .venv/bin/python benchmarks/bench_startup.py [--samples 5] [--other /path/.venv/bin/runwatch]
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from _harness import (
 )
 
 RUNWATCH = str(BIN / "runwatch")
+OTHER: str | None = None  # --other: another install's runwatch, timed in the same interleave
 
 
 def ratio_row(figure: str, value: float, base: float, base_name: str, budget: float) -> None:
@@ -49,13 +50,23 @@ def ratio_row(figure: str, value: float, base: float, base_name: str, budget: fl
         ratio <= budget)
 
 
+def installs() -> dict[str, str]:
+    """This install's runwatch, and --other's (labelled "other")."""
+    return {"": RUNWATCH, **({" (other install)": OTHER} if OTHER else {})}
+
+
 def cli_starts(samples: int) -> None:
-    t = interleaved(samples * 2,
-                    python=lambda: wall_s([sys.executable, "-c", "pass"]),
-                    version=lambda: wall_s([RUNWATCH, "--version"]),
-                    help=lambda: wall_s([RUNWATCH, "--help"]))
-    ratio_row("`runwatch --version`", t["version"], t["python"], "`python -c pass`", 4)
-    ratio_row("`runwatch --help`", t["help"], t["python"], "`python -c pass`", 4)
+    runs: dict[str, Callable[[], float]] = {
+        "python": lambda: wall_s([sys.executable, "-c", "pass"])}
+    for label, exe in installs().items():
+        runs[f"version{label}"] = lambda exe=exe: wall_s([exe, "--version"])
+        runs[f"help{label}"] = lambda exe=exe: wall_s([exe, "--help"])
+    t = interleaved(samples * 2, **runs)
+    for label in installs():
+        ratio_row(f"`runwatch --version`{label}", t[f"version{label}"], t["python"],
+                  "`python -c pass`", 4)
+        ratio_row(f"`runwatch --help`{label}", t[f"help{label}"], t["python"],
+                  "`python -c pass`", 4)
 
 
 def list_json(sim: SimProcess, samples: int) -> None:
@@ -66,11 +77,14 @@ def list_json(sim: SimProcess, samples: int) -> None:
     plan = {"url": sim.url, "tokens": TOKENS, "requests": sim.requests_since(before)}
     path = Path(tempfile.mkdtemp(prefix="runwatch-bench-")) / "requests.json"
     path.write_text(json.dumps(plan))
-    t = interleaved(samples, plain=lambda: wall_s([sys.executable, str(HERE / "plain_client.py"),
-                                                   str(path)]),
-                    runwatch=lambda: wall_s(argv, env))
-    ratio_row(f"`list --json`, five sources ({len(plan['requests'])} requests)",
-              t["runwatch"], t["plain"], "plain-Python client", 2.5)
+    runs: dict[str, Callable[[], float]] = {
+        "plain": lambda: wall_s([sys.executable, str(HERE / "plain_client.py"), str(path)])}
+    for label, exe in installs().items():
+        runs[label] = lambda exe=exe: wall_s([exe, *argv[1:]], env)
+    t = interleaved(samples, **runs)
+    for label in installs():
+        ratio_row(f"`list --json`, five sources ({len(plan['requests'])} requests){label}",
+                  t[label], t["plain"], "plain-Python client", 2.5)
 
 
 def screen_start(argv: list[str], env: dict[str, str] | None, needles: list[bytes]) -> float:
@@ -108,15 +122,17 @@ def screen_starts(sim: SimProcess, samples: int, world: str) -> None:
     config, env = write_config(sim, interval=30.0)
     needles = list(newest_ids(sim).values())
     runs: dict[str, Callable[[], float]] = {
-        "minimal": lambda: screen_start(minimal_app_argv(), None, [MINIMAL_NEEDLE]),
-        "runwatch": lambda: screen_start([RUNWATCH, "--config", str(config)], env, needles),
-    }
+        "minimal": lambda: screen_start(minimal_app_argv(), None, [MINIMAL_NEEDLE])}
+    for label, exe in installs().items():
+        runs[label] = lambda exe=exe: screen_start(
+            [exe, "--config", str(config)], env, needles)
     if world == "live":
         demo = demo_needles()
         runs["demo"] = lambda: screen_start([RUNWATCH, "demo"], env, demo)
     t = interleaved(samples, **runs)
-    ratio_row(f"start to all five sources' runs on screen, {world} world", t["runwatch"],
-              t["minimal"], "minimal Textual app", 2.0)
+    for label in installs():
+        ratio_row(f"start to all five sources' runs on screen, {world} world{label}",
+                  t[label], t["minimal"], "minimal Textual app", 2.0)
     if "demo" in t:
         row("`runwatch demo` to all five sources' runs on screen (no budget)", ms(t["demo"]),
             f"minimal Textual app {ms(t['minimal'])}", f"{t['demo'] / t['minimal']:.1f}x")
@@ -126,7 +142,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=5, help="timed runs of each (median)")
+    parser.add_argument("--other", metavar="RUNWATCH",
+                        help="another install's runwatch (e.g. main's), timed in the same "
+                        "interleaved runs: before and after in one run")
     args = parser.parse_args()
+    global OTHER
+    OTHER = args.other
     note("bench_startup: wall clock, median of interleaved runs, .pyc warm")
     header()
     cli_starts(args.samples)

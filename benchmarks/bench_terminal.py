@@ -110,7 +110,7 @@ def measure(window_s: float) -> None:
                         f"({polls[w.name]} polls)", f"{per_poll:,.0f}", "", "", "0",
                         written[w.name] == 0)
                 else:
-                    row(f"bytes written per poll, live world, {w.name} "
+                    row(f"bytes written per poll, {world} world, {w.name} "
                         f"({polls[w.name]} polls, no budget)", f"{per_poll:,.0f}")
     finally:
         minimal.stop()
