@@ -26,8 +26,8 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --config pyproject.toml
 	$(BIN)/mypy src
 
-bench: $(STAMP)  ## performance figures (not part of `make test`)
-	$(BIN)/python benchmarks/run_all.py
+bench: $(STAMP)  ## performance figures, one table (not part of `make test`; BENCH_ARGS=--quick)
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 screenshots: $(STAMP)  ## the README's SVGs, from a frozen simulator
 	$(BIN)/python docs/make_screenshots.py

@@ -1,91 +1,161 @@
-"""Start to first runs on screen, two installs compared in one run (issue 11, step 7).
+"""Start-up, each figure beside its baseline measured in the same run (DESIGN section 10):
 
-Each install's `runwatch` runs in a pseudo-terminal (160x45) in two ways: `runwatch demo` (its
-own simulator, seed 7) and `runwatch --config` on a config for a simulator in this process
-(frozen clock). A start is timed from process start until the newest run of every one of the
-five sources is on screen. Runs are interleaved (A, B, A, B, ...) so that load on the machine
-falls on both alike; the figure is the median.
+- `runwatch --version` and `--help` vs `python -c pass` (budget: within 4x);
+- `runwatch list --json` on five sources vs a plain-Python client (urllib) making the same
+  requests, read back from the simulator's request log (budget: within 2.5x);
+- start to all five sources' runs on screen (the newest run of each, in a 160x45 pty) vs a
+  minimal Textual app showing a 100-row DataTable (budget: within 2.0x), in a live world and
+  a settled one; `runwatch demo` (its simulator in-process) beside it, without a budget.
 
-    .venv/bin/python benchmarks/bench_startup.py --other /work/wt/w5-baseline/.venv/bin/runwatch
+The simulator is the installed `runwatch sim` in another process. Wall-clock times, median
+of interleaved runs (A, B, A, B, ...), each command run once untimed first (`.pyc` warm).
+
+    .venv/bin/python benchmarks/bench_startup.py [--samples 5] [--other /path/.venv/bin/runwatch]
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
-import time
+import json
+import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from _harness import BIN, PtyApp, row, start_sim, write_config
-from bench_terminal import PROVIDERS, newest_ids
+from _harness import (
+    BIN,
+    HERE,
+    MINIMAL_NEEDLE,
+    TOKENS,
+    PtyApp,
+    SimProcess,
+    header,
+    interleaved,
+    minimal_app_argv,
+    ms,
+    newest_ids,
+    note,
+    row,
+    wall_s,
+    write_config,
+)
 
-from runwatch.sim import SimClock, SimSettings, Simulator, demo_tokens
-from runwatch.sim.server import ThreadedServer
+RUNWATCH = str(BIN / "runwatch")
+OTHER: str | None = None  # --other: another install's runwatch, timed in the same interleave
 
 
-def demo_ids() -> list[bytes]:
-    """The newest run of each source as `runwatch demo` shows it at start: its simulator is
-    seeded (7, 24 runs), so one built here has the same runs. Wercker's ids start with their
-    creation time in hex, so only the first 6 characters are compared (256 s apart)."""
-    sim = Simulator(SimSettings(seed=7, runs=24, tokens=dict(demo_tokens())), SimClock())
-    server = ThreadedServer(sim.app).start()
+def ratio_row(figure: str, value: float, base: float, base_name: str, budget: float) -> None:
+    ratio = value / base
+    row(figure, ms(value), f"{base_name} {ms(base)}", f"{ratio:.1f}x", f"within {budget:g}x",
+        ratio <= budget)
+
+
+def installs() -> dict[str, str]:
+    """This install's runwatch, and --other's (labelled "other")."""
+    return {"": RUNWATCH, **({" (other install)": OTHER} if OTHER else {})}
+
+
+def cli_starts(samples: int) -> None:
+    runs: dict[str, Callable[[], float]] = {
+        "python": lambda: wall_s([sys.executable, "-c", "pass"])}
+    for label, exe in installs().items():
+        runs[f"version{label}"] = lambda exe=exe: wall_s([exe, "--version"])
+        runs[f"help{label}"] = lambda exe=exe: wall_s([exe, "--help"])
+    t = interleaved(samples * 2, **runs)
+    for label in installs():
+        ratio_row(f"`runwatch --version`{label}", t[f"version{label}"], t["python"],
+                  "`python -c pass`", 4)
+        ratio_row(f"`runwatch --help`{label}", t[f"help{label}"], t["python"],
+                  "`python -c pass`", 4)
+
+
+def list_json(sim: SimProcess, samples: int) -> None:
+    config, env = write_config(sim)
+    argv = [RUNWATCH, "--config", str(config), "list", "--json"]
+    before = sim.request_count()
+    wall_s(argv, env)
+    plan = {"url": sim.url, "tokens": TOKENS, "requests": sim.requests_since(before)}
+    path = Path(tempfile.mkdtemp(prefix="runwatch-bench-")) / "requests.json"
+    path.write_text(json.dumps(plan))
+    runs: dict[str, Callable[[], float]] = {
+        "plain": lambda: wall_s([sys.executable, str(HERE / "plain_client.py"), str(path)])}
+    for label, exe in installs().items():
+        runs[label] = lambda exe=exe: wall_s([exe, *argv[1:]], env)
+    t = interleaved(samples, **runs)
+    for label in installs():
+        ratio_row(f"`list --json`, five sources ({len(plan['requests'])} requests){label}",
+                  t[label], t["plain"], "plain-Python client", 2.5)
+
+
+def screen_start(argv: list[str], env: dict[str, str] | None, needles: list[bytes]) -> float:
+    app = PtyApp(argv, env)
     try:
-        return [i[:6].encode() for i in newest_ids(server.url).values()]
-    finally:
-        server.stop()
-
-
-def time_start(exe: Path, args: list[str], env: dict[str, str], needles: list[bytes]) -> float:
-    app = PtyApp(args, env, exe=exe)
-    try:
-        return max(app.wait_for(needle) for needle in needles)
+        return app.wait_for(needles)
     finally:
         app.stop()
 
 
-def time_version(exe: Path) -> float:
-    started = time.perf_counter()
-    subprocess.run([str(exe), "--version"], check=True, capture_output=True)
-    return time.perf_counter() - started
+def demo_needles() -> list[bytes]:
+    """The newest run of each source as `runwatch demo` shows it: its simulator is seeded, so
+    one built here (not measured) has the same runs."""
+    import asyncio
+
+    import httpx
+
+    from runwatch.demo import demo_config
+    from runwatch.providers import build_providers
+    from runwatch.sim.demo import DEMO_URL, demo_simulator
+
+    async def fetch() -> list[bytes]:
+        transport = httpx.ASGITransport(app=demo_simulator().app)
+        providers = build_providers(demo_config(DEMO_URL), transport=transport)
+        try:
+            return [(await p.list_runs())[0].id[:6].encode() for p in providers.values()]
+        finally:
+            for p in providers.values():
+                await p.aclose()
+
+    return asyncio.run(fetch())
+
+
+def screen_starts(sim: SimProcess, samples: int, world: str) -> None:
+    config, env = write_config(sim, interval=30.0)
+    needles = list(newest_ids(sim).values())
+    runs: dict[str, Callable[[], float]] = {
+        "minimal": lambda: screen_start(minimal_app_argv(), None, [MINIMAL_NEEDLE])}
+    for label, exe in installs().items():
+        runs[label] = lambda exe=exe: screen_start(
+            [exe, "--config", str(config)], env, needles)
+    if world == "live":
+        demo = demo_needles()
+        runs["demo"] = lambda: screen_start([RUNWATCH, "demo"], env, demo)
+    t = interleaved(samples, **runs)
+    for label in installs():
+        ratio_row(f"start to all five sources' runs on screen, {world} world{label}",
+                  t[label], t["minimal"], "minimal Textual app", 2.0)
+    if "demo" in t:
+        row("`runwatch demo` to all five sources' runs on screen (no budget)", ms(t["demo"]),
+            f"minimal Textual app {ms(t['minimal'])}", f"{t['demo'] / t['minimal']:.1f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--other", type=Path, help="another install's runwatch to compare")
-    parser.add_argument("--runs", type=int, default=7, help="starts per install and mode")
+    parser.add_argument("--samples", type=int, default=5, help="timed runs of each (median)")
+    parser.add_argument("--other", metavar="RUNWATCH",
+                        help="another install's runwatch (e.g. main's), timed in the same "
+                        "interleaved runs: before and after in one run")
     args = parser.parse_args()
-    installs = {"this": BIN / "runwatch"}
-    if args.other:
-        installs["other"] = args.other
-    _, server = start_sim()
-    try:
-        config, env = write_config(server.url, providers=PROVIDERS, interval=5.0)
-        config_ids = [i.encode() for i in newest_ids(server.url).values()]
-        modes = {
-            "runwatch --config (sim in another process)":
-                (["--config", str(config)], config_ids),
-            "runwatch demo": (["demo"], []),
-        }
-        times: dict[tuple[str, str], list[float]] = {}
-        for _ in range(args.runs):
-            for label, exe in installs.items():
-                for mode, (argv, needles) in modes.items():
-                    needles = needles or demo_ids()
-                    times.setdefault((label, mode), []).append(
-                        time_start(exe, argv, env, needles))
-                times.setdefault((label, "runwatch --version"), []).append(time_version(exe))
-    finally:
-        server.stop()
-    print(f"median of {args.runs} interleaved starts; this = {installs['this']}"
-          + (f", other = {args.other}" if args.other else ""))
-    for mode in [*modes, "runwatch --version"]:
-        medians = {label: statistics.median(times[label, mode]) for label in installs}
-        text = "  ".join(f"{label} {ms * 1000:.0f} ms" for label, ms in medians.items())
-        if args.other:
-            text += f"  (this is {(medians['other'] - medians['this']) * 1000:.0f} ms faster)"
-        row(mode, text)
+    global OTHER
+    OTHER = args.other
+    note("bench_startup: wall clock, median of interleaved runs, .pyc warm")
+    header()
+    cli_starts(args.samples)
+    with SimProcess() as sim:
+        list_json(sim, args.samples)
+        screen_starts(sim, args.samples, "live")
+        sim.settle()
+        screen_starts(sim, args.samples, "settled")
 
 
 if __name__ == "__main__":

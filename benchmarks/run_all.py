@@ -1,21 +1,61 @@
-"""Run every benchmark and print its figures (`make bench`). Not part of `make test`:
-budgets belong here, not in timed assertions."""
+"""Run every benchmark and print their figures as one table (`make bench`). Not part of
+`make test`: budgets belong here, not in timed assertions.
+
+Each benchmark runs in its own process (and stays runnable alone, `--help`); its progress
+goes to stderr as it runs, and the table, every figure beside its same-run baseline and its
+DESIGN section 10 budget, is printed at the end.
+
+    .venv/bin/python benchmarks/run_all.py [--quick]
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
+import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from _harness import HEADER
+
 HERE = Path(__file__).parent
-BENCHES = ["bench_poll_cpu.py", "bench_terminal.py", "bench_soak.py"]
+BENCHES: list[tuple[str, list[str], list[str]]] = [  # (script, args, --quick args)
+    ("bench_startup.py", ["--samples", "5"], ["--samples", "3"]),
+    ("bench_poll.py", ["--samples", "9"], ["--samples", "5"]),
+    ("bench_terminal.py", ["--window", "30"], ["--window", "15"]),
+    ("bench_soak.py", ["--polls", "10000"], ["--polls", "1000"]),
+    # Through the dashboard each poll costs a screen update too: 1,000 polls keep `make
+    # bench` within minutes, and already show whether the screen holds on to memory.
+    ("bench_soak.py", ["--polls", "1000", "--tui"], ["--polls", "300", "--tui"]),
+]
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer samples, shorter windows, 1,000 soak polls (a smoke run)")
+    quick = parser.parse_args().quick
+    started = time.perf_counter()
+    rows: list[str] = []
     failed = 0
-    for bench in BENCHES:
-        print(f"\n== {bench}", flush=True)
-        failed |= subprocess.call([sys.executable, str(HERE / bench), *sys.argv[1:2]], cwd=HERE)
+    env = {**os.environ, "RUNWATCH_BENCH_TABLE": "1"}
+    for bench, full, short in BENCHES:
+        print(f"== {bench}", file=sys.stderr, flush=True)
+        done = subprocess.run([sys.executable, str(HERE / bench), *(short if quick else full)],
+                              cwd=HERE, env=env, stdout=subprocess.PIPE, text=True, check=False)
+        rows += [line for line in done.stdout.splitlines() if line.startswith("|")]
+        failed |= done.returncode
+    load = os.getloadavg()
+    print(f"\nrunwatch benchmarks: Python {platform.python_version()}, {os.cpu_count()} cores, "
+          f"load {load[0]:.1f} {load[1]:.1f}; `runwatch sim` in another process; .pyc warm; "
+          f"{time.perf_counter() - started:.0f} s{' (--quick)' if quick else ''}\n")
+    print(HEADER)
+    print("\n".join(rows))
+    over = sum(1 for line in rows if line.rstrip().endswith("| OVER |"))
+    print(f"\n{over} figure(s) OVER budget")
     return failed
 
 

@@ -62,6 +62,19 @@ async def test_faults_and_clock_are_controlled_over_http(sim):
     assert sim.sim.requests == []  # control requests are not API traffic
 
 
+async def test_the_requests_seen_are_read_over_http_without_their_headers(sim):
+    c = client(sim)
+    await c.get_json("/v1/runs", {"limit": 3})
+    async with httpx.AsyncClient(base_url=sim.url) as http:
+        seen = (await http.get("/_sim/requests")).json()
+        assert seen["count"] == 1
+        assert seen["requests"] == [{"provider": "conduct", "method": "GET", "path": "/v1/runs",
+                                     "query": "limit=3", "body": ""}]
+        later = (await http.get("/_sim/requests", params={"since": 1})).json()
+    assert later == {"count": 1, "requests": []}
+    await c.aclose()
+
+
 async def test_a_server_that_goes_away_and_comes_back(sim):
     from runwatch.sim.server import ThreadedServer
 

@@ -1,21 +1,19 @@
 """The `runwatch` command line (DESIGN section 6).
 
-Imports stay light: argparse runs before anything heavy is imported (`--version` and
-`--help` load no httpx, pydantic or Textual); Textual loads only for the dashboard, the
-simulator only for `demo` and `sim` (tests/test_import_hygiene.py pins this).
+Imports stay light: before argparse has parsed, this module loads only argparse and
+`runwatch.cli.parser` (which loads nothing of runwatch but `__version__`). Everything else
+(errors, config, providers, httpx, pydantic, logging) is imported after parsing, inside the
+command that needs it, so `--version` and `--help` cost little more than argparse. Textual
+loads only for the dashboard, the simulator only for `demo` and `sim`
+(tests/test_import_hygiene.py pins this).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from collections.abc import Callable, Sequence
 
 from runwatch.cli.parser import build_parser
-from runwatch.errors import RunwatchError
-from runwatch.paths import debug_log_path
-from runwatch.sanitize import clean_multiline
 
 __all__ = ["main"]
 
@@ -23,53 +21,28 @@ INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a bug in runwatch, not in the config or
 INTERRUPTED_EXIT = 130
 
 
-def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from runwatch.cli import admin, runs
-
-    return {
-        "": admin.cmd_dashboard,
-        "demo": admin.cmd_demo,
-        "list": runs.cmd_list,
-        "show": runs.cmd_show,
-        "watch": runs.cmd_watch,
-        "cancel": runs.cmd_cancel,
-        "sim": admin.cmd_sim,
-        "serve": admin.cmd_serve,
-        "config": admin.cmd_config,
-    }
-
-
-# The commands that draw a full screen: their --debug log goes to a file, not over it.
-SCREEN_COMMANDS = frozenset({"", "demo"})
+# Each command as (module under runwatch.cli, function): only the module of the command that
+# runs is imported, after parsing (`list` never loads the dashboard's admin module).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "": ("admin", "cmd_dashboard"),
+    "demo": ("admin", "cmd_demo"),
+    "list": ("runs", "cmd_list"),
+    "show": ("runs", "cmd_show"),
+    "watch": ("runs", "cmd_watch"),
+    "cancel": ("runs", "cmd_cancel"),
+    "sim": ("admin", "cmd_sim"),
+    "serve": ("admin", "cmd_serve"),
+    "config": ("admin", "cmd_config"),
+}
 
 
-class CleanFormatter(logging.Formatter):
-    """Log records with API text in them (URLs, error bodies) made safe for a terminal: a
-    debug log is read with `tail -f` too."""
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    import importlib
 
-    def format(self, record: logging.LogRecord) -> str:
-        return clean_multiline(super().format(record))
-
-
-def setup_debug_logging(command: str) -> None:
-    """runwatch's debug lines and httpx's request lines (never headers): on stderr for the
-    one-shot commands; in `debug_log_path()` for the dashboard and the kiosk, whose screen
-    they would otherwise be written over (Textual draws on stderr)."""
-    from runwatch.cli.common import say_error
-
-    handler: logging.Handler
-    if command in SCREEN_COMMANDS:
-        path = debug_log_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setFormatter(CleanFormatter("%(asctime)s %(name)s: %(message)s"))
-        say_error(f"--debug: logging to {path}")
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(CleanFormatter("%(name)s: %(message)s"))
-    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
-    logging.getLogger("runwatch").setLevel(logging.DEBUG)
-    logging.getLogger("httpx").setLevel(logging.INFO)  # request lines, never headers
+    module, function = COMMANDS[name]
+    run: Callable[[argparse.Namespace], int] = getattr(
+        importlib.import_module(f"runwatch.cli.{module}"), function)
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,15 +50,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Only now, after argparse: config, providers and httpx are the weight of every command.
     from runwatch.cli.common import report, say_error, silence_stdout
+    from runwatch.errors import RunwatchError
 
     if args.debug:
+        from runwatch.cli.debuglog import setup_debug_logging
+
         try:
             setup_debug_logging(args.command or "")
         except OSError as exc:
             say_error(f"--debug: cannot write the debug log: {exc}")
             return 4
     try:
-        return _commands()[args.command or ""](args)
+        return _command(args.command or "")(args)
     except RunwatchError as exc:
         report(exc, args.debug)
         return exc.exit_code

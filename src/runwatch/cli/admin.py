@@ -10,8 +10,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import tomli_w
-
 from runwatch.catalog import CATALOG
 from runwatch.cli.common import (
     config_path_for_init,
@@ -219,6 +217,8 @@ def sim_config_text(root: str) -> str:
             for p in PROVIDERS
         ],
     }
+    import tomli_w  # only `config init --sim` writes TOML
+
     return "\n".join(header) + tomli_w.dumps(document)
 
 

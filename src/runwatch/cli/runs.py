@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from runwatch import output
 from runwatch.cli.common import (
@@ -28,9 +29,11 @@ from runwatch.errors import (
     Unreachable,
 )
 from runwatch.models import Run, RunDetail, RunStatus
+
+if TYPE_CHECKING:
+    from runwatch.session import Session
 from runwatch.providers import Provider
 from runwatch.sanitize import clean_text
-from runwatch.session import RunAction, Session
 
 DEFAULT_WATCH_INTERVAL = 5.0
 # Errors a watch outlives (reported, then polled again) up to this many times in a row.
@@ -185,6 +188,8 @@ async def _poll(provider: Provider, run_id: str, interval: float, debug: bool) -
 def cmd_cancel(args: argparse.Namespace) -> int:
     """Cancel (Wercker: abort) one run, after a confirmation or with --yes."""
     config = load_config(args)
+    from runwatch.session import RunAction, Session  # only cancel acts: list and show do not
+
     session = Session.from_config(config, read_only=args.read_only, only=[args.source])
     # Refusals come before any request: the gate's (exit 5), then a missing confirmation
     # channel (exit 3).
@@ -196,6 +201,8 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 async def _cancel(session: Session, name: str, run_id: str, assume_yes: bool) -> int:
+    from runwatch.session import RunAction
+
     verb = session.verb(RunAction.CANCEL, name)
     try:
         run = await session.get_run(name, run_id)

@@ -64,8 +64,9 @@ class Simulator:
         self.faults = {p: Fault() for p in PROVIDERS}
 
     def _control_routes(self) -> list[Route]:
-        """`/_sim/...`: inject and clear faults, move the clock, from outside the process
-        (e.g. `curl -X PUT localhost:8765/_sim/faults/wercker -d '{"kind": "500"}'`)."""
+        """`/_sim/...`: inject and clear faults, move the clock, read the requests seen, from
+        outside the process (e.g. `curl -X PUT localhost:8765/_sim/faults/wercker -d
+        '{"kind": "500"}'`; the benchmarks drive `runwatch sim` in another process so)."""
 
         async def faults(request: Request) -> JSONResponse:
             if request.method == "DELETE":
@@ -90,7 +91,17 @@ class Simulator:
             self.clock.advance(float((await request.json()).get("seconds", 0)))
             return JSONResponse({"now": self.now()})
 
+        async def requests(request: Request) -> JSONResponse:
+            # `?since=N`: the requests after the first N (the log only grows); headers are
+            # left out (they carry the tokens).
+            since = int(request.query_params.get("since", "0") or 0)
+            seen = [{"provider": r.provider, "method": r.method, "path": r.path,
+                     "query": r.query, "body": r.body.decode("utf-8", "replace")}
+                    for r in self.requests[max(0, since):]]
+            return JSONResponse({"count": len(self.requests), "requests": seen})
+
         return [
+            Route("/requests", requests, methods=["GET"]),
             Route("/faults", faults, methods=["GET", "DELETE"]),
             Route("/faults/{provider}", fault, methods=["PUT", "DELETE"]),
             Route("/clock/advance", advance, methods=["POST"]),

@@ -32,17 +32,17 @@ from runwatch.poller import (
 from runwatch.sanitize import clean_text
 from runwatch.session import RunAction, Session
 from runwatch.state import load_state, save_state
-from runwatch.tui.commands import RunwatchCommands
-from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
 from runwatch.tui.hangup import CHECK_EVERY_S, terminal_fd, terminal_gone
 from runwatch.tui.look import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
-from runwatch.tui.screens.kiosk import KioskScreen
-from runwatch.tui.screens.runs import RunsScreen
 from runwatch.tui.terminal import AsciiOnly, NoColour, wants_ascii
 from runwatch.tui.themes import DEFAULT_THEME, config_look_problems, load_themes
 
 if TYPE_CHECKING:
+    from textual.command import Provider
     from textual.notifications import SeverityLevel
+
+    from runwatch.tui.screens.kiosk import KioskScreen
+    from runwatch.tui.screens.runs import RunsScreen
 
 FALLBACK_THEME = "textual-dark"
 NO_CONFIG_NOTICE = (
@@ -62,12 +62,20 @@ QUIT_ACTIONS = frozenset({"quit", "help_quit"})
 DIALOG_ACTIONS = frozenset({"help", "command_palette"})
 
 
+def _runwatch_commands() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens (Textual takes a
+    callable for that): the first screen does not need it."""
+    from runwatch.tui.commands import RunwatchCommands
+
+    return RunwatchCommands
+
+
 class RunwatchApp(App[int]):
     """A dashboard of CI and test runs across every configured source."""
 
     CSS_PATH = "runwatch.tcss"
     TITLE = "runwatch"
-    COMMANDS = App.COMMANDS | {RunwatchCommands}
+    COMMANDS = App.COMMANDS | {_runwatch_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
@@ -94,6 +102,7 @@ class RunwatchApp(App[int]):
             # before App.__init__, which adds its ctrl+p binding from this.
             self.ENABLE_COMMAND_PALETTE = False  # type: ignore[misc]  # per app, on purpose
         super().__init__()
+        self._base_screen: RunsScreen | KioskScreen | None = None  # get_default_screen's
         self.config = config
         self.kiosk = kiosk
         # kiosk.lock: nothing on the keyboard ends the kiosk (a wall display in a hallway).
@@ -175,7 +184,7 @@ class RunwatchApp(App[int]):
 
     def _theme_changed(self, theme: Theme) -> None:
         # Rich text in the table carries resolved colours: re-render it in the new ones.
-        if self.screen_stack and isinstance(self.screen_stack[0], RunsScreen | KioskScreen):
+        if self.screen_stack and self.screen_stack[0] is self._base_screen:
             self.base_screen.restyle()
         if theme.name != self._saved_theme and not self.kiosk:
             self._saved_theme = theme.name
@@ -187,17 +196,29 @@ class RunwatchApp(App[int]):
     # -- lifecycle -------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
-        return KioskScreen() if self.kiosk else RunsScreen()
+        # Only the screen this mode shows is imported: the kiosk's big digits are no part
+        # of the runs screen's start, nor the runs table of the kiosk's.
+        if self.kiosk:
+            from runwatch.tui.screens.kiosk import KioskScreen
+
+            self._base_screen = KioskScreen()
+        else:
+            from runwatch.tui.screens.runs import RunsScreen
+
+            self._base_screen = RunsScreen()
+        return self._base_screen
 
     @property
     def base_screen(self) -> RunsScreen | KioskScreen:
         """The screen at the bottom of the stack: the runs, or the kiosk."""
         screen = self.screen_stack[0]
-        assert isinstance(screen, RunsScreen | KioskScreen)
+        assert screen is self._base_screen and screen is not None
         return screen
 
     @property
     def runs_screen(self) -> RunsScreen:
+        from runwatch.tui.screens.runs import RunsScreen
+
         screen = self.screen_stack[0]
         assert isinstance(screen, RunsScreen)
         return screen
@@ -308,6 +329,8 @@ class RunwatchApp(App[int]):
         self.run_worker(follow(), group="open-run", exit_on_error=False)
 
     def action_help(self) -> None:
+        from runwatch.tui.dialogs import HelpScreen  # dialogs: imported when first opened
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -345,6 +368,8 @@ class RunwatchApp(App[int]):
             if confirmed:
                 self.run_worker(self._perform(action, run), group="actions",
                                 exit_on_error=False)
+
+        from runwatch.tui.dialogs import ConfirmDialog
 
         self.push_screen(ConfirmDialog(verb, run.source, run), callback=answered)
 
