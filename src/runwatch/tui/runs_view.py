@@ -192,10 +192,10 @@ def fit_columns(
 ) -> tuple[tuple[str, int], ...]:
     """The (key, width) of each column that fits in `available` cells, in display order.
 
-    Columns come by priority (the status, then the sorted-on one, first of all) at their least width; a column
-    empty on every row (`natural` 0) is left out. Then every column but the title grows to
-    its longest value (up to its cap), and the title takes the rest. Without `natural`
-    every column counts as holding values of its least width."""
+    Columns come by priority (the status, then the sorted-on one, first of all) at their
+    least width; a column empty on every row (`natural` 0) is left out. Then every column
+    but the title grows to its longest value (up to its cap), and the title takes the rest.
+    Without `natural` every column counts as holding values of its least width."""
     sort_column = SORT_COLUMN.get(sort, "started")
 
     def longest(spec: ColumnSpec) -> int:
