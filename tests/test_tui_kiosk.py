@@ -5,6 +5,7 @@ and how it looks at 80x24 and 160x45."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -355,3 +356,79 @@ async def test_a_finished_currents_run_shows_how_long_it_took(sim) -> None:
                 break
         else:
             raise AssertionError("no finished currents run on screen")
+
+
+# -- what a second costs, and a large screen ------------------------------------------------
+
+
+async def test_a_ticking_duration_rewrites_its_own_line_only(sim, monkeypatch) -> None:
+    app = make_kiosk(sim, rotate=20.0)  # services: two runs running
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        runs = screen.query_one(KioskRuns)
+        await pilot.pause(0.2)
+        updated: list[int] = []
+        for index, line in enumerate(runs._widgets):
+            monkeypatch.setattr(line, "update", lambda *a, i=index, **k: updated.append(i))
+        sim.sim.clock.advance(1)
+        runs.refresh_times()
+        running = [i for i, text in enumerate(runs.lines) if text.lstrip().startswith("●")]
+        assert running and sorted(updated) == running  # the running lines, and only those
+        updated.clear()
+        runs.refresh_times()
+        assert updated == []  # nothing moved: nothing written
+
+
+async def test_the_durations_and_the_ago_times_are_separate_columns(sim) -> None:
+    app = make_kiosk(sim, rotate=20.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        lines = screen.query_one(KioskRuns).lines
+        running = [ln for ln in lines if ln.lstrip().startswith("● running")]
+        finished = [ln for ln in lines if ln.lstrip().startswith("✓ passed")]
+        assert running and finished
+        for line in running + finished:
+            assert line.rstrip().endswith(" ago"), line
+            assert re.search(r"\d+(s|m \d\ds) +(<1m|\d+[mhd]) ago$", line.rstrip()), line
+
+
+async def test_at_200x50_the_digits_grow_and_the_runs_fill_the_screen(sim) -> None:
+    app = make_kiosk(sim)
+    async with app.run_test(size=(200, 50)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.pause(0.2)
+        digits = screen.query_one("#count-failed BigNumber")
+        assert digits.large and digits.size.height == 5
+        assert screen.query_one("#kiosk-bigclock").size.height == 5
+        runs = screen.query_one(KioskRuns)
+        assert len(runs.lines) == len(runs._widgets) == runs.content_region.height
+        assert max(len(line.rstrip()) for line in runs.lines) > 180  # the width too
+    app = make_kiosk(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        assert not screen.query_one("#count-failed BigNumber").large
+
+
+async def test_a_stale_sources_kiosk_lines_are_marked_and_stop_counting(sim) -> None:
+    app = make_kiosk(sim, rotate=20.0)  # services
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        runs = screen.query_one(KioskRuns)
+        before = [ln for ln in runs.lines if ln.lstrip().startswith("● running")]
+        sim.sim.inject("services", Fault(kind="500"))
+        app.poller.refresh("services")
+        await until(pilot, lambda: app.poller.health("services").state == "stale", "stale")
+        await pilot.pause()
+        sim.sim.clock.advance(30)
+        runs.refresh_times()
+        after = [ln for ln in runs.lines if ln.lstrip().startswith("● running ▲")]
+        assert len(after) == len(before)
+        # The same durations as when the data stopped.
+        durations = [re.findall(r"(\d+m \d\ds|\d+s) ", ln) for ln in after]
+        assert durations == [re.findall(r"(\d+m \d\ds|\d+s) ", ln) for ln in before]
+
+
+@pytest.mark.parametrize("theme", ["runwatch-contrast", "runwatch-ansi"])
+def test_snapshot_kiosk_200x50(sim, snap_compare, theme: str) -> None:
+    assert snap_compare(make_kiosk(sim, theme=theme), terminal_size=(200, 50),
+                        run_before=_settle)

@@ -65,6 +65,7 @@ class KioskScreen(Screen[None]):
         self._index = 0
         self._ready = False  # on_mount ran (is_mounted turns True only after it)
         self.clock = ""  # HH:MM:SS on screen
+        self._where = ""
 
     @property
     def host(self) -> Host:
@@ -184,7 +185,10 @@ class KioskScreen(Screen[None]):
         runs = self._runs(source)
         self.query_one(StatusCounts).show_counts(track_counts(runs))
         self.query_one(KioskRuns).set_runs(runs, show_source=source is None)
-        self.query_one("#kiosk-where", Label).update(self.where_text())
+        where = self.where_text()
+        if where != self._where:  # a Label update is a layout of the whole screen
+            self._where = where
+            self.query_one("#kiosk-where", Label).update(where)
         bar = self.query_one(SourceBar)
         poller = self.host.session.poller
         totals: dict[str, int] = {}

@@ -47,7 +47,6 @@ class RunsScreen(RunActionsMixin, Screen[None]):
 
     DEFAULT_CSS = """
     RunsScreen {
-        #runs.-empty { height: auto; }
         #runs-empty { height: 1fr; padding: 1 2; color: $text-muted; display: none; }
         &.-empty #runs-empty { display: block; }
     }
@@ -172,8 +171,13 @@ class RunsScreen(RunActionsMixin, Screen[None]):
                               source_runs=len(poller.runs(source)) if source else len(table.runs),
                               polled=any(polled))
             self.query_one("#runs-empty", Static).update(text)
-        self.set_class(empty, "-empty")
-        table.set_class(empty, "-empty")
+        if empty != self.has_class("-empty"):
+            self.set_class(empty, "-empty")
+            # Inline: the app's stylesheet gives the table the whole height (1fr).
+            if empty:
+                table.styles.height = "auto"
+            else:
+                table.styles.clear_rule("height")
 
     def _tick(self) -> None:
         # Relative times, running durations, spinners and "updated 3s ago" move on their own.

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from runwatch.models import Run, RunStatus
+from runwatch.tui import partial_writes
 from runwatch.tui.formatting import format_duration, relative_time, to_epoch
 from runwatch.tui.look import Glyphs, glyphs_of, progress_bar, spinner_frame, status_look, truncate
 from runwatch.tui.runs_view import run_duration
@@ -41,7 +42,7 @@ Track = tuple[str, str | None, str | None]
 # The bracketed ones come while the title keeps TITLE_MIN cells, in EXTRA_COLUMNS order.
 STATUS_WIDTH, ID_WIDTH, ID_MAX, TIME_WIDTH, WHEN_WIDTH = 11, 10, 36, 8, 8
 TITLE_MIN = 24
-EXTRA_COLUMNS = (("progress", 12), ("branch", 22), ("author", 14))
+EXTRA_COLUMNS = (("progress", 12), ("branch", 22), ("author", 18))
 
 
 def _time(run: Run) -> tuple[float, str]:
@@ -131,7 +132,7 @@ def line_layout(runs: Sequence[Run], width: int, *, show_source: bool,
     source = min(14, max([6, *(len(r.source) for r in runs)])) if show_source else 0
     ident = min(ID_MAX, max([ID_WIDTH, *(len(r.id) for r in runs)]))
     branch = min(20, max([6, *(len(r.branch or "") for r in runs)]))
-    author = min(12, max([6, *(len(r.author or "") for r in runs)]))
+    author = min(16, max([6, *(len(r.author or "") for r in runs)]))
     status = STATUS_WIDTH + (2 if stale else 0)
     used = status + 1 + (source + 2 if source else 0) + TIME_WIDTH + 2 + 1 + WHEN_WIDTH
     # The id grows only while the title keeps its minimum.
@@ -148,14 +149,14 @@ def line_layout(runs: Sequence[Run], width: int, *, show_source: bool,
 
 
 def run_line(run: Run, layout: Layout, now: float, glyphs: Glyphs, *,
-             stale_since: float | None = None) -> Content:
+             stale_since: float | None = None, red: bool = False) -> Content:
     """One run: status, source, id, then as the width allows its progress, title, branch
     and author; how long it ran (or took) and when it started, each in its own column.
 
     A stale source's run is dimmed and marked, and its running duration stops where the
-    data stopped (`stale_since`)."""
+    data stopped (`stale_since`). A `red` track's failure is in bold; an older one is not."""
     look = status_look(run.status, glyphs)
-    failing = run.status in FAILING
+    failing = red and run.status in FAILING
     colour = f"${look.variable}"
     label = look.label + (f" {glyphs.health['stale']}" if stale_since is not None else "")
     moment = now if stale_since is None else stale_since
@@ -230,6 +231,9 @@ class KioskRuns(Vertical):
         if dict(stale) != dict(self._stale):
             self._stale = dict(stale)
             self.refresh_times(force=True)
+
+    def on_mount(self) -> None:
+        partial_writes.install()
 
     @property
     def lines(self) -> list[str]:
@@ -310,8 +314,9 @@ class KioskRuns(Vertical):
                 continue
             lines.append(Content.assemble((f" {section.title} {section.total} ",
                                            section.style)))
-            lines.extend(run_line(run, layout, now, glyphs,
-                                  stale_since=self._stale.get(run.source)) for run in shown)
+            red = section.title == "FAILING"
+            lines.extend(run_line(run, layout, now, glyphs, stale_since=self._stale.get(
+                run.source), red=red) for run in shown)
             if more and section.title != "RECENT":
                 lines.append(Content.assemble(
                     (f"  + {more} more {section.title.lower()}", MUTED)))

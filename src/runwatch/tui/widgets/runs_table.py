@@ -20,6 +20,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from runwatch.models import Run, RunStatus
+from runwatch.tui import partial_writes
 from runwatch.tui.look import glyphs_of
 from runwatch.tui.runs_view import (
     CELL_PADDING,
@@ -310,8 +311,11 @@ class RunsTable(DataTable[Text]):
     def _fit_for(self, natural: dict[str, int]) -> tuple[tuple[str, int], ...]:
         if self.stale and (self.view.source is None or self.view.source in self.stale):
             natural = {**natural, "status": natural.get("status", 0) + 2}  # the stale mark
-        return fit_columns(self._available_width(), natural,
-                           show_source=self.view.source is None, sort=self.view.sort)
+        # One source shown (by `tab`, or the only one configured, as with --source): the
+        # title bar names it, so its column goes.
+        show_source = self.view.source is None and len(self.sources) != 1
+        return fit_columns(self._available_width(), natural, show_source=show_source,
+                           sort=self.view.sort)
 
     def _refit(self, *, force: bool = False) -> bool:
         """Fit the columns to the width and to the rows the view shows; True when that
@@ -362,6 +366,7 @@ class RunsTable(DataTable[Text]):
         self._refit()
 
     def on_mount(self) -> None:
+        partial_writes.install()  # a cell repainted is a cell written, not its row
         self._refit(force=True)
         if self._health is not None:
             for source in self.sources:
