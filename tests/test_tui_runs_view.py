@@ -4,6 +4,7 @@ over repaints its own cell only."""
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -268,6 +269,8 @@ def test_snapshot_runs_200x50(sim, snap_compare, theme: str) -> None:
 def test_snapshot_runs_stale_no_color_80x24(sim, snap_compare,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
+    # The retry's jitter would move "next try in 58s" from run to run: none here.
+    monkeypatch.setattr(random.Random, "uniform", lambda self, low, high: (low + high) / 2)
 
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
