@@ -5,6 +5,7 @@ and how it looks at 80x24 and 160x45."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +22,8 @@ from runwatch.sim import Fault
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.formatting import format_duration, format_wall_clock
 from runwatch.tui.screens.kiosk import KioskScreen
-from runwatch.tui.widgets.kiosk import KioskRuns, StatusCount, StatusCounts, kiosk_sections
+from runwatch.tui.widgets.kiosk import StatusCount, StatusCounts
+from runwatch.tui.widgets.kiosk_runs import KioskRuns, kiosk_sections, latest_verdicts
 from tui_helpers import PROVIDERS, all_polled, make_app, until
 
 FAILING = (RunStatus.FAILED, RunStatus.TIMED_OUT)
@@ -70,6 +72,20 @@ def all_runs(app: RunwatchApp, source: str | None = None) -> list[Run]:
     return [r for name in names for r in app.poller.runs(name).values()]
 
 
+def red_tracks(runs: list[Run]) -> list[Run]:
+    """Each track's newest passed-or-failed run, where that one failed: newest first."""
+    latest: dict[tuple[str, str | None, str | None], Run] = {}
+    for run in sorted(runs, key=lambda r: r.sort_time):
+        if run.status in (*FAILING, RunStatus.PASSED):
+            latest[run.track] = run
+    return sorted((r for r in latest.values() if r.status in FAILING),
+                  key=lambda r: r.sort_time, reverse=True)
+
+
+def green_tracks(runs: list[Run]) -> int:
+    return sum(r.status is RunStatus.PASSED for r in latest_verdicts(runs).values())
+
+
 # -- what it shows ----------------------------------------------------------------------
 
 
@@ -81,16 +97,22 @@ async def test_big_counts_clock_and_a_line_per_source(sim) -> None:
         shown = counts_shown(screen)
         # Failures first; every count is a big number with its glyph and word beneath.
         assert next(iter(shown)) == "✗ failed"
-        assert shown["✗ failed"] == sum(r.status is RunStatus.FAILED for r in runs)
-        assert shown["✓ passed"] == sum(r.status is RunStatus.PASSED for r in runs)
+        # Tracks by their latest result: a failure followed by a pass is not counted.
+        red = red_tracks(runs)
+        assert 0 < shown["✗ failed"] == sum(r.status is RunStatus.FAILED for r in red)
+        assert shown["✗ failed"] < sum(r.status is RunStatus.FAILED for r in runs)
+        assert shown["✓ passed"] == green_tracks(runs)
+        assert shown["● running"] == sum(r.status is RunStatus.RUNNING for r in runs)
         block = screen.query_one("#count-failed", StatusCount)
         assert block.query_one("BigNumber").value == str(shown["✗ failed"])
         assert screen.clock == format_wall_clock(sim.sim.clock.now()) == "12:00"
         assert str(screen.query_one("#kiosk-where").render()) == "all 5 sources"
         for source in PROVIDERS:
-            failed = sum(r.status in FAILING for r in all_runs(app, source))
-            assert f"{source}  ok · updated 0 s ago · ✗ {failed} failed" in health_line(
-                screen, source)
+            failed = len(red_tracks(all_runs(app, source)))
+            line = health_line(screen, source)
+            assert "updated" not in line  # fresh: no freshness mark
+            assert (f"{source}  ok · ✗ {failed} failed" in line) if failed else (
+                f"{source}  ok · " in line and "failed" not in line)
         assert screen.query_one("#badge-read-only").display and app.read_only
         assert app.theme == "runwatch-contrast"
 
@@ -100,47 +122,63 @@ async def test_failing_runs_are_listed_first(sim) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await loaded(pilot)
         lines = screen.query_one(KioskRuns).lines
-        runs = all_runs(app, "services")
-        failing = sorted((r for r in runs if r.status in FAILING),
-                         key=lambda r: r.sort_time, reverse=True)
-        assert failing, "the simulator's services have failed runs"
+        screen.rotate()  # wercker: failed tracks, and failures since passed (history)
+        await pilot.pause()
+        lines = screen.query_one(KioskRuns).lines
+        runs = all_runs(app, "wercker")
+        failing = red_tracks(runs)
+        assert failing, "the simulator's wercker has failing tracks"
+        history = [r for r in runs if r.status in FAILING and r not in failing]
+        assert history, "and failures already followed by a pass"
         assert lines[0].strip() == f"FAILING {len(failing)}"
         for line, run in zip(lines[1:], failing, strict=False):
             assert line.lstrip().startswith("✗ failed") and run.id[:9] in line
         active = lines.index(next(line for line in lines if line.strip().startswith("ACTIVE")))
         assert active == 1 + len(failing)
-        assert lines.index(next(ln for ln in lines if ln.strip().startswith("RECENT"))) > active
+        recent = lines.index(next(ln for ln in lines if ln.strip().startswith("RECENT")))
+        assert recent > active
+        # A failure already followed by a pass is history: listed under RECENT.
+        assert any(history[0].id[:9] in line for line in lines[recent:])
+        assert not any(r.id[:9] in line for r in history for line in lines[:active])
 
 
-def test_kiosk_sections_put_failures_first_newest_first() -> None:
-    def run(run_id: str, status: RunStatus, minute: int) -> Run:
+def test_kiosk_failing_holds_the_latest_verdict_of_each_track_only() -> None:
+    def run(run_id: str, status: RunStatus, minute: int, pipeline: str = "web",
+            branch: str = "main") -> Run:
         return Run(source="s", provider="services", id=run_id, status=status,
-                   provider_status=status.value,
+                   provider_status=status.value, pipeline=pipeline, branch=branch,
                    created_at=datetime(2025, 1, 1, 12, minute, tzinfo=UTC))
 
-    runs = [run("p1", RunStatus.PASSED, 9), run("f1", RunStatus.FAILED, 1),
-            run("r1", RunStatus.RUNNING, 5), run("t1", RunStatus.TIMED_OUT, 3),
-            run("q1", RunStatus.QUEUED, 8), run("p2", RunStatus.PASSED, 2)]
-    sections = kiosk_sections(runs, recent=1)
+    runs = [
+        run("f-old", RunStatus.FAILED, 1), run("p-new", RunStatus.PASSED, 4),  # history
+        run("t1", RunStatus.TIMED_OUT, 3, pipeline="api"),  # api/main is red
+        run("f2", RunStatus.FAILED, 2, branch="dev"),  # web/dev is red, being rerun:
+        run("r1", RunStatus.RUNNING, 5, branch="dev"),  # still red until that passes
+        run("c1", RunStatus.CANCELED, 6, pipeline="api"),  # says nothing either way
+        run("q1", RunStatus.QUEUED, 8), run("p2", RunStatus.PASSED, 0, pipeline="api"),
+    ]
+    sections = kiosk_sections(runs, recent=2)
     assert [s.title for s in sections] == ["FAILING", "ACTIVE", "RECENT"]
-    assert [[r.id for r in s.runs] for s in sections] == [["t1", "f1"], ["q1", "r1"], ["p1"]]
-    assert [s.total for s in sections] == [2, 2, 2]
+    assert [[r.id for r in s.runs] for s in sections] == [
+        ["t1", "f2"], ["q1", "r1"], ["c1", "p-new"]]
+    assert [s.total for s in sections] == [2, 2, 4]
 
 
-async def test_updated_n_seconds_ago_ticks_in_steps_of_five_seconds(sim) -> None:
+async def test_a_freshness_mark_only_once_a_source_is_two_intervals_late(sim) -> None:
     app = make_kiosk(sim)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot)
-        assert "updated 0 s ago" in health_line(screen, "conduct")
-        sim.sim.clock.advance(4)
-        await pilot.pause(1.2)  # a tick has passed: 4 s is still the same step
-        assert "updated 0 s ago" in health_line(screen, "conduct")
-        sim.sim.clock.advance(3)
-        await until(pilot, lambda: "updated 5 s ago" in health_line(screen, "conduct"),
-                    "the next tick")
-        assert screen.clock == "12:00"  # a wall clock: minutes, not a redraw every second
+        # Polled every 60 s: fresh for two intervals, so no mark on any line.
+        assert "updated" not in health_line(screen, "conduct")
+        sim.sim.clock.advance(119)
+        await pilot.pause(1.2)  # a tick has passed: still within two intervals
+        assert "updated" not in health_line(screen, "conduct")
+        sim.sim.clock.advance(2)
+        await until(pilot, lambda: "updated 2 min ago" in health_line(screen, "conduct"),
+                    "the late mark")
+        assert screen.clock == "12:02"  # a wall clock: minutes, not a redraw every second
         sim.sim.clock.advance(60)
-        await until(pilot, lambda: screen.clock == "12:01", "the next minute")
+        await until(pilot, lambda: screen.clock == "12:03", "the next minute")
 
 
 async def test_sources_take_turns_every_rotate_seconds(sim) -> None:
@@ -153,9 +191,9 @@ async def test_sources_take_turns_every_rotate_seconds(sim) -> None:
         await pilot.pause()
         wercker = all_runs(app, "wercker")
         shown = counts_shown(screen)
-        assert shown["✗ failed"] == sum(r.status is RunStatus.FAILED for r in wercker)
-        assert shown["✓ passed"] == sum(r.status is RunStatus.PASSED for r in wercker)
-        assert shown["✓ passed"] < sum(r.status is RunStatus.PASSED for r in all_runs(app))
+        assert shown["✗ failed"] == len(red_tracks(wercker))
+        assert shown["✓ passed"] == green_tracks(wercker)
+        assert shown["✓ passed"] < green_tracks(all_runs(app))
         assert health_line(screen, "wercker").startswith("▸")
         assert not health_line(screen, "services").startswith("▸")
         await until(pilot, lambda: str(where.render()) == "source 3/5: currents", "a turn")
@@ -174,7 +212,7 @@ async def test_rotation_wraps_and_rotate_zero_shows_every_source(sim) -> None:
         # One source's runs: its column goes, its ids are the ones listed.
         ids = {r.id[:9] for r in all_runs(app, "scheduler")}
         listed = [line for line in screen.query_one(KioskRuns).lines
-                  if line.lstrip()[:1] in "✗●○✓◷"]
+                  if line.lstrip()[:1] in "✗●○✓◷" and "nothing failing" not in line]
         assert listed and all(any(i in line for i in ids) for line in listed)
         assert not any("scheduler" in line for line in listed)
     app = make_kiosk(sim, rotate=0.0)
@@ -261,7 +299,8 @@ async def test_a_failing_source_is_shown_stale_and_recovers(sim) -> None:
         app.poller.refresh("wercker")
         await until(pilot, lambda: app.poller.health("wercker").state == "ok", "recovery")
         await pilot.pause()
-        assert "wercker  ok · updated 0 s ago" in health_line(screen, "wercker")
+        assert "wercker  ok · " in health_line(screen, "wercker")
+        assert "updated" not in health_line(screen, "wercker")
 
 
 # -- snapshots ----------------------------------------------------------------------------
@@ -317,3 +356,79 @@ async def test_a_finished_currents_run_shows_how_long_it_took(sim) -> None:
                 break
         else:
             raise AssertionError("no finished currents run on screen")
+
+
+# -- what a second costs, and a large screen ------------------------------------------------
+
+
+async def test_a_ticking_duration_rewrites_its_own_line_only(sim, monkeypatch) -> None:
+    app = make_kiosk(sim, rotate=20.0)  # services: two runs running
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        runs = screen.query_one(KioskRuns)
+        await pilot.pause(0.2)
+        updated: list[int] = []
+        for index, line in enumerate(runs._widgets):
+            monkeypatch.setattr(line, "update", lambda *a, i=index, **k: updated.append(i))
+        sim.sim.clock.advance(1)
+        runs.refresh_times()
+        running = [i for i, text in enumerate(runs.lines) if text.lstrip().startswith("●")]
+        assert running and sorted(updated) == running  # the running lines, and only those
+        updated.clear()
+        runs.refresh_times()
+        assert updated == []  # nothing moved: nothing written
+
+
+async def test_the_durations_and_the_ago_times_are_separate_columns(sim) -> None:
+    app = make_kiosk(sim, rotate=20.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        lines = screen.query_one(KioskRuns).lines
+        running = [ln for ln in lines if ln.lstrip().startswith("● running")]
+        finished = [ln for ln in lines if ln.lstrip().startswith("✓ passed")]
+        assert running and finished
+        for line in running + finished:
+            assert line.rstrip().endswith(" ago"), line
+            assert re.search(r"\d+(s|m \d\ds) +(<1m|\d+[mhd]) ago$", line.rstrip()), line
+
+
+async def test_at_200x50_the_digits_grow_and_the_runs_fill_the_screen(sim) -> None:
+    app = make_kiosk(sim)
+    async with app.run_test(size=(200, 50)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.pause(0.2)
+        digits = screen.query_one("#count-failed BigNumber")
+        assert digits.large and digits.size.height == 5
+        assert screen.query_one("#kiosk-bigclock").size.height == 5
+        runs = screen.query_one(KioskRuns)
+        assert len(runs.lines) == len(runs._widgets) == runs.content_region.height
+        assert max(len(line.rstrip()) for line in runs.lines) > 180  # the width too
+    app = make_kiosk(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        assert not screen.query_one("#count-failed BigNumber").large
+
+
+async def test_a_stale_sources_kiosk_lines_are_marked_and_stop_counting(sim) -> None:
+    app = make_kiosk(sim, rotate=20.0)  # services
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        runs = screen.query_one(KioskRuns)
+        before = [ln for ln in runs.lines if ln.lstrip().startswith("● running")]
+        sim.sim.inject("services", Fault(kind="500"))
+        app.poller.refresh("services")
+        await until(pilot, lambda: app.poller.health("services").state == "stale", "stale")
+        await pilot.pause()
+        sim.sim.clock.advance(30)
+        runs.refresh_times()
+        after = [ln for ln in runs.lines if ln.lstrip().startswith("● running ▲")]
+        assert len(after) == len(before)
+        # The same durations as when the data stopped.
+        durations = [re.findall(r"(\d+m \d\ds|\d+s) ", ln) for ln in after]
+        assert durations == [re.findall(r"(\d+m \d\ds|\d+s) ", ln) for ln in before]
+
+
+@pytest.mark.parametrize("theme", ["runwatch-contrast", "runwatch-ansi"])
+def test_snapshot_kiosk_200x50(sim, snap_compare, theme: str) -> None:
+    assert snap_compare(make_kiosk(sim, theme=theme), terminal_size=(200, 50),
+                        run_before=_settle)

@@ -47,12 +47,25 @@ async def test_columns_drop_by_priority_at_80x24(sim) -> None:
         assert "progress" in table.columns_shown
 
 
-def test_fit_columns_keeps_priority_order() -> None:
-    assert [c for c, _ in fit_columns(50)] == ["status", "title"]
-    assert [c for c, _ in fit_columns(52)] == ["status", "id", "title"]
+def test_fit_columns_keeps_priority_order_and_the_sorted_on_column() -> None:
+    # The sorted-on column ("started" for newest first) comes before every other.
+    assert [c for c, _ in fit_columns(50)] == ["status", "title", "started"]
+    assert [c for c, _ in fit_columns(62)] == ["status", "id", "title", "started"]
+    assert [c for c, _ in fit_columns(50, sort="duration")] == ["status", "title", "duration"]
     widths = dict(fit_columns(200))
     assert len(widths) == 10 and widths["title"] > 24
     assert sum(w + 2 for w in widths.values()) == 200
+
+
+def test_fit_columns_give_each_column_its_longest_value_and_drop_empty_ones() -> None:
+    natural = {"source": 9, "status": 11, "id": 36, "title": 60, "branch": 30, "author": 14,
+               "progress": 0, "tests": 0, "started": 7, "duration": 8}
+    widths = dict(fit_columns(200, natural))
+    assert "progress" not in widths and "tests" not in widths  # empty on every row
+    assert (widths["id"], widths["branch"], widths["author"]) == (36, 30, 14)
+    assert sum(w + 2 for w in widths.values()) == 200  # the title takes the rest
+    # An empty column still comes when the sort orders by it.
+    assert "duration" in dict(fit_columns(200, {**natural, "duration": 0}, sort="duration"))
 
 
 async def test_header_badges_and_demo_notice(sim) -> None:

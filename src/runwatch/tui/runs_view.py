@@ -5,28 +5,34 @@ Columns by priority (the first ones stay longest as the terminal narrows):
 
     status, title, id, source, started, progress, duration, tests, branch, author
 
-At 80 columns that keeps source, status, id, title and started; at 160 all of them. The
-source column also goes when a single source is shown (the title bar names it).
+The column the sort orders by comes before all of them. Each column gets the width of its
+longest value (ids, branches and authors are not cut while there is room) and the title what
+is left. A column empty on every row shown is left out, and so is the source column when a
+single source is shown (the title bar names it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from runwatch.models import Run, RunStatus
 from runwatch.tui.formatting import to_epoch
 
 __all__ = [
+    "ALWAYS_SHOWN",
     "CELL_PADDING",
     "COLUMNS",
     "SORTS",
+    "SORT_COLUMN",
     "STATUS_FILTERS",
     "STATUS_RANK",
     "ColumnSpec",
     "RunsView",
+    "cell_width",
     "fit_columns",
+    "natural_widths",
     "row_key",
     "run_duration",
 ]
@@ -106,45 +112,122 @@ def run_duration(run: Run, now: float) -> float | None:
 class ColumnSpec:
     key: str
     label: str
-    width: int  # the title's is its minimum; it takes what is left
+    width: int  # the least it is given (the title's: its minimum, it takes what is left)
     priority: int  # lower stays longer
+    cap: int = 0  # the most it grows to for its longest value (0: `width`)
 
 
 COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("source", "source", 10, 3),
-    ColumnSpec("status", "status", 11, 0),
-    ColumnSpec("id", "id", 10, 2),
+    ColumnSpec("source", "source", 10, 3, 18),
+    ColumnSpec("status", "status", 11, 0, 13),  # 13: with the stale mark
+    ColumnSpec("id", "id", 10, 2, 40),
     ColumnSpec("title", "title", 24, 1),
-    ColumnSpec("branch", "branch", 14, 8),
-    ColumnSpec("author", "author", 8, 9),
+    ColumnSpec("branch", "branch", 14, 8, 40),
+    ColumnSpec("author", "author", 8, 9, 24),
     ColumnSpec("progress", "progress", 10, 5),
-    ColumnSpec("tests", "tests", 9, 7),
+    ColumnSpec("tests", "tests", 9, 7, 16),
     ColumnSpec("started", "started", 7, 4),
     ColumnSpec("duration", "duration", 8, 6),
 )
 CELL_PADDING = 1  # DataTable's default, on each side
+# Never dropped for being empty: what a row is.
+ALWAYS_SHOWN = frozenset({"status", "title"})
+# The column each sort orders by: always shown, so the order can be seen.
+SORT_COLUMN: Mapping[str, str] = {
+    "newest": "started", "status": "status", "source": "source", "duration": "duration",
+}
+
+
+def _tests_width(run: Run) -> int:
+    tests = run.tests
+    if tests is None:
+        return 0
+    width = 1 + len(str(tests.passes)) if tests.passes is not None else 0
+    if tests.failures:
+        width += (1 if width else 0) + 1 + len(str(tests.failures))
+    return width
+
+
+def cell_width(column: str, run: Run, source_widths: Mapping[str, int]) -> int:
+    """How many cells `column` needs for this run; 0 when it has nothing to show."""
+    if column == "id":
+        return len(run.id)
+    if column == "title":
+        return len(run.title or "")
+    if column == "branch":
+        return len(run.branch or "")
+    if column == "author":
+        return len(run.author or "")
+    if column == "source":
+        return source_widths.get(run.source, len(run.source))
+    if column == "tests":
+        return _tests_width(run)
+    if column == "progress":
+        return 10 if run.status.is_active else 0
+    if column == "started":
+        return 7 if (run.created_at or run.started_at) else 0
+    if column == "duration":
+        known = run.duration_s is not None or run.status is RunStatus.RUNNING
+        return 8 if known and run.status is not RunStatus.QUEUED else 0
+    return 11  # status
+
+
+def natural_widths(runs: Iterable[Run], source_widths: Mapping[str, int]) -> dict[str, int]:
+    """Each column's longest value over these runs (0: empty on every one)."""
+    widths = dict.fromkeys((c.key for c in COLUMNS), 0)
+    for run in runs:
+        for key, width in widths.items():
+            need = cell_width(key, run, source_widths)
+            if need > width:
+                widths[key] = need
+    return widths
 
 
 def fit_columns(
-    available: int, *, show_source: bool = True, source_width: int = 10
+    available: int,
+    natural: Mapping[str, int] | None = None,
+    *,
+    show_source: bool = True,
+    sort: str = "newest",
 ) -> tuple[tuple[str, int], ...]:
-    """The (key, width) of each column that fits in `available` cells, in display order."""
+    """The (key, width) of each column that fits in `available` cells, in display order.
+
+    Columns come by priority (the status, then the sorted-on one, first of all) at their
+    least width; a column empty on every row (`natural` 0) is left out. Then every column
+    but the title grows to its longest value (up to its cap), and the title takes the rest.
+    Without `natural` every column counts as holding values of its least width."""
+    sort_column = SORT_COLUMN.get(sort, "started")
+
+    def longest(spec: ColumnSpec) -> int:
+        if natural is None:
+            return spec.width
+        return min(max(spec.cap, spec.width), max(len(spec.label), natural.get(spec.key, 0)))
+
+    def least(spec: ColumnSpec) -> int:
+        return spec.width if spec.key == "title" else min(spec.width, longest(spec))
+
     specs = [
-        replace(c, width=source_width) if c.key == "source" else c
-        for c in COLUMNS
-        if show_source or c.key != "source"
+        c for c in COLUMNS
+        if (show_source or c.key != "source")
+        and (natural is None or natural.get(c.key, 0) > 0 or c.key in ALWAYS_SHOWN
+             or c.key == sort_column)
     ]
-    chosen: set[str] = set()
+    chosen: dict[str, int] = {}
     used = 0
-    for spec in sorted(specs, key=lambda c: c.priority):
-        need = spec.width + 2 * CELL_PADDING
+    for spec in sorted(specs, key=lambda c: (c.priority > 0 and c.key != sort_column,
+                                             c.priority)):
+        need = least(spec) + 2 * CELL_PADDING
         if used + need > available and chosen:
             break  # strict priority: never skip one column to fit a later one
-        chosen.add(spec.key)
+        chosen[spec.key] = least(spec)
         used += need
-    widths = []
-    for spec in specs:
-        if spec.key in chosen:
-            extra = max(0, available - used) if spec.key == "title" else 0
-            widths.append((spec.key, spec.width + extra))
-    return tuple(widths)
+    room = max(0, available - used)
+    for spec in sorted(specs, key=lambda c: c.priority):
+        if spec.key in chosen and spec.key != "title" and room:
+            grow = min(room, longest(spec) - chosen[spec.key])
+            if grow > 0:
+                chosen[spec.key] += grow
+                room -= grow
+    if "title" in chosen:
+        chosen["title"] += room
+    return tuple((spec.key, chosen[spec.key]) for spec in specs if spec.key in chosen)

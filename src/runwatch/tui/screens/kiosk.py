@@ -1,6 +1,8 @@
-"""The kiosk screen (`--kiosk`): a wall display. Counts by status in big digits, a clock, one
-health line per source ("updated 12 s ago", or stale with the error), and the runs that matter,
-failing first. Sources take turns every `kiosk.rotate` seconds (0: all at once).
+"""The kiosk screen (`--kiosk`): a wall display that answers "are we green?". Counts in big
+digits (tracks by their latest result, runs in progress), a clock, one health line per source
+(stale with the error, or "updated N min ago" once its data is older than two intervals), and
+the runs that matter: the failing tracks first. Sources take turns every `kiosk.rotate`
+seconds (0: all at once).
 
 Read-only, no dialogs, no keys but quit (none at all with `kiosk.lock`), nothing written to
 disk. Everything it shows comes from the poller, so an API's errors show in its health line
@@ -13,14 +15,16 @@ from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Label
 
-from runwatch.models import Run, RunStatus
+from runwatch.models import Run
 from runwatch.tui.formatting import format_wall_clock
 from runwatch.tui.host import Host
 from runwatch.tui.widgets.cells import SourceStyle
-from runwatch.tui.widgets.kiosk import BigNumber, KioskRuns, StatusCounts
+from runwatch.tui.widgets.kiosk import LARGE, BigNumber, StatusCounts
+from runwatch.tui.widgets.kiosk_runs import FAILING, KioskRuns, latest_verdicts, track_counts
 from runwatch.tui.widgets.source_bar import SourceBar
 
 if TYPE_CHECKING:
@@ -61,6 +65,7 @@ class KioskScreen(Screen[None]):
         self._index = 0
         self._ready = False  # on_mount ran (is_mounted turns True only after it)
         self.clock = ""  # HH:MM:SS on screen
+        self._where = ""
 
     @property
     def host(self) -> Host:
@@ -122,6 +127,7 @@ class KioskScreen(Screen[None]):
             self.query_one(f"#badge-{name}").display = shown
         # Polls may have finished before this screen was mounted: show what they brought.
         self._ready = True
+        self._show_stale()
         self._show()
         self._tick()
         self.set_interval(1.0, self._tick)
@@ -135,6 +141,22 @@ class KioskScreen(Screen[None]):
 
     def health_changed(self, event: HealthChanged) -> None:
         self.query_one(SourceBar).refresh_lines(event.source)
+        self._show_stale()
+
+    def _show_stale(self) -> None:
+        # A stale source's runs are dimmed and their durations stop where its data did.
+        stale: dict[str, float] = {}
+        for name in self.host.session.sources:
+            health = self.host.session.health(name)
+            if health is not None and health.state in ("stale", "error"):
+                stale[name] = health.last_success or self.host.now()
+        self.query_one(KioskRuns).set_stale(stale)
+
+    def on_resize(self, event: Resize) -> None:
+        # A big screen gets big digits: they grow with it, the runs take the rest.
+        large = event.size.width >= LARGE[0] and event.size.height >= LARGE[1]
+        self.query_one(StatusCounts).set_large(large)
+        self.query_one("#kiosk-bigclock", BigNumber).set_large(large)
 
     def refresh_chrome(self) -> None:
         self._show()
@@ -161,12 +183,12 @@ class KioskScreen(Screen[None]):
             return  # on_mount shows everything
         source = self.source
         runs = self._runs(source)
-        counts: dict[RunStatus, int] = {}
-        for run in runs:
-            counts[run.status] = counts.get(run.status, 0) + 1
-        self.query_one(StatusCounts).show_counts(counts)
+        self.query_one(StatusCounts).show_counts(track_counts(runs))
         self.query_one(KioskRuns).set_runs(runs, show_source=source is None)
-        self.query_one("#kiosk-where", Label).update(self.where_text())
+        where = self.where_text()
+        if where != self._where:  # a Label update is a layout of the whole screen
+            self._where = where
+            self.query_one("#kiosk-where", Label).update(where)
         bar = self.query_one(SourceBar)
         poller = self.host.session.poller
         totals: dict[str, int] = {}
@@ -174,8 +196,7 @@ class KioskScreen(Screen[None]):
         for name in self.host.session.sources:
             source_runs = poller.runs(name).values()
             totals[name] = len(source_runs)
-            failing[name] = sum(r.status in (RunStatus.FAILED, RunStatus.TIMED_OUT)
-                                for r in source_runs)
+            failing[name] = sum(r.status in FAILING for r in latest_verdicts(source_runs).values())
         bar.set_counts(totals, failing)
         bar.select(source)
 

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Footer, Input, Static
 
 from runwatch.models import Run, RunStatus
 from runwatch.tui.runs_view import SORTS, STATUS_FILTERS, RunsView
@@ -30,8 +30,27 @@ def _cycle(options: tuple[str, ...] | list[str | None], current: object, step: i
     return choices[(index + step) % len(choices)]
 
 
+def empty_text(view: RunsView, *, runs: int, source_runs: int, polled: bool) -> str:
+    """What an empty table says: why nothing is shown, and how to see more."""
+    if not runs or (view.source is not None and not source_runs):
+        where = view.source or "any source"
+        return f"no runs from {where} yet" if not polled else f"{where} has no runs"
+    if view.text:
+        return f"no runs match '{view.text}' · escape clears"
+    if view.status != "all":
+        return f"no {view.status} runs · escape clears"
+    return "no runs"
+
+
 class RunsScreen(RunActionsMixin, Screen[None]):
     """All runs, newest first."""
+
+    DEFAULT_CSS = """
+    RunsScreen {
+        #runs-empty { height: 1fr; padding: 1 2; color: $text-muted; display: none; }
+        &.-empty #runs-empty { display: block; }
+    }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "filter", key_display="/"),
@@ -71,7 +90,8 @@ class RunsScreen(RunActionsMixin, Screen[None]):
         ]
         yield TitleBar(id="title-bar")
         yield SourceBar(styles, health=app.session.health, now=app.now, id="sources")
-        yield RunsTable(now=app.now, sources=styles, id="runs")
+        yield RunsTable(now=app.now, sources=styles, health=app.session.health, id="runs")
+        yield Static("", id="runs-empty", markup=False)
         yield Input(placeholder="filter: id, title, branch, author  (enter applies, escape "
                     "clears)", id="filter")
         yield StatusSummary(id="summary")
@@ -107,6 +127,8 @@ class RunsScreen(RunActionsMixin, Screen[None]):
 
     def health_changed(self, event: HealthChanged) -> None:
         self.query_one(SourceBar).refresh_lines(event.source)
+        self.table.update_health(event.source)
+        self._show_empty()
 
     def refresh_chrome(self) -> None:
         """Title bar, summary, source lines: everything around the table."""
@@ -135,6 +157,27 @@ class RunsScreen(RunActionsMixin, Screen[None]):
         self.query_one(StatusSummary).show_counts(counts, shown=table.row_count)
         self.query_one(SourceBar).set_counts(per_source)
         self.selected = table.selected_run
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        table = self.table
+        empty = table.row_count == 0
+        if empty:
+            source = self.view.source
+            poller = self.host.session.poller
+            polled = [poller.health(name).last_success is not None
+                      for name in self.host.session.sources if source in (None, name)]
+            text = empty_text(self.view, runs=len(table.runs),
+                              source_runs=len(poller.runs(source)) if source else len(table.runs),
+                              polled=any(polled))
+            self.query_one("#runs-empty", Static).update(text)
+        if empty != self.has_class("-empty"):
+            self.set_class(empty, "-empty")
+            # Inline: the app's stylesheet gives the table the whole height (1fr).
+            if empty:
+                table.styles.height = "auto"
+            else:
+                table.styles.clear_rule("height")
 
     def _tick(self) -> None:
         # Relative times, running durations, spinners and "updated 3s ago" move on their own.

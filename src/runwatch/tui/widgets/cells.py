@@ -30,7 +30,8 @@ class StatusCell(Text):
     run they show (the sort key function is given cell values, not row keys)."""
 
     def __init__(self, text: Text, key: str) -> None:
-        super().__init__(text.plain, style=text.style, end="", no_wrap=True)
+        super().__init__(text.plain, style=text.style, end="", no_wrap=True,
+                         spans=list(text.spans))
         self.row_key = key
 
 
@@ -75,8 +76,39 @@ def render_cell(
     sources: Mapping[str, SourceStyle],
     key: str,
     glyphs: Glyphs = UNICODE,
+    *,
+    stale_since: float | None = None,
 ) -> Text:
-    """One cell's content; plain Text so DataTable can compare and crop it."""
+    """One cell's content; plain Text so DataTable can compare and crop it.
+
+    A stale source's cells (`stale_since`: when its data was last good) are dimmed, its
+    status carries the stale mark (seen without colour too), and a running duration or
+    spinner stops where the data stopped."""
+    if stale_since is None:
+        return _cell(column, run, now, variables, sources, key, glyphs)
+    if column == "status":
+        text = status_text(run.status, variables, glyphs=glyphs)
+        text.append(f" {glyphs.health['stale']}")
+        cell: Text = StatusCell(text, key)
+    else:
+        cell = _cell(column, run, stale_since if column in TIMED_COLUMNS - {"started"} else now,
+                     variables, sources, key, glyphs)
+    cell.stylize(STALE_STYLE)
+    return cell
+
+
+STALE_STYLE = Style(dim=True)
+
+
+def _cell(
+    column: str,
+    run: Run,
+    now: float,
+    variables: Mapping[str, str],
+    sources: Mapping[str, SourceStyle],
+    key: str,
+    glyphs: Glyphs,
+) -> Text:
     if column == "status":
         return StatusCell(status_text(run.status, variables, glyphs=glyphs), key)
     if column == "source":

@@ -9,18 +9,28 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.events import Resize
+from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from runwatch.models import Run, RunStatus
+from runwatch.tui import partial_writes
 from runwatch.tui.look import glyphs_of
-from runwatch.tui.runs_view import COLUMNS, RunsView, fit_columns, row_key
+from runwatch.tui.runs_view import (
+    CELL_PADDING,
+    COLUMNS,
+    RunsView,
+    cell_width,
+    fit_columns,
+    natural_widths,
+    row_key,
+)
 from runwatch.tui.widgets.cells import (
     TIMED_COLUMNS,
     SourceStyle,
@@ -29,6 +39,9 @@ from runwatch.tui.widgets.cells import (
     same_text,
 )
 from runwatch.tui.widgets.lines import cursor_row_key
+
+if TYPE_CHECKING:
+    from runwatch.poll_events import SourceHealth
 
 
 class RunsTable(DataTable[Text]):
@@ -46,16 +59,23 @@ class RunsTable(DataTable[Text]):
         *,
         now: Callable[[], float],
         sources: Iterable[SourceStyle] = (),
+        health: Callable[[str], SourceHealth | None] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(cursor_type="row", id=id)
         self._now = now
+        self._health = health
+        # Source → the moment its data was last good, while it is stale: its rows are dimmed
+        # and marked, and their running durations stop there.
+        self.stale: dict[str, float] = {}
         self.sources: dict[str, SourceStyle] = {s.name: s for s in sources}
         self.runs: dict[str, Run] = {}  # every known run by row key, shown or filtered out
         self.counts: Counter[tuple[str, RunStatus]] = Counter()  # (source, status) → runs
         self.view = RunsView()
         self._sort_keys: dict[str, tuple[float | str, ...]] = {}  # row key → view.sort_key
         self._fit: tuple[tuple[str, int], ...] = ()
+        self._natural: dict[str, int] = {}  # column → longest value among the rows shown
+        self._column_x: dict[str, tuple[int, int]] = {}  # column → (x, width) of its cells
         self._status_column = ColumnKey("status")
 
     # -- reading -------------------------------------------------------------------
@@ -79,9 +99,10 @@ class RunsTable(DataTable[Text]):
         needed, the cursor kept on the run it was on. On the first row it stays on the
         first row, so the newest run is selected as runs arrive."""
         cursor = self._cursor_key() if self.cursor_row > 0 else None
-        reorder = False
-        touched: list[str] = []
+        reorder = grew = False
+        touched: list[tuple[str, list[str]]] = []
         now = self._now()
+        widths = {s.name: s.width for s in self.sources.values()}
         # Before the first layout there are no columns: keep the runs, _refit adds the rows.
         columns_ready = bool(self._fit)
         with self.app.batch_update():
@@ -94,9 +115,10 @@ class RunsTable(DataTable[Text]):
                     continue
                 shown = key in self.rows
                 if self.view.matches(run):
+                    grew = self._measure(run, widths) or grew
                     if shown:
-                        if self._set_cells(key, run):
-                            touched.append(key)
+                        if columns := self._set_cells(key, run):
+                            touched.append((key, columns))
                     else:
                         self._add(key, run)
                     sort_key = self.view.sort_key(run, now)
@@ -111,43 +133,61 @@ class RunsTable(DataTable[Text]):
                 self._sort_keys.pop(key, None)
                 if key in self.rows:
                     self.remove_row(key)
-            if reorder and columns_ready:
+            if grew and self._apply_fit(self._fit_for(self._natural)):
+                pass  # rebuilt: every row is new
+            elif reorder and columns_ready:
                 self._sort()  # a full repaint anyway
             else:
-                self._repaint_rows(key for key in touched if key in self.rows)
+                self._repaint_cells((k, c) for k, c in touched if k in self.rows)
             self._restore_cursor(cursor)
 
-    def set_view(self, view: RunsView, *, cursor_to_first: bool = False) -> None:
-        """Show what `view` selects; the cursor stays on its run if still shown."""
-        if view == self.view:
-            if cursor_to_first and self.row_count:
-                self.move_cursor(row=0)
+    def set_stale(self, source: str, since: float | None) -> None:
+        """Show the source's rows stale (dimmed, marked, durations stopped at `since`, the
+        moment its data was last good) or, with None, live again."""
+        if self.stale.get(source) == since:
             return
+        if since is None:
+            self.stale.pop(source, None)
+        else:
+            self.stale[source] = since
+        if not self._fit or self._apply_fit(self._fit_for(self._natural)):
+            return  # not laid out yet, or rebuilt with every row
+        touched = [(key, columns) for key, run in self.runs.items()
+                   if run.source == source and key in self.rows
+                   and (columns := self._set_cells(key, run))]
+        with self.app.batch_update():
+            self._repaint_cells(touched)
+
+    def set_view(self, view: RunsView, *, cursor_to_first: bool = False) -> None:
+        """Show what `view` selects from the top: the cursor stays on its run only if that
+        run is still on the first screen, else it goes to the first row."""
         cursor = None if cursor_to_first else self._cursor_key()
-        refit = (view.source is None) != (self.view.source is None)
-        if view.sort != self.view.sort:
-            self._sort_keys.clear()
-        self.view = view
-        if refit:
-            self._refit(force=True)  # the source column comes or goes
-        else:
-            with self.app.batch_update():
-                for key, run in self.runs.items():
-                    want, shown = view.matches(run), key in self.rows
-                    if want and not shown:
-                        self._add(key, run)
-                    elif shown and not want:
-                        self.remove_row(key)
-                self._sort()
-        if cursor_to_first:
-            if self.row_count:
-                self.move_cursor(row=0)
-        else:
-            self._restore_cursor(cursor)
+        if view != self.view:
+            if view.sort != self.view.sort:
+                self._sort_keys.clear()
+            self.view = view
+            if not self._refit():  # the same columns: rows in or out, then the order
+                with self.app.batch_update():
+                    for key, run in self.runs.items():
+                        want, shown = view.matches(run), key in self.rows
+                        if want and not shown:
+                            self._add(key, run)
+                        elif shown and not want:
+                            self.remove_row(key)
+                    self._sort()
+        self._to_top(cursor)
+
+    def _to_top(self, cursor: str | None) -> None:
+        screen = max(1, self.scrollable_content_region.height - self.header_height)
+        index = self.get_row_index(cursor) if cursor is not None and cursor in self.rows else 0
+        if self.row_count:
+            self.move_cursor(row=index if index < screen else 0, scroll=False)
+        self.scroll_to(y=0, animate=False, immediate=True)
 
     def refresh_times(self) -> None:
         """Re-render the time-dependent cells (started, duration, spinner) of the rows on
-        screen; called every second, so it must stay cheap with 10,000 rows."""
+        screen, repainting only the cells whose text turned over; called every second, so it
+        must stay cheap with 10,000 rows."""
         if not self.row_count:
             return
         top = max(0, int(self.scroll_y))
@@ -156,14 +196,14 @@ class RunsTable(DataTable[Text]):
         for index in range(top, bottom):
             key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value or ""
             run = self.runs.get(key)
-            if run is not None and self._set_cells(key, run, only=TIMED_COLUMNS):
-                touched.append(key)
-        self._repaint_rows(touched)
+            if run is not None and (columns := self._set_cells(key, run, only=TIMED_COLUMNS)):
+                touched.append((key, columns))
+        self._repaint_cells(touched)
 
     def restyle(self) -> None:
         """Re-render every shown row (the theme changed, so colours did)."""
-        keys = self.shown_keys
-        self._repaint_rows([key for key in keys if self._set_cells(key, self.runs[key])])
+        self._repaint_cells([(key, columns) for key in self.shown_keys
+                             if (columns := self._set_cells(key, self.runs[key]))])
 
     # -- internals -----------------------------------------------------------------
 
@@ -176,40 +216,43 @@ class RunsTable(DataTable[Text]):
     def _cells(self, key: str, run: Run, only: frozenset[str] | None = None) -> dict[str, Text]:
         variables = self.app.theme_variables
         now = self._now()
+        stale = self.stale.get(run.source)
         glyphs = glyphs_of(self)
         cells: dict[str, Text] = {}
         for column, _ in self._fit:
             if only is not None and column not in only:
                 continue
-            cells[column] = render_cell(column, run, now, variables, self.sources, key, glyphs)
+            cells[column] = render_cell(column, run, now, variables, self.sources, key, glyphs,
+                                        stale_since=stale)
         return cells
 
     def _add(self, key: str, run: Run) -> None:
         cells = self._cells(key, run)
         self.add_row(*(cells[c] for c, _ in self._fit), key=key)
 
-    def _set_cells(self, key: str, run: Run, only: frozenset[str] | None = None) -> bool:
-        """Put the run's cell values in place; True when any differed. Nothing is repainted
-        until `_repaint_rows`, so a batch of changes costs one invalidation."""
+    def _set_cells(self, key: str, run: Run, only: frozenset[str] | None = None) -> list[str]:
+        """Put the run's cell values in place; the columns whose value differed. Nothing is
+        repainted until `_repaint_cells`, so a batch of changes costs one invalidation."""
         row = self._data[RowKey(key)]
-        touched = False
+        touched = []
         for column, value in self._cells(key, run, only).items():
             column_key = ColumnKey(column)
             if not same_text(row[column_key], value):
                 row[column_key] = value
-                touched = True
+                touched.append(column)
         return touched
 
-    def _repaint_rows(self, keys: Iterable[str]) -> None:
-        """Repaint just these rows after their cells changed in place.
+    def _repaint_cells(self, cells: Iterable[tuple[str, list[str]]]) -> None:
+        """Repaint just these cells after their values changed in place: a time turning
+        over ("3m ago" to "4m ago") writes that cell to the terminal, not its row.
 
         DataTable.update_cell refreshes the whole widget (every visible row re-rendered and
         re-sent to the terminal) and bumps the update counter that keys the row-order and
         offset caches, which then cost O(rows) to rebuild: 18 ms at 10,000 rows, per cell.
         Values changed in place move no row, so those caches carry over to the new count.
         """
-        keys = list(keys)
-        if not keys:
+        cells = list(cells)
+        if not cells:
             return
         old = self._update_count
         ordered = self._ordered_row_cache.get((self.row_count, old))
@@ -219,8 +262,14 @@ class RunsTable(DataTable[Text]):
             self._ordered_row_cache[(self.row_count, new)] = ordered
         if offsets is not None:
             self._offset_cache[new] = offsets
-        for key in keys:
-            self.refresh_row(self.get_row_index(key))
+        # Every row is one line high: a cell's region is arithmetic, where DataTable's own
+        # `_get_cell_region` sums the heights of every row above it.
+        header = self.header_height if self.show_header else 0
+        for key, columns in cells:
+            y = self.get_row_index(key) + header
+            for column in columns:
+                x, width = self._column_x[column]
+                self._refresh_region(Region(x, y, width, 1))
 
     def _sort(self) -> None:
         # Sort keys are cached per run and recomputed only when a run changes (or the
@@ -249,16 +298,53 @@ class RunsTable(DataTable[Text]):
         # The vertical scrollbar takes its cells from the table's width.
         return max(20, self.size.width - self.styles.scrollbar_size_vertical)
 
-    def _refit(self, *, force: bool = False) -> None:
-        source_width = min(18, max([6, *(s.width for s in self.sources.values())]))
-        fit = fit_columns(
-            self._available_width(), show_source=self.view.source is None,
-            source_width=source_width,
-        )
+    def _measure(self, run: Run, source_widths: dict[str, int]) -> bool:
+        """Widen the longest values by this run's; True when one grew."""
+        grew = False
+        for column, width in self._natural.items():
+            need = cell_width(column, run, source_widths)
+            if need > width:
+                self._natural[column] = need
+                grew = True
+        return grew
+
+    def _fit_for(self, natural: dict[str, int]) -> tuple[tuple[str, int], ...]:
+        if self.stale and (self.view.source is None or self.view.source in self.stale):
+            natural = {**natural, "status": natural.get("status", 0) + 2}  # the stale mark
+        # One source shown (by `tab`, or the only one configured, as with --source): the
+        # title bar names it, so its column goes.
+        show_source = self.view.source is None and len(self.sources) != 1
+        return fit_columns(self._available_width(), natural, show_source=show_source,
+                           sort=self.view.sort)
+
+    def _refit(self, *, force: bool = False) -> bool:
+        """Fit the columns to the width and to the rows the view shows; True when that
+        rebuilt the table (every row added again)."""
+        widths = {s.name: s.width for s in self.sources.values()}
+        self._natural = natural_widths(
+            (run for run in self.runs.values() if self.view.matches(run)), widths)
+        return self._apply_fit(self._fit_for(self._natural), force=force)
+
+    def _apply_fit(self, fit: tuple[tuple[str, int], ...], *, force: bool = False) -> bool:
+        """Widths change in place; a new column set is a rebuild (True)."""
         if fit == self._fit and not force:
-            return
-        # A new column set is a rebuild; it happens on resize only, never on a poll.
-        cursor = self._cursor_key()
+            return False
+        self._column_x.clear()
+        x = 0
+        for column, width in fit:
+            self._column_x[column] = (x, width + 2 * CELL_PADDING)
+            x += width + 2 * CELL_PADDING
+        if not force and [c for c, _ in fit] == [c for c, _ in self._fit]:
+            self._fit = fit
+            for column, width in fit:
+                self.columns[ColumnKey(column)].width = width
+            self._clear_caches()
+            self.refresh()
+            return False
+        # A new column set is a rebuild: on resize, a view change or a first value in an
+        # empty column, never on a poll that only changes values. A cursor on the first row
+        # stays there (clear() puts it there), so the newest run stays selected.
+        cursor = self._cursor_key() if self.cursor_row > 0 else None
         self._fit = fit
         labels = {c.key: c.label for c in COLUMNS}
         with self.app.batch_update():
@@ -274,12 +360,24 @@ class RunsTable(DataTable[Text]):
                     self._add(key, run)
             self._sort()
             self._restore_cursor(cursor)
+        return True
 
     def on_resize(self, event: Resize) -> None:
         self._refit()
 
     def on_mount(self) -> None:
+        partial_writes.install()  # a cell repainted is a cell written, not its row
         self._refit(force=True)
+        if self._health is not None:
+            for source in self.sources:
+                self.update_health(source)
+
+    def update_health(self, source: str) -> None:
+        """Follow the source's health: stale (or failing before any success) dims its rows."""
+        health = self._health(source) if self._health is not None else None
+        stale = health is not None and health.state in ("stale", "error")
+        since = (health.last_success or self._now()) if health is not None and stale else None
+        self.set_stale(source, since)
 
     @property
     def columns_shown(self) -> tuple[str, ...]:

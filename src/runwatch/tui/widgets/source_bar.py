@@ -1,8 +1,9 @@
 """One line per source with its health: ok and how fresh, stale with the error and the next
 try, or paused. The source shown by `tab` (or the kiosk's rotation) is marked.
 
-The kiosk's lines count seconds ("updated 12 s ago") and name each source's failing runs, so a
-failure in a source that is not on screen yet is still seen."""
+The kiosk's lines say how old a late source's data is ("updated 3 min ago", once it is older
+than two intervals) and name each source's failing tracks, so a failure in a source that is
+not on screen yet is still seen."""
 
 from __future__ import annotations
 
@@ -99,9 +100,10 @@ def health_text(
         wait = seconds_until(health.next_poll, now)
         if wait is not None:
             tail.append(f" · next try in {wait}{' s' if kiosk else 's'}")
-    elif health.last_success is not None and kiosk:
-        # Only the kiosk counts seconds: the runs screen redraws nothing while nothing
-        # changes (a stale source says since when; an ok one is simply ok).
+    elif health.last_success is not None and kiosk and (
+            now - health.last_success > 2 * health.interval_s):
+        # Only the kiosk says how fresh, and only when a source is late (older than two
+        # intervals): "updated 0 s ago" on every line is noise that redraws every second.
         line.append(f" · {updated_ago(now - health.last_success)}")
     if failing_runs := failing if kiosk else 0:
         look = status_look(RunStatus.FAILED, glyphs)

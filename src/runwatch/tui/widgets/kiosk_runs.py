@@ -1,0 +1,323 @@
+"""The kiosk's list of runs, for "are we green?": the failing tracks first (a track is
+(source, pipeline, branch); a failure already followed by a pass is history), then the runs
+in progress, then the recent rest.
+
+One line widget per screen line, each updated only when its text changes: a running duration
+or an "ago" turning over rewrites that line, never the list."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from runwatch.models import Run, RunStatus
+from runwatch.tui import partial_writes
+from runwatch.tui.formatting import format_duration, relative_time, to_epoch
+from runwatch.tui.look import Glyphs, glyphs_of, progress_bar, spinner_frame, status_look, truncate
+from runwatch.tui.runs_view import run_duration
+
+__all__ = [
+    "FAILING",
+    "KioskRuns",
+    "Section",
+    "kiosk_sections",
+    "latest_verdicts",
+    "run_line",
+    "track_counts",
+]
+
+MUTED = "$foreground-muted"
+FAILING = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT})
+# What says whether a track is green: a canceled or skipped run says nothing either way.
+VERDICTS = FAILING | {RunStatus.PASSED}
+
+Track = tuple[str, str | None, str | None]
+
+# A run's line: status, [source], id, [progress], title, [branch], [author], for/took, ago.
+# The bracketed ones come while the title keeps TITLE_MIN cells, in EXTRA_COLUMNS order.
+STATUS_WIDTH, ID_WIDTH, ID_MAX, TIME_WIDTH, WHEN_WIDTH = 11, 10, 36, 8, 8
+TITLE_MIN = 24
+EXTRA_COLUMNS = (("progress", 12), ("branch", 22), ("author", 18))
+
+
+def _time(run: Run) -> tuple[float, str]:
+    return (to_epoch(run.sort_time) or 0.0, run.id)
+
+
+def latest_verdicts(runs: Iterable[Run]) -> dict[Track, Run]:
+    """Each track's newest run that passed or failed: whether that track is green."""
+    latest: dict[Track, Run] = {}
+    for run in runs:
+        if run.status in VERDICTS:
+            best = latest.get(run.track)
+            if best is None or _time(run) > _time(best):
+                latest[run.track] = run
+    return latest
+
+
+def track_counts(runs: Iterable[Run]) -> dict[RunStatus, int]:
+    """What the big numbers count: tracks by their latest verdict (failed, timed out,
+    passed), and the runs in progress by their status."""
+    runs = list(runs)
+    counts: dict[RunStatus, int] = {}
+    for run in latest_verdicts(runs).values():
+        counts[run.status] = counts.get(run.status, 0) + 1
+    for run in runs:
+        if run.status.is_active:
+            counts[run.status] = counts.get(run.status, 0) + 1
+    return counts
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of runs in the kiosk's list, e.g. the failing ones."""
+
+    title: str
+    style: str
+    runs: Sequence[Run]
+    total: int
+
+
+def kiosk_sections(runs: Iterable[Run], *, recent: int = 50) -> list[Section]:
+    """The failing runs that are the latest verdict of their track, then the active ones,
+    then the `recent` newest of the rest (older failures among them); each newest first.
+    Two passes over the runs, so 10,000 runs stay cheap."""
+    runs = list(runs)
+    red = {id(run) for run in latest_verdicts(runs).values() if run.status in FAILING}
+    failing: list[Run] = []
+    active: list[Run] = []
+    rest: list[Run] = []
+    for run in runs:
+        if id(run) in red:
+            failing.append(run)
+        elif run.status.is_active:
+            active.append(run)
+        else:
+            rest.append(run)
+
+    def newest(items: list[Run], limit: int | None = None) -> list[Run]:
+        if limit is not None and len(items) > limit:
+            return heapq.nlargest(limit, items, key=_time)
+        return sorted(items, key=_time, reverse=True)
+
+    return [
+        Section("FAILING", "bold reverse $run-failed", newest(failing), len(failing)),
+        Section("ACTIVE", "bold reverse $run-running", newest(active), len(active)),
+        Section("RECENT", "bold reverse $foreground-muted", newest(rest, recent), len(rest)),
+    ]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The widths of a run line's columns, the same on every line of the list."""
+
+    source: int  # 0: no source column (one source on screen)
+    id: int
+    status: int
+    extras: frozenset[str]
+    title: int
+    branch: int
+    author: int
+
+
+def line_layout(runs: Sequence[Run], width: int, *, show_source: bool,
+                stale: bool) -> Layout:
+    """Columns for these runs in `width` cells: each at its longest value (within bounds),
+    the title the rest."""
+    source = min(14, max([6, *(len(r.source) for r in runs)])) if show_source else 0
+    ident = min(ID_MAX, max([ID_WIDTH, *(len(r.id) for r in runs)]))
+    branch = min(20, max([6, *(len(r.branch or "") for r in runs)]))
+    author = min(16, max([6, *(len(r.author or "") for r in runs)]))
+    status = STATUS_WIDTH + (2 if stale else 0)
+    used = status + 1 + (source + 2 if source else 0) + TIME_WIDTH + 2 + 1 + WHEN_WIDTH
+    # The id grows only while the title keeps its minimum.
+    ident = max(ID_WIDTH, min(ident, width - used - 2 - TITLE_MIN))
+    used += ident + 2
+    needs = {"progress": 12, "branch": branch + 2, "author": author + 2}
+    extras: set[str] = set()
+    for column, _ in EXTRA_COLUMNS:
+        if width - used - needs[column] >= TITLE_MIN:
+            extras.add(column)
+            used += needs[column]
+    return Layout(source, ident, status, frozenset(extras), max(0, width - used), branch,
+                  author)
+
+
+def run_line(run: Run, layout: Layout, now: float, glyphs: Glyphs, *,
+             stale_since: float | None = None, red: bool = False) -> Content:
+    """One run: status, source, id, then as the width allows its progress, title, branch
+    and author; how long it ran (or took) and when it started, each in its own column.
+
+    A stale source's run is dimmed and marked, and its running duration stops where the
+    data stopped (`stale_since`). A `red` track's failure is in bold; an older one is not."""
+    look = status_look(run.status, glyphs)
+    failing = red and run.status in FAILING
+    colour = f"${look.variable}"
+    label = look.label + (f" {glyphs.health['stale']}" if stale_since is not None else "")
+    moment = now if stale_since is None else stale_since
+    parts: list[tuple[str, str] | str] = [
+        (label.ljust(layout.status), f"{colour} bold" if failing else colour), " ",
+    ]
+    if layout.source:
+        parts += [(truncate(run.source, layout.source, glyphs).ljust(layout.source), "bold"),
+                  "  "]
+    parts += [(truncate(run.id, layout.id, glyphs).ljust(layout.id), MUTED), "  "]
+    if "progress" in layout.extras:
+        bar = "" if not run.status.is_active else (
+            spinner_frame(moment, glyphs) if run.progress is None
+            else f"{progress_bar(run.progress, 5, glyphs)} {run.progress:3.0f}%")
+        parts += [(bar.ljust(10), "$run-running"), "  "]
+    title = run.title or run.branch or ""
+    parts.append((truncate(title, layout.title, glyphs).ljust(layout.title),
+                  "bold" if failing else ""))
+    if "branch" in layout.extras:
+        parts += ["  ", (truncate(run.branch or "", layout.branch, glyphs)
+                         .ljust(layout.branch), MUTED)]
+    if "author" in layout.extras:
+        parts += ["  ", (truncate(run.author or "", layout.author, glyphs)
+                         .ljust(layout.author), MUTED)]
+    took = ""
+    if run.status is RunStatus.RUNNING or run.status.is_terminal:
+        seconds = run_duration(run, moment)
+        took = format_duration(seconds) if seconds is not None else ""
+    parts += ["  ", (took.rjust(TIME_WIDTH), "" if run.status.is_active else MUTED)]
+    parts.append(" " + relative_time(run.created_at or run.started_at, now).rjust(WHEN_WIDTH))
+    line = Content.assemble(*parts)
+    return line.stylize("dim") if stale_since is not None else line
+
+
+class KioskLine(Static):
+    """One line of the list."""
+
+    DEFAULT_CSS = "KioskLine { height: 1; width: 1fr; }"
+
+
+class KioskRuns(Vertical):
+    """The runs that matter, one line widget each: failing first, then active, then recent.
+
+    Each second the lines are rebuilt and only those whose text changed are updated, so a
+    running duration ticking rewrites its own line and an idle second writes nothing."""
+
+    DEFAULT_CSS = """
+    KioskRuns {
+        height: 1fr;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, now: Callable[[], float], id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now = now
+        self._sections: list[Section] = []
+        self._show_source = True
+        self._stale: Mapping[str, float] = {}
+        self._widgets: list[KioskLine] = []
+        self._shown: list[Content] = []  # what each line widget shows
+        self._count = 0  # lines with something on them
+        self._built_minute: int | None = None
+
+    def set_runs(self, runs: Iterable[Run], *, show_source: bool) -> None:
+        self._sections = kiosk_sections(runs)
+        self._show_source = show_source
+        self.refresh_times(force=True)
+
+    def set_stale(self, stale: Mapping[str, float]) -> None:
+        """Sources whose data is stale, with when it was last good."""
+        if dict(stale) != dict(self._stale):
+            self._stale = dict(stale)
+            self.refresh_times(force=True)
+
+    def on_mount(self) -> None:
+        partial_writes.install()
+
+    @property
+    def lines(self) -> list[str]:
+        """The plain text of each line with something on it (for tests)."""
+        return [line.plain for line in self._shown[: self._count]]
+
+    def on_resize(self) -> None:
+        height = max(0, self.content_region.height)
+        if len(self._widgets) < height:
+            new = [KioskLine(classes="kiosk-line") for _ in range(height - len(self._widgets))]
+            self._widgets += new
+            self.mount_all(new)
+        elif len(self._widgets) > height:
+            for widget in self._widgets[height:]:
+                widget.remove()
+            del self._widgets[height:]
+        self._shown = self._shown[:height]
+        self.refresh_times(force=True)
+
+    def refresh_times(self, *, force: bool = False) -> None:
+        """Rebuild the lines; update only those that differ. Called every second, so a list
+        with no running run (nothing counts seconds) is rebuilt once a minute at most."""
+        if not self._widgets:
+            return
+        minute = int(self._now() // 60)
+        ticking = any(r.status.is_active for section in self._sections for r in section.runs)
+        if not (force or ticking) and minute == self._built_minute:
+            return
+        self._built_minute = minute
+        built = self._build(self.content_region.width, len(self._widgets))
+        self._count = len(built)
+        blank = Content("")
+        for index, widget in enumerate(self._widgets):
+            content = built[index] if index < len(built) else blank
+            if index >= len(self._shown):
+                self._shown.append(content)
+                widget.update(content, layout=False)
+            elif not content.is_same(self._shown[index]):
+                self._shown[index] = content
+                widget.update(content, layout=False)
+
+    def _build(self, width: int, height: int) -> list[Content]:
+        if width <= 0 or height <= 0:
+            return []
+        if not any(section.total for section in self._sections):
+            # Not "nothing failing": nothing is known yet (the source line says why).
+            return [Content.assemble(("no runs to show yet", MUTED))]
+        glyphs = glyphs_of(self)
+        now = self._now()
+        lines: list[Content] = []
+        shown_runs: list[tuple[Section, list[Run], int]] = []
+        room = height
+        for section in self._sections:
+            if room <= 0:
+                break
+            if section.title == "FAILING" and not section.runs:
+                room -= 1
+                shown_runs.append((section, [], 0))
+                continue
+            if not section.runs:
+                continue
+            room -= 1
+            shown = list(section.runs[:room])
+            more = section.total - len(shown)
+            if more and shown and section.title != "RECENT":
+                shown = shown[:-1]  # the last line says how many are not shown
+                more += 1
+            room -= len(shown) + (1 if more and section.title != "RECENT" else 0)
+            shown_runs.append((section, shown, more))
+        every = [run for _, shown, _ in shown_runs for run in shown]
+        layout = line_layout(every, width, show_source=self._show_source,
+                             stale=any(run.source in self._stale for run in every))
+        for section, shown, more in shown_runs:
+            if section.title == "FAILING" and not section.runs:
+                look = status_look(RunStatus.PASSED, glyphs)
+                lines.append(Content.assemble((f"{look.glyph} nothing failing",
+                                               f"bold ${look.variable}")))
+                continue
+            lines.append(Content.assemble((f" {section.title} {section.total} ",
+                                           section.style)))
+            red = section.title == "FAILING"
+            lines.extend(run_line(run, layout, now, glyphs, stale_since=self._stale.get(
+                run.source), red=red) for run in shown)
+            if more and section.title != "RECENT":
+                lines.append(Content.assemble(
+                    (f"  + {more} more {section.title.lower()}", MUTED)))
+        return lines[:height]
