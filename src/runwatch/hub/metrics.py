@@ -101,6 +101,10 @@ class _Present(Collector):
                                    "1 for the status of the newest run of each track "
                                    "(source, pipeline, branch)",
                                    labels=["source", "pipeline", "branch", "status"])
+        streams = GaugeMetricFamily("runwatch_event_streams",
+                                    "Clients following /api/v1/events now (each viewer's "
+                                    "kiosk follows one per source)")
+        streams.add_metric([], len(feed.subscribers))
         now = time.time()
         for name in feed.session:
             health = feed.health(name)
@@ -121,7 +125,7 @@ class _Present(Collector):
             requests.add_metric([name], _request_count(feed.session.providers[name]))
             for (pipeline, branch), run in sorted(tracks.items()):
                 latest.add_metric([name, pipeline, branch, run.status.value], 1.0)
-        yield from (runs, up, stale, age, requests, latest)
+        yield from (runs, up, stale, age, requests, latest, streams)
 
 
 def _request_count(provider: Any) -> float:
