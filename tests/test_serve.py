@@ -453,7 +453,7 @@ def _browse(url: str, tmp_path: Path) -> str:
         _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", f"--user-data-dir={profile}", "--window-size=1280,800",
-        # nothing leaves the machine (the page asks Google Fonts for its font)
+        # nothing leaves the machine: a page that asked for anything outside would show it
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         "--remote-debugging-port=0", "about:blank",
     ]
