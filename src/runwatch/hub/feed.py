@@ -76,7 +76,7 @@ class Feed:
         self.version = 0
         self._versions = {name: 0 for name in session}
         self._bodies: dict[str | None, Body] = {}
-        self._dumped: dict[tuple[str, str], tuple[Run, dict[str, Any]]] = {}
+        self._dumped: dict[tuple[str, str], tuple[Run, dict[str, Any], bytes]] = {}
         self._details: dict[tuple[str, str], _Detail] = {}
         self._fetching: dict[tuple[str, str], asyncio.Task[_Detail]] = {}
         self.subscribers: set[Subscriber] = set()
@@ -148,17 +148,25 @@ class Feed:
         """The `list --json` objects; built once per version."""
         body = self._bodies.get(source)
         if body is None:
-            data = json.dumps([self._dump(r) for r in self.runs(source)]).encode()
+            # Each run's JSON is kept while the run is the same object (providers keep
+            # unchanged runs' objects): a list of 10,000 with 10 changed encodes 10.
+            data = b"[" + b", ".join(self._encoded(r) for r in self.runs(source)) + b"]"
             body = self._bodies[source] = Body(self.etag(source), data)
         return body
 
     def _dump(self, run: Run) -> dict[str, Any]:
+        return self._known(run)[1]
+
+    def _encoded(self, run: Run) -> bytes:
+        return self._known(run)[2]
+
+    def _known(self, run: Run) -> tuple[Run, dict[str, Any], bytes]:
         known = self._dumped.get(run.key)
         if known is not None and known[0] is run:
-            return known[1]
+            return known
         dumped = run.model_dump(mode="json", include=set(RUN_FIELDS))
-        self._dumped[run.key] = (run, dumped)
-        return dumped
+        known = self._dumped[run.key] = (run, dumped, json.dumps(dumped).encode())
+        return known
 
     def _health(self, name: str, health: SourceHealth) -> dict[str, Any]:
         facts = self.session.sources[name]
