@@ -91,11 +91,19 @@ class Served:
                 raise SystemExit("runwatch serve did not come up")
             time.sleep(0.1)
 
-    def streams(self) -> float:
+    def metric(self, name: str) -> float:
+        """The sum of a metric's samples (every source)."""
+        total = 0.0
         for line in httpx.get(f"{self.url}/metrics", timeout=5).text.splitlines():
-            if line.startswith("runwatch_event_streams "):
-                return float(line.split()[1])
-        return 0.0
+            if line.startswith(name) and line[len(name)] in " {":
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def streams(self) -> float:
+        return self.metric("runwatch_event_streams")
+
+    def polls(self) -> float:
+        return self.metric("runwatch_polls_total")
 
     def stop(self) -> None:
         os.killpg(self.proc.pid, signal.SIGTERM)
@@ -105,7 +113,10 @@ class Served:
 # -- 1. requests per API per minute by viewers ------------------------------------------------
 
 
-async def _viewers(served: Served, count: int, sim: Simulator) -> dict[str, float]:
+Window = tuple[dict[str, float], float]  # requests per API per minute, the hub's polls in it
+
+
+async def _viewers(served: Served, count: int, sim: Simulator) -> Window:
     """Open `count` viewers, wait until each kiosk follows the feed, count a window."""
     async with aiohttp.ClientSession() as client:
         sockets = [await client.ws_connect(f"{served.url}/ws?width=160&height=45",
@@ -116,14 +127,19 @@ async def _viewers(served: Served, count: int, sim: Simulator) -> dict[str, floa
             if time.monotonic() > deadline:
                 raise SystemExit(f"{count} viewers did not all start")
             await asyncio.sleep(0.5)
-        before = {p: len(sim.requests_to(p)) for p in PROVIDERS}
-        await asyncio.sleep(WINDOW_S)
-        after = {p: len(sim.requests_to(p)) for p in PROVIDERS}
+        window = await asyncio.to_thread(_window, served, sim)
         for ws in sockets:
             await ws.close()
         for task in drains:
             task.cancel()
-    return {p: (after[p] - before[p]) * 60 / WINDOW_S for p in PROVIDERS}
+    return window
+
+
+def _window(served: Served, sim: Simulator) -> Window:
+    before, polls = {p: len(sim.requests_to(p)) for p in PROVIDERS}, served.polls()
+    time.sleep(WINDOW_S)
+    after, polls = {p: len(sim.requests_to(p)) for p in PROVIDERS}, served.polls() - polls
+    return {p: (after[p] - before[p]) * 60 / WINDOW_S for p in PROVIDERS}, polls
 
 
 async def _drain(ws: aiohttp.ClientWebSocketResponse) -> None:
@@ -138,21 +154,22 @@ def requests_by_viewers() -> None:
     config, env = _config(server.url, INTERVAL)
     served = Served(config, env)
     try:
-        before = {p: len(sim.requests_to(p)) for p in PROVIDERS}
-        time.sleep(WINDOW_S)
-        alone = {p: (len(sim.requests_to(p)) - before[p]) * 60 / WINDOW_S for p in PROVIDERS}
+        alone = _window(served, sim)
         one = asyncio.run(_viewers(served, 1, sim))
         time.sleep(2 * INTERVAL)  # the first viewer's kiosk has gone
         ten = asyncio.run(_viewers(served, 10, sim))
     finally:
         served.stop()
         server.stop()
-    print(f"requests per API per minute (hub interval {INTERVAL:g} s, {WINDOW_S:g} s windows, "
-          "settled world)")
-    print(f"  {'API':<10} {'hub alone':>10} {'1 viewer':>10} {'10 viewers':>11} {'10/1':>6}")
+    print(f"\nrequests per API per minute (hub interval {INTERVAL:g} s, {WINDOW_S:g} s windows, "
+          "settled world); per hub poll in brackets")
+    print(f"  {'API':<10} {'hub alone':>14} {'1 viewer':>14} {'10 viewers':>14}")
     for p in PROVIDERS:
-        ratio = ten[p] / one[p] if one[p] else float("nan")
-        print(f"  {p:<10} {alone[p]:>10.1f} {one[p]:>10.1f} {ten[p]:>11.1f} {ratio:>6.2f}")
+        cells = [f"{w[0][p]:.1f} [{w[0][p] * WINDOW_S / 60 / (w[1] / len(PROVIDERS)):.2f}]"
+                 for w in (alone, one, ten)]
+        print(f"  {p:<10} " + " ".join(f"{c:>14}" for c in cells))
+    print("  hub polls per source per minute: " + ", ".join(
+        f"{w[1] / len(PROVIDERS) * 60 / WINDOW_S:.1f}" for w in (alone, one, ten)))
 
 
 # -- 2. the hub's CPU per poll at 10,000 runs ---------------------------------------------------

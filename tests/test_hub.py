@@ -229,7 +229,7 @@ CC_STATUS = {"passed": "Success", "failed": "Failure", "timed_out": "Failure"}
 
 
 def test_cctray_has_one_project_per_track_with_its_status(
-        sim: Any, start_hub: Callable[..., Hub]) -> None:
+        sim: Any, start_hub: Callable[..., Hub], tmp_path: Path) -> None:
     hub = start_hub()
     answer = hub.get("/cctray.xml")
     assert answer.status_code == 200 and "xml" in answer.headers["Content-Type"]
@@ -266,6 +266,29 @@ def test_cctray_has_one_project_per_track_with_its_status(
             } == {"Exception"}
     assert "Exception" not in {p.get("lastBuildStatus") for p in projects
                                if not p.get("name").startswith("wercker")}
+    # and a runwatch source reading that hub source says so, as its own failure
+    reader = tmp_path / "reader.toml"
+    reader.write_text(f'[[sources]]\nname = "w"\nprovider = "runwatch"\n'
+                      f'base_url = "{hub.url}"\nhub_source = "wercker"\n')
+    listed = _cli(hub, reader, "list")
+    assert listed.returncode == 4 and "w: at the hub: wercker:" in listed.stderr
+
+
+def test_cctray_escapes_what_the_apis_say() -> None:
+    from datetime import UTC, datetime
+
+    from runwatch.hub.cctray import cctray_xml
+    from runwatch.models import Run, RunStatus
+
+    hostile = '"/><Project name="forged" a=\'&amp;\' <![CDATA[ ]]> \x00\x1b[31m\ufffe'
+    runs = [Run(source="ci", provider="services", id=f"1{hostile}", status=RunStatus.FAILED,
+                provider_status="x", pipeline=hostile, branch=hostile, web_url=hostile,
+                finished_at=datetime(2026, 1, 2, tzinfo=UTC))]
+    (project,) = ET.fromstring(cctray_xml(runs, {}, "http://hub")).findall("Project")
+    assert project.get("lastBuildStatus") == "Failure"
+    assert project.get("lastBuildTime") == "2026-01-02T00:00:00Z"
+    assert '"/><Project name="forged"' in project.get("name")  # text, not markup
+    assert "\x00" not in project.get("name") and "\x1b" not in project.get("webUrl")
 
 
 def test_metrics_parse_and_say_what_the_feed_says(
@@ -332,6 +355,23 @@ def test_with_a_token_every_endpoint_needs_it(start_hub: Callable[..., Hub]) -> 
     with httpx.stream("GET", hub.url + "/api/v1/events", timeout=5,
                       headers={"Authorization": f"Basic {basic}"}) as stream:
         assert stream.status_code == 200
+    # a browser viewer (it sends the basic-auth password it was asked for): its kiosk reads
+    # the feed with the token too, and follows each source's events
+    asyncio.run(_one_viewer(hub, {"Authorization": f"Basic {basic}"}))
+
+
+async def _one_viewer(hub: Hub, headers: dict[str, str]) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession(headers=headers) as client, client.ws_connect(
+            f"{hub.url}/ws?width=120&height=40", origin=hub.url) as ws:
+        reading = asyncio.create_task(ws.receive())
+        deadline = time.monotonic() + 30
+        while (await asyncio.to_thread(hub.metrics))[("runwatch_event_streams", ())] < len(
+                PROVIDERS):
+            assert time.monotonic() < deadline, hub.log.read_text()[-2000:]
+            await asyncio.sleep(0.2)
+        reading.cancel()
 
 
 def test_an_unset_token_variable_is_exit_3(tmp_path: Path) -> None:
