@@ -119,8 +119,8 @@ class FeedRoutes:
                 if not event or (subscriber.dropped and subscriber.queue.empty()):
                     break  # the server stops, or this client fell too far behind
                 await response.write(event)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass  # the client went away, or the server is stopping
+        except ConnectionResetError:
+            pass  # the client went away
         finally:
             self.feed.unsubscribe(subscriber)
         return response
