@@ -554,3 +554,26 @@ async def test_viewers_and_readers_cost_each_api_what_the_hub_alone_costs(
         # and the hub polled once per (jittered) interval, whoever watched
         assert window / (interval * 1.1) - 1 <= polls <= window / (interval * 0.9) + 1, (p, polls)
         assert seen <= polls * 3 + 3, (p, seen, polls)  # one list (paged: 3 pages at most)
+
+
+async def test_a_hub_source_not_expanded_shows_every_hub_run_under_its_own_name(
+        start_hub: Callable[..., Hub]) -> None:
+    """What a `runwatch` source without hub_source is when the hub did not answer at start."""
+    from runwatch.config import SourceConfig
+    from runwatch.providers import build_provider
+
+    hub = await asyncio.to_thread(start_hub)
+    on_hub = await asyncio.to_thread(lambda: hub.get("/api/v1/runs").json())
+    provider = build_provider(SourceConfig(name="wall", provider="runwatch", base_url=hub.url),
+                              limit=500)
+    try:
+        runs = await provider.list_runs()
+        assert {r.source for r in runs} == {"wall"}
+        assert sorted(r.id for r in runs) == sorted(r["id"] for r in on_hub)
+        assert await provider.list_runs() is runs  # 304 / same body: the same list
+        run = next(r for r in on_hub if r["source"] == "conduct")
+        detail = await provider.get_run(run["id"])  # asked of the run's own hub source
+        assert detail.id == run["id"] and detail.source == "wall"
+        assert provider.actions == frozenset() and provider.read_only
+    finally:
+        await provider.aclose()

@@ -76,6 +76,7 @@ class RunwatchProvider(Provider):
         self.kit = ClientKit(source.name, client)
         self._wake: Callable[[], None] | None = None
         self._events: asyncio.Task[None] | None = None
+        self._origin: dict[str, str] = {}  # run id -> the hub's source, without hub_source
 
     # -- reading -------------------------------------------------------------------------
 
@@ -90,7 +91,7 @@ class RunwatchProvider(Provider):
         return runs
 
     async def get_run(self, run_id: str) -> RunDetail:
-        remote = self.remote or ""
+        remote = self.remote or self._origin.get(run_id, "")
         path = f"{RUNS_PATH}/{quote(remote, safe='')}/{quote(run_id, safe='')}"
         body = self.kit.parse(OBJECT, await self.client.get_json(path), path)
         detail = RunDetail.model_validate(self._local(body, DETAIL_FIELDS))
@@ -109,6 +110,8 @@ class RunwatchProvider(Provider):
 
     def _map_runs(self, body: Any) -> list[Run]:
         objects = self.kit.parse(OBJECTS, body, RUNS_PATH)
+        if self.remote is None:  # all of the hub's runs under one name: where each is from
+            self._origin = {str(o.get("id")): str(o.get("source")) for o in objects}
         try:
             runs = [Run.model_validate(self._local(o, RUN_FIELDS)) for o in objects]
         except ValueError as exc:
