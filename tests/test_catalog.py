@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_config_literal_names_the_catalog_providers_in_order() -> None:
-    assert get_args(ProviderName) == PROVIDERS == (
-        "services", "wercker", "currents", "conduct", "scheduler")
+    assert get_args(ProviderName) == tuple(CATALOG) == (*PROVIDERS, "runwatch")
+    assert PROVIDERS == ("services", "wercker", "currents", "conduct", "scheduler")
 
 
-@pytest.mark.parametrize("name", PROVIDERS)
+@pytest.mark.parametrize("name", CATALOG)
 def test_each_spec_loads_the_provider_of_its_name(name: str) -> None:
     spec = CATALOG[name]
     cls = provider_class(name)
@@ -70,7 +70,8 @@ def test_the_starters_name_the_catalog_token_variables() -> None:
     for spec in CATALOG.values():
         assert spec.token_env in starter
     sim = tomllib.loads(sim_config_text("http://127.0.0.1:9"))
-    assert {s["provider"]: s["token_env"] for s in sim["sources"]} == STARTER_TOKEN_ENV
+    assert {s["provider"]: s["token_env"] for s in sim["sources"]} == {
+        p: STARTER_TOKEN_ENV[p] for p in PROVIDERS}
 
 
 @pytest.mark.parametrize("name", PROVIDERS)

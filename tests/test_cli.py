@@ -548,10 +548,10 @@ def test_config_check_reaches_every_source(cli: Cli) -> None:
     [
         (('provider = "wercker"', 'provider = "jenkins"'),
          "source 'wercker': key 'provider': 'jenkins' is not a provider "
-         "(services, wercker, currents, conduct, scheduler)"),
+         "(services, wercker, currents, conduct, scheduler, runwatch)"),
         (('provider = "wercker"', 'provider = "Wercker"'),
          "source 'wercker': key 'provider': 'Wercker' is not a provider "
-         "(services, wercker, currents, conduct, scheduler); did you mean 'wercker'?"),
+         "(services, wercker, currents, conduct, scheduler, runwatch); did you mean 'wercker'?"),
         (('base_url = "http://127.0.0.1', 'base_url = "127.0.0.1'),
          "source 'services': key 'base_url': '127.0.0.1:{port}/services' needs http:// or "
          "https://; did you mean 'https://127.0.0.1:{port}/services'?"),

@@ -134,7 +134,7 @@ def test_wrong_provider_name_quotes_it_and_lists_the_providers(tmp_path: Path) -
     path = write(tmp_path, text)
     assert error_of(path) == (
         f"{path}: source 'ci': key 'provider': 'jenkins' is not a provider "
-        "(services, wercker, currents, conduct, scheduler)"
+        "(services, wercker, currents, conduct, scheduler, runwatch)"
     )
 
 

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,10 @@ def fake_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[st
 
     class Recorder:
         def __init__(self, command: str, **kwargs: Any) -> None:
-            calls.append({"command": command, **kwargs})
+            # The viewers' config exists while the server runs: read it now.
+            viewers = Path(shlex.split(command)[shlex.split(command).index("--config") + 1])
+            calls.append({"command": command, "viewers": tomllib.loads(viewers.read_text()),
+                          "viewers_path": viewers, **kwargs})
 
         def serve(self) -> None:
             calls[-1]["served"] = True
@@ -110,7 +114,14 @@ def test_serve_binds_only_the_given_host(fake_server: list[dict[str, Any]],
     assert call["public_url"] == "http://127.0.0.1:8123"
     assert call["max_viewers"] == 20
     assert call["audience"] == Audience.of("127.0.0.1", 8123, "http://127.0.0.1:8123")
-    assert shlex.split(call["command"]) == kiosk_command(None)
+    # each viewer's kiosk reads this hub's feed: one runwatch source per hub source
+    assert shlex.split(call["command"]) == kiosk_command(call["viewers_path"])
+    assert not call["viewers_path"].exists()  # removed once the server stopped
+    assert [s["name"] for s in call["viewers"]["sources"]] == list(PROVIDERS)
+    assert {(s["provider"], s["base_url"]) for s in call["viewers"]["sources"]} == {
+        ("runwatch", "http://127.0.0.1:8123")}
+    assert [s["hub_source"] for s in call["viewers"]["sources"]] == list(PROVIDERS)
+    assert list(call["hub"].session) == list(PROVIDERS) and call["token"] is None
     assert "serving the demo kiosk" in capsys.readouterr().err
     assert main(["serve", "--port", "8123", "--max-viewers", "3"]) == 0
     assert fake_server[1]["max_viewers"] == 3
@@ -130,8 +141,13 @@ def test_serve_on_a_config_checks_it_first(fake_server: list[dict[str, Any]],
     config.write_text('[[sources]]\nname = "ci"\nprovider = "wercker"\n'
                       'base_url = "http://127.0.0.1:9"\npipeline_id = "p"\n')
     assert main(["serve", "--config", str(config), "--source", "ci", "--interval", "3"]) == 0
-    assert shlex.split(fake_server[0]["command"])[3:] == [
-        "--kiosk", "--read-only", "--config", str(config), "--source", "ci", "--interval", "3.0"]
+    (call,) = fake_server
+    assert shlex.split(call["command"])[3:] == [
+        "--kiosk", "--read-only", "--config", str(call["viewers_path"])]
+    assert list(call["hub"].session) == ["ci"]  # the hub polls the --source ones, every 3 s
+    assert call["hub"].session.poller.health("ci").interval_s == 3.0
+    (viewer,) = call["viewers"]["sources"]
+    assert viewer["name"] == viewer["hub_source"] == "ci" and viewer["interval"] == 3.0
     assert main(["serve", "--config", str(config), "--source", "nope"]) == 3
     config.write_text("not toml [")
     assert main(["serve", "--config", str(config)]) == 3
@@ -437,7 +453,7 @@ def _browse(url: str, tmp_path: Path) -> str:
         _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", f"--user-data-dir={profile}", "--window-size=1280,800",
-        # nothing leaves the machine (the page asks Google Fonts for its font)
+        # nothing leaves the machine: a page that asked for anything outside would show it
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         "--remote-debugging-port=0", "about:blank",
     ]

@@ -32,6 +32,8 @@ class ProviderSpec:
     token_env: str  # the token variable the starter config (and `runwatch sim`) names
     required_scope: tuple[str, ...] = ()
     step_noun: str = "step"  # what the API calls a run's steps, singular
+    # A runs API of its own (the five), not another runwatch's feed (`runwatch`).
+    api: bool = True
     web_url: str | None = None  # a run's page in the API's own web app: "{id}" is the run id
     # Actions this API calls by another name, by action value ({"cancel": "abort"}).
     verbs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -93,11 +95,20 @@ _SPECS = (
         token_env="SCHEDULER_TOKEN",
         step_noun="node",
     ),
+    # Another `runwatch serve`'s feed (DESIGN section 12): runs of the APIs it polls, read-only.
+    ProviderSpec(
+        name="runwatch",
+        module="runwatch.providers.runwatch:RunwatchProvider",
+        scope_keys=("hub_source",),  # one of the hub's sources; none: every one of them
+        token_env="RUNWATCH_HUB_TOKEN",
+        api=False,
+    ),
 )
 
-# By name, in the order runwatch lists the APIs.
+# By name, in the order runwatch lists the APIs (then the hub's feed).
 CATALOG: Mapping[str, ProviderSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})
-PROVIDERS: tuple[str, ...] = tuple(CATALOG)
+# The five runs APIs (what the simulator, the demo and the starter config have one of each).
+PROVIDERS: tuple[str, ...] = tuple(name for name, s in CATALOG.items() if s.api)
 ALL_SCOPE_KEYS: frozenset[str] = frozenset(k for s in _SPECS for k in s.scope_keys)
 
 

@@ -16,12 +16,12 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from runwatch.catalog import ALL_SCOPE_KEYS, CATALOG, PROVIDERS
+from runwatch.catalog import ALL_SCOPE_KEYS, CATALOG, PROVIDERS  # noqa: F401  (re-exported)
 from runwatch.config_messages import describe, show, which_source
 from runwatch.errors import ConfigError
 from runwatch.paths import default_path
 
-ProviderName = Literal["services", "wercker", "currents", "conduct", "scheduler"]
+ProviderName = Literal["services", "wercker", "currents", "conduct", "scheduler", "runwatch"]
 # The catalog (runwatch.catalog) says which APIs there are and which scope keys each takes;
 # pydantic needs the names as a Literal, which lists the same ones (tests/test_catalog.py).
 
@@ -80,6 +80,7 @@ class SourceConfig(_Strict):
     project_id: str | None = None
     spec_id: str | None = None
     client_id: str | None = None
+    hub_source: str | None = None  # provider "runwatch": the hub's source to show
     # The scheduler can log in for a JWT: username plus a password from env or command.
     username: str | None = None
     password_env: str | None = None
@@ -261,7 +262,7 @@ def _explain(exc: ValidationError, raw: dict[str, Any], origin: str) -> str:
         loc = loc[1:]
     key = ".".join(str(p) for p in loc) or "?"
     problem = describe(error, key, known_keys=list(model.model_fields),
-                       in_source=model is SourceConfig, providers=PROVIDERS)
+                       in_source=model is SourceConfig, providers=tuple(CATALOG))
     return f"{where}: key {key!r}: {problem}"
 
 

@@ -1,6 +1,9 @@
-"""The web server of `runwatch serve`: textual-serve's Server, guarded.
+"""The web server of `runwatch serve`: textual-serve's Server, guarded, and the hub's feed.
 
-Imported only when serving (it needs the optional textual-serve package). Every request must
+Imported only when serving (it needs the optional textual-serve package). One aiohttp
+application serves the page (runwatch's copy of textual-serve's, with the font served from
+here), the kiosk websockets, the `/api/v1/` feed, `/cctray.xml` and `/metrics`; the hub's
+session starts and stops with it. With a token, every request must carry it. Every request must
 name this server in its `Host` header, a request that carries an `Origin` must come from one
 of this server's pages, and the websocket (which starts a kiosk process) must carry one. At
 most `max_viewers` websockets run a kiosk at once; the next one is turned away with words on
@@ -10,16 +13,20 @@ its terminal, and the page itself says so while the server is full.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from textual_serve.server import Server
 
+from runwatch.hub import Hub
+from runwatch.hub.web import FeedRoutes, token_guard
 from runwatch.serve import Audience
 
 log = logging.getLogger("runwatch.serve")
 
+TEMPLATES = Path(__file__).parent / "hub" / "templates"
 TRY_AGAIN_LATER = 1013  # the websocket close code for "server overloaded, come back later"
 
 
@@ -27,16 +34,38 @@ class KioskServer(Server):
     """textual-serve's Server with the Host/Origin checks and the viewer cap."""
 
     def __init__(self, command: str, *, audience: Audience, max_viewers: int,
-                 **options: Any) -> None:
-        super().__init__(command, **options)
+                 hub: Hub | None = None, token: str | None = None, **options: Any) -> None:
+        super().__init__(command, templates_path=TEMPLATES, **options)
         self.audience = audience
         self.max_viewers = max_viewers
         self.viewers = 0  # websockets with a kiosk process behind them, now
+        self.hub = hub
+        self.token = token
+        self.feed_routes = (FeedRoutes(hub.feed, hub.metrics, self.public_url)
+                            if hub is not None else None)
+
+    def initialize_logging(self) -> None:
+        super().initialize_logging()
+        # textual-serve logs at INFO: one line per request of the hub's poller is noise.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
         app.middlewares.append(self._only_our_pages)
+        if self.token:
+            app.middlewares.append(token_guard(self.token))
+        if self.feed_routes is not None:
+            app.add_routes(self.feed_routes.routes())
+        app.on_cleanup.append(self._stop_hub)
         return app
+
+    async def _stop_hub(self, app: web.Application) -> None:
+        if self.hub is not None:
+            await self.hub.aclose()
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        if self.hub is not None:
+            self.hub.feed.close_streams()  # so that shutdown need not wait for them
 
     @web.middleware
     async def _only_our_pages(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -90,6 +119,8 @@ class KioskServer(Server):
         return websocket
 
     async def on_startup(self, app: web.Application) -> None:
+        if self.hub is not None:
+            self.hub.start()
         # One line instead of textual-serve's banner: what is served, where, to how many.
         print(f"runwatch serve: the read-only kiosk at {self.public_url} for up to "
               f"{self.max_viewers} viewers; Ctrl-C stops it", flush=True)

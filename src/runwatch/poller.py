@@ -119,12 +119,20 @@ class Poller:
         for name, state in self._sources.items():
             if state.task is None:
                 state.task = asyncio.create_task(self._source_loop(name), name=f"poll:{name}")
+                # A provider whose server pushes changes (a runwatch hub) wakes its loop.
+                push = getattr(state.provider, "push_to", None)
+                if push is not None:
+                    push(functools.partial(self.refresh, name))
 
     async def stop(self) -> None:
         self._stopping = True
         tasks = [s.task for s in self._sources.values() if s.task] + (
             [self._detail_task] if self._detail_task else []
         )
+        for state in self._sources.values():
+            push = getattr(state.provider, "push_to", None)
+            if push is not None:
+                push(None)
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -1,7 +1,10 @@
-"""`runwatch serve`: the kiosk dashboard in a web browser, through textual-serve.
+"""`runwatch serve`: the hub (DESIGN section 12). One session polls the APIs; the kiosk
+dashboard goes to web browsers through textual-serve, and the feed to everything else.
 
 textual-serve runs a command line per browser connection and relays its terminal over a
-websocket; that command is always the read-only kiosk, so a browser can watch but never act.
+websocket; that command is always the read-only kiosk, on a config whose sources are all
+`provider = "runwatch"` reading this hub's feed over loopback (`Hub.viewer_config`), so a
+browser can watch but never act, and N viewers cost each API what one costs.
 Only this server's own pages may open that websocket: a request whose `Host` or `Origin`
 names another site is refused (a cross-site page, or DNS rebinding, would otherwise stream the
 kiosk to a stranger), and viewers beyond `--max-viewers` are turned away before a process
@@ -18,12 +21,16 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from runwatch.errors import RunwatchError
 
-__all__ = ["Audience", "ServeError", "kiosk_command", "public_url", "require_textual_serve",
-           "serve"]
+if TYPE_CHECKING:
+    from runwatch.hub import Hub
+
+__all__ = ["Audience", "ServeError", "feed_url", "kiosk_command", "public_url",
+           "require_textual_serve", "serve"]
 
 TITLE = "runwatch kiosk"
 INSTALL_HINT = "pip install 'runwatch[serve]'"
@@ -59,6 +66,15 @@ def kiosk_command(
         return [*base, *options, "demo", "--kiosk", "--read-only"]
     # An absolute path: the config found now is the one every session shows.
     return [*base, "--kiosk", "--read-only", "--config", str(config.resolve()), *options]
+
+
+def feed_url(host: str, port: int) -> str:
+    """Where this machine's kiosk processes read the feed of a server bound to `host`."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def public_url(host: str, port: int) -> str:
@@ -149,6 +165,7 @@ class Audience:
 def require_textual_serve() -> None:
     """ServeError unless the optional textual-serve package can be imported."""
     try:
+        import prometheus_client  # noqa: F401
         import textual_serve.server  # noqa: F401
     except ImportError:
         raise ServeError(
@@ -157,8 +174,9 @@ def require_textual_serve() -> None:
 
 
 def serve(command: Sequence[str], host: str, port: int, url: str | None = None, *,
-          max_viewers: int = 20) -> int:
-    """Serve `command` to browsers on `host`:`port` until interrupted; the exit code."""
+          max_viewers: int = 20, hub: Hub | None = None, token: str | None = None) -> int:
+    """Serve `command` to browsers, and `hub`'s feed, on `host`:`port` until interrupted;
+    with `token`, every request must carry it. The exit code."""
     require_textual_serve()
     from runwatch import kiosk_server
 
@@ -166,7 +184,7 @@ def serve(command: Sequence[str], host: str, port: int, url: str | None = None, 
     # textual-serve runs the command through a shell, so it is quoted as one string.
     server = kiosk_server.KioskServer(
         shlex.join(command), host=host, port=port, title=TITLE, public_url=url,
-        audience=Audience.of(host, port, url), max_viewers=max_viewers,
+        audience=Audience.of(host, port, url), max_viewers=max_viewers, hub=hub, token=token,
     )
     try:
         server.serve()  # returns on Ctrl-C or SIGTERM, which it handles itself

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from runwatch.catalog import CATALOG
 from runwatch.cli.common import (
     config_path_for_init,
+    expand_hubs,
     load_config,
     open_provider,
     report,
@@ -41,7 +42,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         say_error(f"no config file ({default_path()} does not exist): starting the demo on "
                   "the built-in simulator; `runwatch config init` writes a starter config")
         return _demo(args, no_config=True)
-    config = load(path)
+    config = expand_hubs(load(path))
     for name in args.sources or []:
         config.source(name)
     return _run_dashboard(config, args, demo=False)
@@ -138,23 +139,52 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """The read-only kiosk for web browsers: on the config, or the demo when there is none."""
-    from runwatch.serve import kiosk_command, require_textual_serve, serve
+    """The hub: one session on the config (the demo when there is none), its feed, and the
+    read-only kiosk for web browsers, each viewer's kiosk reading the hub's feed."""
+    import os
+    import shutil
+    import tempfile
+
+    from runwatch.serve import ServeError, feed_url, kiosk_command, require_textual_serve, serve
 
     require_textual_serve()  # before anything is announced: a missing extra is all there is to say
+    token = None
+    if args.token_env:
+        token = os.environ.get(args.token_env)
+        if not token:
+            raise ServeError(f"--token-env {args.token_env}: the variable is not set or empty")
     path = find_config(args.config)
+    transport = None
     if path is not None:
         # Check the config once here: a broken one is exit 3 now, not a failure per browser.
-        config = load(path)
+        config = expand_hubs(load(path))
         for name in args.sources or []:
             config.source(name)
-    command = kiosk_command(path, sources=args.sources or [], interval=args.interval,
-                            theme=args.theme)
-    port = args.port or _free_port(args.host)
-    if path is None:
+    else:
+        import httpx
+
+        from runwatch.demo import demo_config
+        from runwatch.sim.demo import DEMO_URL, demo_simulator
+
+        config = demo_config(DEMO_URL, read_only=True)
+        transport = httpx.ASGITransport(app=demo_simulator().app, raise_app_exceptions=False)
         say_error(f"no config file ({default_path()} does not exist): serving the demo kiosk "
                   "on the built-in simulator")
-    return serve(command, args.host, port, args.public_url, max_viewers=args.max_viewers)
+    from runwatch.hub import Hub
+
+    hub = Hub(config, only=args.sources or (), interval=args.interval, transport=transport)
+    port = args.port or _free_port(args.host)
+    # The viewers' config lives as long as this server, readable by this user only.
+    folder = Path(tempfile.mkdtemp(prefix="runwatch-serve-"))
+    try:
+        viewers = folder / "viewers.toml"
+        viewers.write_text(hub.viewer_config(feed_url(args.host, port), args.token_env),
+                           encoding="utf-8")
+        command = kiosk_command(viewers, theme=args.theme)
+        return serve(command, args.host, port, args.public_url, max_viewers=args.max_viewers,
+                     hub=hub, token=token)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _url_host(host: str) -> str:

@@ -71,7 +71,17 @@ def load_config(args: argparse.Namespace) -> Config:
             f"no config file at {default_path()} (nor --config, nor $RUNWATCH_CONFIG): "
             "run `runwatch config init`, or `runwatch demo` to try the simulator"
         )
-    return load(path)
+    return expand_hubs(load(path))
+
+
+def expand_hubs(config: Config) -> Config:
+    """`config` with a `runwatch` source that names no `hub_source` as one source per source
+    of its hub (see runwatch.providers.runwatch); the config itself when it has none."""
+    if not any(s.provider == "runwatch" for s in config.sources):
+        return config  # nothing to ask: no provider module is imported
+    from runwatch.providers.runwatch import expand_hubs as expand
+
+    return expand(config)
 
 
 def open_provider(config: Config, name: str, read_only: bool) -> Provider:

@@ -190,8 +190,9 @@ def _add_sim(subs: argparse._SubParsersAction[Parser]) -> None:
 
 def _add_serve(subs: argparse._SubParsersAction[Parser]) -> None:
     p = _sub(subs, "serve", "serve the read-only kiosk to web browsers (needs runwatch[serve])",
-             "Serve the kiosk dashboard to web browsers with textual-serve: every browser gets "
-             "its own read-only kiosk on the config (the demo when there is none). Binds only "
+             "The hub: poll the config's sources once (the demo when there is none) and serve "
+             "the read-only kiosk to web browsers (each its own screen, all fed by this one "
+             "poller), the /api/v1/ feed, /cctray.xml and /metrics on one port. Binds only "
              "--host; pass --host 0.0.0.0 to let other machines in, deliberately.")
     p.add_argument("--host", default=SERVE_HOST, help=f"address to bind (default {SERVE_HOST})")
     p.add_argument("--port", type=port, default=SERVE_PORT,
@@ -202,7 +203,10 @@ def _add_serve(subs: argparse._SubParsersAction[Parser]) -> None:
                    "refused")
     p.add_argument("--max-viewers", type=positive_int, metavar="N", default=SERVE_MAX_VIEWERS,
                    help=f"browsers watching at once (default {SERVE_MAX_VIEWERS}); each runs "
-                   "its own kiosk, and one more is turned away")
+                   "its own kiosk on the hub's feed, and one more is turned away")
+    p.add_argument("--token-env", metavar="VAR",
+                   help="every page, feed and metrics request must carry the token in $VAR "
+                   "(Authorization: Bearer, or as the basic-auth password)")
     _dashboard_options(p.add_argument_group("kiosk options (also accepted before `serve`)"))
 
 
