@@ -215,11 +215,17 @@ async def test_the_run_on_screen_is_read_once_a_poll_by_the_list_and_the_detail(
 
 async def test_the_scheduler_holds_only_what_its_list_shows(sim):
     provider = sim.provider("scheduler", limit=5)
-    await provider.list_runs()
-    for _ in range(4):
+    first = await provider.list_runs()
+    gone = {run.id for run in first}
+    for _ in range(6):  # newer runs push every one of the first five off the list
+        await provider.rerun(first[0].id)
         await provider.list_runs()
     held = {run.id for run in await provider.list_runs()}
     used = {h.wire.definition_hash for h in provider._held.values()}
     assert set(provider._definitions) <= used
     assert set(provider._created) <= held
     assert set(provider._read_in) <= held
+    # The client remembers bodies of the held runs only (by id, and their snapshots).
+    by_id = {key.split("?")[0].split("/")[4] for key in provider.client._bodies
+             if key.startswith(RUNS + "/")}
+    assert by_id <= held and not gone & held

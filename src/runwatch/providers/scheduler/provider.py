@@ -82,6 +82,7 @@ class SchedulerProvider(Provider):
         # id -> (the call, "list" / "detail" / "shared", the body)
         self._read_in: dict[str, tuple[int, str, Any]] = {}
         self._reading: dict[str, asyncio.Future[Any]] = {}
+        self._definition_urls: set[str] = set()  # runs whose snapshot URL the client holds
         # An unconfirmed rerun's Idempotency-Key, kept so that trying again cannot start two.
         self._rerun_keys: dict[str, str] = {}
         self.clock: Callable[[], float] = time.monotonic  # injectable for token expiry
@@ -276,6 +277,9 @@ class SchedulerProvider(Provider):
                        or scheduler_status(held[r].wire.status).is_terminal]:
             del self._read_in[run_id]
             self.client.forget(self._run_path(run_id))
+        for run_id in [r for r in self._definition_urls if r not in held]:
+            self._definition_urls.discard(run_id)
+            self.client.forget(f"{self._run_path(run_id)}/definition")
         if any(run_id not in held for run_id in self._created):
             self._created = {k: v for k, v in self._created.items() if k in held}
         used = {h.wire.definition_hash for h in held.values()}
@@ -308,7 +312,9 @@ class SchedulerProvider(Provider):
         if held is not None:
             return held.wire
         path = self._run_path(run_id)
-        return parse(WireRun, await self._get(path), source=self.source.name, path=path)
+        raw = await self._get(path)
+        self.client.forget(path)  # a one-off read: not a body the list will compare with
+        return parse(WireRun, raw, source=self.source.name, path=path)
 
     # -- definitions -----------------------------------------------------------------------
 
@@ -344,6 +350,7 @@ class SchedulerProvider(Provider):
             return self._definitions[definition_hash]
         path = f"{self._run_path(run_id)}/definition"
         raw = await self._get(path)
+        self._definition_urls.add(run_id)
         definition = Definition(raw, parse(WireWorkflow, raw, source=self.source.name, path=path))
         if definition_hash is not None:
             self._definitions[definition_hash] = definition
