@@ -41,15 +41,26 @@ class Watched:
         self.kiosk = kiosk  # pages through the sources: it writes by design, even settled
         self.name = "kiosk" if kiosk else "runs screen"
         self.sim = SimProcess()
-        config, env = write_config(self.sim, interval=INTERVAL)
-        needles = list(newest_ids(self.sim).values())
-        self.app = PtyApp([str(BIN / "runwatch"), "--config", str(config),
-                           *(["--kiosk"] if kiosk else [])], env)
-        # The kiosk shows one source at a time (it pages through them): wait for the first.
-        self.app.wait_for(needles[:1] if kiosk else needles)
+        self.app: PtyApp | None = None
+        try:
+            config, env = write_config(self.sim, interval=INTERVAL)
+            needles = list(newest_ids(self.sim).values())
+            self.app = PtyApp([str(BIN / "runwatch"), "--config", str(config),
+                               *(["--kiosk"] if kiosk else [])], env)
+            # The kiosk shows one source at a time (it pages through them): wait for the first.
+            self.app.wait_for(needles[:1] if kiosk else needles)
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def pty(self) -> PtyApp:
+        assert self.app is not None
+        return self.app
 
     def stop(self) -> None:
-        self.app.stop()
+        if self.app is not None:
+            self.app.stop()
         self.sim.stop()
 
 
@@ -75,9 +86,11 @@ class Window:
 
 
 def measure(window_s: float) -> None:
-    watched = [Watched(kiosk=False), Watched(kiosk=True)]
+    watched: list[Watched] = []
     minimal = PtyApp(minimal_app_argv())
     try:
+        watched += [Watched(kiosk=False)]
+        watched += [Watched(kiosk=True)]
         minimal.wait_for([MINIMAL_NEEDLE])
         time.sleep(2 * INTERVAL)  # every source polled again: start-up work is over
         for world in ("live", "settled"):
@@ -86,7 +99,7 @@ def measure(window_s: float) -> None:
                     w.sim.settle()
                 time.sleep(3 * INTERVAL)  # every source has seen its runs finish
             note(f"bench_terminal: {world} world, {window_s:g} s window")
-            window = Window({"minimal": minimal, **{w.name: w.app for w in watched}},
+            window = Window({"minimal": minimal, **{w.name: w.pty for w in watched}},
                             {w.name: w.sim for w in watched})
             time.sleep(window_s)
             seconds, cpu, written, polls = window.close()

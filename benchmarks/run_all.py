@@ -26,9 +26,9 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [  # (script, args, --quick ar
     ("bench_poll.py", ["--samples", "9"], ["--samples", "5"]),
     ("bench_terminal.py", ["--window", "30"], ["--window", "15"]),
     ("bench_soak.py", ["--polls", "10000"], ["--polls", "1000"]),
-    # Through the dashboard each poll costs a screen update too: 1,000 polls keep `make
+    # Through the dashboard each poll costs a screen update too: 500 polls keep `make
     # bench` within minutes, and already show whether the screen holds on to memory.
-    ("bench_soak.py", ["--polls", "1000", "--tui"], ["--polls", "300", "--tui"]),
+    ("bench_soak.py", ["--polls", "500", "--tui"], ["--polls", "200", "--tui"]),
 ]
 
 
