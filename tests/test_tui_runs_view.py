@@ -250,6 +250,12 @@ async def test_a_turned_over_cell_is_all_that_is_written(
         left = table.region.x + min(x for c, (x, _) in table._column_x.items()
                                     if c in ("started", "duration", "progress"))
         assert min(columns) >= left
+        # And what is drawn is the new value: no render cache kept the old one.
+        for index, key in enumerate(table.shown_keys[:10]):
+            started = table.get_cell(key, "started").plain
+            line = table.render_line(index + table.header_height).text
+            x, width = table._column_x["started"]
+            assert line[x:x + width].strip() == started, line
 
 
 # -- snapshots ----------------------------------------------------------------------------
