@@ -551,8 +551,9 @@ async def test_viewers_and_readers_cost_each_api_what_the_hub_alone_costs(
         seen, sent, polls = seen1[p] - seen0[p], sent1[p] - sent0[p], polls1[p] - polls0[p]
         # every request the API saw is one the hub sent (a poll may be in flight at an edge)
         assert abs(seen - sent) <= 3, (p, seen, sent)
-        # and the hub polled once per (jittered) interval, whoever watched
-        assert window / (interval * 1.1) - 1 <= polls <= window / (interval * 0.9) + 1, (p, polls)
+        # and the hub polled at most once per (jittered) interval, whoever watched (fewer
+        # on a starved machine: each wait starts when the poll ends)
+        assert 1 <= polls <= window / (interval * 0.9) + 1, (p, polls)
         assert seen <= polls * 3 + 3, (p, seen, polls)  # one list (paged: 3 pages at most)
 
 
