@@ -578,9 +578,14 @@ def test_progress_is_terminal_nodes_over_all_nodes():
     from runwatch.providers.scheduler import WireNode
 
     nodes = [WireNode(status=s) for s in ("succeeded", "failed", "running", "queued")]
-    assert node_progress(nodes) == 50.0
-    assert node_progress([]) is None
-    assert node_progress(None) is None
+    assert node_progress("running", nodes) == 50.0
+    assert node_progress("running", []) is None
+    assert node_progress("running", None) is None
+    # Once the run failed, only the nodes that ran count: a skipped one did not.
+    ended = [WireNode(status=s) for s in ("succeeded", "failed", "skipped", "skipped")]
+    assert node_progress("failed", ended) == 50.0
+    assert node_progress("running", ended) == 100.0
+    assert node_progress("succeeded", ended) == 100.0
 
 
 # -- cancel --------------------------------------------------------------------------------
@@ -906,7 +911,7 @@ async def test_a_succeeded_run_with_a_skipped_node_is_passed_at_100_percent(sim)
     mark_detail = [r for r in requests(sim) if r.path == f"{RUNS}/{run.run_id}"]
     assert len(mark_detail) == 1
     assert_plain_get(mark_detail[0], f"{RUNS}/{run.run_id}")
-    assert node_progress(None) is None and scheduler_status("SKIPPED") is RunStatus.SKIPPED
+    assert node_progress("succeeded", None) == 100.0 and scheduler_status("SKIPPED") is RunStatus.SKIPPED
 
 
 async def test_the_last_page_has_a_null_cursor_and_is_read_again_from_its_own(sim):

@@ -16,10 +16,10 @@ from textual.pilot import Pilot
 
 from runwatch.config import KioskConfig
 from runwatch.demo import demo_config
+from runwatch.formatting import format_duration, format_wall_clock
 from runwatch.models import Run, RunStatus
 from runwatch.sim import Fault
 from runwatch.tui.app import RunwatchApp
-from runwatch.tui.formatting import format_duration, format_wall_clock
 from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.widgets.kiosk import KioskRuns, StatusCount, StatusCounts, kiosk_sections
 from tui_helpers import PROVIDERS, all_polled, make_app, until

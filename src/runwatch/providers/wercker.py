@@ -211,11 +211,15 @@ class WerckerProvider(Provider):
         return await self.kit.get_mapped(RUNS_PATH, params, mapped)
 
     def _run_fields(self, wire: WireRun) -> dict[str, Any]:
+        status = wercker_status(wire.status, wire.result)
+        # A run that ended says `progress: 100` however far it got: that figure only means
+        # "finished", so a failed run's progress comes from its steps (the detail's) instead.
+        ended_short = status.is_terminal and status is not RunStatus.PASSED
         return {
             "source": self.source.name,
             "provider": self.name,
             "id": wire.id,
-            "status": wercker_status(wire.status, wire.result),
+            "status": status,
             "provider_status": wercker_provider_status(wire.status, wire.result),
             "title": wire.message or wire.commit_hash,
             "branch": wire.branch,
@@ -224,7 +228,7 @@ class WerckerProvider(Provider):
             "created_at": wire.created_at,
             "started_at": wire.started_at,
             "finished_at": wire.finished_at,
-            "progress": _percent(wire.progress),
+            "progress": None if ended_short else _percent(wire.progress),
             "url": wire.url,
             "pipeline": (wire.pipeline.name or wire.pipeline.id) if wire.pipeline else None,
         }

@@ -16,8 +16,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Label
 
+from runwatch.formatting import format_wall_clock
 from runwatch.models import Run, RunStatus
-from runwatch.tui.formatting import format_wall_clock
 from runwatch.tui.host import Host
 from runwatch.tui.widgets.cells import SourceStyle
 from runwatch.tui.widgets.kiosk import BigNumber, KioskRuns, StatusCounts

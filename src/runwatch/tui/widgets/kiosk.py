@@ -16,8 +16,8 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Digits, Label
 
+from runwatch.formatting import format_duration, relative_time, to_epoch
 from runwatch.models import Run, RunStatus
-from runwatch.tui.formatting import format_duration, relative_time, to_epoch
 from runwatch.tui.look import (
     STATUS,
     Glyphs,
