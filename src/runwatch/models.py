@@ -178,7 +178,9 @@ class Run(_Model):
     def _derive(self) -> Run:
         object.__setattr__(self, "created_at", utc(self.created_at))
         if self.status is RunStatus.PASSED:
-            object.__setattr__(self, "progress", 100.0)  # passed is done, whatever was skipped
+            # Passed is done, whatever was skipped. The rest of the rule: progress_of, which
+            # each provider's mapping (and RunDetail, from its steps) applies.
+            object.__setattr__(self, "progress", 100.0)
         return _timed(self)
 
     @property
@@ -310,14 +312,20 @@ def steps_done(run_status: RunStatus, steps: Sequence[RunStatus]) -> int:
 def progress_of(run_status: RunStatus, steps: Sequence[RunStatus],
                 figure: float | None = None) -> float | None:
     """The run's progress in percent, the one rule for every provider: a passed run is done;
-    a run that ended otherwise got as far as its steps that ran; a live one says what its API
-    figured (Wercker's `progress`, Currents' instances), else its final steps over all."""
+    a run that ended otherwise got as far as its steps (or specs) that ran; a live one says
+    what its API figured (Wercker's `progress`, Currents' instances), else its final steps
+    over all."""
     if run_status is RunStatus.PASSED:
         return 100.0
     ended = run_status.is_terminal
-    if not steps or (figure is not None and not ended):
+    if figure is not None and not ended:
         return figure
-    return round(100.0 * steps_done(run_status, steps) / len(steps), 1)
+    if steps:
+        return round(100.0 * steps_done(run_status, steps) / len(steps), 1)
+    # Ended short of passing with no steps to count: the API's figure says how far it got
+    # only below 100 (Wercker says 100 for any run that ended, and Currents counts skipped
+    # spec files as complete). A live run without a figure or steps has none.
+    return figure if figure is not None and figure < 100 else None
 
 
 def run_duration(run: Run, now: float) -> float | None:
@@ -376,16 +384,20 @@ class RunDetail(Run):
                 else s.model_copy(update={"status": RunStatus.SKIPPED, "duration_s": None})
                 for s in self.specs
             ])
-        progress = progress_of(self.status, [s.status for s in self.steps], self.progress)
+        progress = progress_of(self.status, self._parts, self.progress)
         object.__setattr__(self, "progress", progress)
         return self
 
     @property
+    def _parts(self) -> list[RunStatus]:
+        # What a run is made of: its steps, else its spec files (Currents).
+        return [s.status for s in self.steps or self.specs]
+
+    @property
     def steps_done(self) -> tuple[int, int] | None:
-        """(steps that got done, all steps): how far the run got; None without steps."""
-        if not self.steps:
-            return None
-        return steps_done(self.status, [s.status for s in self.steps]), len(self.steps)
+        """(steps, else specs, done; all of them): how far the run got; None without any."""
+        parts = self._parts
+        return (steps_done(self.status, parts), len(parts)) if parts else None
 
     def summary(self) -> Run:
         """The list-row view of this detail."""

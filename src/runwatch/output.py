@@ -233,11 +233,11 @@ def _header(run: RunDetail, style: Style, now: float) -> str:
 
 
 def _progress(run: RunDetail) -> str:
-    """"43%", and how far a run that ended got: "43% (3/7 steps)"."""
+    """"43%", and how far a run that ended short of passing got: "43% (3 of 7 ran)"."""
     done = run.steps_done
     text = format_percent(run.progress)
     if done is not None and run.status.is_terminal and run.status is not RunStatus.PASSED:
-        text += f" ({done[0]}/{done[1]} steps)"
+        text += f" ({done[0]} of {done[1]} ran)"
     return text
 
 

@@ -16,7 +16,7 @@ from runwatch.catalog import CATALOG
 from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse
 from runwatch.http import SourceClient
-from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
+from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, progress_of
 from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.kit import ClientKit, Page, run_path
 from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
@@ -212,9 +212,6 @@ class WerckerProvider(Provider):
 
     def _run_fields(self, wire: WireRun) -> dict[str, Any]:
         status = wercker_status(wire.status, wire.result)
-        # A run that ended says `progress: 100` however far it got: that figure only means
-        # "finished", so a failed run's progress comes from its steps (the detail's) instead.
-        ended_short = status.is_terminal and status is not RunStatus.PASSED
         return {
             "source": self.source.name,
             "provider": self.name,
@@ -228,7 +225,8 @@ class WerckerProvider(Provider):
             "created_at": wire.created_at,
             "started_at": wire.started_at,
             "finished_at": wire.finished_at,
-            "progress": None if ended_short else _percent(wire.progress),
+            # The model's rule: a finished run's "100" is no "how far" (progress_of).
+            "progress": progress_of(status, (), _percent(wire.progress)),
             "url": wire.url,
             "pipeline": (wire.pipeline.name or wire.pipeline.id) if wire.pipeline else None,
         }

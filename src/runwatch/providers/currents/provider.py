@@ -12,6 +12,7 @@ from runwatch.config import SourceConfig
 from runwatch.errors import ApiError, ConfigError, Conflict
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Spec, TestResult
+from runwatch.models import progress_of as run_progress
 from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.currents.mapping import (
     cancellation_of,
@@ -145,7 +146,9 @@ class CurrentsProvider(Provider):
             "finished_at": self._ended(run, status),
             # The run's own figure, in list rows and details alike.
             "duration_s": run.durationMs / 1000 if run.durationMs is not None else None,
-            "progress": progress_of(groups),
+            # The model's rule: complete specs (skipped ones too) are no "how far" for a run
+            # that ended short of passing (models.progress_of).
+            "progress": run_progress(status, (), progress_of(groups)),
             "tests": total_counts(groups),
             "pipeline": pipeline_of(self.source.project_id, groups),
             "url": self._url(run.runId),
