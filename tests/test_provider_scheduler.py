@@ -911,7 +911,8 @@ async def test_a_succeeded_run_with_a_skipped_node_is_passed_at_100_percent(sim)
     mark_detail = [r for r in requests(sim) if r.path == f"{RUNS}/{run.run_id}"]
     assert len(mark_detail) == 1
     assert_plain_get(mark_detail[0], f"{RUNS}/{run.run_id}")
-    assert node_progress("succeeded", None) == 100.0 and scheduler_status("SKIPPED") is RunStatus.SKIPPED
+    assert node_progress("succeeded", None) == 100.0
+    assert scheduler_status("SKIPPED") is RunStatus.SKIPPED
 
 
 async def test_the_last_page_has_a_null_cursor_and_is_read_again_from_its_own(sim):

@@ -26,7 +26,7 @@ from runwatch.tui.look import UNICODE
 from runwatch.tui.run_lines import step_line
 from runwatch.tui.widgets.cells import render_cell
 from runwatch.tui.widgets.groups import progress_label
-from test_cli import Cli, cli  # noqa: F401  (the fixture)
+from test_cli import Cli
 
 PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
 # Lists that carry a finished run's times (or its own duration figure): conduct's does not
@@ -90,7 +90,9 @@ async def test_finished_rows_carry_the_duration_the_detail_shows(sim, name) -> N
 
 async def test_a_conduct_list_has_no_end_so_its_finished_rows_have_no_duration(sim) -> None:
     headers = {"Authorization": f"Bearer {demo_tokens()['conduct']}"}
-    body = httpx.get(f"{sim.base_url('conduct')}/v1/runs", headers=headers).json()
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(f"{sim.base_url('conduct')}/v1/runs", headers=headers)
+    body = answer.json()
     assert body["runs"] and not any("updatedAt" in item for item in body["runs"])
     done = next(r for r in await listed(sim, "conduct") if r.status is RunStatus.PASSED)
     assert done.duration_s is None  # what the list lacks, it does not make up
@@ -137,6 +139,11 @@ def test_progress_counts_only_what_ran_once_a_run_ended_short() -> None:
     assert progress_of(RunStatus.FAILED, (), 100.0) is None
     assert progress_of(RunStatus.CANCELED, (), 40.0) == 40.0
     assert progress_of(RunStatus.RUNNING, (), 40.0) == 40.0
+
+
+@pytest.fixture
+def cli(sim, tmp_path) -> Cli:
+    return Cli(sim, tmp_path)
 
 
 def test_the_cli_writes_a_duration_as_the_tui_does(cli: Cli) -> None:
