@@ -302,11 +302,14 @@ def never_ran(status: RunStatus, run_status: RunStatus) -> RunStatus:
 
 def steps_done(run_status: RunStatus, steps: Sequence[RunStatus]) -> int:
     """How many steps are done: the final ones while the run goes on (a skipped node counts,
-    DESIGN section 2); once it ended without passing, only those that ran, so a failed run's
-    bar shows how far it got rather than a full bar."""
+    DESIGN section 2); once it ended without passing, only those that ran to their end (not
+    one skipped or canceled), so a failed run's bar shows how far it got, not a full bar."""
     if run_status.is_terminal and run_status is not RunStatus.PASSED:
-        return sum(1 for s in steps if s.is_terminal and s is not RunStatus.SKIPPED)
+        return sum(1 for s in steps if s in _RAN_TO_THE_END)
     return sum(1 for s in steps if s.is_terminal)
+
+
+_RAN_TO_THE_END = frozenset({RunStatus.PASSED, RunStatus.FAILED, RunStatus.TIMED_OUT})
 
 
 def progress_of(run_status: RunStatus, steps: Sequence[RunStatus],
