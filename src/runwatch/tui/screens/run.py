@@ -231,9 +231,11 @@ class RunScreen(RunActionsMixin, Screen[None]):
             timeline.set_steps(detail.steps)
             self._show_step(timeline.highlighted)
             failed = sum(s.status is RunStatus.FAILED for s in detail.steps)
-            done = sum(s.status.is_terminal for s in detail.steps)
+            # The bar's own count (models.steps_done): a skipped step is no step done once
+            # the run failed, so the title and the bar never disagree.
+            done, total = detail.steps_done or (0, len(detail.steps))
             noun = STEP_NOUNS.get(self.source.api, "Steps")
-            title = f"{noun}  {done}/{len(detail.steps)} done"
+            title = f"{noun}  {done}/{total} done"
             _update(self.query_one("#steps-title", Static),
                     title + (f" · {failed} failed" if failed else ""))
         self.steps_signal.publish(detail.steps)
