@@ -165,7 +165,9 @@ async def test_list_maps_runs_onto_the_normalized_model(sim):
 
     failed = by_status["failed"][0]
     assert failed.status is RunStatus.FAILED
-    assert failed.progress == 100.0  # the nodes after the failed one are cancelled
+    # The nodes after the failed one are cancelled, never ran: it got as far as the failure.
+    ran = [n for n in body_nodes(sim, failed.id) if n in ("succeeded", "failed")]
+    assert failed.progress == round(100 * len(ran) / len(body_nodes(sim, failed.id)), 1) < 100
 
     queued = by_status["queued"][0]
     assert queued.status is RunStatus.QUEUED
@@ -574,13 +576,23 @@ def test_status_mapping(raw, status):
     assert scheduler_status(raw) is status
 
 
+def body_nodes(sim, run_id: str) -> list[str]:
+    """The statuses of the run's nodes, as the simulator renders it."""
+    return [n["status"] for n in rendered(sim, run_id)["nodes"]]
+
+
 def test_progress_is_terminal_nodes_over_all_nodes():
     from runwatch.providers.scheduler import WireNode
 
     nodes = [WireNode(status=s) for s in ("succeeded", "failed", "running", "queued")]
-    assert node_progress(nodes) == 50.0
-    assert node_progress([]) is None
-    assert node_progress(None) is None
+    assert node_progress("running", nodes) == 50.0
+    assert node_progress("running", []) is None
+    assert node_progress("running", None) is None
+    # Once the run failed, only the nodes that ran count: a skipped one did not.
+    ended = [WireNode(status=s) for s in ("succeeded", "failed", "skipped", "skipped")]
+    assert node_progress("failed", ended) == 50.0
+    assert node_progress("running", ended) == 100.0
+    assert node_progress("succeeded", ended) == 100.0
 
 
 # -- cancel --------------------------------------------------------------------------------
@@ -906,7 +918,8 @@ async def test_a_succeeded_run_with_a_skipped_node_is_passed_at_100_percent(sim)
     mark_detail = [r for r in requests(sim) if r.path == f"{RUNS}/{run.run_id}"]
     assert len(mark_detail) == 1
     assert_plain_get(mark_detail[0], f"{RUNS}/{run.run_id}")
-    assert node_progress(None) is None and scheduler_status("SKIPPED") is RunStatus.SKIPPED
+    assert node_progress("succeeded", None) == 100.0
+    assert scheduler_status("SKIPPED") is RunStatus.SKIPPED
 
 
 async def test_the_last_page_has_a_null_cursor_and_is_read_again_from_its_own(sim):

@@ -137,7 +137,8 @@ async def test_a_run_maps_onto_the_normalized_model(sim):
     # The server reports whole seconds, rounded up.
     assert item["duration"] == math.ceil((ended - started).total_seconds())
     assert run.url == f"{sim.base_url('services')}/api/runs/{run.id}"
-    assert (run.branch, run.progress, run.tests) == (None, None, None)
+    # The list has no stages: a passed run is done (100 %), and that is all it can say.
+    assert (run.branch, run.progress, run.tests) == (None, 100.0, None)
 
 
 @pytest.mark.parametrize(
@@ -309,9 +310,12 @@ async def test_a_finished_runs_steps_carry_times_and_durations(sim):
     target = newest(api_of(sim).runs, sim.sim.now(), "failed")
     detail = await sim.provider("services").get_run(target.id)
 
-    assert detail.status is RunStatus.FAILED and detail.progress == 100.0
     statuses = [s.status for s in detail.steps]
     failed_at = statuses.index(RunStatus.FAILED)
+    # How far it got: the stages that ran (the failed one too), not a full bar.
+    assert detail.status is RunStatus.FAILED
+    assert detail.progress == round(100 * (failed_at + 1) / 7, 1)
+    assert detail.steps_done == (failed_at + 1, 7)
     assert statuses[:failed_at] == [RunStatus.PASSED] * failed_at
     # Placeholder stages after the failure never start: they stay IDLE.
     assert statuses[failed_at + 1:] == [RunStatus.SKIPPED] * (6 - failed_at)  # never ran

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from runwatch import output
+from runwatch import formatting, output
 from runwatch.errors import LOCAL_MESSAGE_MAX, MESSAGE_MAX, ApiError, RunwatchError
 from runwatch.models import Run, RunDetail, RunStatus, Spec, Step, TestResult
 from runwatch.sanitize import clean_log, clean_multiline, clean_text
-from runwatch.tui import formatting, look
+from runwatch.tui import look
 from runwatch.tui.widgets.source_bar import seconds_until, updated_ago
 
 SEQUENCES = {
@@ -204,22 +204,23 @@ def test_every_formatter_prints_something_for_anything(tz: str, monkeypatch) -> 
     time.tzset()
     try:
         for seconds in DURATIONS:
-            for text in (formatting.format_duration(seconds), output.fmt_duration(seconds),
-                         output.fmt_progress(seconds), look.progress_bar(seconds),
+            for text in (formatting.format_duration(seconds), formatting.format_percent(seconds),
+                         look.progress_bar(seconds), formatting.format_date_time(seconds),
                          formatting.format_clock(seconds), formatting.format_wall_clock(seconds),
                          look.spinner_frame(seconds), updated_ago(seconds),
                          formatting.relative_time(seconds, 1_795_348_800.0)):
                 assert isinstance(text, str) and len(text) < 40, (seconds, text)
             assert seconds_until(seconds, 0.0) is None or seconds_until(seconds, 0.0) >= 0
         assert formatting.format_duration(math.inf) == "–" == formatting.format_duration(math.nan)
-        assert output.fmt_duration(1e400) == "-" and output.fmt_duration(7322.0) == "2h02m"
+        assert formatting.format_duration(1e400) == "–"
+        assert formatting.format_duration(7322.0) == "2h 02m"
         for when in TIMES:
-            for text in (output.fmt_time(when), output.fmt_clock(when),
+            for text in (formatting.format_date_time(when), formatting.format_clock(when),
                          formatting.relative_time(when, 1_795_348_800.0)):
                 assert isinstance(text, str) and text, (when, text)
-        year_one = output.fmt_time(datetime(1, 1, 1, tzinfo=UTC))
+        year_one = formatting.format_date_time(datetime(1, 1, 1, tzinfo=UTC))
         if tz == "America/New_York":
-            assert year_one == "-"  # before year 1: no local time to show
+            assert year_one == "–"  # before year 1: no local time to show
         elif tz == "UTC":
             assert year_one.endswith("1-01-01 00:00")
     finally:
@@ -237,7 +238,7 @@ def test_a_run_with_impossible_numbers_prints(monkeypatch) -> None:
                         steps=[Step(id="a", name="a", order=0, status=RunStatus.PASSED,
                                     duration_s=math.nan)])
         text = output.detail_text(run, output.Style(False))
-        assert "created   -" in text and "duration  -" in text
+        assert "created   –" in text and "duration  –" in text
         assert output.runs_text([run.summary()], output.Style(True))
         assert output.watch_line(run, datetime(1, 1, 1, tzinfo=UTC), output.Style(False))
     finally:

@@ -204,3 +204,40 @@ async def test_the_cancel_command_in_the_palette_asks_first(sim) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert mutations(sim) == []
+
+
+async def test_a_services_run_stopped_here_reads_canceled_and_raises_no_failure(sim) -> None:
+    """The services API has no canceled state: the run it was asked to stop ends FAILURE.
+    This process knows it sent the stop, so the run reads canceled (stopped here), in the
+    table and on the run screen, and no failure toast is raised for it."""
+    from runwatch.tui.screens.run import RunScreen
+
+    app = make_app(sim)
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        table = await loaded(pilot)
+        run = await select(pilot, "services", active=True)
+        await pilot.press("c", "y")
+        await until(pilot, lambda: any("stop sent" in m for _, m in notes(app)), "the outcome")
+
+        def shown() -> Run:
+            return next(r for r in table.runs.values() if r.key == run.key)
+
+        await until(pilot, lambda: shown().status.is_terminal, "the stopped run's next poll")
+        stopped = shown()
+        assert (stopped.status, stopped.provider_status, stopped.stopped_here) == (
+            "canceled", "FAILURE", True)
+        assert app.session.stopped_here(stopped)
+        # The API says FAILURE all the same: only this process knows better.
+        raw = app.session.poller.runs("services")[run.id]
+        assert raw.status == "failed" and app.session.stopped_here(raw)
+        assert not any(sev == "error" or "failed" in m for sev, m in notes(app)), notes(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+        screen = app.screen
+        await until(pilot, lambda: screen.detail is not None, "the detail")
+        title = str(screen.query_one("#run-title").render())
+        meta = str(screen.query_one("#run-meta").render())
+        assert title.startswith("⊘ canceled (stopped here)"), title
+        assert "canceled by runwatch" in meta and "(stopped here)" in meta, meta
+        assert screen.detail.status == "canceled" and screen.detail.stopped_here
+        assert not any(sev == "error" for sev, _ in notes(app)), notes(app)

@@ -17,10 +17,10 @@ from textual.pilot import Pilot
 
 from runwatch.config import KioskConfig
 from runwatch.demo import demo_config
+from runwatch.formatting import format_duration, format_wall_clock
 from runwatch.models import Run, RunStatus
 from runwatch.sim import Fault
 from runwatch.tui.app import RunwatchApp
-from runwatch.tui.formatting import format_duration, format_wall_clock
 from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.widgets.kiosk import StatusCount, StatusCounts
 from runwatch.tui.widgets.kiosk_runs import KioskRuns, kiosk_sections, latest_verdicts

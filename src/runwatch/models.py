@@ -5,7 +5,7 @@ Field names are the JSON contract of `runwatch list --json` and `show --json`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, TypeVar
@@ -110,6 +110,18 @@ def _timed(model: _M) -> _M:
     return model
 
 
+def _no_zero_duration(model: _M) -> _M:
+    """A step or spec that never ran (or was canceled before it did) took no time at all:
+    its "0s" is no duration, so it has none ("–", not "0s")."""
+    if model.duration_s == 0 and model.status in _NEVER_TIMED:  # type: ignore[attr-defined]
+        object.__setattr__(model, "duration_s", None)
+    return model
+
+
+_NEVER_TIMED = frozenset({RunStatus.SKIPPED, RunStatus.CANCELED, RunStatus.QUEUED,
+                          RunStatus.WAITING})
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -158,12 +170,17 @@ class Run(_Model):
     pipeline: CleanText | None = None
     # The run's page for a person; `url` is the API's address of it.
     web_url: CleanText | None = None
+    # This process sent the stop that ended it, on an API that reports a stop as a failure
+    # (services): its status reads canceled. Known only here, so never in the JSON.
+    stopped_here: bool = Field(default=False, exclude=True)
 
     @model_validator(mode="after")
     def _derive(self) -> Run:
         object.__setattr__(self, "created_at", utc(self.created_at))
-        if self.status is RunStatus.PASSED and self.progress is not None:
-            object.__setattr__(self, "progress", 100.0)  # passed is done, whatever was skipped
+        if self.status is RunStatus.PASSED:
+            # Passed is done, whatever was skipped. The rest of the rule: progress_of, which
+            # each provider's mapping (and RunDetail, from its steps) applies.
+            object.__setattr__(self, "progress", 100.0)
         return _timed(self)
 
     @property
@@ -204,7 +221,7 @@ class Step(_Model):
 
     @model_validator(mode="after")
     def _derive(self) -> Step:
-        return _timed(self)
+        return _no_zero_duration(_timed(self))
 
 
 class Group(_Model):
@@ -232,6 +249,10 @@ class Spec(_Model):
     tests: TestCounts | None = None
     duration_s: float | None = None
     instance_id: CleanText | None = None
+
+    @model_validator(mode="after")
+    def _derive(self) -> Spec:
+        return _no_zero_duration(self)
 
 
 class TestResult(_Model):
@@ -279,6 +300,70 @@ def never_ran(status: RunStatus, run_status: RunStatus) -> RunStatus:
     return status
 
 
+def steps_done(run_status: RunStatus, steps: Sequence[RunStatus]) -> int:
+    """How many steps are done: the final ones while the run goes on (a skipped node counts,
+    DESIGN section 2); once it ended without passing, only those that ran to their end (not
+    one skipped or canceled), so a failed run's bar shows how far it got, not a full bar."""
+    if run_status.is_terminal and run_status is not RunStatus.PASSED:
+        return sum(1 for s in steps if s in _RAN_TO_THE_END)
+    return sum(1 for s in steps if s.is_terminal)
+
+
+_RAN_TO_THE_END = frozenset({RunStatus.PASSED, RunStatus.FAILED, RunStatus.TIMED_OUT})
+
+
+def progress_of(run_status: RunStatus, steps: Sequence[RunStatus],
+                figure: float | None = None) -> float | None:
+    """The run's progress in percent, the one rule for every provider: a passed run is done;
+    a run that ended otherwise got as far as its steps (or specs) that ran; a live one says
+    what its API figured (Wercker's `progress`, Currents' instances), else its final steps
+    over all."""
+    if run_status is RunStatus.PASSED:
+        return 100.0
+    ended = run_status.is_terminal
+    if figure is not None and not ended:
+        return figure
+    if steps:
+        return round(100.0 * steps_done(run_status, steps) / len(steps), 1)
+    # Ended short of passing with no steps to count: the API's figure says how far it got
+    # only below 100 (Wercker says 100 for any run that ended, and Currents counts skipped
+    # spec files as complete). A live run without a figure or steps has none.
+    return figure if figure is not None and figure < 100 else None
+
+
+def run_duration(run: Run, now: float) -> float | None:
+    """A run's duration, the one rule for every screen and command: a finished run's own
+    (timestamps, else the API's figure); a running or waiting one's so far, from its start
+    (else its creation: Currents and Conduct list rows have no start). A queued run has
+    none yet."""
+    if run.duration_s is not None and (run.status.is_terminal or run.finished_at):
+        return run.duration_s
+    if run.status in (RunStatus.RUNNING, RunStatus.WAITING):
+        start = _epoch(run.started_at or run.created_at)
+        if start is not None:
+            return max(0.0, now - start)
+    return run.duration_s
+
+
+def step_duration(step: Step, now: float) -> float | None:
+    """A step's duration: its own once it ended, a running (or waiting) one's so far."""
+    if step.duration_s is not None and not step.status.is_active:
+        return step.duration_s
+    if step.status in (RunStatus.RUNNING, RunStatus.WAITING):
+        start = _epoch(step.started_at)
+        if start is not None:
+            end = _epoch(step.finished_at)
+            return max(0.0, (end if end is not None else now) - start)
+    return step.duration_s
+
+
+def _epoch(value: datetime | None) -> float | None:
+    try:
+        return value.timestamp() if value is not None else None
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 class RunDetail(Run):
     """A run with everything the run screen shows."""
 
@@ -294,19 +379,33 @@ class RunDetail(Run):
         if self.status.is_terminal:
             object.__setattr__(self, "steps", [
                 s if never_ran(s.status, self.status) is s.status
-                else s.model_copy(update={"status": RunStatus.SKIPPED})
+                else s.model_copy(update={"status": RunStatus.SKIPPED, "duration_s": None})
                 for s in self.steps
             ])
             object.__setattr__(self, "specs", [
                 s if never_ran(s.status, self.status) is s.status
-                else s.model_copy(update={"status": RunStatus.SKIPPED})
+                else s.model_copy(update={"status": RunStatus.SKIPPED, "duration_s": None})
                 for s in self.specs
             ])
+        progress = progress_of(self.status, self._parts, self.progress)
+        object.__setattr__(self, "progress", progress)
         return self
+
+    @property
+    def _parts(self) -> list[RunStatus]:
+        # What a run is made of: its steps, else its spec files (Currents).
+        return [s.status for s in self.steps or self.specs]
+
+    @property
+    def steps_done(self) -> tuple[int, int] | None:
+        """(steps, else specs, done; all of them): how far the run got; None without any."""
+        parts = self._parts
+        return (steps_done(self.status, parts), len(parts)) if parts else None
 
     def summary(self) -> Run:
         """The list-row view of this detail."""
-        return Run.model_validate(self.model_dump(include=set(Run.model_fields)))
+        fields = self.model_dump(include=set(Run.model_fields))
+        return Run.model_validate({**fields, "stopped_here": self.stopped_here})
 
 
 # A log line the API says went to standard error starts with this mark (services logs):

@@ -6,19 +6,28 @@ always a word, so colour only ever repeats what the text already says.
 Every line of text the CLI writes goes through `emit` (stdout) or `emit_error` (stderr): the
 sanitizer's last pass, so no escape sequence from an API reaches the terminal even if a string
 slipped past the model's (only runwatch's own SGR colours survive, and only when colour is
-on). Every formatter is total over its input type: what cannot be shown prints as "-".
+on). Every formatter is total over its input type: what cannot be shown prints as "–", the
+dash the screen uses too.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO
 
+from runwatch import formatting
+from runwatch.formatting import (
+    format_clock,
+    format_date_time,
+    format_duration,
+    format_percent,
+    status_words,
+)
 from runwatch.models import (
     Group,
     Run,
@@ -28,6 +37,8 @@ from runwatch.models import (
     Step,
     TestCounts,
     cancellation_text,
+    run_duration,
+    step_duration,
 )
 from runwatch.sanitize import clean_multiline, clean_text
 
@@ -86,55 +97,14 @@ def emit_error(text: str, *, multiline: bool = False) -> None:
 
 # -- small formatters ----------------------------------------------------------------------
 
-NO_VALUE = "-"
-MAX_DURATION_S = 100 * 366 * 86400.0  # longer is no run's duration: it prints as "-"
-
-
-def _local(value: datetime | None, form: str) -> str:
-    if value is None:
-        return NO_VALUE
-    try:
-        # 0001-01-01Z seen from west of UTC (or 9999-12-31 from the east) is no local time.
-        return value.astimezone().strftime(form)
-    except (OverflowError, OSError, ValueError):
-        return NO_VALUE
-
-
-def fmt_time(value: datetime | None) -> str:
-    """Local time, minutes precision: what a person compares with a clock."""
-    return _local(value, "%Y-%m-%d %H:%M")
-
-
-def fmt_clock(value: datetime | None) -> str:
-    return _local(value, "%H:%M:%S")
-
-
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds) or seconds > MAX_DURATION_S:
-        return NO_VALUE
-    seconds = max(0.0, seconds)
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
-
-
-def fmt_progress(progress: float | None) -> str:
-    if progress is None or not math.isfinite(progress):
-        return NO_VALUE
-    return f"{max(0.0, min(100.0, progress)):.0f}%"
+# Times, durations and shares are written by runwatch.formatting, as on screen.
+NO_VALUE = formatting.NO_VALUE
 
 
 def fmt_tests(tests: TestCounts | None) -> str:
     """`12 passed, 1 failed, 3 pending of 16`: only the counts the provider reports."""
     if tests is None:
-        return "-"
+        return NO_VALUE
     parts = [
         f"{value} {word}"
         for value, word in (
@@ -148,17 +118,17 @@ def fmt_tests(tests: TestCounts | None) -> str:
     ]
     if tests.overall is not None:
         parts.append(f"of {tests.overall}")
-    return ", ".join(parts) or "-"
+    return ", ".join(parts) or NO_VALUE
 
 
 def _short_tests(tests: TestCounts | None) -> str:
     if tests is None or (tests.passes is None and tests.failures is None):
-        return "-"
+        return NO_VALUE
     return f"{tests.passes or 0}/{tests.failures or 0}"
 
 
 def truncate(text: str | None, width: int) -> str:
-    text = " ".join((text or "-").split())  # one line, whatever the commit message held
+    text = " ".join((text or NO_VALUE).split())  # one line, whatever the commit message held
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -188,26 +158,29 @@ def runs_json(runs: Sequence[Run]) -> str:
     return json.dumps([r.model_dump(mode="json", include=fields) for r in runs], indent=2)
 
 
-def _run_row(run: Run) -> list[str]:
+def _run_row(run: Run, now: float) -> list[str]:
     return [
         run.source,
-        run.status.value,
+        status_words(run),
         run.id,
         truncate(run.title, TITLE_WIDTH),
         truncate(run.branch, 24),
         truncate(run.author, 16),
-        fmt_progress(run.progress),
+        format_percent(run.progress),
         _short_tests(run.tests),
-        fmt_time(run.created_at or run.started_at),
-        fmt_duration(run.duration_s),
+        format_date_time(run.created_at or run.started_at),
+        format_duration(run_duration(run, now)),
     ]
 
 
-def runs_text(runs: Sequence[Run], style: Style) -> str:
+def runs_text(runs: Sequence[Run], style: Style, now: float | None = None) -> str:
+    """The runs as a table; a running run's duration is the one it has had until `now`."""
     if not runs:
         return "no runs"
-    raw = [_run_row(r) for r in runs]
-    painted = [[row[0], style.status(r.status), *row[2:]] for row, r in zip(raw, runs, strict=True)]
+    now = time.time() if now is None else now
+    raw = [_run_row(r, now) for r in runs]
+    painted = [[row[0], style.status(r.status, row[1]), *row[2:]]
+               for row, r in zip(raw, runs, strict=True)]
     return table(LIST_HEADERS, painted, raw)
 
 
@@ -218,11 +191,12 @@ def detail_json(run: RunDetail) -> str:
     return json.dumps(run.model_dump(mode="json"), indent=2)
 
 
-def detail_text(run: RunDetail, style: Style) -> str:
+def detail_text(run: RunDetail, style: Style, now: float | None = None) -> str:
     """Header, then steps, groups and specs where the provider has them, then content."""
-    parts = [_header(run, style)]
+    now = time.time() if now is None else now
+    parts = [_header(run, style, now)]
     if run.steps:
-        parts.append(style.bold("Steps") + "\n" + _steps(run.steps, style))
+        parts.append(style.bold("Steps") + "\n" + _steps(run.steps, style, now))
     if run.groups:
         parts.append(style.bold("Groups") + "\n" + _groups(run.groups))
     if run.specs:
@@ -232,37 +206,46 @@ def detail_text(run: RunDetail, style: Style) -> str:
     return "\n\n".join(parts)
 
 
-def _header(run: RunDetail, style: Style) -> str:
-    status = style.status(run.status)
+def _header(run: RunDetail, style: Style, now: float) -> str:
+    status = style.status(run.status, status_words(run))
     if run.provider_status and run.provider_status.lower() != run.status.value:
         status += f" ({run.provider_status})"
     lines = [
         style.bold(f"Run {run.id}") + f"  {run.source} ({run.provider})",
         f"  status    {status}",
         f"  title     {truncate(run.title, 100)}",
-        f"  branch    {run.branch or '-'}",
-        f"  commit    {run.commit or '-'}",
-        f"  author    {run.author or '-'}",
-        f"  created   {fmt_time(run.created_at)}",
-        f"  started   {fmt_time(run.started_at)}",
-        f"  finished  {fmt_time(run.finished_at)}",
-        f"  duration  {fmt_duration(run.duration_s)}",
-        f"  progress  {fmt_progress(run.progress)}",
+        f"  branch    {run.branch or NO_VALUE}",
+        f"  commit    {run.commit or NO_VALUE}",
+        f"  author    {run.author or NO_VALUE}",
+        f"  created   {format_date_time(run.created_at)}",
+        f"  started   {format_date_time(run.started_at)}",
+        f"  finished  {format_date_time(run.finished_at)}",
+        f"  duration  {format_duration(run_duration(run, now))}",
+        f"  progress  {_progress(run)}",
         f"  tests     {fmt_tests(run.tests)}",
     ]
     if run.cancellation:
-        when = cancellation_text(run.cancellation, lambda at: f"at {fmt_time(at)}")
+        when = cancellation_text(run.cancellation, lambda at: f"at {format_date_time(at)}")
         lines.insert(10, f"  canceled  {when}")  # after "finished"
     if run.url:
         lines.append(f"  url       {run.url}")
     return "\n".join(lines)
 
 
-def _steps(steps: Sequence[Step], style: Style) -> str:
+def _progress(run: RunDetail) -> str:
+    """"43%", and how far a run that ended short of passing got: "43% (3 of 7 ran)"."""
+    done = run.steps_done
+    text = format_percent(run.progress)
+    if done is not None and run.status.is_terminal and run.status is not RunStatus.PASSED:
+        text += f" ({done[0]} of {done[1]} ran)"
+    return text
+
+
+def _steps(steps: Sequence[Step], style: Style, now: float) -> str:
     ordered = sorted(steps, key=lambda s: s.order)
     raw = [
-        [str(i), s.name, s.status.value, fmt_clock(s.started_at),
-         fmt_duration(s.duration_s), "yes" if s.log_available else "-"]
+        [str(i), s.name, s.status.value, format_clock(s.started_at),
+         format_duration(step_duration(s, now)), "yes" if s.log_available else NO_VALUE]
         for i, s in enumerate(ordered, start=1)
     ]
     painted = [[r[0], r[1], style.status(s.status), *r[3:]] for r, s in zip(raw, ordered,
@@ -273,17 +256,17 @@ def _steps(steps: Sequence[Step], style: Style) -> str:
 def _groups(groups: Sequence[Group]) -> str:
     raw = []
     for g in groups:
-        where = " / ".join(p for p in (g.platform, g.browser) if p) or "-"
+        where = " / ".join(p for p in (g.platform, g.browser) if p) or NO_VALUE
         inst = g.instances
-        instances = f"{inst.passes or 0}/{inst.overall}" if inst and inst.overall else "-"
+        instances = f"{inst.passes or 0}/{inst.overall}" if inst and inst.overall else NO_VALUE
         raw.append([g.id, where, instances, fmt_tests(g.tests)])
     return table(("GROUP", "PLATFORM", "INSTANCES", "TESTS"), raw, raw)
 
 
 def _specs(specs: Sequence[Spec], style: Style) -> str:
     raw = [
-        [truncate(s.spec, 60), s.group or "-", s.status.value, fmt_tests(s.tests),
-         fmt_duration(s.duration_s)]
+        [truncate(s.spec, 60), s.group or NO_VALUE, s.status.value, fmt_tests(s.tests),
+         format_duration(s.duration_s)]
         for s in specs
     ]
     painted = [[r[0], r[1], style.status(s.status), *r[3:]] for r, s in zip(raw, specs,
@@ -306,7 +289,7 @@ def current_step(run: RunDetail) -> tuple[int, Step] | None:
 
 def watch_state(run: RunDetail) -> str:
     """What a watch line says, without the time: a new line is printed when this changes."""
-    parts = [run.status.value, fmt_progress(run.progress)]
+    parts = [status_words(run), format_percent(run.progress)]
     current = current_step(run)
     if current is not None:
         i, step = current
@@ -317,6 +300,11 @@ def watch_state(run: RunDetail) -> str:
 
 
 def watch_line(run: RunDetail, now: datetime, style: Style) -> str:
+    """The clock, the state, and how long the run has run so far (not part of the state:
+    a new line comes when the run changes, not every second)."""
     state = watch_state(run)
-    word = run.status.value
-    return f"{fmt_clock(now)}  {style.status(run.status, word)}{state[len(word):]}"
+    word = status_words(run)
+    took = run_duration(run, now.timestamp())
+    verb = "took" if run.status.is_terminal else "for"
+    tail = f"  {verb} {format_duration(took)}" if took is not None else ""
+    return f"{format_clock(now)}  {style.status(run.status, word)}{state[len(word):]}{tail}"

@@ -5,18 +5,30 @@ act through a Session, so a refusal reads the same wherever it is met.
 `refusal` is the gate (kiosk, read-only, capability, a finished run); `perform` asks it, then
 sends the action through the provider's table of actions and polls that source again. The
 HTTP client's own read-only refusal (runwatch.http) stays under it as the last line.
+
+A run stopped through the session on an API that reports a stop as a failure (services) is
+remembered, and every run the session hands on (poll events, `get_run`) reads "canceled
+(stopped here)" instead of failed for as long as this process lives: `stopped_here`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from runwatch.config import Config, SourceConfig
 from runwatch.errors import RunwatchError
-from runwatch.models import Run, RunDetail, Spec, Step, TestResult
-from runwatch.poller import Poller, PollEvent, SourceHealth
+from runwatch.models import Cancellation, Run, RunDetail, RunStatus, Spec, Step, TestResult
+from runwatch.poller import (
+    DetailLoaded,
+    Poller,
+    PollEvent,
+    RunsChanged,
+    RunTransition,
+    SourceHealth,
+)
 from runwatch.providers import Provider, RunAction, build_providers
 
 __all__ = ["Outcome", "Refused", "RunAction", "Session", "SourceFacts"]
@@ -104,6 +116,9 @@ class Session:
         }
         self.poller = Poller(providers, intervals=intervals or {}, on_event=self._deliver,
                              now=now)
+        self._now = now
+        # (source, run id) -> when this process sent the stop: see stopped_here.
+        self._stopped: dict[tuple[str, str], float] = {}
 
     @classmethod
     def from_config(
@@ -142,12 +157,48 @@ class Session:
                    kiosk=kiosk, intervals=intervals, now=now, owns_providers=owns_providers)
 
     def _deliver(self, event: PollEvent) -> None:
-        self.on_event(event)
+        self.on_event(self._as_stopped(event) if self._stopped else event)
+
+    # -- runs this process stopped -------------------------------------------------------
+
+    def stopped_here(self, run: Run) -> bool:
+        """Whether `run` ended because this process stopped it, on an API that reports the
+        stop as a failure: it is shown as canceled (stopped here), and no failure is
+        announced for it."""
+        return run.stopped_here or (
+            run.key in self._stopped and run.status is RunStatus.FAILED)
+
+    def _stopped_view(self, run: Run) -> Run:
+        if run.stopped_here or not self.stopped_here(run):
+            return run
+        update: dict[str, object] = {"status": RunStatus.CANCELED, "stopped_here": True}
+        if isinstance(run, RunDetail) and run.cancellation is None:
+            at = datetime.fromtimestamp(self._stopped[run.key], UTC)
+            update["cancellation"] = Cancellation(by="runwatch", at=at, reason="stopped here")
+        return run.model_copy(update=update)
+
+    def _as_stopped(self, event: PollEvent) -> PollEvent:
+        if isinstance(event, RunsChanged):
+            return replace(event, changed=tuple(self._stopped_view(r) for r in event.changed))
+        if isinstance(event, DetailLoaded) and event.detail is not None:
+            detail = self._stopped_view(event.detail)
+            assert isinstance(detail, RunDetail)
+            return replace(event, detail=detail)
+        if isinstance(event, RunTransition):
+            return replace(event, run=self._stopped_view(event.run))
+        return event
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.providers)
 
     # -- reading -------------------------------------------------------------------------
+
+    def runs(self, source: str) -> Mapping[str, Run]:
+        """The source's runs as last polled (by id), as the session shows them."""
+        runs = self.poller.runs(source)
+        if not any(key[0] == source for key in self._stopped):
+            return runs
+        return {run_id: self._stopped_view(run) for run_id, run in runs.items()}
 
     def health(self, source: str) -> SourceHealth | None:
         return self.poller.health(source) if source in self.providers else None
@@ -162,7 +213,12 @@ class Session:
 
     async def get_run(self, source: str, run_id: str) -> RunDetail:
         """One run, read now (not through the poller)."""
-        return await self._provider(source).get_run(run_id)
+        detail = await self._provider(source).get_run(run_id)
+        if not self._stopped:
+            return detail
+        view = self._stopped_view(detail)
+        assert isinstance(view, RunDetail)
+        return view
 
     # -- acting --------------------------------------------------------------------------
 
@@ -208,8 +264,16 @@ class Session:
         self.check(action, run)
         provider = self.providers[run.source]
         verb = provider.verb(action)
+        stopping = action is RunAction.CANCEL and provider.stop_reads_as_failure
+        if stopping:
+            # Before the request: a poll may see the run fail before the answer comes back.
+            self._stopped[run.key] = self._now()
         try:
             sent = await provider.action_table()[action](run.id)
+        except BaseException:
+            if stopping:
+                self._stopped.pop(run.key, None)  # not stopped by us after all
+            raise
         finally:
             self.poller.refresh(run.source)
         message = sent.said or f"{DONE.get(verb, verb + 'd')} run {run.id}"

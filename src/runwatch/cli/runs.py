@@ -28,7 +28,8 @@ from runwatch.errors import (
     ServerError,
     Unreachable,
 )
-from runwatch.models import Run, RunDetail, RunStatus
+from runwatch.formatting import format_duration, status_words
+from runwatch.models import Run, RunDetail, RunStatus, run_duration
 
 if TYPE_CHECKING:
     from runwatch.session import Session
@@ -157,8 +158,8 @@ async def _watch(provider: Provider, run_id: str, interval: float, debug: bool) 
                 output.emit(output.watch_line(run, datetime.now(UTC), style), color=style.color)
                 last = state
             if run.status.is_terminal:
-                output.emit(f"run {run.id} {run.status.value}"
-                            f" after {output.fmt_duration(run.duration_s)}")
+                took = format_duration(run_duration(run, datetime.now(UTC).timestamp()))
+                output.emit(f"run {run.id} {status_words(run)} after {took}")
                 return WATCH_EXIT[run.status]
             await asyncio.sleep(interval)
             run = await _poll(provider, run_id, interval, debug)

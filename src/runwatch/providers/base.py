@@ -47,6 +47,9 @@ class Provider(ABC):
     # Whether get_log marks the lines the API says went to stderr (models.STDERR_MARK).
     marks_stderr: ClassVar[bool] = False
     has_spec_results: ClassVar[bool] = False
+    # The API has no canceled state: a run it was asked to stop ends as a failure
+    # (services). The session then shows the run it stopped as canceled.
+    stop_reads_as_failure: ClassVar[bool] = False
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
         self.source = source

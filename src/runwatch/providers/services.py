@@ -176,6 +176,7 @@ class ServicesProvider(Provider):
     actions = frozenset({RunAction.CANCEL, RunAction.RERUN, RunAction.DELETE})
     has_logs = True
     marks_stderr = True
+    stop_reads_as_failure = True  # a stopped run is FAILURE: no CANCELED status exists
 
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
         super().__init__(source, client, limit=limit)
@@ -207,7 +208,8 @@ class ServicesProvider(Provider):
             return memo[2]
         wire = self._parse(_RUN, body, path)
         steps = self._steps(stages)
-        detail = RunDetail(**self._run_fields(wire), steps=steps, progress=_progress(wire, steps))
+        # Progress from the stages: the model's one rule (runwatch.models.progress_of).
+        detail = RunDetail(**self._run_fields(wire), steps=steps)
         self._detailed = (body, stages, detail)
         return detail
 
@@ -417,16 +419,6 @@ def _stage_key(stage: WireStage) -> tuple[int, datetime, str]:
     rank = _STAGE_RANK.get(stage.label.upper(), len(STAGE_ORDER))
     started = None if stage.idle else utc(stage.startedAt)
     return rank, started or _NEVER, stage.label
-
-
-def _progress(wire: WireRun, steps: list[Step]) -> float | None:
-    """100 once the run has ended; else the share of stages that have ended."""
-    if map_status(wire.status, STATUSES).is_terminal:
-        return 100.0
-    if not steps:
-        return None
-    done = sum(1 for step in steps if step.status.is_terminal)
-    return round(100.0 * done / len(steps), 1)
 
 
 def _log_text(line: WireLogLine) -> str:

@@ -17,7 +17,7 @@ from runwatch.catalog import CATALOG
 from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse
 from runwatch.http import SourceClient
-from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
+from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, progress_of
 from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.kit import ClientKit, Page, run_path
 from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
@@ -225,11 +225,12 @@ class WerckerProvider(Provider):
         return Run(**self._run_fields(self.kit.parse(RUN, item, RUNS_PATH)))
 
     def _run_fields(self, wire: WireRun) -> dict[str, Any]:
+        status = wercker_status(wire.status, wire.result)
         return {
             "source": self.source.name,
             "provider": self.name,
             "id": wire.id,
-            "status": wercker_status(wire.status, wire.result),
+            "status": status,
             "provider_status": wercker_provider_status(wire.status, wire.result),
             "title": wire.message or wire.commit_hash,
             "branch": wire.branch,
@@ -238,7 +239,8 @@ class WerckerProvider(Provider):
             "created_at": wire.created_at,
             "started_at": wire.started_at,
             "finished_at": wire.finished_at,
-            "progress": _percent(wire.progress),
+            # The model's rule: a finished run's "100" is no "how far" (progress_of).
+            "progress": progress_of(status, (), _percent(wire.progress)),
             "url": wire.url,
             "pipeline": (wire.pipeline.name or wire.pipeline.id) if wire.pipeline else None,
         }

@@ -6,10 +6,17 @@ from __future__ import annotations
 from textual.content import Content
 
 from runwatch.config import SourceConfig
-from runwatch.models import Cancellation, Run, RunStatus, Step, cancellation_text
-from runwatch.tui.formatting import format_duration, relative_time, to_epoch
+from runwatch.formatting import STOPPED_HERE, format_duration, relative_time
+from runwatch.models import (
+    Cancellation,
+    Run,
+    RunStatus,
+    Step,
+    cancellation_text,
+    run_duration,
+    step_duration,
+)
 from runwatch.tui.look import rich_color, status_look
-from runwatch.tui.widgets.timeline import step_duration
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
 
@@ -19,10 +26,12 @@ def _muted(text: str) -> tuple[str, str]:
 
 
 def title_line(run: Run) -> Content:
-    """"✗ failed  feat: add the abort button"."""
+    """"✗ failed  feat: add the abort button"; "⊘ canceled (stopped here)  ..." for a run
+    this process stopped."""
     look = status_look(run.status)
     return Content.assemble(
         (look.label, f"${look.variable} bold"),
+        *((_muted(f" ({STOPPED_HERE})"),) if run.stopped_here else ()),
         "  ",
         (run.title or run.id, "bold"),
     )
@@ -60,16 +69,6 @@ def meta_line(run: Run, source: SourceConfig, now: float,
     return Content(" · ").join(parts)
 
 
-def run_duration(run: Run, now: float) -> float | None:
-    """The run's duration; a running one's so far."""
-    if run.duration_s is not None and (run.status.is_terminal or run.finished_at):
-        return run.duration_s
-    start = to_epoch(run.started_at)
-    if start is not None and run.status.is_active:
-        return max(0.0, now - start)
-    return run.duration_s
-
-
 def step_line(step: Step, now: float, *, has_logs: bool) -> Content:
     """Everything about the highlighted step, including a check's message."""
     look = status_look(step.status)
@@ -81,7 +80,8 @@ def step_line(step: Step, now: float, *, has_logs: bool) -> Content:
         parts.append(Content.assemble(_muted("started "), relative_time(step.started_at, now)))
     took = step_duration(step, now)
     if took is not None:
-        parts.append(Content.assemble(_muted("took "), format_duration(took)))
+        verb = "for " if step.status.is_active else "took "  # still going: not done yet
+        parts.append(Content.assemble(_muted(verb), format_duration(took)))
     if step.message:
         parts.append(Content(step.message))
     if has_logs:

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from runwatch.models import Run, RunStatus
-from runwatch.tui.formatting import to_epoch
+from runwatch.formatting import to_epoch
+from runwatch.models import Run, RunStatus, run_duration
 
 __all__ = [
     "ALWAYS_SHOWN",
@@ -96,16 +96,6 @@ class RunsView:
         if self.sort == "duration":
             return (-(run_duration(run, now) or -1.0), newest)
         return (newest, run.source, run.id)
-
-
-def run_duration(run: Run, now: float) -> float | None:
-    """The run's duration, counting up while it runs."""
-    if run.duration_s is not None and (run.status.is_terminal or run.finished_at):
-        return run.duration_s
-    started = to_epoch(run.started_at)
-    if started is not None and run.status is RunStatus.RUNNING:
-        return max(0.0, now - started)
-    return run.duration_s
 
 
 @dataclass(frozen=True)

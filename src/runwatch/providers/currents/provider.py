@@ -13,6 +13,7 @@ from runwatch.config import SourceConfig
 from runwatch.errors import ApiError, BadResponse, ConfigError, Conflict
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Spec, TestResult
+from runwatch.models import progress_of as run_progress
 from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.currents.mapping import (
     cancellation_of,
@@ -161,9 +162,11 @@ class CurrentsProvider(Provider):
             "author": commit.authorName or commit.authorEmail,
             "created_at": run.createdAt,
             "finished_at": self._ended(run, status),
-            # Timestamps win where the detail has both; a list row has only this figure.
+            # The run's own figure, in list rows and details alike.
             "duration_s": run.durationMs / 1000 if run.durationMs is not None else None,
-            "progress": progress_of(groups),
+            # The model's rule: complete specs (skipped ones too) are no "how far" for a run
+            # that ended short of passing (models.progress_of).
+            "progress": run_progress(status, (), progress_of(groups)),
             "tests": total_counts(groups),
             "pipeline": pipeline_of(self.source.project_id, groups),
             "url": self._url(run.runId),
@@ -183,7 +186,7 @@ class CurrentsProvider(Provider):
     def _to_detail(self, run: RunWire) -> RunDetail:
         fields = self._fields(run)
         specs = run.specs or []
-        return RunDetail(
+        detail = RunDetail(
             **fields,
             # A run has no start time of its own: its first spec file claimed is the start.
             started_at=min((s.claimedAt for s in specs if s.claimedAt), default=None),
@@ -191,6 +194,11 @@ class CurrentsProvider(Provider):
             specs=[to_spec(s, fields["status"]) for s in specs],
             cancellation=cancellation_of(run.cancellation),
         )
+        if fields["duration_s"] is not None:
+            # The API's `durationMs` is in the list row too: the run screen and `show` say
+            # what the table says, not a figure from the spec times the list cannot have.
+            detail = detail.model_copy(update={"duration_s": fields["duration_s"]})
+        return detail
 
     def _url(self, run_id: str) -> str:
         """The run in Currents' dashboard, or in the API for any other server."""

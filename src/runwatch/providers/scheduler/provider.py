@@ -392,7 +392,7 @@ class SchedulerProvider(Provider):
             "created_at": self._created.get(wire.run_id) or wire.started_at,
             "started_at": wire.started_at,
             "finished_at": wire.finished_at,
-            "progress": node_progress(wire.nodes),
+            "progress": node_progress(wire.status, wire.nodes),
             "url": self._run_url(wire.run_id),
         }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict
 
-from runwatch.models import RunStatus, map_status
+from runwatch.models import RunStatus, map_status, progress_of
 from runwatch.providers.wire import CamelWireModel, LenientTimestamp
 
 RUNS_PATH = "/api/v1/runs"
@@ -112,9 +112,8 @@ def scheduler_status(raw: str | None) -> RunStatus:
     return map_status(raw, STATUSES)
 
 
-def node_progress(nodes: list[WireNode] | None) -> float | None:
-    """Final nodes (skipped ones too) over all nodes, in percent; None without nodes."""
-    if not nodes:
-        return None
-    done = sum(1 for n in nodes if scheduler_status(n.status).is_terminal)
-    return round(100.0 * done / len(nodes), 1)
+def node_progress(status: str | None, nodes: list[WireNode] | None) -> float | None:
+    """The run's progress from its nodes, by the model's one rule (runwatch.models
+    .progress_of): final nodes over all while it runs, those that ran once it failed."""
+    statuses = [scheduler_status(n.status) for n in nodes or []]
+    return progress_of(scheduler_status(status), statuses)

@@ -18,9 +18,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from runwatch.errors import RunwatchError
+from runwatch.formatting import format_duration
 from runwatch.models import Run, Step
 from runwatch.sanitize import clean_log
-from runwatch.tui.formatting import format_duration
 from runwatch.tui.host import Host
 from runwatch.tui.look import glyphs_of, status_look
 from runwatch.tui.widgets.log_view import LogLines, LogView

@@ -25,10 +25,10 @@ from textual.theme import Theme
 from textual.widgets import Footer, Markdown, Static
 
 from runwatch.catalog import CATALOG
+from runwatch.formatting import relative_time
 from runwatch.models import Run, RunDetail, RunStatus, Step
 from runwatch.poller import DetailLoaded, RunsChanged
 from runwatch.session import SourceFacts
-from runwatch.tui.formatting import relative_time
 from runwatch.tui.look import glyphs_of
 from runwatch.tui.run_lines import meta_line, step_line, title_line
 from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
@@ -221,7 +221,8 @@ class RunScreen(RunActionsMixin, Screen[None]):
         _update(self.query_one("#run-meta", Static),
                 meta_line(run, self.source.config, now, cancellation))
         tests = self.detail.tests if self.detail is not None else run.tests
-        self.query_one(RunProgress).set_run(run.status, run.progress, tests)
+        done = self.detail.steps_done if self.detail is not None else None
+        self.query_one(RunProgress).set_run(run.status, run.progress, tests, done)
 
     def _show_detail(self, detail: RunDetail) -> None:
         self.query_one("#run-loading").display = False
@@ -230,9 +231,11 @@ class RunScreen(RunActionsMixin, Screen[None]):
             timeline.set_steps(detail.steps)
             self._show_step(timeline.highlighted)
             failed = sum(s.status is RunStatus.FAILED for s in detail.steps)
-            done = sum(s.status.is_terminal for s in detail.steps)
+            # The bar's own count (models.steps_done): a skipped step is no step done once
+            # the run failed, so the title and the bar never disagree.
+            done, total = detail.steps_done or (0, len(detail.steps))
             noun = STEP_NOUNS.get(self.source.api, "Steps")
-            title = f"{noun}  {done}/{len(detail.steps)} done"
+            title = f"{noun}  {done}/{total} done"
             _update(self.query_one("#steps-title", Static),
                     title + (f" · {failed} failed" if failed else ""))
         self.steps_signal.publish(detail.steps)

@@ -110,9 +110,8 @@ class RunsScreen(RunActionsMixin, Screen[None]):
         host = self.host
         host.runs_signal.subscribe(self, self.apply_runs_changed)
         host.health_signal.subscribe(self, self.health_changed)
-        poller = host.session.poller
         for source in host.session.sources:
-            runs = poller.runs(source)
+            runs = host.session.runs(source)
             if runs:
                 self.table.apply_changes(source, runs.values())
         self.refresh_chrome()

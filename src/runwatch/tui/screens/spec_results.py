@@ -24,8 +24,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from runwatch.errors import RunwatchError
+from runwatch.formatting import format_duration
 from runwatch.models import Run, RunStatus, Spec, TestResult
-from runwatch.tui.formatting import format_duration
 from runwatch.tui.host import Host
 from runwatch.tui.look import glyphs_of, status_look
 

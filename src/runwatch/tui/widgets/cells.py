@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
+from runwatch.formatting import format_duration, relative_time
 from runwatch.models import Run, RunStatus
-from runwatch.tui.formatting import format_duration, relative_time
 from runwatch.tui.look import (
     UNICODE,
     Glyphs,
@@ -18,6 +18,7 @@ from runwatch.tui.look import (
     resolve_color,
     rich_color,
     spinner_frame,
+    status_look,
     status_text,
 )
 from runwatch.tui.runs_view import run_duration
@@ -140,9 +141,13 @@ def _cell(
 def _progress(
     run: Run, now: float, variables: Mapping[str, str], glyphs: Glyphs = UNICODE
 ) -> Text:
-    if not run.status.is_active:
+    # Done is done (blank); a run that ended short of passing shows how far it got, in its
+    # status's colour, so a failed run is never a full "progress" bar in the running colour.
+    ended = run.status.is_terminal
+    if run.status is RunStatus.PASSED or (ended and run.progress is None):
         return _plain("")
-    color = resolve_color(variables, "run-running")
+    color = resolve_color(variables, status_look(run.status).variable if ended
+                          else "run-running")
     if run.progress is None:
         return _plain(spinner_frame(now, glyphs), Style(color=color))
     return Text.assemble(

@@ -150,6 +150,20 @@ def tests_summary(tests: TestCounts | None) -> Content:
     return Content.assemble(("tests ", MUTED), Content(" · ").join(shown))
 
 
+def progress_label(status: RunStatus, progress: float | None, done: tuple[int, int] | None,
+                   glyphs: Glyphs = UNICODE) -> tuple[float | None, str]:
+    """The overall bar's fill and label. A run that ended short of passing is no full bar:
+    it shows how far it got ("failed at 3/7"), or only its word when that is unknown."""
+    if status.is_terminal and status is not RunStatus.PASSED:
+        word = status_look(status).word
+        if done is not None and done[1]:
+            return 100.0 * done[0] / done[1], f"{word} at {done[0]}/{done[1]}"
+        if progress is not None:
+            return progress, f"{word} at {progress:.0f}%"
+        return None, word
+    return progress, glyphs.dash if progress is None else f"{progress:.0f}%"
+
+
 class RunProgress(LinesWidget):
     """The run's overall progress bar, coloured by its status, with its test counts."""
 
@@ -162,25 +176,21 @@ class RunProgress(LinesWidget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._state: tuple[RunStatus, float | None, TestCounts | None] = (
-            RunStatus.UNKNOWN, None, None,
-        )
+        self._state: tuple[RunStatus, float | None, TestCounts | None,
+                           tuple[int, int] | None] = (RunStatus.UNKNOWN, None, None, None)
 
-    def set_run(self, status: RunStatus, progress: float | None, tests: TestCounts | None) -> None:
-        state = (status, progress, tests)
+    def set_run(self, status: RunStatus, progress: float | None, tests: TestCounts | None,
+                done: tuple[int, int] | None = None) -> None:
+        """`done`: (steps done, all steps), for a run that ended short of passing."""
+        state = (status, progress, tests, done)
         if state != self._state:
             self._state = state
             self.refresh(layout=True)
 
     def _lines(self, width: int) -> list[Content]:
         glyphs = glyphs_of(self)
-        status, progress, tests = self._state
-        if progress is None and status.is_terminal:
-            label = status_look(status).word  # finished, but the API gave no figure
-            percent: float | None = 100.0
-        else:
-            label = glyphs.dash if progress is None else f"{progress:.0f}%"
-            percent = progress
+        status, progress, tests, done = self._state
+        percent, label = progress_label(status, progress, done, glyphs)
         summary = tests_summary(tests)
         meter_width = width - len(label) - 1
         colour = f"${status_look(status).variable}"

@@ -17,8 +17,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from runwatch.formatting import MAX_DURATION_S, format_clock
 from runwatch.models import RunStatus
-from runwatch.tui.formatting import MAX_DURATION_S, format_clock
 from runwatch.tui.look import (
     UNICODE,
     Glyphs,

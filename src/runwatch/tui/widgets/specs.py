@@ -16,8 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
+from runwatch.formatting import format_duration
 from runwatch.models import Spec, TestCounts
-from runwatch.tui.formatting import format_duration
 from runwatch.tui.look import resolve_color, status_text
 from runwatch.tui.widgets.lines import cursor_row_key
 

@@ -22,8 +22,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.style import Style
 
-from runwatch.models import Step
-from runwatch.tui.formatting import format_duration, to_epoch
+from runwatch.formatting import format_duration, to_epoch
+from runwatch.models import Step, step_duration
 from runwatch.tui.look import glyphs_of, status_look, truncate
 
 NAME_MIN, NAME_MAX = 8, 28
@@ -78,13 +78,6 @@ def shared_axis(steps: Sequence[Step], now: float) -> Axis | None:
         return None
     origin = min(s.start for s in spans)
     return Axis(origin, max(1.0, max(s.end for s in spans) - origin))
-
-
-def step_duration(step: Step, now: float) -> float | None:
-    if step.duration_s is not None and not step.status.is_active:
-        return step.duration_s
-    span = step_span(step, now)
-    return None if span is None else span.end - span.start
 
 
 class Timeline(ScrollView, can_focus=True):
