@@ -19,8 +19,8 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Label
 
-from runwatch.models import Run
 from runwatch.formatting import format_wall_clock
+from runwatch.models import Run
 from runwatch.tui.host import Host
 from runwatch.tui.widgets.cells import SourceStyle
 from runwatch.tui.widgets.kiosk import LARGE, BigNumber, StatusCounts
