@@ -12,12 +12,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from runwatch.config import Config, SourceConfig
 from runwatch.errors import RunwatchError
 from runwatch.models import Run, RunDetail, Spec, Step, TestResult
-from runwatch.poller import Poller, PollEvent, SourceHealth
+from runwatch.poller import Poller, PollEvent, RunsChanged, SourceHealth
 from runwatch.providers import Provider, RunAction, build_providers
+
+if TYPE_CHECKING:
+    from runwatch.history import Recorder
 
 __all__ = ["Outcome", "Refused", "RunAction", "Session", "SourceFacts"]
 
@@ -104,6 +108,8 @@ class Session:
         }
         self.poller = Poller(providers, intervals=intervals or {}, on_event=self._deliver,
                              now=now)
+        # The history file's writer (DESIGN section 13), when the session keeps one.
+        self.history: Recorder | None = None
 
     @classmethod
     def from_config(
@@ -141,7 +147,18 @@ class Session:
         return cls(providers, read_only=read_only or kiosk or config.runwatch.read_only,
                    kiosk=kiosk, intervals=intervals, now=now, owns_providers=owns_providers)
 
+    def remember(self, config: Config) -> None:
+        """Keep the history file as `[history]` says: every changed run is written there
+        off this thread (the dashboard and the kiosk; never the demo's simulated runs)."""
+        if config.history.enabled and self.history is None:
+            from runwatch.history import Recorder
+
+            self.history = Recorder(keep_days=config.history.keep_days)
+
     def _deliver(self, event: PollEvent) -> None:
+        # Only a poll that changed something sends RunsChanged: an unchanged one costs nothing.
+        if self.history is not None and isinstance(event, RunsChanged):
+            self.history.record(event.changed)
         self.on_event(event)
 
     def __iter__(self) -> Iterator[str]:
@@ -225,6 +242,8 @@ class Session:
             await self.poller.aclose()
         else:
             await self.poller.stop()
+        if self.history is not None:
+            self.history.close()
 
     def _provider(self, source: str) -> Provider:
         try:

@@ -24,7 +24,7 @@ INTERRUPTED_EXIT = 130
 
 
 def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from runwatch.cli import admin, runs
+    from runwatch.cli import admin, history, runs
 
     return {
         "": admin.cmd_dashboard,
@@ -36,6 +36,7 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
         "sim": admin.cmd_sim,
         "serve": admin.cmd_serve,
         "config": admin.cmd_config,
+        "history": history.cmd_history,
     }
 
 

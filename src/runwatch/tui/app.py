@@ -6,6 +6,7 @@ Screens see the app through `runwatch.tui.host.Host`, never through this class."
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -116,6 +117,7 @@ class RunwatchApp(App[int]):
         if session is None:
             session = Session.from_config(config, read_only=self.read_only, kiosk=kiosk,
                                           only=only_sources, interval=interval, now=now)
+            session.remember(config)  # the history file: the user's own sources only
         # The session's gate is the one rule: the app's own flags only ever add to it.
         session.read_only = session.read_only or self.read_only
         session.kiosk = session.kiosk or kiosk
@@ -214,10 +216,19 @@ class RunwatchApp(App[int]):
             self.notify(warning, title="config", severity="warning", timeout=10, markup=False)
         if self._notice:
             self.notify(self._notice, title="demo", timeout=15)
+        if self.session.history is not None:
+            self.session.history.on_problem = self._history_off
+            self.session.history.start()  # opened and pruned now, off this thread
         self.poller.start()
         fd = None if self.is_headless else terminal_fd()
         if fd is not None:
             self.set_interval(CHECK_EVERY_S, lambda: self._exit_if_hung_up(fd))
+
+    def _history_off(self, text: str) -> None:
+        """The history file cannot be used: said once (from its writer thread)."""
+        with contextlib.suppress(RuntimeError):  # the app is already gone
+            self.call_from_thread(self.notify, text, title="history", severity="warning",
+                                  timeout=10)
 
     def _exit_if_hung_up(self, fd: int) -> None:
         if terminal_gone(fd):

@@ -1,0 +1,222 @@
+"""The history file (DESIGN section 13): every run seen, one row per (source, id), in SQLite
+(the standard library's sqlite3, WAL mode) at `$XDG_STATE_HOME/runwatch/history.sqlite3`.
+
+WAL lets the dashboard write while `runwatch history` (or a second dashboard) reads, and a
+busy timeout lets two writers take turns. Any sqlite3 error is a `HistoryUnavailable` with
+one sentence for a person: the caller turns history off and says so once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from runwatch.models import Run, RunStatus
+from runwatch.paths import state_path
+from runwatch.sanitize import clean_text
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 5000
+# Columns of `runs`, in the order upsert passes them.
+COLUMNS = ("source", "id", "provider", "pipeline", "branch", "status", "title", "sha",
+           "author", "created_at", "started_at", "finished_at", "duration_s", "tests",
+           "failures", "web_url", "seen_at")
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS runs (
+    source TEXT NOT NULL, id TEXT NOT NULL, provider TEXT NOT NULL,
+    pipeline TEXT, branch TEXT, status TEXT NOT NULL, title TEXT, sha TEXT, author TEXT,
+    created_at REAL, started_at REAL, finished_at REAL, duration_s REAL,
+    tests INTEGER, failures INTEGER, web_url TEXT, seen_at REAL NOT NULL,
+    PRIMARY KEY (source, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS runs_by_track ON runs (source, pipeline, branch, created_at);
+PRAGMA user_version = {SCHEMA_VERSION};
+"""
+
+
+class HistoryUnavailable(Exception):
+    """The history file cannot be used (locked, read-only, corrupt, unwritable)."""
+
+
+def history_path() -> Path:
+    return state_path().parent / "history.sqlite3"
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run as the history keeps it: what the stats and the sparkline need."""
+
+    source: str
+    id: str
+    pipeline: str | None
+    branch: str | None
+    status: RunStatus
+    created_at: float | None
+    duration_s: float | None
+    commit: str | None = None
+    author: str | None = None
+    title: str | None = None
+    web_url: str | None = None
+    finished_at: float | None = None
+
+    @property
+    def track(self) -> tuple[str, str | None, str | None]:
+        return (self.source, self.pipeline, self.branch)
+
+    @classmethod
+    def of(cls, run: Run) -> Point:
+        return cls(run.source, run.id, run.pipeline, run.branch, run.status,
+                   _epoch(run.created_at or run.started_at), run.duration_s, run.commit,
+                   run.author, run.title, run.web_url, _epoch(run.finished_at))
+
+
+def _epoch(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def _row(run: Run, seen: float) -> tuple[object, ...]:
+    tests = run.tests
+    return (run.source, run.id, run.provider, run.pipeline, run.branch, run.status.value,
+            run.title, run.commit, run.author, _epoch(run.created_at or run.started_at),
+            _epoch(run.started_at), _epoch(run.finished_at), run.duration_s,
+            tests.overall if tests else None, tests.failures if tests else None,
+            run.web_url, seen)
+
+
+_UPSERT = (
+    f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    "ON CONFLICT (source, id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:])
+)
+
+
+def describe(exc: sqlite3.Error, path: Path) -> str:
+    """An sqlite3 error as what it means for the history, in our words."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        why = "it is locked by another program"
+    elif "readonly" in text or "read-only" in text or "unable to open" in text:
+        why = "it cannot be written (read-only)"
+    elif "not a database" in text or "malformed" in text or "corrupt" in text:
+        why = "it is not a valid history file (corrupt?)"
+    else:
+        why = f"sqlite says: {exc}"
+    return f"history is off: {path}: {why}"
+
+
+class HistoryStore:
+    """One connection to the history file. Not thread-safe: one thread uses it."""
+
+    def __init__(self, path: Path | None = None, *, readonly: bool = False,
+                 busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        self.path = path or history_path()
+        try:
+            if readonly:
+                self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True,
+                                           timeout=busy_timeout_ms / 1000)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=busy_timeout_ms / 1000)
+            # Another runwatch writing: wait for its turn rather than fail.
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if not readonly:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: safe, fewer fsyncs
+                self._db.executescript(_SCHEMA)
+            else:
+                self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except (sqlite3.Error, OSError) as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+
+    def _explain(self, exc: sqlite3.Error | OSError) -> str:
+        if isinstance(exc, OSError):
+            return f"history is off: {self.path}: {exc.strerror or exc}"
+        return describe(exc, self.path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def upsert(self, runs: Iterable[Run], *, seen: float | None = None) -> int:
+        """Insert or update these runs in one transaction; how many."""
+        at = time.time() if seen is None else seen
+        rows = [_row(run, at) for run in runs]
+        try:
+            with self._db:
+                self._db.executemany(_UPSERT, rows)
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+        return len(rows)
+
+    def prune(self, keep_days: float, *, now: float | None = None) -> int:
+        """Forget runs older than `keep_days` (by when they began, else when last seen)."""
+        cutoff = (time.time() if now is None else now) - keep_days * 86400
+        try:
+            with self._db:
+                cursor = self._db.execute(
+                    "DELETE FROM runs WHERE coalesce(created_at, seen_at) < ?", (cutoff,))
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+        return cursor.rowcount
+
+    def points(self, *, sources: Sequence[str] = (), pipelines: Sequence[str] = (),
+               branches: Sequence[str] = (), since: float | None = None) -> Iterator[Point]:
+        """Every run kept, filtered, newest first within each track (tracks in key order)."""
+        where: list[str] = []
+        args: list[object] = []
+        for column, wanted in (("source", sources), ("pipeline", pipelines),
+                               ("branch", branches)):
+            if wanted:
+                where.append(f"{column} IN ({', '.join('?' * len(wanted))})")
+                args.extend(wanted)
+        if since is not None:
+            where.append("coalesce(created_at, seen_at) >= ?")
+            args.append(since)
+        sql = ("SELECT source, id, pipeline, branch, status, created_at, duration_s, sha, "
+               "author, title, web_url, finished_at FROM runs"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY source, pipeline, branch, created_at DESC")
+        try:
+            for row in self._db.execute(sql, args):
+                yield _point(row)
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+
+    def track(self, source: str, pipeline: str | None, branch: str | None,
+              limit: int = 200) -> list[Point]:
+        """The newest `limit` runs of one track, newest first."""
+        try:
+            rows = self._db.execute(
+                "SELECT source, id, pipeline, branch, status, created_at, duration_s, sha, "
+                "author, title, web_url, finished_at FROM runs "
+                "WHERE source = ? AND pipeline IS ? AND branch IS ? "
+                "ORDER BY created_at DESC LIMIT ?", (source, pipeline, branch, limit),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+        return [_point(row) for row in rows]
+
+
+def _point(row: tuple[object, ...]) -> Point:
+    source, run_id, pipeline, branch, status, created, duration, sha, author, title, web, fin = row
+    try:
+        state = RunStatus(str(status))
+    except ValueError:
+        state = RunStatus.UNKNOWN  # a file written by a newer runwatch, or edited by hand
+    return Point(str(source), str(run_id), _text(pipeline), _text(branch), state,
+                 _number(created), _number(duration), _text(sha), _text(author), _text(title),
+                 _text(web), _number(fin))
+
+
+def _text(value: object) -> str | None:
+    # The file is the user's, but a hand edit must not put an escape sequence on screen.
+    if not isinstance(value, str):
+        return None
+    return value if value.isprintable() else clean_text(value)
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
