@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 from runwatch.config import Config, SourceConfig
 from runwatch.errors import RunwatchError
 from runwatch.models import Run, RunDetail, Spec, Step, TestResult
-from runwatch.poller import Poller, PollEvent, RunsChanged, SourceHealth
+from runwatch.poller import Poller, PollEvent, RunsChanged, RunTransition, SourceHealth
 from runwatch.providers import Provider, RunAction, build_providers
 
 if TYPE_CHECKING:
+    from runwatch.alerts import Alerter
     from runwatch.history import Recorder
 
 __all__ = ["Outcome", "Refused", "RunAction", "Session", "SourceFacts"]
@@ -110,6 +111,8 @@ class Session:
                              now=now)
         # The history file's writer (DESIGN section 13), when the session keeps one.
         self.history: Recorder | None = None
+        # The `[notify]` alerts (DESIGN section 14), when the session raises them.
+        self.alerts: Alerter | None = None
 
     @classmethod
     def from_config(
@@ -155,10 +158,23 @@ class Session:
 
             self.history = Recorder(keep_days=config.history.keep_days)
 
+    def alert(self, config: Config) -> Alerter:
+        """Raise `[notify]` alerts for the runs this session sees end (the dashboard, the
+        kiosk, serve's kiosks); the command never sees a source's token variables."""
+        if self.alerts is None:
+            from runwatch.alerts import Alerter
+
+            secrets = [name for s in config.sources for name in (s.token_env, s.password_env)
+                       if name]
+            self.alerts = Alerter(config.notify, secrets=secrets)
+        return self.alerts
+
     def _deliver(self, event: PollEvent) -> None:
         # Only a poll that changed something sends RunsChanged: an unchanged one costs nothing.
         if self.history is not None and isinstance(event, RunsChanged):
             self.history.record(event.changed)
+        elif self.alerts is not None and isinstance(event, RunTransition):
+            self.alerts.offer(event.run, self.poller.runs(event.run.source).values())
         self.on_event(event)
 
     def __iter__(self) -> Iterator[str]:
@@ -244,6 +260,8 @@ class Session:
             await self.poller.stop()
         if self.history is not None:
             self.history.close()
+        if self.alerts is not None:
+            self.alerts.close()
 
     def _provider(self, source: str) -> Provider:
         try:

@@ -118,6 +118,7 @@ class RunwatchApp(App[int]):
             session = Session.from_config(config, read_only=self.read_only, kiosk=kiosk,
                                           only=only_sources, interval=interval, now=now)
             session.remember(config)  # the history file: the user's own sources only
+            session.alert(config)  # [notify]: never for the demo's simulated runs
         # The session's gate is the one rule: the app's own flags only ever add to it.
         session.read_only = session.read_only or self.read_only
         session.kiosk = session.kiosk or kiosk
@@ -219,6 +220,9 @@ class RunwatchApp(App[int]):
         if self.session.history is not None:
             self.session.history.on_problem = self._history_off
             self.session.history.start()  # opened and pruned now, off this thread
+        if self.session.alerts is not None:
+            self.session.alerts.write = self._write_to_terminal
+            self.session.alerts.on_problem = self._alert_failed
         self.poller.start()
         fd = None if self.is_headless else terminal_fd()
         if fd is not None:
@@ -228,6 +232,17 @@ class RunwatchApp(App[int]):
         """The history file cannot be used: said once (from its writer thread)."""
         with contextlib.suppress(RuntimeError):  # the app is already gone
             self.call_from_thread(self.notify, text, title="history", severity="warning",
+                                  timeout=10)
+
+    def _write_to_terminal(self, sequence: str) -> None:
+        """An alert's OSC 9/777 or bell, through Textual's writer: between frames, never
+        inside one (as App.bell writes)."""
+        if self._driver is not None and not self.is_headless:
+            self._driver.write(sequence)
+
+    def _alert_failed(self, text: str) -> None:
+        with contextlib.suppress(RuntimeError):  # from an alert thread; the app may be gone
+            self.call_from_thread(self.notify, text, title="alert", severity="warning",
                                   timeout=10)
 
     def _exit_if_hung_up(self, fd: int) -> None:
