@@ -185,6 +185,28 @@ class HistoryStore:
         except sqlite3.Error as exc:
             raise HistoryUnavailable(self._explain(exc)) from None
 
+    def recent(self, sources: Sequence[str], per_track: int = 60) -> dict[
+            tuple[str, str | None, str | None], list[Point]]:
+        """The newest `per_track` runs of every track of these sources, newest first."""
+        if not sources:
+            return {}
+        marks = ", ".join("?" * len(sources))
+        try:
+            rows = self._db.execute(
+                "SELECT source, id, pipeline, branch, status, created_at, duration_s, sha, "
+                "author, title, web_url, finished_at FROM (SELECT *, row_number() OVER ("
+                "PARTITION BY source, pipeline, branch ORDER BY created_at DESC) AS n "
+                f"FROM runs WHERE source IN ({marks})) WHERE n <= ? "
+                "ORDER BY source, pipeline, branch, created_at DESC",
+                (*sources, per_track)).fetchall()
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+        out: dict[tuple[str, str | None, str | None], list[Point]] = {}
+        for row in rows:
+            point = _point(row)
+            out.setdefault(point.track, []).append(point)
+        return out
+
     def track(self, source: str, pipeline: str | None, branch: str | None,
               limit: int = 200) -> list[Point]:
         """The newest `limit` runs of one track, newest first."""

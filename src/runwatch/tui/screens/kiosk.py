@@ -22,6 +22,7 @@ from runwatch.tui.host import Host
 from runwatch.tui.widgets.cells import SourceStyle
 from runwatch.tui.widgets.kiosk import BigNumber, KioskRuns, StatusCounts
 from runwatch.tui.widgets.source_bar import SourceBar
+from runwatch.tui.widgets.trend import KioskTrends
 
 if TYPE_CHECKING:
     from runwatch.poller import HealthChanged, RunsChanged
@@ -107,6 +108,7 @@ class KioskScreen(Screen[None]):
             yield BigNumber("", id="kiosk-bigclock")
         yield SourceBar(styles, health=app.session.health, now=app.now, kiosk=True,
                         id="kiosk-sources")
+        yield KioskTrends(id="kiosk-trends")  # red tracks' sparklines and "red for"
         yield KioskRuns(now=app.now, id="kiosk-runs")
         footer = Footer(compact=True, show_command_palette=False)
         # Locked: the footer would offer nothing, so it gives its line to the runs.
@@ -166,6 +168,7 @@ class KioskScreen(Screen[None]):
             counts[run.status] = counts.get(run.status, 0) + 1
         self.query_one(StatusCounts).show_counts(counts)
         self.query_one(KioskRuns).set_runs(runs, show_source=source is None)
+        self.query_one(KioskTrends).show(runs)
         self.query_one("#kiosk-where", Label).update(self.where_text())
         bar = self.query_one(SourceBar)
         poller = self.host.session.poller
