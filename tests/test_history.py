@@ -29,7 +29,7 @@ from runwatch.sim import SimClock, SimSettings, Simulator, demo_tokens
 
 RUNWATCH = str(Path(sys.executable).with_name("runwatch"))
 DAY_S = 24 * 3600
-STEP_S = 900.0
+STEP_S = 1800.0
 SOURCES = ("services", "currents")
 
 
@@ -86,6 +86,7 @@ def expected(runs: list[Run]) -> dict[tuple[str, str | None, str | None], dict[s
     return out
 
 
+@pytest.mark.timeout(240)  # a day on the simulator's clock: 49 polls of two sources
 async def test_a_day_of_runs_gives_the_stats_of_the_runs_the_simulator_made(day) -> None:
     providers = {name: provider(day, name) for name in SOURCES}
     session = Session(providers)

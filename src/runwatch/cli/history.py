@@ -44,7 +44,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     from runwatch import output
     from runwatch.cli.common import reader_may_leave, say_error
-    from runwatch.history import HistoryStore, HistoryUnavailable, by_track, history_path
+    from runwatch.history import HistoryStore, HistoryUnavailable, history_path
+    from runwatch.history.stats import summarize
 
     path = history_path()
     since = time.time() - args.since if args.since is not None else None
@@ -57,10 +58,9 @@ def cmd_history(args: argparse.Namespace) -> int:
         try:
             store = HistoryStore(path, readonly=True)
             try:
-                tracks = by_track(store.points(
-                    sources=getattr(args, "sources", None) or (),
-                    pipelines=args.pipelines or (), branches=args.branches or (),
-                    since=since))
+                tracks = summarize(store, sources=getattr(args, "sources", None) or (),
+                                   pipelines=args.pipelines or (),
+                                   branches=args.branches or (), since=since)
             finally:
                 store.close()
         except HistoryUnavailable as exc:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import groupby
+from typing import Any
 
-from runwatch.history.store import Point
+from runwatch.history.store import HistoryStore, Point, clean_track
 from runwatch.models import RunStatus
 
 SPARK_RUNS = 20  # the sparkline's and "usual" duration's window
@@ -42,7 +44,7 @@ class TrackStats:
     track: Track
     points: tuple[Point, ...]
 
-    @property
+    @cached_property
     def finished(self) -> list[Point]:
         return [p for p in self.points if p.status.is_terminal]
 
@@ -55,7 +57,7 @@ class TrackStats:
     def runs(self) -> int:
         return len(self.points)
 
-    @property
+    @cached_property
     def pass_rate(self) -> float | None:
         """Passed over passed, failed and timed out (canceled and skipped do not count)."""
         judged = [p for p in self.points if p.status is RunStatus.PASSED or p.status in RED]
@@ -68,15 +70,15 @@ class TrackStats:
                      if p.status is RunStatus.PASSED and p.duration_s is not None]
         return durations[:limit] if limit is not None else durations
 
-    @property
+    @cached_property
     def median_s(self) -> float | None:
         return percentile(self._passed_durations(), 0.5)
 
-    @property
+    @cached_property
     def p90_s(self) -> float | None:
         return percentile(self._passed_durations(), 0.9)
 
-    @property
+    @cached_property
     def usual_p90_s(self) -> float | None:
         """The 90th percentile of the last 20 passed runs: "slower than usual" is above it."""
         recent = self._passed_durations(SPARK_RUNS)
@@ -91,7 +93,7 @@ class TrackStats:
     def without(self, run_id: str) -> TrackStats:
         return TrackStats(self.track, tuple(p for p in self.points if p.id != run_id))
 
-    @property
+    @cached_property
     def streak(self) -> tuple[str, int]:
         """("green" | "red" | "none", how many runs in a row), newest finished runs first."""
         kind, count = "none", 0
@@ -106,7 +108,7 @@ class TrackStats:
             count += 1
         return kind, count
 
-    @property
+    @cached_property
     def red_since(self) -> Point | None:
         """The first failed run of the current red streak (None when the track is green)."""
         kind, _ = self.streak
@@ -121,7 +123,7 @@ class TrackStats:
             first = point
         return first
 
-    @property
+    @cached_property
     def last_failure(self) -> Point | None:
         return next((p for p in self.points if p.status in RED), None)
 
@@ -156,6 +158,23 @@ def _point_json(point: Point) -> dict[str, object]:
           if point.created_at is not None else None)
     return {"id": point.id, "status": point.status.value, "at": at, "commit": point.commit,
             "author": point.author, "title": point.title}
+
+
+def summarize(store: HistoryStore, **filters: Any) -> list[TrackStats]:
+    """Every track's figures over the filtered history: the runs read briefly (from the
+    index), and in full only those the figures name (the newest 20, the red streak's first,
+    the last failure)."""
+    tracks = by_track(store.points(brief=True, **filters))
+    out = []
+    for stats in tracks:
+        named = [p.id for p in stats.recent]
+        for point in (stats.red_since, stats.last_failure):
+            if point is not None:
+                named.append(point.id)
+        full = store.full(stats.track[0], named)
+        out.append(TrackStats(clean_track(stats.track),
+                              tuple(full.get(p.id, p) for p in stats.points)))
+    return out
 
 
 def by_track(points: Iterable[Point]) -> list[TrackStats]:
