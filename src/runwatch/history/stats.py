@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from runwatch.history.store import HistoryStore, Point, clean_track
@@ -179,8 +180,9 @@ def summarize(store: HistoryStore, **filters: Any) -> list[TrackStats]:
 
 def by_track(points: Iterable[Point]) -> list[TrackStats]:
     """Points ordered by track (as `HistoryStore.points` gives them), one TrackStats each."""
-    return [TrackStats(track, tuple(group)) for track, group in
-            groupby(points, key=lambda p: p.track)]
+    # Point is a tuple: (source, id, pipeline, branch, ...); itemgetter is its track, fast.
+    return [TrackStats(track, tuple(group))
+            for track, group in groupby(points, key=itemgetter(0, 2, 3))]
 
 
 def newest_first(points: Iterable[Point]) -> tuple[Point, ...]:
