@@ -13,6 +13,8 @@ from runwatch.demo import demo_config
 from runwatch.history import HistoryStore, Point, TrackStats
 from runwatch.history.stats import RED
 from runwatch.models import Run, RunStatus
+from runwatch.poller import RunsChanged
+from runwatch.tui.kiosk_hold import KioskHold
 from runwatch.tui.look import ASCII, UNICODE
 from runwatch.tui.screens.run import RunScreen
 from runwatch.tui.widgets.trend import (
@@ -198,3 +200,53 @@ def test_snapshot_trend_kiosk_80x24_no_color(sim, snap_compare, monkeypatch) -> 
 def test_snapshot_trend_kiosk_200x50(sim, snap_compare) -> None:
     assert snap_compare(make_kiosk(sim, blame=False), terminal_size=(200, 50),
                         run_before=_kiosk_settled)
+
+
+# -- the kiosk's hold ------------------------------------------------------------------------
+
+
+def live(source: str, run_id: str, status: RunStatus, branch: str = "main") -> Run:
+    return Run(source=source, provider="services", id=run_id, status=status,
+               provider_status=status.value, pipeline="build", branch=branch)
+
+
+def test_the_hold_starts_when_a_track_turns_red_and_ends_on_time_or_green() -> None:
+    clock = [1000.0]
+    hold = KioskHold(120, lambda: clock[0])
+    assert hold.changed([live("a", "1", RunStatus.FAILED)]) is None  # first seen failed: old
+    assert hold.changed([live("b", "2", RunStatus.RUNNING)]) is None
+    assert hold.changed([live("b", "2", RunStatus.FAILED)]) == "b"
+    assert hold.holds("b") and not hold.holds("a") and not hold.holds(None)
+    clock[0] += 119
+    assert hold.holds("b")
+    clock[0] += 1
+    assert not hold.holds("b")  # 120 s are up
+    hold.changed([live("b", "3", RunStatus.RUNNING)])
+    assert hold.changed([live("b", "3", RunStatus.TIMED_OUT)]) == "b"
+    hold.changed([live("b", "4", RunStatus.PASSED, branch="dev")])  # another track: no
+    assert hold.holds("b")
+    hold.changed([live("b", "5", RunStatus.PASSED)])  # the track is green again
+    assert not hold.holds("b")
+
+
+async def test_the_kiosk_jumps_to_and_holds_on_the_source_that_turned_red(sim) -> None:
+    config = demo_config(sim.url, interval=60.0)
+    config = config.model_copy(update={"kiosk": KioskConfig(rotate=20.0, hold=120.0)})
+    app = make_app(sim, config=config, kiosk=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _kiosk_settled(pilot)
+        screen = app.screen
+        assert screen.source == "services"
+        app.runs_signal.publish(RunsChanged("conduct", (live("conduct", "x", RunStatus.RUNNING),),
+                                            ()))
+        screen.rotate()
+        assert screen.source == "wercker"  # nothing red yet: rotation as before
+        app.runs_signal.publish(RunsChanged("conduct", (live("conduct", "x", RunStatus.FAILED),),
+                                            ()))
+        await pilot.pause()
+        assert screen.source == "conduct" and screen.where_text() == "source 4/5: conduct"
+        screen.rotate()
+        assert screen.source == "conduct"  # held
+        sim.sim.clock.advance(121)
+        screen.rotate()
+        assert screen.source == "scheduler"

@@ -59,6 +59,7 @@ class KioskConfig(_Strict):
     theme: str = "runwatch-contrast"
     lock: bool = False
     blame: bool = True  # false: "red for 2h" without the author
+    hold: float = Field(default=120.0, ge=0)  # seconds on a source whose track turned red
 
 
 class SourceConfig(_Strict):

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Label
 from runwatch.models import Run, RunStatus
 from runwatch.tui.formatting import format_wall_clock
 from runwatch.tui.host import Host
+from runwatch.tui.kiosk_hold import KioskHold
 from runwatch.tui.widgets.cells import SourceStyle
 from runwatch.tui.widgets.kiosk import BigNumber, KioskRuns, StatusCounts
 from runwatch.tui.widgets.source_bar import SourceBar
@@ -62,6 +63,7 @@ class KioskScreen(Screen[None]):
         self._index = 0
         self._ready = False  # on_mount ran (is_mounted turns True only after it)
         self.clock = ""  # HH:MM:SS on screen
+        self.hold: KioskHold | None = None  # set on mount: it needs the app's clock
 
     @property
     def host(self) -> Host:
@@ -117,6 +119,7 @@ class KioskScreen(Screen[None]):
 
     def on_mount(self) -> None:
         app = self.host
+        self.hold = KioskHold(app.config.kiosk.hold, app.now)
         app.runs_signal.subscribe(self, self.apply_runs_changed)
         app.health_signal.subscribe(self, self.health_changed)
         for name in ("read-only", "kiosk", "demo"):
@@ -133,6 +136,9 @@ class KioskScreen(Screen[None]):
     # -- fed by the app's signals --------------------------------------------------
 
     def apply_runs_changed(self, event: RunsChanged) -> None:
+        turned = self.hold.changed(event.changed) if self.hold else None
+        if turned is not None and turned in self.rotation:
+            self._index = self.rotation.index(turned)  # a track turned red: show its source
         self._show()
 
     def health_changed(self, event: HealthChanged) -> None:
@@ -146,7 +152,9 @@ class KioskScreen(Screen[None]):
         self.query_one(SourceBar).refresh_lines()
 
     def rotate(self, step: int = 1) -> None:
-        """The next source's turn."""
+        """The next source's turn (not while a track that turned red holds it)."""
+        if self.hold is not None and self.hold.holds(self.source):
+            return
         self._index = (self._index + step) % len(self.rotation)
         self._show()
 
