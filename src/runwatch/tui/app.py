@@ -37,6 +37,7 @@ from runwatch.tui.commands import RunwatchCommands
 from runwatch.tui.dialogs import ConfirmDialog, HelpScreen
 from runwatch.tui.hangup import CHECK_EVERY_S, terminal_fd, terminal_gone
 from runwatch.tui.look import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
+from runwatch.tui.runs_view import row_key
 from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.screens.runs import RunsScreen
 from runwatch.tui.terminal import AsciiOnly, NoColour, wants_ascii
@@ -114,6 +115,8 @@ class RunwatchApp(App[int]):
         self.demo = demo
         self.now = now
         self._notice = NO_CONFIG_NOTICE if no_config else None
+        # The run a rerun started: the cursor moves to it once a poll lists it.
+        self._follow: tuple[str, str] | None = None
         if session is None:
             session = Session.from_config(config, read_only=self.read_only, kiosk=kiosk,
                                           only=only_sources, interval=interval, now=now)
@@ -259,6 +262,8 @@ class RunwatchApp(App[int]):
         the screens that subscribed, and a failing run said out loud."""
         if isinstance(event, RunsChanged):
             self.runs_signal.publish(event)
+            if self._follow is not None and self._follow[0] == event.source:
+                self.call_after_refresh(self._follow_cursor)  # once the table has its rows
         elif isinstance(event, HealthChanged):
             self.health_signal.publish(event)
         elif isinstance(event, DetailLoaded):
@@ -386,6 +391,19 @@ class RunwatchApp(App[int]):
                         severity="error", timeout=10)
         else:
             self.notify(outcome.message, title=outcome.source)
+            if outcome.new_run is not None and outcome.new_run.id != run.id:
+                self._follow = (outcome.source, outcome.new_run.id)
+                self._follow_cursor()
+
+    def _follow_cursor(self) -> None:
+        """Put the runs table's cursor on the run a rerun started, once it is listed."""
+        if self._follow is None or not isinstance(self.screen_stack[0], RunsScreen):
+            return
+        table = self.runs_screen.table
+        key = row_key(*self._follow)
+        if key in table.rows:
+            table.move_cursor(row=table.get_row_index(key))
+            self._follow = None
 
     # -- command palette -------------------------------------------------------------
 
