@@ -23,6 +23,7 @@ from runwatch.config import (
     starter_text,
     write_starter,
 )
+from runwatch.config_notify import HistoryConfig, NotifyConfig
 from runwatch.errors import ConfigError
 from runwatch.paths import default_path, user_theme_dir
 from runwatch.tui.themes import load_themes
@@ -367,7 +368,7 @@ def test_starter_shows_every_option(tmp_path: Path) -> None:
     text = starter_text()
     written = set(re.findall(r"^#? ?([a-z_]+) = ", text, re.MULTILINE))
     written |= set(re.findall(r"\bor ([a-z_]+) = ", text))  # "# or token_env = ..."
-    for model in (GeneralConfig, KioskConfig, SourceConfig):
+    for model in (GeneralConfig, KioskConfig, SourceConfig, HistoryConfig, NotifyConfig):
         missing = set(model.model_fields) - written
         assert not missing, f"{model.__name__}: {sorted(missing)} not in config.example.toml"
 

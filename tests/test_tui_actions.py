@@ -241,3 +241,19 @@ async def test_a_services_run_stopped_here_reads_canceled_and_raises_no_failure(
         assert "canceled by runwatch" in meta and "(stopped here)" in meta, meta
         assert screen.detail.status == "canceled" and screen.detail.stopped_here
         assert not any(sev == "error" for sev, _ in notes(app)), notes(app)
+
+
+async def test_after_a_rerun_the_cursor_follows_the_new_run(sim) -> None:
+    # Issue 16: `R` then `y`; once a poll lists the run it started, the cursor is on it.
+    app = make_app(sim)
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await loaded(pilot)
+        run = await select(pilot, "services", active=False)
+        await pilot.press("R", "y")
+        await until(pilot, lambda: any(" as run " in m for _, m in notes(app)), "the outcome")
+        new_id = next(m for _, m in notes(app) if " as run " in m).rsplit(" ", 1)[-1]
+        assert new_id != run.id
+        app.poller.refresh("services")
+        table = app.runs_screen.table
+        await until(pilot, lambda: (table.selected_run or run).id == new_id, "the cursor")
+        assert table.selected_run is not None and table.selected_run.source == "services"

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from runwatch.catalog import ALL_SCOPE_KEYS, CATALOG, PROVIDERS  # noqa: F401  (re-exported)
 from runwatch.config_messages import describe, show, which_source
+from runwatch.config_notify import HistoryConfig, NotifyConfig
 from runwatch.errors import ConfigError
 from runwatch.paths import default_path
 
@@ -57,6 +58,8 @@ class KioskConfig(_Strict):
     rotate: float = Field(default=20.0, ge=0)
     theme: str = "runwatch-contrast"
     lock: bool = False
+    blame: bool = True  # false: "red for 2h" without the author
+    hold: float = Field(default=120.0, ge=0)  # seconds on a source whose track turned red
 
 
 class SourceConfig(_Strict):
@@ -117,6 +120,8 @@ class SourceConfig(_Strict):
 class Config(_Strict):
     runwatch: GeneralConfig = Field(default_factory=GeneralConfig)
     kiosk: KioskConfig = Field(default_factory=KioskConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     # Where the config was read from; not a key of the file.
     _path: Path | None = PrivateAttr(default=None)
@@ -239,7 +244,8 @@ def parse(raw: dict[str, Any], origin: str = "config") -> Config:
     return config
 
 
-_SECTIONS: dict[str, type[BaseModel]] = {"runwatch": GeneralConfig, "kiosk": KioskConfig}
+_SECTIONS: dict[str, type[BaseModel]] = {"runwatch": GeneralConfig, "kiosk": KioskConfig,
+                                          "history": HistoryConfig, "notify": NotifyConfig}
 
 
 def _explain(exc: ValidationError, raw: dict[str, Any], origin: str) -> str:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from runwatch.config import Config, SourceConfig
 from runwatch.errors import RunwatchError
@@ -30,6 +31,10 @@ from runwatch.poller import (
     SourceHealth,
 )
 from runwatch.providers import Provider, RunAction, build_providers
+
+if TYPE_CHECKING:
+    from runwatch.alerts import Alerter
+    from runwatch.history import Recorder
 
 __all__ = ["Outcome", "Refused", "RunAction", "Session", "SourceFacts"]
 
@@ -119,6 +124,10 @@ class Session:
         self._now = now
         # (source, run id) -> when this process sent the stop: see stopped_here.
         self._stopped: dict[tuple[str, str], float] = {}
+        # The history file's writer (DESIGN section 13), when the session keeps one.
+        self.history: Recorder | None = None
+        # The `[notify]` alerts (DESIGN section 14), when the session raises them.
+        self.alerts: Alerter | None = None
 
     @classmethod
     def from_config(
@@ -156,8 +165,33 @@ class Session:
         return cls(providers, read_only=read_only or kiosk or config.runwatch.read_only,
                    kiosk=kiosk, intervals=intervals, now=now, owns_providers=owns_providers)
 
+    def remember(self, config: Config) -> None:
+        """Keep the history file as `[history]` says: every changed run is written there
+        off this thread (the dashboard and the kiosk; never the demo's simulated runs)."""
+        if config.history.enabled and self.history is None:
+            from runwatch.history import Recorder
+
+            self.history = Recorder(keep_days=config.history.keep_days)
+
+    def alert(self, config: Config) -> Alerter:
+        """Raise `[notify]` alerts for the runs this session sees end (the dashboard, the
+        kiosk, serve's kiosks); the command never sees a source's token variables."""
+        if self.alerts is None:
+            from runwatch.alerts import Alerter
+
+            secrets = [name for s in config.sources for name in (s.token_env, s.password_env)
+                       if name]
+            self.alerts = Alerter(config.notify, secrets=secrets)
+        return self.alerts
+
     def _deliver(self, event: PollEvent) -> None:
-        self.on_event(self._as_stopped(event) if self._stopped else event)
+        event = self._as_stopped(event) if self._stopped else event
+        # Only a poll that changed something sends RunsChanged: an unchanged one costs nothing.
+        if self.history is not None and isinstance(event, RunsChanged):
+            self.history.record(event.changed)
+        elif self.alerts is not None and isinstance(event, RunTransition):
+            self.alerts.offer(event.run, self.poller.runs(event.run.source).values())
+        self.on_event(event)
 
     # -- runs this process stopped -------------------------------------------------------
 
@@ -289,6 +323,10 @@ class Session:
             await self.poller.aclose()
         else:
             await self.poller.stop()
+        if self.history is not None:
+            self.history.close()
+        if self.alerts is not None:
+            self.alerts.close()
 
     def _provider(self, source: str) -> Provider:
         try:

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("admin", "cmd_sim"),
     "serve": ("admin", "cmd_serve"),
     "config": ("admin", "cmd_config"),
+    "history": ("history", "cmd_history"),
 }
 
 

@@ -120,6 +120,9 @@ def build_parser() -> Parser:
     _add_sim(subs)
     _add_serve(subs)
     _add_config(subs)
+    from runwatch.cli import history  # its own module: the command and its options
+
+    history.add_parser(subs, _sub)
     return parser
 
 

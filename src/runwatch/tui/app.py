@@ -6,6 +6,7 @@ Screens see the app through `runwatch.tui.host.Host`, never through this class."
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -122,9 +123,13 @@ class RunwatchApp(App[int]):
         self.demo = demo
         self.now = now
         self._notice = NO_CONFIG_NOTICE if no_config else None
+        # The run a rerun started: the cursor moves to it once a poll lists it.
+        self._follow: tuple[str, str] | None = None
         if session is None:
             session = Session.from_config(config, read_only=self.read_only, kiosk=kiosk,
                                           only=only_sources, interval=interval, now=now)
+            session.remember(config)  # the history file: the user's own sources only
+            session.alert(config)  # [notify]: never for the demo's simulated runs
         # The session's gate is the one rule: the app's own flags only ever add to it.
         session.read_only = session.read_only or self.read_only
         session.kiosk = session.kiosk or kiosk
@@ -235,10 +240,33 @@ class RunwatchApp(App[int]):
             self.notify(warning, title="config", severity="warning", timeout=10, markup=False)
         if self._notice:
             self.notify(self._notice, title="demo", timeout=15)
+        if self.session.history is not None:
+            self.session.history.on_problem = self._history_off
+            self.session.history.start()  # opened and pruned now, off this thread
+        if self.session.alerts is not None:
+            self.session.alerts.write = self._write_to_terminal
+            self.session.alerts.on_problem = self._alert_failed
         self.poller.start()
         fd = None if self.is_headless else terminal_fd()
         if fd is not None:
             self.set_interval(CHECK_EVERY_S, lambda: self._exit_if_hung_up(fd))
+
+    def _history_off(self, text: str) -> None:
+        """The history file cannot be used: said once (from its writer thread)."""
+        with contextlib.suppress(RuntimeError):  # the app is already gone
+            self.call_from_thread(self.notify, text, title="history", severity="warning",
+                                  timeout=10)
+
+    def _write_to_terminal(self, sequence: str) -> None:
+        """An alert's OSC 9/777 or bell, through Textual's writer: between frames, never
+        inside one (as App.bell writes)."""
+        if self._driver is not None and not self.is_headless:
+            self._driver.write(sequence)
+
+    def _alert_failed(self, text: str) -> None:
+        with contextlib.suppress(RuntimeError):  # from an alert thread; the app may be gone
+            self.call_from_thread(self.notify, text, title="alert", severity="warning",
+                                  timeout=10)
 
     def _exit_if_hung_up(self, fd: int) -> None:
         if terminal_gone(fd):
@@ -254,6 +282,8 @@ class RunwatchApp(App[int]):
         the screens that subscribed, and a failing run said out loud."""
         if isinstance(event, RunsChanged):
             self.runs_signal.publish(event)
+            if self._follow is not None and self._follow[0] == event.source:
+                self.call_after_refresh(self._follow_cursor)  # once the table has its rows
         elif isinstance(event, HealthChanged):
             self.health_signal.publish(event)
         elif isinstance(event, DetailLoaded):
@@ -385,6 +415,22 @@ class RunwatchApp(App[int]):
                         severity="error", timeout=10)
         else:
             self.notify(outcome.message, title=outcome.source)
+            if outcome.new_run is not None and outcome.new_run.id != run.id:
+                self._follow = (outcome.source, outcome.new_run.id)
+                self._follow_cursor()
+
+    def _follow_cursor(self) -> None:
+        """Put the runs table's cursor on the run a rerun started, once it is listed."""
+        from runwatch.tui.runs_view import row_key
+        from runwatch.tui.screens.runs import RunsScreen
+
+        if self._follow is None or not isinstance(self.screen_stack[0], RunsScreen):
+            return
+        table = self.runs_screen.table
+        key = row_key(*self._follow)
+        if key in table.rows:
+            table.move_cursor(row=table.get_row_index(key))
+            self._follow = None
 
     # -- command palette -------------------------------------------------------------
 

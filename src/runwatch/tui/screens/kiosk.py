@@ -22,10 +22,12 @@ from textual.widgets import Footer, Label
 from runwatch.formatting import format_wall_clock
 from runwatch.models import Run
 from runwatch.tui.host import Host
+from runwatch.tui.kiosk_hold import KioskHold
 from runwatch.tui.widgets.cells import SourceStyle
 from runwatch.tui.widgets.kiosk import LARGE, BigNumber, StatusCounts
 from runwatch.tui.widgets.kiosk_runs import FAILING, KioskRuns, latest_verdicts, track_counts
 from runwatch.tui.widgets.source_bar import SourceBar
+from runwatch.tui.widgets.trend import KioskTrends
 
 if TYPE_CHECKING:
     from runwatch.poller import HealthChanged, RunsChanged
@@ -66,6 +68,7 @@ class KioskScreen(Screen[None]):
         self._ready = False  # on_mount ran (is_mounted turns True only after it)
         self.clock = ""  # HH:MM:SS on screen
         self._where = ""
+        self.hold: KioskHold | None = None  # set on mount: it needs the app's clock
 
     @property
     def host(self) -> Host:
@@ -112,6 +115,7 @@ class KioskScreen(Screen[None]):
             yield BigNumber("", id="kiosk-bigclock")
         yield SourceBar(styles, health=app.session.health, now=app.now, kiosk=True,
                         id="kiosk-sources")
+        yield KioskTrends(id="kiosk-trends")  # red tracks' sparklines and "red for"
         yield KioskRuns(now=app.now, id="kiosk-runs")
         footer = Footer(compact=True, show_command_palette=False)
         # Locked: the footer would offer nothing, so it gives its line to the runs.
@@ -120,6 +124,7 @@ class KioskScreen(Screen[None]):
 
     def on_mount(self) -> None:
         app = self.host
+        self.hold = KioskHold(app.config.kiosk.hold, app.now)
         app.runs_signal.subscribe(self, self.apply_runs_changed)
         app.health_signal.subscribe(self, self.health_changed)
         for name in ("read-only", "kiosk", "demo"):
@@ -137,6 +142,9 @@ class KioskScreen(Screen[None]):
     # -- fed by the app's signals --------------------------------------------------
 
     def apply_runs_changed(self, event: RunsChanged) -> None:
+        turned = self.hold.changed(event.changed) if self.hold else None
+        if turned is not None and turned in self.rotation:
+            self._index = self.rotation.index(turned)  # a track turned red: show its source
         self._show()
 
     def health_changed(self, event: HealthChanged) -> None:
@@ -166,7 +174,9 @@ class KioskScreen(Screen[None]):
         self.query_one(SourceBar).refresh_lines()
 
     def rotate(self, step: int = 1) -> None:
-        """The next source's turn."""
+        """The next source's turn (not while a track that turned red holds it)."""
+        if self.hold is not None and self.hold.holds(self.source):
+            return
         self._index = (self._index + step) % len(self.rotation)
         self._show()
 
@@ -185,6 +195,7 @@ class KioskScreen(Screen[None]):
         runs = self._runs(source)
         self.query_one(StatusCounts).show_counts(track_counts(runs))
         self.query_one(KioskRuns).set_runs(runs, show_source=source is None)
+        self.query_one(KioskTrends).show(runs)
         where = self.where_text()
         if where != self._where:  # a Label update is a layout of the whole screen
             self._where = where

@@ -35,6 +35,7 @@ from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
 from runwatch.tui.widgets.groups import GroupBars, RunProgress
 from runwatch.tui.widgets.specs import SpecsTable
 from runwatch.tui.widgets.timeline import Timeline
+from runwatch.tui.widgets.trend import TrackTrend
 
 # What each API calls the parts of a run (the timeline's title).
 STEP_NOUNS: dict[str, str] = {name: spec.steps_title for name, spec in CATALOG.items()}
@@ -115,6 +116,7 @@ class RunScreen(RunActionsMixin, Screen[None]):
         with Vertical(id="run-header"):
             yield Static(id="run-title")
             yield Static(id="run-meta")
+        yield TrackTrend(self.run, id="run-trend")  # the track's sparkline and streak
         yield RunProgress(id="run-progress")
         yield Static("loading the run's detail…", id="run-loading")
         with VerticalScroll(id="run-body"):
