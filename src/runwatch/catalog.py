@@ -32,7 +32,10 @@ class ProviderSpec:
     token_env: str  # the token variable the starter config (and `runwatch sim`) names
     required_scope: tuple[str, ...] = ()
     step_noun: str = "step"  # what the API calls a run's steps, singular
-    web_url: str | None = None  # a run's page in the API's own web app: "{id}" is the run id
+    # A run's page in the API's own web app ("{id}" is the run id; runwatch.weblinks), for
+    # a source whose base_url is on `public_api_host` (a self-hosted server is not in it).
+    web_url: str | None = None
+    public_api_host: str | None = None
     # Actions this API calls by another name, by action value ({"cancel": "abort"}).
     verbs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -78,6 +81,7 @@ _SPECS = (
         required_scope=("project_id",),
         token_env="CURRENTS_API_KEY",
         web_url="https://app.currents.dev/run/{id}",
+        public_api_host="api.currents.dev",
     ),
     ProviderSpec(
         name="conduct",

@@ -151,7 +151,8 @@ def fmt_tests(tests: TestCounts | None) -> str:
     return ", ".join(parts) or "-"
 
 
-def _short_tests(tests: TestCounts | None) -> str:
+def short_tests(tests: TestCounts | None) -> str:
+    """`12/1`: passed/failed, as the list's TESTS P/F column reads."""
     if tests is None or (tests.passes is None and tests.failures is None):
         return "-"
     return f"{tests.passes or 0}/{tests.failures or 0}"
@@ -197,7 +198,7 @@ def _run_row(run: Run) -> list[str]:
         truncate(run.branch, 24),
         truncate(run.author, 16),
         fmt_progress(run.progress),
-        _short_tests(run.tests),
+        short_tests(run.tests),
         fmt_time(run.created_at or run.started_at),
         fmt_duration(run.duration_s),
     ]
@@ -253,8 +254,9 @@ def _header(run: RunDetail, style: Style) -> str:
     if run.cancellation:
         when = cancellation_text(run.cancellation, lambda at: f"at {fmt_time(at)}")
         lines.insert(10, f"  canceled  {when}")  # after "finished"
+    lines.append(f"  web       {run.web_url or '- (no web page known: set the source web_url)'}")
     if run.url:
-        lines.append(f"  url       {run.url}")
+        lines.append(f"  api url   {run.url}")
     return "\n".join(lines)
 
 

@@ -37,6 +37,7 @@ from runwatch.poll_events import (
     SourceHealth,
 )
 from runwatch.providers import Provider
+from runwatch.weblinks import WebLinks
 
 T = TypeVar("T")
 
@@ -72,6 +73,7 @@ class _SourceState:
     polls: int = 0
     last_list: list[Run] | None = None
     task: asyncio.Task[None] | None = None
+    links: WebLinks = field(default_factory=lambda: WebLinks(None))
 
 
 class Poller:
@@ -102,6 +104,7 @@ class Poller:
         }
         for state in self._sources.values():
             state.health = SourceHealth(interval_s=state.base_interval)
+            state.links = WebLinks.for_source(state.provider.source)
         self._paused = False
         self._focus: tuple[str, str] | None = None
         self._detail_task: asyncio.Task[None] | None = None
@@ -186,6 +189,10 @@ class Poller:
     def health(self, source: str) -> SourceHealth:
         return self._sources[source].health
 
+    def links(self, source: str) -> WebLinks:
+        """What sets the web link of `source`'s runs (every run the poller keeps has it)."""
+        return self._sources[source].links
+
     def poll_count(self, source: str) -> int:
         return self._sources[source].polls
 
@@ -218,7 +225,8 @@ class Poller:
         state = self._sources[name]
         state.polls += 1
         try:
-            runs = await self._within_deadline(name, self._list_runs(name, state))
+            runs = state.links.runs(
+                await self._within_deadline(name, self._list_runs(name, state)))
         except RunwatchError as exc:
             self._failed(name, exc)
             return
@@ -356,7 +364,8 @@ class Poller:
         while True:
             if not self._paused:
                 try:
-                    detail = await self._within_deadline(source, state.provider.get_run(run_id))
+                    detail = state.links.run(
+                        await self._within_deadline(source, state.provider.get_run(run_id)))
                 except RunwatchError as exc:
                     self._on_event(DetailLoaded(source, run_id, None, str(exc)))
                 except Exception as exc:

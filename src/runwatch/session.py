@@ -161,8 +161,13 @@ class Session:
         return await self._provider(run.source).get_spec_results(run.id, spec)
 
     async def get_run(self, source: str, run_id: str) -> RunDetail:
-        """One run, read now (not through the poller)."""
-        return await self._provider(source).get_run(run_id)
+        """One run, read now (not through the poller), with its web link."""
+        detail = await self._provider(source).get_run(run_id)
+        return self.poller.links(source).run(detail)
+
+    async def list_runs(self, source: str) -> list[Run]:
+        """One source's runs, read now (not through the poller), with their web links."""
+        return self.poller.links(source).runs(await self._provider(source).list_runs())
 
     # -- acting --------------------------------------------------------------------------
 
@@ -200,7 +205,8 @@ class Session:
         reason = self.refusal(action, run, source=source)
         if reason is not None:
             name = source if source is not None else run.source if run is not None else ""
-            raise Refused(reason if reason.startswith(f"{name} ") else f"{name}: {reason}")
+            named = not name or reason.startswith(f"{name} ")
+            raise Refused(reason if named else f"{name}: {reason}")
 
     async def perform(self, action: RunAction, run: Run) -> Outcome:
         """Send `action` for `run` if the gate allows it (else Refused, nothing sent), then
