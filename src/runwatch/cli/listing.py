@@ -106,22 +106,22 @@ def select(runs: list[Run], *, status: str | None = None, branch: str | None = N
 
 def fit(fields: Sequence[str], widths: dict[str, int], width: int, *,
         may_drop: bool) -> tuple[list[str], dict[str, int]]:
-    """The fields (in their order) and widths that fit `width` cells: the title shrinks to
-    TITLE_MIN first, then the least important column goes (unless `may_drop`: --fields)."""
+    """The fields (in their order) and widths that fit `width` cells: the least important
+    column goes (unless not `may_drop`: --fields) while even a title cut to TITLE_MIN does not
+    fit, then the title takes what is left."""
     chosen = list(fields)
     widths = dict(widths)
+    natural_title = widths.get("title", 0)
 
-    def total() -> int:
-        return sum(widths[f] for f in chosen) + len(GAP) * (len(chosen) - 1)
+    def total(title: int) -> int:
+        others = sum(widths[f] for f in chosen if f != "title")
+        return others + (title if "title" in chosen else 0) + len(GAP) * (len(chosen) - 1)
 
-    while total() > width:
-        over = total() - width
-        if "title" in chosen and widths["title"] > TITLE_MIN:
-            widths["title"] = max(TITLE_MIN, widths["title"] - over)
-            continue
-        if not may_drop or len(chosen) == 1:
-            break
+    while (total(min(natural_title, TITLE_MIN)) > width and may_drop and len(chosen) > 1):
         chosen.remove(max(chosen, key=lambda f: (priority(f), chosen.index(f))))
+    if "title" in chosen:
+        left = width - total(0)
+        widths["title"] = max(min(natural_title, left), min(natural_title, TITLE_MIN))
     return chosen, widths
 
 

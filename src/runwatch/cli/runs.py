@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 
@@ -63,7 +64,10 @@ def _width(wide: bool) -> int | None:
     """The terminal's width to fit, or None: every column (--wide, or not a terminal)."""
     if wide or not sys.stdout.isatty():
         return None
-    return shutil.get_terminal_size().columns
+    try:  # the terminal's own size first: an exported $COLUMNS goes stale on a resize
+        return os.get_terminal_size(sys.stdout.fileno()).columns or 80
+    except OSError:
+        return shutil.get_terminal_size().columns
 
 
 async def _gather(
