@@ -154,8 +154,8 @@ def test_a_full_id_needs_no_source(cli: Cli) -> None:
 def test_an_ambiguous_prefix_lists_the_matches_and_exits_3(cli: Cli) -> None:
     wercker = cli.runs("wercker")
     first, second = wercker[0].id, wercker[1].id
-    prefix = first[:next(i for i, (a, b) in enumerate(zip(first, second)) if a != b)]
-
+    prefix = first[:next(i for i, (a, b) in enumerate(zip(first, second, strict=False))
+                         if a != b)]
     matches = [r for r in all_runs(cli) if r.id.startswith(prefix)]
     assert len(matches) >= 2
     done = cli("show", prefix)
