@@ -561,3 +561,11 @@ def test_the_completion_callback_loads_nothing_heavy(tmp_path: Path, cli: Cli) -
                            str(cli.config))
     assert stdout.split() == list(PROVIDERS)
     assert loaded(seen["modules"], *HEAVY) == []  # type: ignore[arg-type]
+
+
+def test_the_dashboard_does_not_load_the_browser_module() -> None:
+    from test_import_hygiene import modules_after
+
+    # webbrowser pulls in subprocess and friends: only a `w` or `open` loads it.
+    assert loaded(modules_after("import runwatch.poller, runwatch.tui.screens.actions"),
+                  "webbrowser") == []

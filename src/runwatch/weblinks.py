@@ -20,7 +20,6 @@ import base64
 import os
 import string
 import sys
-import webbrowser
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote, urlsplit
@@ -168,6 +167,8 @@ def has_display(env: Mapping[str, str] | None = None, platform: str | None = Non
 
 def open_in_browser(url: str) -> bool:
     """Open `url` with the platform's opener (`$BROWSER` first); False when none worked."""
+    import webbrowser  # only when a link is opened: not on the dashboard's way up
+
     if not _is_web(url):
         return False
     try:

@@ -96,9 +96,9 @@ def build_parser() -> Parser:
         prog="runwatch",
         description="Watch CI and test runs across several runs APIs. Without a command, "
         "open the dashboard (the demo when no config exists).",
-        epilog="Exit codes: 0 ok; 1/2 watch: run failed / canceled, timed out or skipped; "
-        "3 usage or config error; 4 API error; 5 refused (read-only, or the provider cannot "
-        "do it).",
+        epilog="Exit codes: 0 ok; 1/2 watch, rerun --watch: run failed / canceled, timed out "
+        "or skipped; 3 usage or config error; 4 API error; 5 refused (read-only, or the "
+        "provider cannot do it).",
     )
     parser.add_argument("--version", action="version", version=f"runwatch {__version__}")
     _globals(parser, top=True)
