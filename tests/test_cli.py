@@ -157,7 +157,7 @@ def test_help_on_every_command(command: list[str], capsys: pytest.CaptureFixture
 
 @pytest.mark.parametrize(
     "argv",
-    [["frobnicate"], ["list", "--limit", "0"], ["list", "--status", "green"], ["show", "1"],
+    [["frobnicate"], ["list", "--limit", "0"], ["list", "--status", "green"], ["show"],
      ["watch", "1", "--source", "x", "--interval", "0.1"], ["config"]],
 )
 def test_usage_errors_exit_3(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -274,7 +274,7 @@ async def test_missing_optional_fields_nulls_and_extra_fields_parse():
     bare, nulls, inner = await provider.list_runs()
     assert (bare.status, bare.provider_status, bare.title) == (RunStatus.UNKNOWN, "unknown", None)
     assert (bare.progress, bare.tests, bare.author) == (None, None, None)
-    assert bare.url == "https://app.currents.dev/run/bare"
+    assert bare.url == "https://api.currents.dev/v1/runs/bare"  # the API; web_url: weblinks
     # Passed is done, whether or not the groups said how many specs there were.
     assert (nulls.status, nulls.created_at, nulls.progress) == (RunStatus.PASSED, None, 100.0)
     assert (inner.title, inner.tests, inner.branch) == ("build-7", None, None)

@@ -297,7 +297,7 @@ async def test_y_copies_the_runs_url(sim) -> None:
         await pilot.press("y")
         await pilot.pause()
         assert app.clipboard == detail.url
-        assert f"copied the run's URL: {detail.url}" in messages(app)
+        assert f"copied the run's API URL: {detail.url}" in messages(app)  # wercker: no web page
 
 
 # -- a step's log ---------------------------------------------------------------------

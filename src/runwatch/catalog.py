@@ -34,7 +34,10 @@ class ProviderSpec:
     step_noun: str = "step"  # what the API calls a run's steps, singular
     # A runs API of its own (the five), not another runwatch's feed (`runwatch`).
     api: bool = True
-    web_url: str | None = None  # a run's page in the API's own web app: "{id}" is the run id
+    # A run's page in the API's own web app ("{id}" is the run id; runwatch.weblinks), for
+    # a source whose base_url is on `public_api_host` (a self-hosted server is not in it).
+    web_url: str | None = None
+    public_api_host: str | None = None
     # Actions this API calls by another name, by action value ({"cancel": "abort"}).
     verbs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -80,6 +83,7 @@ _SPECS = (
         required_scope=("project_id",),
         token_env="CURRENTS_API_KEY",
         web_url="https://app.currents.dev/run/{id}",
+        public_api_host="api.currents.dev",
     ),
     ProviderSpec(
         name="conduct",

@@ -21,6 +21,7 @@ from runwatch.config_messages import describe, show, which_source
 from runwatch.config_notify import HistoryConfig, NotifyConfig
 from runwatch.errors import ConfigError
 from runwatch.paths import default_path
+from runwatch.weblinks import template_problem
 
 ProviderName = Literal["services", "wercker", "currents", "conduct", "scheduler", "runwatch"]
 # The catalog (runwatch.catalog) says which APIs there are and which scope keys each takes;
@@ -75,6 +76,8 @@ class SourceConfig(_Strict):
     label: str | None = None
     color: str | None = None
     read_only: bool = False
+    # A run's page for a person: {id} {branch} {commit} {pipeline} and the scope keys.
+    web_url: str | None = None
     interval: float | None = Field(default=None, ge=0.5)
     limit: int | None = Field(default=None, ge=1, le=10_000)
     service_id: str | None = None
@@ -239,6 +242,10 @@ def parse(raw: dict[str, Any], origin: str = "config") -> Config:
         if required and not any(getattr(source, k) for k in required):
             raise ConfigError(f"{where}: key {required[0]!r}: required for {source.provider}"
                               + (f" (or {required[1]!r})" if len(required) > 1 else ""))
+        if source.web_url is not None:
+            problem = template_problem(source.web_url, spec.scope_keys)
+            if problem:
+                raise ConfigError(f"{where}: key 'web_url': {source.web_url!r} {problem}")
         if source.token_env and source.token_cmd:
             raise ConfigError(f"{where}: key 'token_cmd': give token_env or token_cmd, not both")
     return config

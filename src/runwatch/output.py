@@ -121,7 +121,8 @@ def fmt_tests(tests: TestCounts | None) -> str:
     return ", ".join(parts) or NO_VALUE
 
 
-def _short_tests(tests: TestCounts | None) -> str:
+def short_tests(tests: TestCounts | None) -> str:
+    """`12/1`: passed/failed, as the list's TESTS P/F column reads."""
     if tests is None or (tests.passes is None and tests.failures is None):
         return NO_VALUE
     return f"{tests.passes or 0}/{tests.failures or 0}"
@@ -167,7 +168,7 @@ def _run_row(run: Run, now: float) -> list[str]:
         truncate(run.branch, 24),
         truncate(run.author, 16),
         format_percent(run.progress),
-        _short_tests(run.tests),
+        short_tests(run.tests),
         format_date_time(run.created_at or run.started_at),
         format_duration(run_duration(run, now)),
     ]
@@ -227,8 +228,9 @@ def _header(run: RunDetail, style: Style, now: float) -> str:
     if run.cancellation:
         when = cancellation_text(run.cancellation, lambda at: f"at {format_date_time(at)}")
         lines.insert(10, f"  canceled  {when}")  # after "finished"
+    lines.append(f"  web       {run.web_url or '- (no web page known: set the source web_url)'}")
     if run.url:
-        lines.append(f"  url       {run.url}")
+        lines.append(f"  api url   {run.url}")
     return "\n".join(lines)
 
 

@@ -39,6 +39,7 @@ from runwatch.poll_events import (
     SourceHealth,
 )
 from runwatch.providers import Provider
+from runwatch.weblinks import WebLinks
 
 T = TypeVar("T")
 
@@ -75,6 +76,7 @@ class _SourceState:
     last_list: list[Run] | None = None
     all_terminal: bool = False  # of last_list
     task: asyncio.Task[None] | None = None
+    links: WebLinks = field(default_factory=lambda: WebLinks(None))
 
 
 class Poller:
@@ -106,6 +108,7 @@ class Poller:
         for name, state in self._sources.items():
             state.health = SourceHealth(interval_s=state.base_interval)
             state.provider.on_partial = functools.partial(self._partial, name)
+            state.links = WebLinks.for_source(state.provider.source)
         self._paused = False
         self._focus: tuple[str, str] | None = None
         self._detail_task: asyncio.Task[None] | None = None
@@ -198,6 +201,10 @@ class Poller:
     def health(self, source: str) -> SourceHealth:
         return self._sources[source].health
 
+    def links(self, source: str) -> WebLinks:
+        """What sets the web link of `source`'s runs (every run the poller keeps has it)."""
+        return self._sources[source].links
+
     def poll_count(self, source: str) -> int:
         return self._sources[source].polls
 
@@ -230,7 +237,8 @@ class Poller:
         state = self._sources[name]
         state.polls += 1
         try:
-            runs = await self._within_deadline(name, self._list_runs(name, state))
+            runs = state.links.runs(
+                await self._within_deadline(name, self._list_runs(name, state)))
         except RunwatchError as exc:
             self._failed(name, exc)
             return
@@ -391,7 +399,8 @@ class Poller:
         while True:
             if not self._paused:
                 try:
-                    detail = await self._within_deadline(source, state.provider.get_run(run_id))
+                    detail = state.links.run(
+                        await self._within_deadline(source, state.provider.get_run(run_id)))
                 except RunwatchError as exc:
                     self._on_event(DetailLoaded(source, run_id, None, str(exc)))
                 except Exception as exc:

@@ -246,13 +246,17 @@ class Session:
         return await self._provider(run.source).get_spec_results(run.id, spec)
 
     async def get_run(self, source: str, run_id: str) -> RunDetail:
-        """One run, read now (not through the poller)."""
-        detail = await self._provider(source).get_run(run_id)
+        """One run, read now (not through the poller), with its web link."""
+        detail = self.poller.links(source).run(await self._provider(source).get_run(run_id))
         if not self._stopped:
             return detail
         view = self._stopped_view(detail)
         assert isinstance(view, RunDetail)
         return view
+
+    async def list_runs(self, source: str) -> list[Run]:
+        """One source's runs, read now (not through the poller), with their web links."""
+        return self.poller.links(source).runs(await self._provider(source).list_runs())
 
     # -- acting --------------------------------------------------------------------------
 
@@ -290,7 +294,8 @@ class Session:
         reason = self.refusal(action, run, source=source)
         if reason is not None:
             name = source if source is not None else run.source if run is not None else ""
-            raise Refused(reason if reason.startswith(f"{name} ") else f"{name}: {reason}")
+            named = not name or reason.startswith(f"{name} ")
+            raise Refused(reason if named else f"{name}: {reason}")
 
     async def perform(self, action: RunAction, run: Run) -> Outcome:
         """Send `action` for `run` if the gate allows it (else Refused, nothing sent), then

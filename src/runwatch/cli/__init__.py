@@ -28,8 +28,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("admin", "cmd_demo"),
     "list": ("runs", "cmd_list"),
     "show": ("runs", "cmd_show"),
-    "watch": ("runs", "cmd_watch"),
-    "cancel": ("runs", "cmd_cancel"),
+    "watch": ("watch", "cmd_watch"),
+    "logs": ("logs", "cmd_logs"),
+    "open": ("actions", "cmd_open"),
+    "cancel": ("actions", "cmd_cancel"),
+    "rerun": ("actions", "cmd_rerun"),
+    "delete": ("actions", "cmd_delete"),
     "sim": ("admin", "cmd_sim"),
     "serve": ("admin", "cmd_serve"),
     "config": ("admin", "cmd_config"),
@@ -49,6 +53,11 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse `argv`, run the command, and turn every failure into an exit code."""
     args = build_parser().parse_args(argv)
+    if args.command == "completion":
+        # Called by the shell on TAB: nothing heavy (no config validation, httpx, pydantic).
+        from runwatch.cli.completion import cmd_completion
+
+        return cmd_completion(args)
     # Only now, after argparse: config, providers and httpx are the weight of every command.
     from runwatch.cli.common import report, say_error, silence_stdout
     from runwatch.errors import RunwatchError

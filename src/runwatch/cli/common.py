@@ -52,6 +52,8 @@ def report(exc: BaseException, debug: bool) -> None:
         emit_error("".join(traceback.format_exception(exc)).rstrip("\n"), multiline=True)
     if isinstance(exc, RunwatchError):
         say_error(exc.message)
+        for line in getattr(exc, "details", ()):  # e.g. the runs an ambiguous RUN matches
+            emit_error(line)
     else:
         say_error(f"internal error: {type(exc).__name__}: {exc}"
                   + ("" if debug else " (--debug shows the traceback)"))

@@ -83,6 +83,8 @@ def _filtered(args: argparse.Namespace) -> bool:
 
 
 def _row(stats: Any, output: Any) -> list[str]:
+    from runwatch.formatting import format_duration
+
     source, pipeline, branch = stats.track
     rate = stats.pass_rate
     last = stats.last_failure
@@ -91,8 +93,10 @@ def _row(stats: Any, output: Any) -> list[str]:
     if last is not None and last.created_at is not None:
         from datetime import UTC, datetime
 
-        when = output.fmt_time(datetime.fromtimestamp(last.created_at, UTC))
+        from runwatch.formatting import format_date_time
+
+        when = format_date_time(datetime.fromtimestamp(last.created_at, UTC))
     return [source, output.truncate(pipeline, 24), output.truncate(branch, 24),
             str(stats.runs), "-" if rate is None else f"{rate:.0%}",
-            output.fmt_duration(stats.median_s), output.fmt_duration(stats.p90_s), when,
+            format_duration(stats.median_s), format_duration(stats.p90_s), when,
             f"{count} {kind}" if kind != "none" else "-"]

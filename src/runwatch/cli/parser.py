@@ -8,6 +8,7 @@ not overwritten by the subparser's default. Usage errors exit 3, not argparse's 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from runwatch import __version__
@@ -99,9 +100,9 @@ def build_parser() -> Parser:
         prog="runwatch",
         description="Watch CI and test runs across several runs APIs. Without a command, "
         "open the dashboard (the demo when no config exists).",
-        epilog="Exit codes: 0 ok; 1/2 watch: run failed / canceled, timed out or skipped; "
-        "3 usage or config error; 4 API error; 5 refused (read-only, or the provider cannot "
-        "do it).",
+        epilog="Exit codes: 0 ok; 1/2 watch, rerun --watch: run failed / canceled, timed out "
+        "or skipped; 3 usage or config error; 4 API error; 5 refused (read-only, or the "
+        "provider cannot do it).",
     )
     parser.add_argument("--version", action="version", version=f"runwatch {__version__}")
     _globals(parser, top=True)
@@ -116,13 +117,16 @@ def build_parser() -> Parser:
     _add_list(subs)
     _add_show(subs)
     _add_watch(subs)
-    _add_cancel(subs)
+    _add_logs(subs)
+    _add_open(subs)
+    _add_actions(subs)
     _add_sim(subs)
     _add_serve(subs)
     _add_config(subs)
     from runwatch.cli import history  # its own module: the command and its options
 
     history.add_parser(subs, _sub)
+    _add_completion(subs)
     return parser
 
 
@@ -143,26 +147,58 @@ def _add_demo(subs: argparse._SubParsersAction[Parser]) -> None:
     _dashboard_options(dash)
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smhdw])+|\d+(?:\.\d+)?")
+
+
+def duration(text: str) -> float:
+    """`30m`, `2h`, `7d`, `1w`, `1h30m` (or plain seconds) as seconds."""
+    text = text.strip().lower()
+    if _DURATION.fullmatch(text):
+        total = sum(float(n) * _UNITS[u or "s"]
+                    for n, u in re.findall(r"(\d+(?:\.\d+)?)([smhdw]?)", text))
+        if total > 0:
+            return total
+    raise argparse.ArgumentTypeError(f"not a duration like 30m, 2h or 7d: {text!r}")
+
+
 def _add_list(subs: argparse._SubParsersAction[Parser]) -> None:
-    p = _sub(subs, "list", "list runs of all sources, newest first")
+    p = _sub(subs, "list", "list runs of all sources, newest first",
+             "List runs of all sources, newest first. On a terminal the columns fit its width "
+             "(the dashboard's order of importance); piped, every column, full values, "
+             "columns two or more spaces apart: awk -F '  +'.")
     p.add_argument("--source", dest="sources", action="append", metavar="NAME",
                    default=argparse.SUPPRESS, help="only this source (repeatable)")
     p.add_argument("--status", type=str.lower, choices=STATUS_CHOICES, metavar="S",
                    help="only runs with this status: " + ", ".join(STATUS_CHOICES)
                    + " (active = queued, running or waiting)")
+    p.add_argument("--branch", metavar="B", help="only runs of this branch (exact)")
+    p.add_argument("--author", metavar="A", help="only runs whose author contains A (any case)")
+    p.add_argument("--pipeline", metavar="P", help="only runs of this pipeline (exact)")
+    p.add_argument("--since", type=duration, metavar="DURATION",
+                   help="only runs created in the last DURATION: 30m, 2h, 7d, 1w")
     p.add_argument("--limit", type=positive_int, metavar="N", help="at most N runs in all")
+    p.add_argument("--fields", metavar="F,...",
+                   help="these columns (or JSON keys) only, in this order: any of the --json "
+                   "keys, e.g. id,status,title,web_url")
+    p.add_argument("--wide", action="store_true",
+                   help="every column at full width, even on a narrow terminal")
     p.add_argument("--json", action="store_true", help="print one JSON array of runs")
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_id", metavar="RUN_ID", help="the provider's run id")
-    p.add_argument("--source", required=True, metavar="NAME", help="the configured source")
+    p.add_argument("run_id", metavar="RUN",
+                   help="a run id, or a unique prefix of one as the dashboard shows it")
+    p.add_argument("--source", metavar="NAME",
+                   help="the configured source (default: the one source that has RUN)")
 
 
 def _add_show(subs: argparse._SubParsersAction[Parser]) -> None:
     p = _sub(subs, "show", "one run with steps, groups and specs")
     _run_args(p)
     p.add_argument("--json", action="store_true", help="print the run as one JSON object")
+    p.add_argument("--web", action="store_true",
+                   help="open the run's web page instead (as `runwatch open`)")
 
 
 def _add_watch(subs: argparse._SubParsersAction[Parser]) -> None:
@@ -170,15 +206,75 @@ def _add_watch(subs: argparse._SubParsersAction[Parser]) -> None:
              "Print a line whenever the run changes, until it ends. Exit 0 when it passed, "
              "1 failed, 2 canceled, timed out or skipped.")
     _run_args(p)
+    _watch_args(p)
+
+
+def _watch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--interval", type=interval, metavar="S", default=argparse.SUPPRESS,
                    help="poll every S seconds (default 5)")
+    p.add_argument("--log-failed", action="store_true",
+                   help="when it fails, end with the last log lines of each failed step")
 
 
-def _add_cancel(subs: argparse._SubParsersAction[Parser]) -> None:
-    p = _sub(subs, "cancel", "cancel (Wercker: abort) a run",
-             "Cancel a run. Asks first on a terminal; without one, --yes is required.")
+def _add_logs(subs: argparse._SubParsersAction[Parser]) -> None:
+    p = _sub(subs, "logs", "print a run's step logs, or a Currents run's failed tests",
+             "Print the log of every step with one (or of --step, or of the failed steps), "
+             "or a Currents run's failed tests with their errors. Lines the API says went to "
+             "stderr start with 'err| '.")
     _run_args(p)
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--step", metavar="NAME",
+                       help="this step only: its name (any case) or its number (1 = first)")
+    which.add_argument("--failed", action="store_true", help="the failed steps (or specs) only")
+    p.add_argument("--follow", "-f", action="store_true",
+                   help="keep printing what is added until the step (or run) ends")
+    p.add_argument("--interval", type=interval, metavar="S", default=argparse.SUPPRESS,
+                   help="with --follow: read again every S seconds (default 5)")
+
+
+def _add_open(subs: argparse._SubParsersAction[Parser]) -> None:
+    p = _sub(subs, "open", "open a run's web page in the browser",
+             "Open the run's web page with the platform's opener ($BROWSER first). Without a "
+             "display (over SSH, or no X or Wayland), copy the link to the clipboard with "
+             "OSC 52 instead and say so. Exit 4 when the run has no web page (set the "
+             "source's web_url).")
+    _run_args(p)
+
+
+# What each action command says in its help: (name, summary, description).
+_ACTIONS = (
+    ("cancel", "cancel (Wercker: abort) a run",
+     "Cancel a run. Asks first on a terminal; without one, --yes is required."),
+    ("rerun", "start a run again and print the new run's id",
+     "Start a run again (services, wercker, scheduler) and print the new run's id; --watch "
+     "then follows it, with watch's exit codes. Asks first on a terminal; without one, --yes "
+     "is required."),
+    ("delete", "delete a run (services, currents, conduct)",
+     "Delete a run. Asks first on a terminal; without one, --yes is required."),
+)
+
+
+def _add_actions(subs: argparse._SubParsersAction[Parser]) -> None:
+    for name, summary, description in _ACTIONS:
+        p = _sub(subs, name, summary, description)
+        _run_args(p)
+        p.add_argument("--yes", "-y", action="store_true", help="do not ask")
+        if name == "rerun":
+            p.add_argument("--watch", action="store_true",
+                           help="follow the new run until it ends (exit 0 passed, 1 failed, "
+                           "2 canceled, timed out or skipped)")
+            _watch_args(p)
+
+
+def _add_completion(subs: argparse._SubParsersAction[Parser]) -> None:
+    p = _sub(subs, "completion", "print a shell completion script",
+             "Print a script that completes commands, options, source names and theme names. "
+             "bash: source <(runwatch completion bash) in ~/.bashrc; zsh: the same in "
+             "~/.zshrc; fish: runwatch completion fish > "
+             "~/.config/fish/completions/runwatch.fish")
+    p.add_argument("shell", choices=("bash", "zsh", "fish"), nargs="?", help="the shell")
+    # What the scripts call back for the names that change: not for people.
+    p.add_argument("--names", choices=("sources", "themes"), help=argparse.SUPPRESS)
 
 
 def _add_sim(subs: argparse._SubParsersAction[Parser]) -> None:

@@ -338,10 +338,12 @@ class RunwatchApp(App[int]):
         self.notify(f"refreshing {source or 'every source'}", timeout=2)
 
     def copy_run(self, run: Run) -> None:
-        """The run's URL (or id) to the clipboard, with OSC 52 so it works over SSH."""
-        text = run.url or run.id
+        """The run's web link (else its API URL, else its id) to the clipboard, with OSC 52
+        so it works over SSH."""
+        text, what = next((v, w) for v, w in ((run.web_url, "web link"), (run.url, "API URL"),
+                                              (run.id, "id")) if v)
         self.copy_to_clipboard(text)
-        self.notify(text, title=f"copied the run's {'URL' if run.url else 'id'}", timeout=3)
+        self.notify(text, title=f"copied the run's {what}", timeout=3)
 
     def open_run(self, run: Run) -> None:
         """Show one run; its detail is polled while it is on screen."""

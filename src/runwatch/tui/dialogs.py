@@ -75,7 +75,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("c", "cancel (abort on Wercker), after a confirmation"),
         ("R", "rerun, after a confirmation"),
         ("D", "delete, after a confirmation"),
-        ("y", "copy the run's URL (or id) to the clipboard"),
+        ("w", "open its web page (over SSH: copy the link)"),
+        ("y", "copy its web link, else its API URL or id"),
     )),
     ("App", (
         ("r", "refresh now"),

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from runwatch.catalog import CATALOG
 from runwatch.config import SourceConfig
 from runwatch.errors import ApiError, BadResponse, ConfigError, Conflict
 from runwatch.http import SourceClient
@@ -41,8 +40,6 @@ from runwatch.providers.kit import ClientKit, Page, run_path
 PAGE_SIZE = 50  # the API's largest `limit`
 # Paging stops after this many pages beyond what `limit` needs, whatever `has_more` says.
 SPARE_PAGES = 2
-DASHBOARD = CATALOG["currents"].web_url or ""  # "https://app.currents.dev/run/{id}"
-PUBLIC_API_HOST = "api.currents.dev"
 RUNS_PATH = "/v1/runs"
 
 
@@ -201,9 +198,7 @@ class CurrentsProvider(Provider):
         return detail
 
     def _url(self, run_id: str) -> str:
-        """The run in Currents' dashboard, or in the API for any other server."""
-        if urlsplit(self.source.base_url).hostname == PUBLIC_API_HOST:
-            return DASHBOARD.format(id=_seg(run_id))
+        """The run in the API (its dashboard page is `web_url`: runwatch.weblinks)."""
         return self.source.base_url + run_path(RUNS_PATH, run_id)
 
 

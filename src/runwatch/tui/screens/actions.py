@@ -1,4 +1,4 @@
-"""The run action keys (cancel/abort, rerun, delete, copy) shared by the runs and run screens:
+"""The run action keys (cancel/abort, rerun, delete, copy, web) shared by the runs and run screens:
 their bindings, when the footer shows, dims or hides them, and what pressing them does.
 
 A screen mixes in `RunActionsMixin`, splices `RUN_ACTION_BINDINGS` into its BINDINGS and says
@@ -7,12 +7,14 @@ which run the keys act on (`acted_run`). Whether an action applies is the sessio
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, cast
 
 from textual.binding import Binding, BindingType
 
 from runwatch.session import RunAction
 from runwatch.tui.host import Host
+from runwatch.weblinks import has_display, open_in_browser
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -39,6 +41,7 @@ RUN_ACTION_BINDINGS: list[BindingType] = [
     Binding("D", "delete", "delete"),
     Binding("D", "explain('delete')", show=False),
     Binding("y", "copy", "copy", show=False),
+    Binding("w", "web", "web"),  # gh's --web: the run's page in the browser
 ]
 
 
@@ -80,6 +83,8 @@ class RunActionsMixin:
             return None if session.refusal(ACTION_KEYS[action], run) else True
         if action == "copy":
             return self.acted_run is not None
+        if action == "web":  # a wall display opens no browser
+            return None if self.host.kiosk else self.acted_run is not None
         return True
 
     # -- the keys ----------------------------------------------------------------------
@@ -113,6 +118,21 @@ class RunActionsMixin:
         if reason:
             self.notify(reason, title=f"cannot {session.verb(action, run.source)}",
                         severity="warning")
+
+    def action_web(self) -> None:
+        """Open the run's web page; without a display (SSH), copy its link with OSC 52."""
+        run = self.acted_run
+        if run is None:
+            return
+        if run.web_url is None:
+            self.notify("set the source's web_url to open runs in the browser",
+                        title="no web page known for this run", severity="warning")
+        elif has_display():
+            threading.Thread(target=open_in_browser, args=(run.web_url,), daemon=True).start()
+            self.notify(run.web_url, title="opening in the browser", timeout=3)
+        else:
+            self.app.copy_to_clipboard(run.web_url)
+            self.notify(run.web_url, title="no display: copied the link (OSC 52)", timeout=5)
 
     def action_copy(self) -> None:
         run = self.acted_run
