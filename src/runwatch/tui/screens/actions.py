@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
+from textual.widgets import Input
 
 from runwatch.session import RunAction
 from runwatch.tui.host import Host
@@ -29,17 +31,25 @@ ACTION_KEYS: dict[str, RunAction] = {
     "delete": RunAction.DELETE,
 }
 
-# A dimmed action blocks its binding; the second binding of the key then says why.
+# A dimmed action blocks its binding; the second binding of the key then says why. `y`
+# comes first: it applies to every run, and the footer keeps the declared order.
 RUN_ACTION_BINDINGS: list[BindingType] = [
-    Binding("c", "cancel", "cancel"),
-    Binding("c", "abort", "abort"),
+    Binding("y", "copy", "copy", tooltip="copy the run's URL (or id) to the clipboard"),
+    Binding("y", "explain('copy')", show=False),
+    Binding("c", "cancel", "cancel", tooltip="cancel the run, after a confirmation"),
+    Binding("c", "abort", "abort", tooltip="abort the run (Wercker), after a confirmation"),
     Binding("c", "explain('cancel')", show=False),
-    Binding("R", "rerun", "rerun"),
+    Binding("R", "rerun", "rerun", tooltip="rerun the run, after a confirmation"),
     Binding("R", "explain('rerun')", show=False),
-    Binding("D", "delete", "delete"),
+    Binding("D", "delete", "delete",
+            tooltip="delete the run, after a confirmation (cannot be undone)"),
     Binding("D", "explain('delete')", show=False),
-    Binding("y", "copy", "copy", show=False),
 ]
+# `enter` on a list of runs: a priority binding, so that the footer and the help name it
+# (the table's own enter is hidden); it steps aside for an input (SkipAction).
+OPEN_BINDING = Binding("enter", "open_run", "open", key_display="enter", priority=True,
+                       tooltip="open the selected run (escape comes back)")
+OPEN_EXPLAIN = Binding("enter", "explain('open')", show=False, priority=True)
 
 
 class RunActionsMixin:
@@ -78,8 +88,12 @@ class RunActionsMixin:
             if run is None:
                 return None
             return None if session.refusal(ACTION_KEYS[action], run) else True
-        if action == "copy":
-            return self.acted_run is not None
+        if action in ("copy", "open_run"):
+            if action == "open_run" and isinstance(self.app.focused, Input):
+                return False  # enter is the input's
+            return None if self.acted_run is None else True
+        if action == "explain":
+            return not isinstance(self.app.focused, Input)
         return True
 
     # -- the keys ----------------------------------------------------------------------
@@ -105,14 +119,22 @@ class RunActionsMixin:
         """Say why an action key does nothing (its binding is dimmed or hidden)."""
         run = self.acted_run
         if run is None:
-            self.notify("no run selected", severity="warning")
+            self.notify("no run selected", title=f"cannot {name}", severity="warning")
             return
+        if name in ("copy", "open"):
+            raise SkipAction()  # it applies: the key was someone else's
         action = RunAction(name)
         session = self.host.session
         reason = session.refusal(action, run)
         if reason:
             self.notify(reason, title=f"cannot {session.verb(action, run.source)}",
                         severity="warning")
+
+    def action_open_run(self) -> None:
+        run = self.acted_run
+        if run is None or isinstance(self.app.focused, Input):
+            raise SkipAction()
+        self.host.open_run(run)
 
     def action_copy(self) -> None:
         run = self.acted_run
