@@ -262,7 +262,7 @@ async def test_a_run_that_fails_notifies_and_rings_the_bell(sim, monkeypatch) ->
         app.poll_event(RunTransition(passed, RunStatus.RUNNING))
         await pilot.pause()
         failures = [n for n in app._notifications if n.severity == "error"]
-        assert len(failures) == 1 and run.id in failures[0].title
+        assert len(failures) == 1 and run.id in failures[0].message
         assert bells == [True]
 
 

@@ -58,10 +58,9 @@ NO_COLOUR_VARIABLES = {
     "input-cursor-text-style": "reverse",
 }
 
-# Keys that leave the app (q, Textual's ctrl+q, and ctrl+c) and that open a dialog. The
-# kiosk opens no dialog but its own help, which closes by itself.
+# Keys that leave the app (q, Textual's ctrl+q, and ctrl+c) and that open a dialog.
 QUIT_ACTIONS = frozenset({"quit", "help_quit"})
-DIALOG_ACTIONS = frozenset({"sources", "command_palette"})
+DIALOG_ACTIONS = frozenset({"help", "sources", "command_palette"})
 
 
 class RunwatchApp(App[int]):
@@ -325,8 +324,7 @@ class RunwatchApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen | SourcesScreen):
-            # The kiosk's help closes by itself: a wall display is never held by a dialog.
-            self.push_screen(HelpScreen(self.screen, auto_close=self.kiosk))
+            self.push_screen(HelpScreen(self.screen))
 
     def show_sources(self) -> None:
         """Every source in full (`S`, the palette)."""
@@ -339,9 +337,7 @@ class RunwatchApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # False hides the key from the footer and blocks it.
         if self.kiosk and action in DIALOG_ACTIONS:
-            return False  # a kiosk opens no dialog
-        if self.kiosk_lock and action == "help":
-            return False
+            return False  # a kiosk opens no dialog: its footer names its keys
         if action == "sources" and isinstance(self.screen, SourcesScreen):
             return False  # already there
         # kiosk.lock: q, ctrl+q and ctrl+c do nothing, and the footer offers no quit.

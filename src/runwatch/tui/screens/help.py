@@ -54,7 +54,6 @@ LEFT_OUT = frozenset({
     "screen.copy_text", "copy_text", "help_quit",
 })
 FOCUS_MOVES = frozenset({"app.focus_next", "app.focus_previous"})
-AUTO_CLOSE_S = 30.0  # a kiosk's help goes by itself: a wall display is never held
 
 
 @dataclass
@@ -200,11 +199,10 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "close", "close"),
     ]
 
-    def __init__(self, screen: Screen[object], *, auto_close: bool = False) -> None:
+    def __init__(self, screen: Screen[object]) -> None:
         super().__init__()
         self.target = screen
         self.groups = key_groups(screen)
-        self._auto_close = auto_close
 
     @property
     def listed_keys(self) -> set[str]:
@@ -220,8 +218,6 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#help").focus()
-        if self._auto_close:
-            self.set_timer(AUTO_CLOSE_S, self.action_close)
 
     def action_close(self) -> None:
         if self.is_current:

@@ -79,8 +79,7 @@ def source_facts(facts: SourceFacts, health: SourceHealth | None, traffic: Traff
     fact("next try", _next_try(health, now))
     interval = health.interval_s if health else None
     if interval is not None:
-        fact("interval", f"every {format_duration(interval)}"
-             + (" (waiting longer after failures)" if health and health.failures else ""))
+        fact("interval", f"every {format_duration(interval)}")
     fact("last request", traffic.last_request.describe() if traffic.last_request
          else "none yet")
     fact("rate limit", traffic.rate_limit.describe() if traffic.rate_limit

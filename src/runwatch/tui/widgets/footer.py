@@ -3,9 +3,10 @@
 Textual's Footer lists keys in the order of the binding chain and marks a key that cannot
 apply by dimming it alone, which a terminal without colour or dim cannot show. This one:
 
-- puts the keys that apply first (in the order the screen declares them), so the narrow
-  terminal that cuts the line cuts the keys that would do nothing;
-- lists the others after a "not now:" label (dimmed too), which survives `NO_COLOR`;
+- puts the screen's keys that apply first (in the order the screen declares them), then
+  its keys that cannot apply now after a "not now:" label (dimmed too; the label survives
+  `NO_COLOR`), then the app's keys (sources, quit, the palette), which a narrow terminal
+  cuts first;
 - keeps `? help` at the right edge, where no cut reaches it (the help lists every key).
 
 A key whose `check_action` says False is hidden (the other label of the same key, e.g.
@@ -34,6 +35,7 @@ class FooterEntry:
     enabled: bool
     tooltip: str
     rank: int
+    everywhere: bool = False  # an app key (help, sources, quit, the palette)
 
 
 def declared_rank(node: DOMNode, binding: Binding) -> int:
@@ -55,8 +57,9 @@ LAST = 10**6
 
 def footer_entries(node_bindings: dict[str, tuple[DOMNode, Binding, bool, str]],
                    chain: list[DOMNode], *, palette: bool) -> list[FooterEntry]:
-    """The shown keys of a screen's active bindings, those that apply first; the command
-    palette's key (which Textual binds hidden) last of those when `palette`."""
+    """The shown keys of a screen's active bindings: the screen's that apply, the screen's
+    that do not, then the app's; the command palette's key (which Textual binds hidden)
+    last when `palette`. `chain` ends with the app."""
     entries: list[FooterEntry] = []
     seen: set[str] = set()
     for node, binding, enabled, tooltip in node_bindings.values():
@@ -66,8 +69,11 @@ def footer_entries(node_bindings: dict[str, tuple[DOMNode, Binding, bool, str]],
         seen.add(binding.action)  # one entry per action, as Textual's footer does
         depth = chain.index(node) if node in chain else len(chain)
         rank = LAST if is_palette else depth * 1000 + declared_rank(node, binding)
-        entries.append(FooterEntry(binding, enabled, tooltip, rank))
-    return sorted(entries, key=lambda e: (not e.enabled, e.rank))
+        everywhere = node is chain[-1] if chain else False
+        entries.append(FooterEntry(binding, enabled, tooltip, rank, everywhere))
+    # The screen's keys that apply, then those that do not (marked), then the app's keys,
+    # which the help lists too: a narrow terminal cuts those last.
+    return sorted(entries, key=lambda e: (e.everywhere, not e.enabled, e.rank))
 
 
 class KeysFooter(Footer):
@@ -99,7 +105,7 @@ class KeysFooter(Footer):
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
-        marked = False
+        marked = closed = False
         for entry in self.entries:
             binding = entry.binding
             classes = ""
@@ -108,6 +114,9 @@ class KeysFooter(Footer):
             elif not entry.enabled and not marked:
                 marked = True
                 yield FooterLabel(NOT_NOW, classes="-not-now")
+            elif entry.enabled and marked and not closed:
+                closed = True  # what follows applies again
+                yield FooterLabel("│", classes="-not-now")
             yield FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
