@@ -69,6 +69,7 @@ async def main() -> None:
         await shoot("run-wercker-log", (120, 34), server.url, sim,
                     [await open_run("wercker"), await press("enter", wait=1.5)])
         await shoot("help", (120, 34), server.url, sim, [await press("question_mark")])
+        await shoot("sources", (120, 34), server.url, sim, [await press("S")])
         await shoot("confirm", (120, 34), server.url, sim, [await press("j", "c")])
         await shoot("kiosk", (120, 34), server.url, sim, kiosk=True)
     finally:
