@@ -89,6 +89,9 @@ def _count(value: str | None) -> int | None:
 def rate_limit_of(status: int, headers: Mapping[str, str], now: float) -> RateLimit | None:
     """The rate limit an answer announces (X-RateLimit-* or RateLimit-* headers, and
     Retry-After on a 429 or 503); None when it says nothing of one."""
+    if status not in (429, 503) and not any("ratelimit" in key for key in headers):
+        return None  # the usual answer: one pass over its header names, nothing parsed
+
     def header(name: str) -> str | None:
         return headers.get(f"x-ratelimit-{name}") or headers.get(f"ratelimit-{name}")
 
