@@ -44,6 +44,20 @@ async def press(*keys: str, wait: float = 0.8) -> Step:
     return step
 
 
+async def break_source(sim: Simulator, source: str) -> Step:
+    """`source` answers 500 from now on (until the shot is taken): a stale line to show."""
+    from runwatch.sim import Fault
+
+    async def step(app: RunwatchApp, pilot) -> None:
+        sim.inject(source, Fault(kind="500"))
+        app.poller.refresh(source)
+        for _ in range(200):
+            if app.poller.health(source).state == "stale":
+                break
+            await pilot.pause(0.02)
+    return step
+
+
 async def shoot(name: str, size: tuple[int, int], url: str, sim: Simulator,
                 steps: list[Step] = (), **options: object) -> None:
     app = RunwatchApp(demo_config(url, interval=3600.0), now=sim.now, demo=True,
@@ -69,6 +83,9 @@ async def main() -> None:
         await shoot("run-wercker-log", (120, 34), server.url, sim,
                     [await open_run("wercker"), await press("enter", wait=1.5)])
         await shoot("help", (120, 34), server.url, sim, [await press("question_mark")])
+        await shoot("sources", (120, 34), server.url, sim,
+                    [await break_source(sim, "services"), await press("S")])
+        sim.clear_faults()
         await shoot("confirm", (120, 34), server.url, sim, [await press("j", "c")])
         await shoot("kiosk", (120, 34), server.url, sim, kiosk=True)
     finally:

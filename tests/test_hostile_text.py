@@ -226,7 +226,7 @@ async def test_no_api_string_carries_an_action_or_a_link_into_the_dashboard(sim)
         app.refresh_now()
         await until(pilot, lambda: all((app.poller.health(s).last_success or 0) >= later
                                        for s in PROVIDERS), "every source's next poll")
-        await until(pilot, lambda: any("failed" in n.title and "[@click" in n.message
+        await until(pilot, lambda: any("failed" in n.message and "[@click" in n.message
                                        for n in app._notifications), "a failure toast")
         # y copies a Wercker URL (its id carries `[/]`); c on a finished run quotes its id.
         table.focus()

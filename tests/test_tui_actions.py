@@ -13,7 +13,7 @@ from runwatch.tui.app import RunwatchApp
 from runwatch.tui.dialogs import ConfirmDialog
 from runwatch.tui.screens.runs import RunsScreen
 from runwatch.tui.widgets.runs_table import RunsTable
-from tui_helpers import loaded, make_app, until
+from tui_helpers import loaded, make_app, said, until
 
 
 async def select(pilot: Pilot, source: str, *, active: bool) -> Run:
@@ -34,7 +34,7 @@ def mutations(sim) -> list[tuple[str, str, str, object]]:
 
 
 def notes(app: RunwatchApp) -> list[tuple[str, str]]:
-    return [(n.severity, f"{n.title}: {n.message}") for n in app._notifications]
+    return [(n.severity, said(n)) for n in app._notifications]
 
 
 def footer_state(app: RunwatchApp, key: str) -> tuple[str, bool]:

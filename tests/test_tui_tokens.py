@@ -97,13 +97,13 @@ async def test_one_broken_credential_never_holds_up_the_others(
         # The unset variable, in words, on its own line; tried again slowly.
         await until(pilot, lambda: app.poller.health("currents").state == "error", "currents")
         await pilot.pause()
-        assert f"currents  error · currents: token: env {VAR} is not set · next try in" in \
+        assert f"currents  error · token: env {VAR} is not set · next try in" in \
             line(app, "currents")
         assert app.poller.health("currents").interval_s == fast_token_retry
 
         # The hanging command: how long it has been running, and no "next try" (it is the try).
         await until(pilot, lambda: "still running, 1 s" in line(app, "conduct"), "1 s")
-        assert f"conduct  error · conduct: token_cmd `{cmd}` still running, 1 s" in \
+        assert f"conduct  error · token_cmd `{cmd}` still running, 1 s" in \
             line(app, "conduct")
         assert "next try" not in line(app, "conduct")
 
@@ -124,7 +124,7 @@ async def test_one_broken_credential_never_holds_up_the_others(
 async def test_a_token_cmd_that_never_ends_times_out_on_its_line(sim, fast_token_retry) -> None:
     app = RunwatchApp(broken_config(sim, "sleep 60", token_timeout=0.5), now=sim.sim.clock.now)
     async with app.run_test(size=(160, 45)) as pilot:
-        words = "conduct  error · conduct: token_cmd `sleep 60` timed out after 0.5 s · next try"
+        words = "conduct  error · token_cmd `sleep 60` timed out after 0.5 s · next try"
         await until(pilot, lambda: words in line(app, "conduct"), "the timeout on the line")
         assert app.poller.health("conduct").interval_s == fast_token_retry
         await until(pilot, lambda: healthy_ok(app), "the healthy sources")

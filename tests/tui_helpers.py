@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual.notifications import Notification
 from textual.pilot import Pilot
 
 from runwatch.config import Config
@@ -65,5 +66,12 @@ def shown_runs(table: RunsTable) -> list[Run]:
     return [table.runs[key] for key in table.shown_keys]
 
 
+def said(notification: Notification) -> str:
+    """A notification as a person reads it: "title: message" (the app writes it as one
+    line with no separate title; a title is joined the same way)."""
+    n = notification
+    return f"{n.title}: {n.message}" if n.title else n.message
+
+
 def messages(app: RunwatchApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    return [said(n) for n in app._notifications]

@@ -38,7 +38,9 @@ class GeneralConfig(_Strict):
     interval: float = Field(default=5.0, ge=0.5)
     theme: str | None = None
     read_only: bool = False
-    bell: bool = False
+    # What a run turning failed does: a one-line toast, the terminal bell, or nothing.
+    notify: Literal["toast", "bell", "off"] = "toast"
+    bell: bool = False  # with notify = "toast": the bell too (the key before notify)
     limit: int = Field(default=50, ge=1, le=10_000)
     timeout: float = Field(default=10.0, gt=0)  # seconds for a whole request
     token_timeout: float = Field(default=10.0, gt=0)  # seconds a token_cmd may take

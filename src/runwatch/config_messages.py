@@ -43,6 +43,11 @@ def describe(error: Any, key: str, *, known_keys: Sequence[str], in_source: bool
         message = f"{shown} is not a provider ({', '.join(providers)})"
         near = _close_provider(value, providers)
         return message + (f"; did you mean {near!r}?" if near else "")
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        close = difflib.get_close_matches(str(value), _quoted(expected), n=1)
+        return (f"{shown} is not one of {expected}"
+                + (f"; did you mean {close[0]!r}?" if close else ""))
     if kind == "value_error":
         return f"{shown} {ctx.get('error', '')}".rstrip()
     if kind == "greater_than_equal":
@@ -69,6 +74,11 @@ def describe(error: Any, key: str, *, known_keys: Sequence[str], in_source: bool
         return f"{shown} is not a list of tables (write each entry as [[{key}]])"
     # A kind not foreseen above: still the value, and no pydantic phrasing.
     return f"{shown} is not accepted here ({kind.replace('_', ' ')})"
+
+
+def _quoted(expected: str) -> list[str]:
+    """The choices of a Literal as pydantic lists them: "'toast', 'bell' or 'off'"."""
+    return [part.strip(" '") for part in expected.replace(" or ", ", ").split(",") if part]
 
 
 def _close_provider(value: object, providers: Sequence[str]) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,7 @@ from runwatch.http_body import (
 )
 from runwatch.http_cache import BodyCache, CachedBody, cache_key
 from runwatch.http_errors import error_for
+from runwatch.http_record import RateLimit, RequestRecord, path_of, rate_limit_of
 from runwatch.http_redirects import MAX_REDIRECTS, check_redirect, redirect_target
 from runwatch.http_retry import RetryPolicy, retryable, wait_for
 from runwatch.http_token import BearerToken, header_safe, unsendable_token
@@ -133,6 +135,10 @@ class SourceClient(BearerToken):
     # Where `token` comes from when it is fetched in the background (token_env / token_cmd):
     # the first request waits for it, a 401 may fetch it again.
     token_source: SecretResolver | None = field(default=None, repr=False)
+    # For the dashboard's sources view: the last request and what it got back, and the
+    # rate limit the API last announced (runwatch.http_record; never a header or a token).
+    last_request: RequestRecord | None = field(default=None, init=False)
+    rate_limit: RateLimit | None = field(default=None, init=False)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -306,6 +312,8 @@ class SourceClient(BearerToken):
         except (TimeoutError, httpx.TimeoutException) as exc:
             if isinstance(exc, TimeoutError) and not deadline.expired():
                 raise  # not our deadline: someone else's timeout passing through
+            self._note_failure(method, path, "answer not finished in time"
+                               if progress.answering else "timed out")
             if progress.answering:
                 raise SlowAnswer(
                     f"{self.source}: {self._where(path)} did not finish its answer within "
@@ -320,6 +328,7 @@ class SourceClient(BearerToken):
                 f"({first_line(str(exc))})"
             ) from None
         except httpx.TransportError as exc:
+            self._note_failure(method, path, "cannot reach")
             raise Unreachable(
                 f"{self.source}: cannot reach {self._where(path)} ({reason(exc)})"
             ) from exc
@@ -342,6 +351,7 @@ class SourceClient(BearerToken):
         start = origin(request.url)
         for _ in range(MAX_REDIRECTS + 1):
             response = await self.client.send(request, stream=True, follow_redirects=False)
+            self._note_answer(request, response)
             try:
                 progress.answering = True
                 if response.has_redirect_location:
@@ -378,6 +388,24 @@ class SourceClient(BearerToken):
             ) from None
         return Answer(response.status_code, response.headers, body,
                        response.charset_encoding or "utf-8", truncated)
+
+    def _note_answer(self, request: httpx.Request, response: httpx.Response) -> None:
+        """Keep what the sources view shows of this exchange (the last one wins)."""
+        status = response.status_code
+        self.last_request = RequestRecord(request.method, path_of(request.url.raw_path), status)
+        announced = rate_limit_of(status, response.headers, time.time())
+        if announced is not None:
+            self.rate_limit = announced
+        elif status < 400 and self.rate_limit is not None and self.rate_limit.retry_after_s:
+            # A wait that was asked for is over once an answer comes back.
+            self.rate_limit = None if self.rate_limit.limit is None else RateLimit(
+                self.rate_limit.limit, self.rate_limit.remaining, self.rate_limit.reset_s)
+
+    def _note_failure(self, method: str, path: str, why: str) -> None:
+        before = self.last_request
+        status = before.status if before is not None and before.path.startswith(path) else None
+        self.last_request = RequestRecord(method, path_of(path.encode("ascii", "replace")),
+                                          status, why)
 
     def _where(self, path: str) -> str:
         host = httpx.URL(self.base_url).host or self.base_url

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from runwatch.config import Config, SourceConfig
 from runwatch.errors import RunwatchError
+from runwatch.http_record import RateLimit, RequestRecord
 from runwatch.models import Cancellation, Run, RunDetail, RunStatus, Spec, Step, TestResult
 from runwatch.poller import (
     DetailLoaded,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from runwatch.alerts import Alerter
     from runwatch.history import Recorder
 
-__all__ = ["Outcome", "Refused", "RunAction", "Session", "SourceFacts"]
+__all__ = ["Outcome", "Refused", "RunAction", "Session", "SourceFacts", "Traffic"]
 
 # What an outcome says once an action went through, when the API says nothing more.
 DONE = {"cancel": "canceled", "abort": "aborted", "rerun": "rerun started for",
@@ -80,6 +81,15 @@ class SourceFacts:
     def verb(self, action: RunAction) -> str:
         """The action in this API's own words (Wercker aborts)."""
         return self.cancel_verb if action is RunAction.CANCEL else action.value
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """A source's last request and the rate limit its API last announced (the sources
+    view); None where nothing is known yet."""
+
+    last_request: RequestRecord | None
+    rate_limit: RateLimit | None
 
 
 def _facts(provider: Provider) -> SourceFacts:
@@ -236,6 +246,11 @@ class Session:
 
     def health(self, source: str) -> SourceHealth | None:
         return self.poller.health(source) if source in self.providers else None
+
+    def traffic(self, source: str) -> Traffic:
+        """What the source's HTTP client last sent and heard (read live, no I/O)."""
+        client = self.providers[source].client
+        return Traffic(client.last_request, client.rate_limit)
 
     async def log(self, run: Run, step: Step) -> str:
         """The log text of one step of `run` (not yet cleaned: see runwatch.sanitize)."""

@@ -46,9 +46,8 @@ if TYPE_CHECKING:
     from runwatch.tui.screens.runs import RunsScreen
 
 FALLBACK_THEME = "textual-dark"
-NO_CONFIG_NOTICE = (
-    "No config found, showing the demo. To watch your own runs, run: runwatch config init"
-)
+# Once, on one line: the DEMO badge says the rest for as long as the demo runs.
+NO_CONFIG_NOTICE = "no config found: this is the demo · runwatch config init writes one"
 
 # Without colour the cursor and the selection would vanish (they are backgrounds): reverse
 # video shows them in the terminal's own colours.
@@ -60,7 +59,7 @@ NO_COLOUR_VARIABLES = {
 
 # Keys that leave the app (q, Textual's ctrl+q, and ctrl+c) and that open a dialog.
 QUIT_ACTIONS = frozenset({"quit", "help_quit"})
-DIALOG_ACTIONS = frozenset({"help", "command_palette"})
+DIALOG_ACTIONS = frozenset({"help", "sources", "command_palette"})
 
 
 def _runwatch_commands() -> type[Provider]:
@@ -78,7 +77,11 @@ class RunwatchApp(App[int]):
     TITLE = "runwatch"
     COMMANDS = App.COMMANDS | {_runwatch_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("question_mark", "help", "help", key_display="?",
+                tooltip="the keys of this screen"),
+        Binding("S", "sources", "sources",
+                tooltip="every source in full: state, whole error, next try, last request, "
+                        "rate limit, token origin"),
         Binding("q", "quit", "quit"),
     ]
 
@@ -117,6 +120,7 @@ class RunwatchApp(App[int]):
         self.ascii = ascii
         self.glyphs = ASCII if ascii else UNICODE
         self.set_class(ascii, "-ascii")  # runwatch.tcss swaps borders for ASCII ones
+        self.set_class(self.no_color, "-no-colour")  # and marks toasts without colour
         self._terminal_filters: list[LineFilter] = [AsciiOnly()] if ascii else []
         if self.no_color:
             self._terminal_filters.append(NoColour())
@@ -239,7 +243,7 @@ class RunwatchApp(App[int]):
         for warning in self._config_warnings:
             self.notify(warning, title="config", severity="warning", timeout=10, markup=False)
         if self._notice:
-            self.notify(self._notice, title="demo", timeout=15)
+            self.notify(self._notice, timeout=8)
         if self.session.history is not None:
             self.session.history.on_problem = self._history_off
             self.session.history.start()  # opened and pruned now, off this thread
@@ -292,14 +296,18 @@ class RunwatchApp(App[int]):
             self._transition(event)
 
     def _transition(self, event: RunTransition) -> None:
+        """A run that turns failed: what `notify` says (toast, bell or off). The kiosk shows
+        failures in its counts and its FAILING group, so it raises no toast."""
         run = event.run
         if run.status not in (RunStatus.FAILED, RunStatus.TIMED_OUT):
             return
-        word = "failed" if run.status is RunStatus.FAILED else "timed out"
-        details = " · ".join(p for p in (run.title, run.branch) if p)
-        self.notify(details or run.id, title=f"{run.source}: run {run.id} {word}",
-                    severity="error", timeout=10)
-        if self.config.runwatch.bell:
+        notify = self.config.runwatch.notify
+        if notify == "toast" and not self.kiosk:
+            word = "failed" if run.status is RunStatus.FAILED else "timed out"
+            details = " · ".join(p for p in (run.title, run.branch) if p)
+            self.notify(details or run.id, title=f"{run.source}: run {run.id} {word}",
+                        severity="error", timeout=10)
+        if notify == "bell" or (notify == "toast" and self.config.runwatch.bell):
             self.bell()
 
     def notify(
@@ -313,9 +321,14 @@ class RunwatchApp(App[int]):
     ) -> None:
         """Every toast, from any screen or widget, is plain text: its words quote APIs (a
         run's title, id or URL, an error body), and markup there would crash the app on a
-        `[/]` or run an action on a click (`[@click=app.quit]`). `markup` is ignored."""
-        super().notify(clean_text(message), title=clean_text(title), severity=severity,
-                       timeout=timeout, markup=False)
+        `[/]` or run an action on a click (`[@click=app.quit]`). `markup` is ignored.
+
+        A toast is one line ("title: message") on the footer's row, so it covers no data
+        (runwatch.tcss); a longer one is cut with an ellipsis."""
+        title, message = clean_text(title), clean_text(message)
+        line = f"{title}: {message}" if title and message else title or message
+        super().notify(" ".join(line.split()), severity=severity, timeout=timeout,
+                       markup=False)
 
     # -- the app's verbs -------------------------------------------------------------
 
@@ -361,15 +374,28 @@ class RunwatchApp(App[int]):
         self.run_worker(follow(), group="open-run", exit_on_error=False)
 
     def action_help(self) -> None:
-        from runwatch.tui.dialogs import HelpScreen  # dialogs: imported when first opened
+        from runwatch.tui.screens.help import HelpScreen  # imported when first opened
+        from runwatch.tui.screens.sources import SourcesScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if not isinstance(self.screen, HelpScreen | SourcesScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def show_sources(self) -> None:
+        """Every source in full (`S`, the palette)."""
+        from runwatch.tui.screens.sources import SourcesScreen
+
+        if not isinstance(self.screen, SourcesScreen):
+            self.push_screen(SourcesScreen())
+
+    def action_sources(self) -> None:
+        self.show_sources()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # False hides the key from the footer and blocks it.
         if self.kiosk and action in DIALOG_ACTIONS:
-            return False  # a kiosk opens no dialog
+            return False  # a kiosk opens no dialog: its footer names its keys
+        if action == "sources" and type(self.screen).__name__ == "SourcesScreen":
+            return False  # already there (by name: the screen's module loads when opened)
         # kiosk.lock: q, ctrl+q and ctrl+c do nothing, and the footer offers no quit.
         return not (self.kiosk_lock and action in QUIT_ACTIONS)
 
@@ -403,7 +429,9 @@ class RunwatchApp(App[int]):
 
         from runwatch.tui.dialogs import ConfirmDialog
 
-        self.push_screen(ConfirmDialog(verb, run.source, run), callback=answered)
+        self.push_screen(ConfirmDialog(verb, run.source, run,
+                                       destructive=action is RunAction.DELETE),
+                         callback=answered)
 
     async def _perform(self, action: RunAction, run: Run) -> None:
         verb = self.session.verb(action, run.source)
@@ -441,7 +469,11 @@ class RunwatchApp(App[int]):
         for command in super().get_system_commands(screen):
             if command.title in ("Theme", "Quit"):
                 yield command
-        yield SystemCommand("Help", "Every key runwatch knows", self.action_help)
+        yield SystemCommand("Help", "The keys of this screen", self.action_help)
+        if not self.kiosk:
+            yield SystemCommand("Sources", "Every source in full: state, whole error, next "
+                                "try, last request, rate limit, token origin",
+                                self.show_sources)
 
 
 def run_dashboard(config: Config, *, ascii: bool | None = None, **options: Any) -> int:

@@ -1,4 +1,4 @@
-"""Modal screens: the confirmation before a mutating action, and the key help."""
+"""The confirmation before a mutating action (the key help is `tui/screens/help.py`)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from runwatch.models import Run
 
+UNDOABLE = "Delete cannot be undone: the run, its steps and its logs are gone for good."
+
 
 class ConfirmDialog(ModalScreen[bool]):
-    """"Abort run X on wercker?" — `y` confirms, `n` or escape dismisses."""
+    """"Abort this run?" — `y` confirms, `n` or escape dismisses. A delete says that it
+    cannot be undone and is drawn in the error colour (`-destructive`)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "confirm"),
@@ -23,8 +26,9 @@ class ConfirmDialog(ModalScreen[bool]):
         Binding("escape", "answer(False)", "dismiss", show=False),
     ]
 
-    def __init__(self, verb: str, source: str, run: Run) -> None:
-        super().__init__()
+    def __init__(self, verb: str, source: str, run: Run, *, destructive: bool = False) -> None:
+        super().__init__(classes="-destructive" if destructive else None)
+        self.destructive = destructive
         self.verb = verb
         self.source_name = source
         self.target = run
@@ -40,8 +44,11 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Static(f"{self.verb.capitalize()} this run?", id="confirm-question",
                          markup=False)
             yield Static(details, id="confirm-details")
+            if self.destructive:
+                yield Static(UNDOABLE, id="confirm-undoable", markup=False)
             with Horizontal(id="confirm-buttons"):
-                yield Button(f"y  {self.verb}", id="confirm-yes", variant="error")
+                yield Button(f"y  {self.verb}", id="confirm-yes",
+                             variant="error" if self.destructive else "warning")
                 # Focused first: a stray enter keeps the run.
                 yield Button("n  keep it", id="confirm-no", variant="default")
 
@@ -54,64 +61,3 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, confirmed: bool) -> None:
         self.dismiss(confirmed)
-
-
-# Every key, as the help screen lists it: (group, [(keys, what it does)]).
-KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Move", (
-        ("↑ ↓  j k", "move the cursor"),
-        ("g G  home end", "first / last run"),
-        ("pgup pgdn", "page up / down"),
-        ("enter", "open the run"),
-        ("escape", "back; on the runs screen clear the filters"),
-    )),
-    ("Show", (
-        ("/", "filter on id, title, branch, author; escape clears"),
-        ("s", "status filter: all, active, failed"),
-        ("o", "sort: newest, status, source, duration"),
-        ("tab", "source shown: all, then each"),
-    )),
-    ("Act on the selected run", (
-        ("c", "cancel (abort on Wercker), after a confirmation"),
-        ("R", "rerun, after a confirmation"),
-        ("D", "delete, after a confirmation"),
-        ("w", "open its web page (over SSH: copy the link)"),
-        ("y", "copy its web link, else its API URL or id"),
-    )),
-    ("App", (
-        ("r", "refresh now"),
-        ("p", "pause / resume polling"),
-        ("ctrl+p", "command palette: themes, sources, actions"),
-        ("?", "this help"),
-        ("q", "quit"),
-    )),
-)
-
-
-class HelpScreen(ModalScreen[None]):
-    """Every key runwatch knows."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q", "close", "close"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help") as frame:
-            # Title and hint live in the border, so every key fits in 80x24.
-            frame.border_title = "runwatch keys"
-            frame.border_subtitle = "escape, ? or q closes"
-            yield Static(help_text(), id="help-body", markup=False)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-
-def help_text() -> Text:
-    text = Text(end="")
-    for group, keys in KEYS:
-        text.append(f"{group}\n", "bold underline")
-        for key, what in keys:
-            text.append(f"  {key:<16}", "bold")
-            text.append(f"{what}\n")
-    text.rstrip()
-    return text

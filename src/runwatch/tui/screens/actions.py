@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, cast
 
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
+from textual.widgets import Input
 
 from runwatch.session import RunAction
 from runwatch.tui.host import Host
@@ -31,18 +33,28 @@ ACTION_KEYS: dict[str, RunAction] = {
     "delete": RunAction.DELETE,
 }
 
-# A dimmed action blocks its binding; the second binding of the key then says why.
+# A dimmed action blocks its binding; the second binding of the key then says why. `y`
+# comes first: it applies to every run, and the footer keeps the declared order.
 RUN_ACTION_BINDINGS: list[BindingType] = [
-    Binding("c", "cancel", "cancel"),
-    Binding("c", "abort", "abort"),
+    Binding("y", "copy", "copy", tooltip="copy the run's URL (or id) to the clipboard"),
+    Binding("y", "explain('copy')", show=False),
+    Binding("c", "cancel", "cancel", tooltip="cancel the run, after a confirmation"),
+    Binding("c", "abort", "abort", tooltip="abort the run (Wercker), after a confirmation"),
     Binding("c", "explain('cancel')", show=False),
-    Binding("R", "rerun", "rerun"),
+    Binding("R", "rerun", "rerun", tooltip="rerun the run, after a confirmation"),
     Binding("R", "explain('rerun')", show=False),
-    Binding("D", "delete", "delete"),
+    Binding("D", "delete", "delete",
+            tooltip="delete the run, after a confirmation (cannot be undone)"),
     Binding("D", "explain('delete')", show=False),
-    Binding("y", "copy", "copy", show=False),
-    Binding("w", "web", "web"),  # gh's --web: the run's page in the browser
+    # gh's --web: the run's page in the browser (over SSH, its link copied with OSC 52).
+    Binding("w", "web", "web", tooltip="open the run's web page (over SSH: copy the link)"),
+    Binding("w", "explain('web')", show=False),
 ]
+# `enter` on a list of runs: a priority binding, so that the footer and the help name it
+# (the table's own enter is hidden); it steps aside for an input (SkipAction).
+OPEN_BINDING = Binding("enter", "open_run", "open", key_display="enter", priority=True,
+                       tooltip="open the selected run (escape comes back)")
+OPEN_EXPLAIN = Binding("enter", "explain('open')", show=False, priority=True)
 
 
 class RunActionsMixin:
@@ -81,10 +93,14 @@ class RunActionsMixin:
             if run is None:
                 return None
             return None if session.refusal(ACTION_KEYS[action], run) else True
-        if action == "copy":
-            return self.acted_run is not None
         if action == "web":  # a wall display opens no browser
-            return None if self.host.kiosk else self.acted_run is not None
+            return False if self.host.kiosk else None if self.acted_run is None else True
+        if action in ("copy", "open_run"):
+            if action == "open_run" and isinstance(self.app.focused, Input):
+                return False  # enter is the input's
+            return None if self.acted_run is None else True
+        if action == "explain":
+            return not isinstance(self.app.focused, Input)
         return True
 
     # -- the keys ----------------------------------------------------------------------
@@ -110,8 +126,10 @@ class RunActionsMixin:
         """Say why an action key does nothing (its binding is dimmed or hidden)."""
         run = self.acted_run
         if run is None:
-            self.notify("no run selected", severity="warning")
+            self.notify("no run selected", title=f"cannot {name}", severity="warning")
             return
+        if name in ("copy", "open", "web"):
+            raise SkipAction()  # it applies: the key was someone else's
         action = RunAction(name)
         session = self.host.session
         reason = session.refusal(action, run)
@@ -133,6 +151,12 @@ class RunActionsMixin:
         else:
             self.app.copy_to_clipboard(run.web_url)
             self.notify(run.web_url, title="no display: copied the link (OSC 52)", timeout=5)
+
+    def action_open_run(self) -> None:
+        run = self.acted_run
+        if run is None or isinstance(self.app.focused, Input):
+            raise SkipAction()
+        self.host.open_run(run)
 
     def action_copy(self) -> None:
         run = self.acted_run

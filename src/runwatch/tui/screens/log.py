@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from runwatch.errors import RunwatchError
 from runwatch.formatting import format_duration
@@ -23,6 +23,7 @@ from runwatch.models import Run, Step
 from runwatch.sanitize import clean_log
 from runwatch.tui.host import Host
 from runwatch.tui.look import glyphs_of, status_look
+from runwatch.tui.widgets.footer import KeysFooter
 from runwatch.tui.widgets.log_view import LogLines, LogView
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
@@ -59,8 +60,8 @@ class LogScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "back"),
-        Binding("r", "reload", "reload"),
+        Binding("escape", "back", "back", tooltip="back to the run"),
+        Binding("r", "reload", "reload", tooltip="fetch it again"),
     ]
 
     def __init__(self, run: Run, step: Step, *, steps: Signal[list[Step]] | None = None) -> None:
@@ -76,7 +77,7 @@ class LogScreen(Screen[None]):
         yield Static(log_title(self.run, self.step), id="log-title")
         yield Static(id="log-error", markup=False)
         yield LogView(id="log-view")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     @property
     def host(self) -> Host:

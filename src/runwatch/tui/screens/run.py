@@ -22,7 +22,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
-from textual.widgets import Footer, Markdown, Static
+from textual.widget import Widget
+from textual.widgets import Markdown, Static
 
 from runwatch.catalog import CATALOG
 from runwatch.formatting import relative_time
@@ -32,6 +33,7 @@ from runwatch.session import SourceFacts
 from runwatch.tui.look import glyphs_of
 from runwatch.tui.run_lines import meta_line, step_line, title_line
 from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
+from runwatch.tui.widgets.footer import KeysFooter
 from runwatch.tui.widgets.groups import GroupBars, RunProgress
 from runwatch.tui.widgets.specs import SpecsTable
 from runwatch.tui.widgets.timeline import Timeline
@@ -68,6 +70,7 @@ class RunScreen(RunActionsMixin, Screen[None]):
         .section { height: auto; margin-bottom: 1; display: none; }
         .section.-shown { display: block; }
         .section-title { padding: 0 1; text-style: bold; color: $text-accent; }
+        .section-title.-focused { text-style: bold reverse; }
         #timeline, #groups, #specs { margin: 0 1; }
         #step-detail { padding: 0 1; }
         Markdown { margin: 0 1; padding: 0; background: transparent; }
@@ -82,9 +85,10 @@ class RunScreen(RunActionsMixin, Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "back"),
-        *RUN_ACTION_BINDINGS,
-        Binding("r", "refresh", "refresh", show=False),
+        Binding("escape", "back", "back", tooltip="back to the runs"),
+        RUN_ACTION_BINDINGS[0], RUN_ACTION_BINDINGS[1],  # y copy
+        Binding("r", "refresh", "refresh", tooltip="poll this run's source now"),
+        *RUN_ACTION_BINDINGS[2:],
     ]
 
     def __init__(self, run: Run) -> None:
@@ -137,7 +141,7 @@ class RunScreen(RunActionsMixin, Screen[None]):
                 # A report's links are the API's: clicking one shows where it points, it opens
                 # nothing (no API string may carry a link or an action into the terminal).
                 yield Markdown(id="run-content", open_links=False)
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(SpecsTable).show_cursor = self.source.has_spec_results
@@ -151,11 +155,44 @@ class RunScreen(RunActionsMixin, Screen[None]):
         self.set_interval(1.0, self._tick)
 
     def on_resize(self) -> None:
-        # Whatever scrolls takes focus (so keys scroll it): the page when the sections stack,
-        # the report's column when it stands beside the tables.
-        wide = self.size.width >= WIDE
-        self.query_one("#run-body").can_focus = not wide
-        self.query_one("#run-right").can_focus = wide
+        self._report_focusable()
+
+    # -- focus: only the parts a person can see and use --------------------------------
+
+    def _report_scroller(self) -> Widget:
+        """What scrolls the report: the page when the sections stack, the report's own
+        column when it stands beside the tables."""
+        return self.query_one("#run-right" if self.size.width >= WIDE else "#run-body")
+
+    def _report_focusable(self) -> None:
+        """The report takes focus (so keys scroll it) only when there is one: a page or a
+        column without a report would be a focus stop that shows nothing and where no key
+        works (issue 13: tab on a Currents run)."""
+        has_report = self.query_one("#content-section").has_class("-shown")
+        scroller = self._report_scroller()
+        for widget in self.query("#run-body, #run-right"):
+            widget.can_focus = has_report and widget is scroller
+        focused = self.focused
+        if focused is not None and focused.id in ("run-body", "run-right") \
+                and not focused.can_focus:
+            self._focus_first(force=True)
+
+    def on_descendant_focus(self) -> None:
+        self._mark_report_focus()
+
+    def on_descendant_blur(self) -> None:
+        self._mark_report_focus()
+
+    def _mark_report_focus(self) -> None:
+        """A focused report says so with a marker (not by colour alone), as the lists do
+        with their cursor."""
+        focused = self.focused is not None and self.focused.id in ("run-body", "run-right")
+        title = self.query_one("#content-title", Static)
+        _update(title, f"{glyphs_of(self).cursor} Report" if focused else "Report")
+        title.set_class(focused, "-focused")
+        if focused and self.focused is not None and self.focused.id == "run-body":
+            self.focused.scroll_to_widget(self.query_one("#content-section"), top=True,
+                                          animate=False)
 
     def _theme_changed(self, theme: Theme) -> None:
         self.query_one(SpecsTable).restyle()
@@ -260,10 +297,11 @@ class RunScreen(RunActionsMixin, Screen[None]):
         for selector, visible in shown.items():
             self.query_one(selector).set_class(visible, "-shown")
         self.query_one("#run-right").display = shown["#content-section"]
+        self._report_focusable()
         self._focus_first()
 
-    def _focus_first(self) -> None:
-        if self.focused not in (None, self.query_one("#run-body")):
+    def _focus_first(self, *, force: bool = False) -> None:
+        if not force and self.focused not in (None, self.query_one("#run-body")):
             return  # the person has chosen already
         timeline, specs = self.query_one(Timeline), self.query_one(SpecsTable)
         # No scrolling: the page opens at its top (the header and the groups come first).

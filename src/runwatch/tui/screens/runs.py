@@ -10,12 +10,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from runwatch.models import Run, RunStatus
 from runwatch.tui.runs_view import SORTS, STATUS_FILTERS, RunsView
-from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
+from runwatch.tui.screens.actions import (
+    OPEN_BINDING,
+    OPEN_EXPLAIN,
+    RUN_ACTION_BINDINGS,
+    RunActionsMixin,
+)
 from runwatch.tui.widgets.cells import SourceStyle
+from runwatch.tui.widgets.footer import KeysFooter
 from runwatch.tui.widgets.runs_table import RunsTable
 from runwatch.tui.widgets.source_bar import SourceBar
 from runwatch.tui.widgets.summary import StatusSummary, TitleBar
@@ -52,17 +58,23 @@ class RunsScreen(RunActionsMixin, Screen[None]):
     }
     """
 
+    # The footer keeps this order (keys that apply first): what fits at 80 columns first.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "filter", key_display="/"),
-        Binding("s", "cycle_status", "status"),
-        Binding("o", "cycle_sort", "sort", show=False),  # the title bar shows the sort
-        Binding("tab", "cycle_source(1)", "source", show=False),
-        Binding("shift+tab", "cycle_source(-1)", "source", show=False),
-        *RUN_ACTION_BINDINGS,
-        Binding("r", "refresh", "refresh", show=False),
-        Binding("p", "pause", "pause"),
-        Binding("p", "resume", "resume"),
-        Binding("escape", "clear_filters", "clear filters", show=False),
+        OPEN_BINDING, OPEN_EXPLAIN,
+        Binding("slash", "filter", "filter", key_display="/",
+                tooltip="filter on id, title, branch, author; enter applies, escape clears"),
+        Binding("s", "cycle_status", "status", tooltip="status filter: all, active, failed"),
+        Binding("o", "cycle_sort", "sort", tooltip="sort: newest, status, source, duration"),
+        Binding("tab", "cycle_source(1)", "source", tooltip="source shown: all, then each"),
+        Binding("shift+tab", "cycle_source(-1)", "source", show=False,
+                tooltip="source shown, backwards"),
+        RUN_ACTION_BINDINGS[0], RUN_ACTION_BINDINGS[1],  # y copy
+        Binding("r", "refresh", "refresh", tooltip="poll every source now"),
+        *RUN_ACTION_BINDINGS[2:],
+        Binding("p", "pause", "pause", tooltip="pause polling"),
+        Binding("p", "resume", "resume", tooltip="resume polling"),
+        Binding("escape", "clear_filters", "clear filters", show=False,
+                tooltip="clear every filter"),
     ]
 
     # What the footer's actions depend on: which run is selected and whether it has
@@ -95,7 +107,7 @@ class RunsScreen(RunActionsMixin, Screen[None]):
         yield Input(placeholder="filter: id, title, branch, author  (enter applies, escape "
                     "clears)", id="filter")
         yield StatusSummary(id="summary")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     @property
     def table(self) -> RunsTable:

@@ -21,13 +21,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from runwatch.errors import RunwatchError
 from runwatch.formatting import format_duration
 from runwatch.models import Run, RunStatus, Spec, TestResult
 from runwatch.tui.host import Host
 from runwatch.tui.look import glyphs_of, status_look
+from runwatch.tui.widgets.footer import KeysFooter
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
 
@@ -104,8 +105,8 @@ class SpecResultsScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "back"),
-        Binding("r", "reload", "reload"),
+        Binding("escape", "back", "back", tooltip="back to the run"),
+        Binding("r", "reload", "reload", tooltip="fetch it again"),
         Binding("j", "scroll('down')", show=False),
         Binding("k", "scroll('up')", show=False),
     ]
@@ -129,7 +130,7 @@ class SpecResultsScreen(Screen[None]):
         yield Static(id="results-error", markup=False)
         with VerticalScroll(id="results-body"):
             yield Static("loading the tests…", id="results")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     @property
     def host(self) -> Host:

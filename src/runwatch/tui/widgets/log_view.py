@@ -184,9 +184,10 @@ class LogView(Vertical):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", "Search"),
-        Binding("n", "next_match(1)", "Next", show=False),
-        Binding("N", "next_match(-1)", "Previous", show=False),
+        Binding("slash", "search", "search", key_display="/",
+                tooltip="search (lower case matches any case)"),
+        Binding("n", "next_match(1)", "next", show=False, tooltip="next match"),
+        Binding("N", "next_match(-1)", "previous", show=False, tooltip="previous match"),
     ]
 
     # shadows DOMNode.query (the CSS query method) on this widget: nothing here queries it

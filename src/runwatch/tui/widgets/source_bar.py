@@ -55,7 +55,15 @@ def seconds_until(moment: float | None, now: float) -> int | None:
     return max(0, round(moment - now))
 
 
-ERROR_MIN = 12  # cells an error keeps however long the rest of its line is
+ERROR_MIN = 8  # fewer cells than this and the error is left to the sources view (S)
+SOURCES_HINT = "S: every source in full"
+
+
+def without_source(error: str, name: str) -> str:
+    """The error without the source's name in front ("wercker: cannot reach …"): the line
+    it is shown on starts with the name already."""
+    prefix = f"{name}: "
+    return error[len(prefix):] if error.startswith(prefix) else error
 
 
 def health_text(
@@ -72,8 +80,10 @@ def health_text(
     width: int | None = None,
 ) -> Text:
     """The health line of one source, e.g. "● services  ok · 24 runs". It is one line
-    whatever an API's error says: the error is cut (with an ellipsis) to leave the rest of
-    the line in `width` cells, so a long error never hides another source."""
+    whatever an API's error says: the error is cut (with an ellipsis), or left out when
+    there is no room for it, so that the schedule ("next try in 8s") always shows in `width`
+    cells and a long error never hides another source. The whole error is in the sources
+    view (`S`)."""
     variables = variables or {}
     state = health.state if health else "starting"
     word, color = {
@@ -96,7 +106,7 @@ def health_text(
     if stale:
         if health.last_success is not None:
             line.append(f" since {format_clock(health.last_success)}")
-        error = health.error
+        error = without_source(health.error, style.name) if health.error else None
         wait = seconds_until(health.next_poll, now)
         if wait is not None:
             tail.append(f" · next try in {wait}{' s' if kiosk else 's'}")
@@ -114,9 +124,10 @@ def health_text(
     if error:
         error = " ".join(error.split())
         if width is not None:
-            room = max(ERROR_MIN, width - line.cell_len - tail.cell_len - 3)
-            error = truncate(error, room, glyphs)
-        line.append(f" · {error}", Style(italic=True))
+            room = width - line.cell_len - tail.cell_len - 3
+            error = truncate(error, room, glyphs) if room >= ERROR_MIN else ""
+        if error:
+            line.append(f" · {error}", Style(italic=True))
     line.append_text(tail)
     return line
 
@@ -148,6 +159,9 @@ class SourceBar(Vertical):
             yield Static(id=f"health-{_css_id(name)}", classes="source-health", markup=False)
 
     def on_mount(self) -> None:
+        if not self._kiosk:
+            # The key to the whole story, where the one-line stories are (no row spent).
+            self.border_subtitle = SOURCES_HINT
         self.refresh_lines()
 
     def set_counts(

@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 
 from runwatch.formatting import format_duration
 from runwatch.models import Spec, TestCounts
-from runwatch.tui.look import resolve_color, status_text
+from runwatch.tui.look import glyphs_of, resolve_color, status_text
 from runwatch.tui.widgets.lines import cursor_row_key
 
 # (key, label, width) in display order; the spec column (width 0) takes what is left.
@@ -38,6 +38,9 @@ SPEC_MIN = 16
 SPEC_WANT = 28  # enough for most spec paths; the spec column takes no more before others go
 GROUP_MIN, GROUP_MAX = 6, 20
 PADDING = 2  # DataTable's cell padding, one cell each side
+# The cursor row is marked with a glyph, not by its colour alone (NO_COLOR, 16 colours).
+MARKER = "marker"
+MARKER_WIDTH = 1
 
 
 def spec_key(spec: Spec) -> str:
@@ -90,6 +93,8 @@ class SpecsTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", show=False),
         Binding("k", "cursor_up", show=False),
+        Binding("enter", "select_cursor", "tests", key_display="enter",
+                tooltip="the highlighted spec's tests, failed ones first, with their errors"),
     ]
 
     class SpecSelected(Message):
@@ -109,6 +114,7 @@ class SpecsTable(DataTable[Text]):
         super().__init__(cursor_type="row", zebra_stripes=False, id=id, classes=classes)
         self.specs: dict[str, Spec] = {}
         self._fit: tuple[tuple[str, str, int], ...] = ()
+        self._marked: str | None = None  # the row whose marker cell shows the cursor
 
     @property
     def selected_spec(self) -> Spec | None:
@@ -139,6 +145,7 @@ class SpecsTable(DataTable[Text]):
                 elif old.get(key) != spec:
                     for column, value in self._cells(spec).items():
                         self.update_cell(key, column, value, update_width=False)
+        self._mark_cursor()
 
     def restyle(self) -> None:
         """Re-render every row (the theme changed, so colours did)."""
@@ -150,11 +157,30 @@ class SpecsTable(DataTable[Text]):
     def _group_count(self) -> int:
         return len({s.group for s in self.specs.values()})
 
+    def _marker(self, key: str) -> Text:
+        on = self.show_cursor and key == cursor_row_key(self)
+        return Text(glyphs_of(self).cursor if on else " ", style="bold", end="")
+
+    def _mark_cursor(self) -> None:
+        """Move the marker to the cursor's row (two cells, so a poll writes nothing)."""
+        key = cursor_row_key(self)
+        if key == self._marked or not self._fit:
+            return
+        for row in (self._marked, key):
+            if row is not None and row in self.rows:
+                self.update_cell(row, MARKER, self._marker(row), update_width=False)
+        self._marked = key
+
+    def watch_cursor_coordinate(self, old: object, new: object) -> None:
+        super().watch_cursor_coordinate(old, new)  # type: ignore[arg-type]
+        self.call_after_refresh(self._mark_cursor)
+
     def _cells(self, spec: Spec) -> dict[str, Text]:
         variables: Mapping[str, str] = self.app.theme_variables
         widths = {k: w for k, _, w in self._fit}
         tests = spec.tests or TestCounts()
         cells = {
+            MARKER: self._marker(spec_key(spec)),
             "status": status_text(spec.status, variables),
             "spec": Text(shorten_path(spec.spec, widths.get("spec", 40)), end=""),
             "passed": _count(tests.passes, resolve_color(variables, "run-passed")),
@@ -163,10 +189,11 @@ class SpecsTable(DataTable[Text]):
             "took": Text(format_duration(spec.duration_s), justify="right", end=""),
             "group": Text(spec.group or "–", end=""),
         }
-        return {k: cells[k] for k in widths}
+        return {k: cells[k] for k in (MARKER, *widths)}
 
     def _refit(self, *, force: bool = False) -> None:
-        width = max(20, self.size.width - self.styles.scrollbar_size_vertical)
+        width = max(20, self.size.width - self.styles.scrollbar_size_vertical
+                    - MARKER_WIDTH - PADDING)
         fit = fit_columns(
             width, self._group_count(),
             longest_spec=max((len(s.spec) for s in self.specs.values()), default=0),
@@ -179,6 +206,8 @@ class SpecsTable(DataTable[Text]):
         self._fit = fit
         with self.app.batch_update():
             self.clear(columns=True)
+            self._marked = None
+            self.add_column("", width=MARKER_WIDTH, key=MARKER)
             for key, label, column_width in fit:
                 justify: JustifyMethod = "right" if key in NUMERIC else "left"
                 self.add_column(Text(label, justify=justify), width=column_width, key=key)
@@ -186,12 +215,18 @@ class SpecsTable(DataTable[Text]):
                 self.add_row(*self._cells(spec).values(), key=key)
             if selected is not None and spec_key(selected) in self.rows:
                 self.move_cursor(row=self.get_row_index(spec_key(selected)))
+        self.call_after_refresh(self._mark_cursor)
 
     def on_resize(self) -> None:
         self._refit()
 
     def on_mount(self) -> None:
         self._refit(force=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "select_cursor" and not self.show_cursor:
+            return False  # no per-test results behind a spec of this API
+        return super().check_action(action, parameters)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -109,7 +109,8 @@ class Timeline(ScrollView, can_focus=True):
         Binding("pagedown", "cursor(10)", show=False),
         Binding("home", "cursor_to(0)", show=False),
         Binding("end", "cursor_to(-1)", show=False),
-        Binding("enter", "select", "Log", show=False),
+        Binding("enter", "select", "open", key_display="enter",
+                tooltip="open the highlighted step's log (a Conduct check's text)"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
