@@ -199,6 +199,9 @@ class Session:
         # Only a poll that changed something sends RunsChanged: an unchanged one costs nothing.
         if self.history is not None and isinstance(event, RunsChanged):
             self.history.record(event.changed)
+        elif (self.history is not None and isinstance(event, DetailLoaded)
+              and event.detail is not None and event.detail.provider == "currents"):
+            self.history.record_specs(event.detail)  # flaky specs: a detail loaded anyway
         elif self.alerts is not None and isinstance(event, RunTransition):
             self.alerts.offer(event.run, self.poller.runs(event.run.source).values())
         self.on_event(event)

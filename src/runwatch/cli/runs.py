@@ -101,8 +101,10 @@ async def _gather(
 
 def cmd_show(args: argparse.Namespace) -> int:
     """One run as JSON or as a readable text view (--web: its page in the browser)."""
-    _, session = open_session(args)
+    config, session = open_session(args)
     run = asyncio.run(_get(session, args.run_id, args.source))
+    if run.provider == "currents" and run.specs and config.history.enabled:
+        _keep_specs(run)
     if args.web:
         from runwatch.cli.actions import open_link
 
@@ -111,6 +113,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     output.emit(output.detail_json(run) if args.json else output.detail_text(run, painter),
                 color=painter.color)
     return 0
+
+
+def _keep_specs(run: RunDetail) -> None:
+    """A Currents detail read anyway: its spec results teach the history which specs flake
+    (a history file that cannot be used is no reason to fail `show`)."""
+    from runwatch.history import HistoryStore, HistoryUnavailable
+
+    try:
+        store = HistoryStore()
+        try:
+            store.upsert([run])
+            store.upsert_specs(run)
+        finally:
+            store.close()
+    except HistoryUnavailable:
+        pass  # the dashboard says it once; `show` prints only the run
 
 
 async def _get(session: Session, run_arg: str, source: str | None) -> RunDetail:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from runwatch.history.store import BUSY_TIMEOUT_MS, HistoryStore, HistoryUnavailable
-from runwatch.models import Run
+from runwatch.models import Run, RunDetail
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,12 @@ class Recorder:
             return
         self._start()
         self._queue.put(tuple(runs))
+
+    def record_specs(self, detail: RunDetail) -> None:
+        """Queue the spec results of a run whose detail was loaded anyway (flaky specs)."""
+        if detail.specs and self.problem is None:
+            self._start()
+            self._queue.put(detail)
 
     def start(self) -> None:
         """Open (and prune) the file now, not at the first change."""
@@ -93,6 +99,13 @@ class Recorder:
                 continue
             if store is None:
                 continue  # off: drain what was queued before it turned off
+            if isinstance(item, RunDetail):
+                try:
+                    store.upsert_specs(item)
+                except HistoryUnavailable as exc:
+                    self._turn_off(str(exc), store)
+                    store = None
+                continue
             batch: list[Run] = list(item)  # type: ignore[call-overload]
             # Several polls' changes queued while the last write ran: one transaction.
             while True:

@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from runwatch.models import Run, RunStatus
+from runwatch.history import flaky
+from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.paths import state_path
 from runwatch.sanitize import clean_text
 
@@ -128,7 +129,7 @@ class HistoryStore:
             if not readonly:
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: safe, fewer fsyncs
-                self._db.executescript(_SCHEMA)
+                self._db.executescript(_SCHEMA + flaky.SPECS_SCHEMA)
             else:
                 self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except (sqlite3.Error, OSError) as exc:
@@ -160,9 +161,36 @@ class HistoryStore:
             with self._db:
                 cursor = self._db.execute(
                     "DELETE FROM runs WHERE coalesce(created_at, seen_at) < ?", (cutoff,))
+                self._db.execute("DELETE FROM specs WHERE created_at < ?", (cutoff,))
         except sqlite3.Error as exc:
             raise HistoryUnavailable(self._explain(exc)) from None
         return cursor.rowcount
+
+    def upsert_specs(self, detail: RunDetail) -> int:
+        """Keep the spec results of a run whose detail was loaded (Currents)."""
+        try:
+            return flaky.write_specs(self._db, detail)
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+
+    def spec_results(self, source: str, pipeline: str | None,
+                     branch: str | None) -> list[flaky.SpecResult]:
+        """The spec results of the track's last recorded runs."""
+        try:
+            return flaky.recent_results(self._db, source, pipeline, branch)
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+
+    def flaky_specs(self, source: str, pipeline: str | None,
+                    branch: str | None) -> list[flaky.Flaky]:
+        """The track's flaky specs over its last recorded runs."""
+        return flaky.flaky(self.spec_results(source, pipeline, branch))
+
+    def spec_tracks(self) -> list[tuple[str, str | None, str | None]]:
+        try:
+            return flaky.tracks(self._db)
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
 
     @staticmethod
     def _where(sources: Sequence[str], pipelines: Sequence[str], branches: Sequence[str],

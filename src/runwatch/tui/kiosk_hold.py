@@ -55,3 +55,7 @@ class KioskHold:
             del self._held[source]  # type: ignore[arg-type]
             return False
         return True
+
+    def held_track(self, sources: Iterable[str]) -> Track | None:
+        """The red track held on one of these sources (the kiosk's banner), if any."""
+        return next((self._held[s].track for s in sources if self.holds(s)), None)

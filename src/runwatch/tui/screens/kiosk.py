@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Footer, Label, Static
 
 from runwatch.formatting import format_wall_clock
 from runwatch.models import Run
@@ -49,12 +49,16 @@ class KioskScreen(Screen[None]):
         #kiosk-clock { padding: 0 1; text-style: bold; }
         #kiosk-top { height: auto; padding: 1 1 0 2; }
         #kiosk-bigclock { width: auto; text-style: bold; color: $text-accent; display: none; }
+        #kiosk-banner { display: none; width: 1fr; padding: 0 1; text-style: bold;
+                        background: $error; color: $text; }
+        #kiosk-banner.-shown { display: block; }
         #kiosk-sources {
             height: auto;
             max-height: 12;
             border-bottom: solid $panel;
         }
         &.-wide {
+            #kiosk-banner { padding: 1 2; }
             #kiosk-bigclock { display: block; }
             #kiosk-clock { display: none; }
             #kiosk-top { padding: 1 2 1 2; }
@@ -116,6 +120,7 @@ class KioskScreen(Screen[None]):
         yield SourceBar(styles, health=app.session.health, now=app.now, kiosk=True,
                         id="kiosk-sources")
         yield KioskTrends(id="kiosk-trends")  # red tracks' sparklines and "red for"
+        yield Static("", id="kiosk-banner", markup=False)  # a held red track, large
         yield KioskRuns(now=app.now, id="kiosk-runs")
         footer = Footer(compact=True, show_command_palette=False)
         # Locked: the footer would offer nothing, so it gives its line to the runs.
@@ -196,6 +201,7 @@ class KioskScreen(Screen[None]):
         self.query_one(StatusCounts).show_counts(track_counts(runs))
         self.query_one(KioskRuns).set_runs(runs, show_source=source is None)
         self.query_one(KioskTrends).show(runs)
+        self._show_banner()
         where = self.where_text()
         if where != self._where:  # a Label update is a layout of the whole screen
             self._where = where
@@ -220,3 +226,14 @@ class KioskScreen(Screen[None]):
             self.query_one("#kiosk-bigclock", BigNumber).update(clock)
         self.query_one(SourceBar).refresh_lines()
         self.query_one(KioskRuns).refresh_times()
+        self._show_banner()  # "red for" moves on; the hold ends
+
+    def _show_banner(self) -> None:
+        source = self.source
+        track = self.hold.held_track([source] if source else self.host.session.sources) \
+            if self.hold is not None else None
+        banner = self.query_one("#kiosk-banner", Static)
+        text = self.query_one(KioskTrends).red_for(track) if track is not None else ""
+        if text != str(banner.content):
+            banner.update(text)
+        banner.set_class(track is not None, "-shown")

@@ -33,6 +33,7 @@ from runwatch.session import SourceFacts
 from runwatch.tui.look import glyphs_of
 from runwatch.tui.run_lines import meta_line, step_line, title_line
 from runwatch.tui.screens.actions import RUN_ACTION_BINDINGS, RunActionsMixin
+from runwatch.tui.widgets.flaky import FlakyLine
 from runwatch.tui.widgets.footer import KeysFooter
 from runwatch.tui.widgets.groups import GroupBars, RunProgress
 from runwatch.tui.widgets.specs import SpecsTable
@@ -134,6 +135,7 @@ class RunScreen(RunActionsMixin, Screen[None]):
                     yield GroupBars(id="groups")
                 with Vertical(id="specs-section", classes="section"):
                     yield Static("Specs", id="specs-title", classes="section-title")
+                    yield FlakyLine(self.run, id="specs-flaky")  # learnt from opened runs
                     yield SpecsTable(id="specs")
             with (VerticalScroll(id="run-right", classes="run-column"),
                   Vertical(id="content-section", classes="section")):
@@ -281,6 +283,7 @@ class RunScreen(RunActionsMixin, Screen[None]):
         self.query_one(GroupBars).set_groups(detail.groups)
         specs = self.query_one(SpecsTable)
         specs.set_specs(detail.specs)
+        self.query_one(FlakyLine).set_detail(detail)
         if detail.specs:
             failing = sum(s.status is RunStatus.FAILED for s in detail.specs)
             _update(self.query_one("#specs-title", Static),

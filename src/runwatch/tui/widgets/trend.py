@@ -203,6 +203,17 @@ class KioskTrends(_HistoryReader):
             self.read_history(sources)
         self.redraw()
 
+    def red_for(self, track: Track) -> str:
+        """The kiosk's banner for a held red track: "services · build · main  red for 2h 13m
+        since 1a2b3c4 by priya"."""
+        stats = merged(track, self._runs, self.kept.get(track, ()))
+        words = [w for w in trend_words(stats, self.app.now(),  # type: ignore[attr-defined]
+                                        blame=self.app.config.kiosk.blame)  # type: ignore[attr-defined]
+                 if w.startswith("red")]
+        name = " · ".join(p for p in track if p)
+        glyph = status_look(RunStatus.FAILED, glyphs_of(self)).glyph
+        return f"{glyph} {name}" + (f"  {words[0]}" if words else "  red")
+
     def lines_allowed(self) -> int:
         return max(1, (self.app.size.height - 18) // 6)
 
