@@ -225,11 +225,11 @@ class RunsTable(DataTable[Text]):
         cells: dict[str, Text] = {}
         if only is None:
             cells[MARKER] = marker_text(key == self._marked, glyphs.cursor)
-        for column, _ in self._fit:
+        for column, width in self._fit:
             if only is not None and column not in only:
                 continue
             cells[column] = render_cell(column, run, now, variables, self.sources, key, glyphs,
-                                        stale_since=stale)
+                                        stale_since=stale, width=width)
         return cells
 
     def _add(self, key: str, run: Run) -> None:
@@ -368,6 +368,9 @@ class RunsTable(DataTable[Text]):
             self._fit = fit
             for column, width in fit:
                 self.columns[ColumnKey(column)].width = width
+            for key, run in self.runs.items():  # "(stopped here)" comes with the room for it
+                if run.stopped_here and key in self.rows:
+                    self._set_cells(key, run, only=frozenset({"status"}))
             self._clear_caches()
             self.refresh()
             return False
