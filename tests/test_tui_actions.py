@@ -11,6 +11,7 @@ from runwatch.models import Run
 from runwatch.sim import Fault
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.dialogs import ConfirmDialog
+from runwatch.tui.runs_view import row_key
 from runwatch.tui.screens.runs import RunsScreen
 from runwatch.tui.widgets.runs_table import RunsTable
 from tui_helpers import loaded, make_app, said, until
@@ -231,6 +232,16 @@ async def test_a_services_run_stopped_here_reads_canceled_and_raises_no_failure(
         raw = app.session.poller.runs("services")[run.id]
         assert raw.status == "failed" and app.session.stopped_here(raw)
         assert not any(sev == "error" or "failed" in m for sev, m in notes(app)), notes(app)
+        # The table says so too: in full where the status column has room, else marked `*`.
+        key = row_key("services", run.id)
+        await until(pilot, lambda: table.get_cell(key, "status").plain
+                    == "⊘ canceled (stopped here)", "the full words at 160 columns")
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: table.get_cell(key, "status").plain == "⊘ canceled*",
+                    "the short mark at 80 columns")
+        marked = [k for k in table.shown_keys if table.get_cell(k, "status").plain.endswith("*")]
+        assert marked == [key]  # the API's other failures stay failures
+        await pilot.resize_terminal(160, 45)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
         screen = app.screen
@@ -257,3 +268,23 @@ async def test_after_a_rerun_the_cursor_follows_the_new_run(sim) -> None:
         table = app.runs_screen.table
         await until(pilot, lambda: (table.selected_run or run).id == new_id, "the cursor")
         assert table.selected_run is not None and table.selected_run.source == "services"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+def test_snapshot_a_run_stopped_here_no_colour(
+    sim, snap_compare, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    # "⊘ canceled*" at 80 columns, "⊘ canceled (stopped here)" at 200, without colour.
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def run_before(pilot: Pilot) -> None:
+        table = await loaded(pilot)
+        run = await select(pilot, "services", active=True)
+        await pilot.press("c", "y")
+        key = row_key("services", run.id)
+        await until(pilot, lambda: table.runs[key].stopped_here, "the stopped run")
+        await pilot.press("g")
+        pilot.app.clear_notifications()
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(sim), terminal_size=size, run_before=run_before)

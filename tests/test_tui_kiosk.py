@@ -20,7 +20,9 @@ from runwatch.demo import demo_config
 from runwatch.formatting import format_duration, format_wall_clock
 from runwatch.models import Run, RunStatus
 from runwatch.sim import Fault
+from runwatch.tui import app as app_module
 from runwatch.tui.app import RunwatchApp
+from runwatch.tui.screens.help import HelpScreen
 from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.widgets.kiosk import StatusCount, StatusCounts
 from runwatch.tui.widgets.kiosk_runs import KioskRuns, kiosk_sections, latest_verdicts
@@ -231,7 +233,7 @@ async def test_q_and_ctrl_c_quit_the_kiosk(sim, key: str) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         footer = {k for k, b in app.screen.active_bindings.items() if b.binding.show}
-        assert footer == {"q"}  # no action keys, no help, no palette
+        assert footer == {"q", "question_mark"}  # no action keys, no palette: its help
         await pilot.press(key)
         await pilot.pause()
         assert app.return_code == 0
@@ -254,12 +256,39 @@ async def test_kiosk_opens_no_dialog_and_sends_nothing(sim) -> None:
     app = make_kiosk(sim)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = await loaded(pilot)
-        await pilot.press("c", "y", "R", "D", "enter", "question_mark", "slash", "ctrl+p", "p")
+        await pilot.press("c", "y", "R", "D", "enter", "S", "slash", "ctrl+p", "p")
         await pilot.pause()
         assert app.screen_stack == [screen]
         assert not CommandPalette.is_open(app)
         assert sim.sim.mutating_requests() == []
         assert not app.poller.paused
+
+
+async def test_the_kiosks_help_closes_by_itself_and_never_stops_rotation_or_polls(
+    sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "KIOSK_HELP_S", 3.0)  # 15 s in the app
+    app = make_kiosk(sim, rotate=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the kiosk's help")
+        shown, polls = screen.where_text(), len(sim.sim.requests_to("wercker"))
+        app.poller.refresh("wercker")
+        await until(pilot, lambda: screen.where_text() != shown, "a rotation under the help")
+        await until(pilot, lambda: len(sim.sim.requests_to("wercker")) > polls,
+                    "a poll under the help")
+        assert isinstance(app.screen, HelpScreen)  # all of that with the help still up
+        await until(pilot, lambda: app.screen is screen, "the help closing by itself")
+
+
+async def test_a_locked_kiosk_opens_not_even_its_help(sim) -> None:
+    app = make_kiosk(sim, lock=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen_stack == [screen]
 
 
 async def test_kiosk_writes_no_state_file(sim, tmp_path: Path) -> None:
@@ -313,6 +342,17 @@ async def _settle(pilot: Pilot) -> None:
 
 def test_snapshot_kiosk_80x24(sim, snap_compare) -> None:
     assert snap_compare(make_kiosk(sim, demo=True), terminal_size=(80, 24), run_before=_settle)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+def test_snapshot_kiosk_help(sim, snap_compare, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "the help")
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_kiosk(sim), terminal_size=size, run_before=run_before)
 
 
 def test_snapshot_kiosk_160x45(sim, snap_compare) -> None:

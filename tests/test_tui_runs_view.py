@@ -20,6 +20,7 @@ from runwatch.models import RunStatus
 from runwatch.sim import Fault
 from runwatch.tui.runs_view import RunsView, row_key
 from runwatch.tui.screens.runs import empty_text
+from runwatch.tui.widgets.lines import MARKER
 from runwatch.tui.widgets.runs_table import RunsTable
 from tui_helpers import PROVIDERS, app_on, loaded, make_app, shown_runs, until
 
@@ -132,7 +133,7 @@ async def test_at_200_columns_ids_branches_and_authors_are_whole(sim) -> None:
         for column, value in (("id", "id"), ("branch", "branch"), ("author", "author")):
             longest = max(len(getattr(r, value) or "") for r in runs)
             assert width_of(table, column) >= longest, column
-        widths = [width_of(table, c) + 2 for c in table.columns_shown]
+        widths = [width_of(table, c) + 2 for c in (MARKER, *table.columns_shown)]
         assert sum(widths) == table.size.width - table.styles.scrollbar_size_vertical
         assert width_of(table, "title") > 24  # and the title takes the rest
 
@@ -256,6 +257,42 @@ async def test_a_turned_over_cell_is_all_that_is_written(
             line = table.render_line(index + table.header_height).text
             x, width = table._column_x["started"]
             assert line[x:x + width].strip() == started, line
+
+
+# -- the cursor's marker -----------------------------------------------------------------
+
+
+def marked(table: RunsTable) -> list[str]:
+    return [key for key in table.shown_keys if table.get_cell(key, MARKER).plain.strip()]
+
+
+@pytest.mark.parametrize(("ascii_", "glyph"), [(False, "▶"), (True, "#")])
+async def test_the_cursor_row_is_marked_by_a_glyph_and_a_move_repaints_two_cells(
+    sim, monkeypatch: pytest.MonkeyPatch, ascii_: bool, glyph: str
+) -> None:
+    app = make_app(sim, ascii=ascii_)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = await loaded(pilot)
+        await pilot.pause(0.2)
+        keys = table.shown_keys
+        assert marked(table) == [keys[0]]
+        assert table.get_cell(keys[0], MARKER).plain == glyph
+        assert table.render_line(table.header_height).text.lstrip().startswith(glyph)
+        repainted: list[Region] = []
+        monkeypatch.setattr(table, "_refresh_region",
+                            lambda region, *a, **k: repainted.append(region))
+        monkeypatch.setattr(table, "refresh", lambda *regions, **_: repainted.extend(
+            regions or [Region(0, 0, *table.size)]) or table)
+        await pilot.press("j")
+        assert marked(table) == [keys[1]]
+        # The marker's own two cells, and (DataTable's highlight) the two rows the cursor
+        # left and reached: nothing else.
+        marker, header = table._column_x[MARKER], table.header_height
+        cells = sorted(r.y for r in repainted if (r.x, r.width) == marker)
+        assert cells == [header, header + 1]
+        assert all(r.height == 1 and r.y in cells for r in repainted)
+        await pilot.press("o")  # a new order: the marker follows the cursor to the top
+        assert marked(table) == [table.shown_keys[table.cursor_row]]
 
 
 # -- snapshots ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from runwatch.providers import build_provider
 from runwatch.sim import Fault, demo_tokens
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.dialogs import UNDOABLE, ConfirmDialog
-from runwatch.tui.screens.help import HelpScreen, help_text, key_groups
+from runwatch.tui.screens.help import HelpScreen, help_text
 from runwatch.tui.screens.log import LogScreen
 from runwatch.tui.screens.sources import SourcesScreen
 from runwatch.tui.screens.spec_results import SpecResultsScreen
@@ -115,19 +115,28 @@ async def test_the_spec_results_help_lists_its_keys(sim) -> None:
         assert not {"/", "n", "s", "o", "c", "tab"} & keys
 
 
-async def test_the_kiosks_keys_are_read_from_its_bindings_and_it_opens_no_dialog(sim) -> None:
-    """The kiosk opens no dialog (DESIGN section 9): `?` does nothing there and its footer
-    names its keys. Its help, generated the same way, lists what works there only."""
+async def test_the_kiosks_help_lists_its_keys_from_its_bindings_and_any_key_closes_it(
+    sim,
+) -> None:
+    """`?` on the kiosk lists what works there (read from its bindings, as on every screen),
+    none of the keys it refuses, and any key closes it: a wall display is got back at once."""
     app = make_app(sim, kiosk=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: all(app.poller.health(s).state == "ok" for s in PROVIDERS),
                     "every source's first poll")
-        keys = listed(help_text(key_groups(app.screen)).plain)
-        assert "q" in keys
-        assert not {"c", "R", "D", "y", "/", "S", "^p", "?"} & keys  # no action, no dialog
+        kiosk = app.screen
         await pilot.press("question_mark")
-        await pilot.pause()
-        assert not isinstance(app.screen, HelpScreen)
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the kiosk's help")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen) and help_screen.target is kiosk
+        keys = listed(help_text(help_screen.groups).plain)
+        assert {"q", "?"} <= keys
+        assert not {"c", "R", "D", "y", "/", "S", "^p"} & keys  # no action, no other dialog
+        assert help_screen.close_after == 15
+        assert "closes by itself in 15 s" in str(help_screen.query_one("#help").border_subtitle)
+        await pilot.press("x")  # not a key of the help: it closes all the same
+        await until(pilot, lambda: app.screen is kiosk, "the help closing on any key")
+        assert app.is_running
 
 
 # -- 7. an honest footer --------------------------------------------------------------------

@@ -60,6 +60,8 @@ NO_COLOUR_VARIABLES = {
 # Keys that leave the app (q, Textual's ctrl+q, and ctrl+c) and that open a dialog.
 QUIT_ACTIONS = frozenset({"quit", "help_quit"})
 DIALOG_ACTIONS = frozenset({"help", "sources", "command_palette"})
+# The kiosk's help closes by itself after this long: a wall display is not left covered.
+KIOSK_HELP_S = 15.0
 
 
 def _runwatch_commands() -> type[Provider]:
@@ -378,7 +380,8 @@ class RunwatchApp(App[int]):
         from runwatch.tui.screens.sources import SourcesScreen
 
         if not isinstance(self.screen, HelpScreen | SourcesScreen):
-            self.push_screen(HelpScreen(self.screen))
+            self.push_screen(HelpScreen(self.screen,
+                                        close_after=KIOSK_HELP_S if self.kiosk else None))
 
     def show_sources(self) -> None:
         """Every source in full (`S`, the palette)."""
@@ -393,7 +396,9 @@ class RunwatchApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # False hides the key from the footer and blocks it.
         if self.kiosk and action in DIALOG_ACTIONS:
-            return False  # a kiosk opens no dialog: its footer names its keys
+            # A kiosk opens no dialog but its keys (closing by itself, see action_help);
+            # locked, the keyboard does nothing at all.
+            return action == "help" and not self.kiosk_lock
         if action == "sources" and type(self.screen).__name__ == "SourcesScreen":
             return False  # already there (by name: the screen's module loads when opened)
         # kiosk.lock: q, ctrl+q and ctrl+c do nothing, and the footer offers no quit.

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from runwatch.formatting import to_epoch
+from runwatch.formatting import STOPPED_HERE, to_epoch
 from runwatch.models import Run, RunStatus, run_duration
 
 __all__ = [
@@ -109,7 +109,8 @@ class ColumnSpec:
 
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("source", "source", 10, 3, 18),
-    ColumnSpec("status", "status", 11, 0, 13),  # 13: with the stale mark
+    # 13: with the stale mark; 27: "⊘ canceled (stopped here)" with it.
+    ColumnSpec("status", "status", 11, 0, 27),
     ColumnSpec("id", "id", 10, 2, 40),
     ColumnSpec("title", "title", 24, 1),
     ColumnSpec("branch", "branch", 14, 8, 40),
@@ -159,7 +160,8 @@ def cell_width(column: str, run: Run, source_widths: Mapping[str, int]) -> int:
     if column == "duration":
         known = run.duration_s is not None or run.status is RunStatus.RUNNING
         return 8 if known and run.status is not RunStatus.QUEUED else 0
-    return 11  # status
+    # status: a run stopped by this process says so in full where there is room.
+    return len(f"⊘ {run.status.value} ({STOPPED_HERE})") if run.stopped_here else 11
 
 
 def natural_widths(runs: Iterable[Run], source_widths: Mapping[str, int]) -> dict[str, int]:

@@ -5,7 +5,8 @@ screen, and every part of it that can take focus (its tables, timeline, log) —
 binding in its own words (its tooltip, else its footer label). Moving keys, which Textual's
 widgets and ours bind under many action names, are gathered into a few lines. A key that
 cannot apply right now (check_action None) is listed with "(not now)"; a hidden one (False,
-e.g. the kiosk's action keys) is not listed at all.
+e.g. the kiosk's action keys) is not listed at all. On a wall display (the kiosk) the help
+closes on any key and by itself, so nobody has to find the right key to get the screen back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
+from textual.events import Key
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -199,10 +201,12 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "close", "close"),
     ]
 
-    def __init__(self, screen: Screen[object]) -> None:
+    def __init__(self, screen: Screen[object], *, close_after: float | None = None) -> None:
         super().__init__()
         self.target = screen
         self.groups = key_groups(screen)
+        # Seconds until it closes by itself, and any key closes it (the kiosk); None: not.
+        self.close_after = close_after
 
     @property
     def listed_keys(self) -> set[str]:
@@ -213,11 +217,21 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help") as frame:
             # Title and hint live in the border, so the keys get every line of 80x24.
             frame.border_title = f"keys: {screen_name(self.target)}"
-            frame.border_subtitle = "escape, ? or q closes"
+            frame.border_subtitle = (
+                f"any key closes · closes by itself in {self.close_after:.0f} s"
+                if self.close_after is not None else "escape, ? or q closes")
             yield Static(help_table(self.groups), id="help-body", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#help").focus()
+        if self.close_after is not None:
+            self.set_timer(self.close_after, self.action_close)
+
+    def on_key(self, event: Key) -> None:
+        if self.close_after is not None:
+            event.stop()
+            event.prevent_default()
+            self.action_close()
 
     def action_close(self) -> None:
         if self.is_current:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
-from runwatch.formatting import format_duration, relative_time
+from runwatch.formatting import STOPPED_HERE, format_duration, relative_time
 from runwatch.models import Run, RunStatus
 from runwatch.tui.look import (
     UNICODE,
@@ -23,7 +23,12 @@ from runwatch.tui.look import (
 )
 from runwatch.tui.runs_view import run_duration
 
-__all__ = ["TIMED_COLUMNS", "SourceStyle", "StatusCell", "render_cell", "same_text"]
+__all__ = ["STOPPED_MARK", "TIMED_COLUMNS", "SourceStyle", "StatusCell", "render_cell",
+           "same_text"]
+
+# A run this process stopped (Session.stopped_here) in a status column too narrow for
+# "(stopped here)": a character, so it reads without colour too.
+STOPPED_MARK = "*"
 
 
 class StatusCell(Text):
@@ -79,26 +84,37 @@ def render_cell(
     glyphs: Glyphs = UNICODE,
     *,
     stale_since: float | None = None,
+    width: int = 0,
 ) -> Text:
-    """One cell's content; plain Text so DataTable can compare and crop it.
+    """One cell's content, for a column `width` cells wide; plain Text so DataTable can
+    compare and crop it.
 
     A stale source's cells (`stale_since`: when its data was last good) are dimmed, its
     status carries the stale mark (seen without colour too), and a running duration or
     spinner stops where the data stopped."""
     if stale_since is None:
-        return _cell(column, run, now, variables, sources, key, glyphs)
+        return _cell(column, run, now, variables, sources, key, glyphs, width)
     if column == "status":
-        text = status_text(run.status, variables, glyphs=glyphs)
+        text = _status(run, variables, glyphs, width - 2)
         text.append(f" {glyphs.health['stale']}")
         cell: Text = StatusCell(text, key)
     else:
         cell = _cell(column, run, stale_since if column in TIMED_COLUMNS - {"started"} else now,
-                     variables, sources, key, glyphs)
+                     variables, sources, key, glyphs, width)
     cell.stylize(STALE_STYLE)
     return cell
 
 
 STALE_STYLE = Style(dim=True)
+
+
+def _status(run: Run, variables: Mapping[str, str], glyphs: Glyphs, width: int) -> Text:
+    """The status, and for a run stopped here "(stopped here)" where it fits, else `*`."""
+    text = status_text(run.status, variables, glyphs=glyphs)
+    if run.stopped_here:
+        full = f" ({STOPPED_HERE})"
+        text.append(full if text.cell_len + len(full) <= width else STOPPED_MARK)
+    return text
 
 
 def _cell(
@@ -109,9 +125,10 @@ def _cell(
     sources: Mapping[str, SourceStyle],
     key: str,
     glyphs: Glyphs,
+    width: int = 0,
 ) -> Text:
     if column == "status":
-        return StatusCell(status_text(run.status, variables, glyphs=glyphs), key)
+        return StatusCell(_status(run, variables, glyphs, width), key)
     if column == "source":
         style = sources.get(run.source) or SourceStyle(run.source)
         text = style.text()

@@ -1,10 +1,11 @@
-"""Small shared pieces of the widgets: a widget drawn as lines, and a DataTable's row key
-under the cursor."""
+"""Small shared pieces of the widgets: a widget drawn as lines, a DataTable's row key under
+the cursor, and the marker cell that shows that cursor without colour."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.content import Content
 from textual.geometry import Size
 from textual.widget import Widget
@@ -34,3 +35,14 @@ def cursor_row_key(table: DataTable[Any]) -> str | None:
     except CellDoesNotExist:
         return None
     return key.value
+
+
+# A table's cursor row is marked with a glyph in a column of its own, not by its colour
+# alone (NO_COLOR, 16 colours, a colour-blind reader).
+MARKER = "marker"
+MARKER_WIDTH = 1
+
+
+def marker_text(on: bool, cursor_glyph: str) -> Text:
+    """The marker cell of a row: the cursor glyph on the cursor's row, else blank."""
+    return Text(cursor_glyph if on else " ", style="bold", end="")

@@ -39,7 +39,7 @@ from runwatch.tui.widgets.cells import (
     render_cell,
     same_text,
 )
-from runwatch.tui.widgets.lines import cursor_row_key
+from runwatch.tui.widgets.lines import MARKER, MARKER_WIDTH, cursor_row_key, marker_text
 
 if TYPE_CHECKING:
     from runwatch.poll_events import SourceHealth
@@ -78,6 +78,7 @@ class RunsTable(DataTable[Text]):
         self._natural: dict[str, int] = {}  # column → longest value among the rows shown
         self._column_x: dict[str, tuple[int, int]] = {}  # column → (x, width) of its cells
         self._status_column = ColumnKey("status")
+        self._marked: str | None = None  # the row whose marker cell shows the cursor
 
     # -- reading -------------------------------------------------------------------
 
@@ -141,6 +142,7 @@ class RunsTable(DataTable[Text]):
             else:
                 self._repaint_cells((k, c) for k, c in touched if k in self.rows)
             self._restore_cursor(cursor)
+            self._mark_cursor()  # a new first row is under a cursor that stayed on row 0
 
     def set_stale(self, source: str, since: float | None) -> None:
         """Show the source's rows stale (dimmed, marked, durations stopped at `since`, the
@@ -184,6 +186,7 @@ class RunsTable(DataTable[Text]):
         if self.row_count:
             self.move_cursor(row=index if index < screen else 0, scroll=False)
         self.scroll_to(y=0, animate=False, immediate=True)
+        self._mark_cursor()
 
     def refresh_times(self) -> None:
         """Re-render the time-dependent cells (started, duration, spinner) of the rows on
@@ -220,16 +223,36 @@ class RunsTable(DataTable[Text]):
         stale = self.stale.get(run.source)
         glyphs = glyphs_of(self)
         cells: dict[str, Text] = {}
-        for column, _ in self._fit:
+        if only is None:
+            cells[MARKER] = marker_text(key == self._marked, glyphs.cursor)
+        for column, width in self._fit:
             if only is not None and column not in only:
                 continue
             cells[column] = render_cell(column, run, now, variables, self.sources, key, glyphs,
-                                        stale_since=stale)
+                                        stale_since=stale, width=width)
         return cells
 
     def _add(self, key: str, run: Run) -> None:
         cells = self._cells(key, run)
-        self.add_row(*(cells[c] for c, _ in self._fit), key=key)
+        self.add_row(cells[MARKER], *(cells[c] for c, _ in self._fit), key=key)
+
+    def _mark_cursor(self) -> None:
+        """Move the marker to the cursor's row: two cells are repainted, nothing else."""
+        key = cursor_row_key(self)
+        if key == self._marked or not self._fit:
+            return
+        old, self._marked = self._marked, key
+        touched = []
+        for row in (old, key):
+            if row is not None and row in self.rows:
+                self._data[RowKey(row)][ColumnKey(MARKER)] = marker_text(
+                    row == key, glyphs_of(self).cursor)
+                touched.append((row, [MARKER]))
+        self._repaint_cells(touched)
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        self._mark_cursor()
 
     def _set_cells(self, key: str, run: Run, only: frozenset[str] | None = None) -> list[str]:
         """Put the run's cell values in place; the columns whose value differed. Nothing is
@@ -302,7 +325,8 @@ class RunsTable(DataTable[Text]):
 
     def _available_width(self) -> int:
         # The vertical scrollbar takes its cells from the table's width.
-        return max(20, self.size.width - self.styles.scrollbar_size_vertical)
+        return max(20, self.size.width - self.styles.scrollbar_size_vertical
+                   - MARKER_WIDTH - 2 * CELL_PADDING)
 
     def _measure(self, run: Run, source_widths: dict[str, int]) -> bool:
         """Widen the longest values by this run's; True when one grew."""
@@ -335,8 +359,8 @@ class RunsTable(DataTable[Text]):
         """Widths change in place; a new column set is a rebuild (True)."""
         if fit == self._fit and not force:
             return False
-        self._column_x.clear()
-        x = 0
+        x = MARKER_WIDTH + 2 * CELL_PADDING
+        self._column_x = {MARKER: (0, x)}
         for column, width in fit:
             self._column_x[column] = (x, width + 2 * CELL_PADDING)
             x += width + 2 * CELL_PADDING
@@ -344,6 +368,9 @@ class RunsTable(DataTable[Text]):
             self._fit = fit
             for column, width in fit:
                 self.columns[ColumnKey(column)].width = width
+            for key, run in self.runs.items():  # "(stopped here)" comes with the room for it
+                if run.stopped_here and key in self.rows:
+                    self._set_cells(key, run, only=frozenset({"status"}))
             self._clear_caches()
             self.refresh()
             return False
@@ -355,6 +382,8 @@ class RunsTable(DataTable[Text]):
         labels = {c.key: c.label for c in COLUMNS}
         with self.app.batch_update():
             self.clear(columns=True)
+            self._marked = None
+            self.add_column("", width=MARKER_WIDTH, key=MARKER)
             for column, width in fit:
                 added = self.add_column(labels[column], width=width, key=column)
                 if column == "status":
@@ -366,6 +395,7 @@ class RunsTable(DataTable[Text]):
                     self._add(key, run)
             self._sort()
             self._restore_cursor(cursor)
+            self._mark_cursor()
         return True
 
     def on_resize(self, event: Resize) -> None:
