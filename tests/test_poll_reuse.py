@@ -84,6 +84,19 @@ async def test_a_paged_unchanged_poll_is_one_request(sim):
     assert second is first
 
 
+async def test_two_walks_at_once_both_finish_with_the_same_runs(sim):
+    # A refresh (`r`) while a poll is in flight walks the pages a second time at once: the
+    # walk that ends first must not take the other's record of what it read (it crashed
+    # with "argument of type 'NoneType' is not iterable").
+    import asyncio
+
+    provider = sim.provider("wercker", limit=50)
+    first, second = await asyncio.gather(provider.list_runs(), provider.list_runs())
+    assert [r.id for r in first] == [r.id for r in second] and len(first) > 20  # two pages
+    again = await provider.list_runs()
+    assert [r.id for r in again] == [r.id for r in first]
+
+
 async def test_older_pages_are_reread_every_nth_poll_when_all_their_runs_finished(sim):
     provider = sim.provider("wercker", limit=50)
     first = await provider.list_runs()

@@ -205,7 +205,10 @@ class ClientKit:
         """
         self.polls += 1
         last = self._walk
-        self._reading = {}
+        # This walk's own record of what it read: a refresh while a poll is in flight runs a
+        # second walk at once, and must neither clear nor fill the other's.
+        reading: dict[str, tuple[str, Mapping[str, Any] | None]] = {}
+        self._reading = reading
         merged = False
         try:
             first = await fetch(None, min(page_size, limit))
@@ -220,9 +223,10 @@ class ClientKit:
                     on_partial(_distinct(first.runs, limit))
                 pages = [first, *await self._older(fetch, first, limit, page_size, spare_pages,
                                                    offsets)]
-            read = self._reading
+            read = reading
         finally:
-            self._reading = None
+            if self._reading is reading:
+                self._reading = None
         if last is not None and len(last[0]) == len(pages) and all(
                 a is b for a, b in zip(last[0], pages, strict=True)):
             return last[1]

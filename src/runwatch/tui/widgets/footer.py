@@ -117,7 +117,10 @@ class KeysFooter(Footer):
             elif entry.enabled and marked and not closed:
                 closed = True  # what follows applies again
                 yield FooterLabel("│", classes="-not-now")
-            yield FooterKey(
+            # Not `.data_bind(compact=Footer.compact)` as Textual's Footer does: that binding
+            # is a watcher on this footer holding the key, so every recompose (bindings change
+            # on every poll) kept the keys it removed alive, ~30 widgets a poll.
+            key = FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
                 binding.description,
@@ -125,4 +128,6 @@ class KeysFooter(Footer):
                 disabled=not entry.enabled,
                 tooltip=entry.tooltip or binding.tooltip,
                 classes=classes,
-            ).data_bind(compact=Footer.compact)
+            )
+            key.compact = self.compact
+            yield key

@@ -143,6 +143,7 @@ class RunsTable(DataTable[Text]):
                 self._repaint_cells((k, c) for k, c in touched if k in self.rows)
             self._restore_cursor(cursor)
             self._mark_cursor()  # a new first row is under a cursor that stayed on row 0
+        self._drop_dead_renders()
 
     def set_stale(self, source: str, since: float | None) -> None:
         """Show the source's rows stale (dimmed, marked, durations stopped at `since`, the
@@ -299,6 +300,18 @@ class RunsTable(DataTable[Text]):
         _forget(self._row_render_cache, lambda k: k[0] in rows)
         _forget(self._row_renderable_cache, lambda k: k[1] in indices)
         _forget(self._line_cache, lambda k: k[0] in lines)
+
+    def _drop_dead_renders(self) -> None:
+        """Drop the render cache entries of earlier update counts: they can never be read
+        again (every key holds the count), yet DataTable's LRU caches keep them up to 10,000
+        cells and 1,000 rows and lines, so in a world that keeps changing (rows added and
+        removed bump the count on every poll) RSS grew by tens of MiB until they filled. What
+        stays is what the current rows rendered: the cache entries of the rows shown."""
+        count = self._update_count
+        _forget(self._cell_render_cache, lambda k: k[-2] != count)
+        _forget(self._row_render_cache, lambda k: k[-2] != count)
+        _forget(self._line_cache, lambda k: k[-2] != count)
+        _forget(self._row_renderable_cache, lambda k: k[0] != count)
 
     def _sort(self) -> None:
         # Sort keys are cached per run and recomputed only when a run changes (or the
