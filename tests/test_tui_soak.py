@@ -46,7 +46,8 @@ async def test_polls_of_a_changing_world_keep_only_what_is_shown(sim) -> None:
         assert len(counts) > POLLS // 5  # rows came and went: the table's update count moved
         # Each cache holds one render per cell / line on screen, not one per poll.
         lines = table.size.height
-        assert len(table._cell_render_cache) <= lines * len(table.columns)  # the cursor marker is a column too
+        # (table.columns: the cursor marker is a column too)
+        assert len(table._cell_render_cache) <= lines * len(table.columns)
         assert len(table._row_render_cache) <= lines
         assert len(table._row_renderable_cache) <= lines
         assert len(table._line_cache) <= lines
