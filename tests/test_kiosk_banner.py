@@ -9,9 +9,10 @@ from textual.widgets import Static
 
 from runwatch.config import KioskConfig
 from runwatch.demo import demo_config
+from runwatch.formatting import format_span
 from runwatch.models import Run, RunStatus
 from runwatch.poller import RunsChanged
-from runwatch.tui.widgets.trend import merged, span_text
+from runwatch.tui.widgets.trend import merged
 from test_trend import red_track_run
 from tui_helpers import make_app, until
 
@@ -50,7 +51,7 @@ async def test_the_held_red_track_is_shown_large_with_its_red_for(sim) -> None:
         began = red.finished_at or red.created_at
         assert began is not None
         name = " · ".join(p for p in run.track if p)
-        assert str(banner.content) == (f"✗ {name}  red for {span_text(app.now() - began)} "
+        assert str(banner.content) == (f"✗ {name}  red for {format_span(app.now() - began)} "
                                        f"since {red.commit[:7]} by {red.author}")
         assert banner.region.height == 3 and banner.region.width == 200  # large: a band
         sim.sim.clock.advance(121)  # the hold is over: rotation and no banner

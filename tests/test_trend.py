@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 
 from runwatch.config import KioskConfig
 from runwatch.demo import demo_config
+from runwatch.formatting import format_span
 from runwatch.history import HistoryStore, Point, TrackStats
 from runwatch.history.stats import RED
 from runwatch.models import Run, RunStatus
@@ -21,7 +22,6 @@ from runwatch.tui.widgets.trend import (
     KioskTrends,
     TrackTrend,
     merged,
-    span_text,
     sparkline,
     trend_words,
 )
@@ -62,7 +62,7 @@ def test_red_for_since_the_first_red_commit_by_its_author_and_blame_off() -> Non
                      *(pt(str(i), RunStatus.PASSED, 60, 100 + i) for i in range(12)))
     assert trend_words(green, 5000) == ["12 green since the last red"]
     assert trend_words(stats_of(pt("a", RunStatus.PASSED, 1, 0)), 5) == ["1 green"]
-    assert [span_text(s) for s in (59, 13 * 60, 2 * 3600 + 13 * 60, 3 * 86400 + 4 * 3600)] == [
+    assert [format_span(s) for s in (59, 13 * 60, 2 * 3600 + 13 * 60, 3 * 86400 + 4 * 3600)] == [
         "0m", "13m", "2h 13m", "3d 4h"]
 
 

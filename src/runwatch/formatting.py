@@ -87,6 +87,19 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
+def format_span(seconds: float) -> str:
+    """"13m", "2h 13m", "3d 4h": how long a track has been red: minutes at most,
+    no seconds (a span, not a run's duration)."""
+    minutes = int(max(0.0, seconds) // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"
+
+
 def format_percent(percent: float | None) -> str:
     """"43%"; "–" for None or what is no share."""
     if percent is None or not math.isfinite(percent):

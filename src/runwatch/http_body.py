@@ -19,6 +19,7 @@ import json
 import math
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,16 +217,10 @@ def parse_then_reduce(
 ) -> Any:
     """The body in `box` parsed (on a thread when `large`), then `reduce`d; a large parsed
     body is freed in pieces once reduced."""
-    try:
+    with _unparsable_as_words():
         content = box[0]
         huge = len(content) > ORJSON_MAX
         parsed = parse_json_in_thread(box) if huge else parse_json(box.pop())
-    except RecursionError:
-        raise UnparsableJson("nested too deeply to read") from None
-    except UnicodeDecodeError:
-        raise UnparsableJson("not valid text") from None
-    except ValueError:
-        raise UnparsableJson("not the expected JSON") from None
     if reduce is None:
         return parsed
     reduced = reduce(parsed)
@@ -237,11 +232,18 @@ def parse_then_reduce(
 def reduce_raw(box: list[bytes | bytearray], reduce: Callable[[bytes | bytearray], Any]) -> Any:
     """`reduce` of the raw body in `box` (it parses what it needs itself, see split_objects);
     UnicodeDecodeError, RecursionError and ValueError from it are UnparsableJson."""
-    try:
+    with _unparsable_as_words():
         return reduce(box.pop())
+
+
+@contextmanager
+def _unparsable_as_words() -> Iterator[None]:
+    """What a parser raises on a bad body, as the one typed error in words."""
+    try:
+        yield
     except RecursionError:
         raise UnparsableJson("nested too deeply to read") from None
-    except UnicodeDecodeError:
+    except UnicodeDecodeError:  # before ValueError: it is one
         raise UnparsableJson("not valid text") from None
     except ValueError:
         raise UnparsableJson("not the expected JSON") from None

@@ -13,7 +13,7 @@ single source is shown (the title bar names it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +28,7 @@ __all__ = [
     "SORT_COLUMN",
     "STATUS_FILTERS",
     "STATUS_RANK",
+    "TEXT_COLUMNS",
     "ColumnSpec",
     "RunsView",
     "cell_width",
@@ -139,16 +140,20 @@ def _tests_width(run: Run) -> int:
     return width
 
 
+# The columns that show one of the run's own strings as it is: their cells and widths.
+TEXT_COLUMNS: Mapping[str, Callable[[Run], str]] = {
+    "id": lambda run: run.id,
+    "title": lambda run: run.title or "",
+    "branch": lambda run: run.branch or "",
+    "author": lambda run: run.author or "",
+}
+
+
 def cell_width(column: str, run: Run, source_widths: Mapping[str, int]) -> int:
     """How many cells `column` needs for this run; 0 when it has nothing to show."""
-    if column == "id":
-        return len(run.id)
-    if column == "title":
-        return len(run.title or "")
-    if column == "branch":
-        return len(run.branch or "")
-    if column == "author":
-        return len(run.author or "")
+    field = TEXT_COLUMNS.get(column)
+    if field is not None:
+        return len(field(run))
     if column == "source":
         return source_widths.get(run.source, len(run.source))
     if column == "tests":

@@ -21,7 +21,7 @@ from runwatch.tui.look import (
     status_look,
     status_text,
 )
-from runwatch.tui.runs_view import run_duration
+from runwatch.tui.runs_view import TEXT_COLUMNS, run_duration
 
 __all__ = ["STOPPED_MARK", "TIMED_COLUMNS", "SourceStyle", "StatusCell", "render_cell",
            "same_text"]
@@ -134,14 +134,9 @@ def _cell(
         text = style.text()
         text.no_wrap, text.overflow = True, "ellipsis"
         return text
-    if column == "id":
-        return _plain(run.id)
-    if column == "title":
-        return _plain(run.title or "")
-    if column == "branch":
-        return _plain(run.branch or "")
-    if column == "author":
-        return _plain(run.author or "")
+    field = TEXT_COLUMNS.get(column)
+    if field is not None:
+        return _plain(field(run))
     if column == "progress":
         return _progress(run, now, variables, glyphs)
     if column == "tests":

@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
+from runwatch.formatting import format_span
 from runwatch.history.stats import RED, TrackStats, newest_first
 from runwatch.history.store import Point
 from runwatch.models import Run, RunStatus
@@ -54,18 +55,6 @@ def sparkline(stats: TrackStats, glyphs: Glyphs, variables: Mapping[str, str], *
     return text
 
 
-def span_text(seconds: float) -> str:
-    """"13m", "2h 13m", "3d 4h": how long a track has been red."""
-    minutes = int(max(0.0, seconds) // 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
-
-
 def trend_words(stats: TrackStats, now: float, *, run: Run | None = None,
                 blame: bool = True) -> list[str]:
     """What the track's past says, most urgent first."""
@@ -80,7 +69,7 @@ def trend_words(stats: TrackStats, now: float, *, run: Run | None = None,
     red = stats.red_since
     if kind == "red" and red is not None:
         began = red.finished_at or red.created_at
-        text = f"red for {span_text(now - began)}" if began is not None else "red"
+        text = f"red for {format_span(now - began)}" if began is not None else "red"
         if red.commit:
             text += f" since {red.commit[:7]}"
         if blame and red.author:
