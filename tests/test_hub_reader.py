@@ -4,7 +4,9 @@ the kiosk; a hub body it cannot read in part."""
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -92,3 +94,81 @@ async def test_a_hub_source_not_expanded_shows_every_hub_run_under_its_own_name(
         assert provider.actions == frozenset() and provider.read_only
     finally:
         await provider.aclose()
+
+
+# -- a hub body with bad runs in it ----------------------------------------------------------
+
+
+class HubBody:
+    """A loopback server answering `/api/v1/runs` and `/api/v1/sources` with given bodies, as
+    a hub (a newer one, or a broken one) would send them."""
+
+    def __init__(self, runs: list[Any], sources: list[dict[str, Any]]) -> None:
+        bodies = {"/api/v1/runs": json.dumps(runs).encode(),
+                  "/api/v1/sources": json.dumps(sources).encode()}
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = bodies.get(self.path.partition("?")[0])
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def test_a_bad_run_in_the_hubs_list_costs_that_run_or_that_field_not_the_list(
+        sim: Any, tmp_path: Path) -> None:
+    from runwatch.hub.feed import RUN_FIELDS
+
+    provider = sim.provider("services")
+    try:
+        runs = await provider.list_runs()
+    finally:
+        await provider.aclose()
+    # the objects as the hub encodes them (hub.feed.Feed._known)
+    sent = [r.model_dump(mode="json", include=set(RUN_FIELDS)) for r in runs]
+    timed = next(i for i, r in enumerate(sent) if r["started_at"])
+    others = [i for i in range(len(sent)) if i != timed]
+    bad, odd = sent[others[0]], sent[others[1]]
+    no_id, bad_time, new_status = bad["id"], sent[timed]["id"], odd["id"]
+    bad["id"] = {"not": "an id"}  # no id: that run cannot be shown
+    sent[timed]["started_at"] = "yesterday"  # a bad time: that field only
+    odd["status"] = "paused"  # a status of a newer hub: unknown
+    body = [*sent, 42, None]  # and two items that are no run at all
+    hub = HubBody(body, [{"name": "services", "provider": "services", "state": "ok",
+                          "error": None}])
+    try:
+        reader = hub_config(tmp_path, ("wall", hub.url, {"hub_source": "services"}))
+        listed = await asyncio.to_thread(cli, reader, "list", "--json")
+        # the whole list is broken (not one run fits): said, as any unexpected shape
+        broken = HubBody([{"id": None}, 7], [])
+        alone = hub_config(tmp_path, ("wall", broken.url, {}))
+        refused = await asyncio.to_thread(cli, alone, "list")
+        broken.close()
+    finally:
+        hub.close()
+    assert listed.returncode == 0, listed.stderr
+    shown = {r["id"]: r for r in json.loads(listed.stdout)}
+    assert set(shown) == {r.id for r in runs} - {no_id}
+    assert shown[bad_time]["started_at"] is None
+    assert shown[bad_time]["status"] == sent[timed]["status"]  # the rest of that run kept
+    assert shown[bad_time]["created_at"] == sent[timed]["created_at"]
+    assert shown[new_status]["status"] == "unknown"
+    assert shown[new_status]["provider_status"] == odd["provider_status"]
+    untouched = {r.id: r.model_dump(mode="json", include=set(RUN_FIELDS)) for r in runs}
+    for run_id in set(shown) - {bad_time, new_status}:
+        assert shown[run_id] == {**untouched[run_id], "source": "wall"}
+    assert refused.returncode == 4
+    assert "wall: /api/v1/runs returned an unexpected shape (run 0: " in refused.stderr
