@@ -128,7 +128,7 @@ class RunwatchProvider(Provider):
         if problem and not runs:  # not one run fits: a broken hub, said as such
             raise self.kit.bad(RUNS_PATH, problem)
         if problem:
-            log.warning("%s: %s: %d of %d runs left out (%s)", self.source.name, RUNS_PATH,
+            log.info("%s: %s: %d of %d runs left out (%s)", self.source.name, RUNS_PATH,
                         len(items) - len(runs), len(items), problem)
         if self.remote is None:  # all of the hub's runs under one name: where each is from
             self._origin = origin
