@@ -129,7 +129,7 @@ class RunwatchProvider(Provider):
             raise self.kit.bad(RUNS_PATH, problem)
         if problem:
             log.info("%s: %s: %d of %d runs left out (%s)", self.source.name, RUNS_PATH,
-                        len(items) - len(runs), len(items), problem)
+                     len(items) - len(runs), len(items), problem)
         if self.remote is None:  # all of the hub's runs under one name: where each is from
             self._origin = origin
         return runs[: self.limit]
