@@ -16,6 +16,9 @@ from runwatch.providers import Provider, build_provider
 from runwatch.sim import SimClock, SimSettings, Simulator, demo_tokens
 from runwatch.sim.server import ThreadedServer
 
+# The hub's tests' `start_hub` fixture (test_hub_*.py).
+pytest_plugins = ("hub_helpers",)
+
 SCOPES = {
     "services": {},
     "wercker": {"pipeline_id": "pipeline-1"},

@@ -12,6 +12,7 @@ from runwatch.config import Config, SourceConfig, parse
 from runwatch.demo import demo_config
 from runwatch.errors import ConfigError
 from runwatch.models import Run, RunStatus
+from runwatch.tui.screens.help import HelpScreen, help_text
 from runwatch.weblinks import WebLinks, has_display, osc52, render
 from tui_helpers import PROVIDERS, app_on, loaded, messages, until
 
@@ -185,3 +186,10 @@ async def test_y_copies_the_web_link_when_there_is_one(sim) -> None:
         await pilot.pause()
         assert app.clipboard == run.web_url
         assert f"copied the run's web link: {run.web_url}" in messages(app)
+        # and `?` says so, in the order `y` tries them
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        (line,) = [ln for ln in help_text(app.screen.groups).plain.splitlines()
+                   if ln.split()[:1] == ["y"]]
+        assert line.split(None, 1)[1] == "copy the run's web link (else API URL, else id)"

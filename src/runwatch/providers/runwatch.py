@@ -21,15 +21,15 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from runwatch.config import Config, SourceConfig
 from runwatch.errors import RunwatchError
 from runwatch.http import SourceClient
-from runwatch.models import Run, RunDetail
+from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers.base import Provider
 from runwatch.providers.kit import ClientKit
-from runwatch.providers.wire import WireModel
+from runwatch.providers.wire import WireModel, first_problem
 from runwatch.sanitize import clean_text
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,10 @@ EVENTS_RETRY_S = 5.0  # between attempts to (re)open the event stream
 EVENTS_READ_TIMEOUT_S = 45.0
 MAX_NAME = 64  # characters of a hub's source name kept
 RUN_FIELDS = frozenset(Run.model_fields)
+# A bad value of one of these costs that field; of any other (the id, the API's own words for
+# the status) it costs that run. Never the list.
+OPTIONAL_RUN_FIELDS = frozenset(n for n, f in Run.model_fields.items() if not f.is_required())
+STATUSES = frozenset(s.value for s in RunStatus)
 DETAIL_FIELDS = frozenset(RunDetail.model_fields)
 
 
@@ -56,7 +60,7 @@ class WireSource(WireModel):
 
 
 SOURCES = TypeAdapter(list[WireSource])
-OBJECTS = TypeAdapter(list[dict[str, Any]])
+ITEMS = TypeAdapter(list[Any])
 OBJECT = TypeAdapter(dict[str, Any])
 
 
@@ -109,14 +113,47 @@ class RunwatchProvider(Provider):
             raise RemoteStale(f"{self.source.name}: at the hub: {mine.error}")
 
     def _map_runs(self, body: Any) -> list[Run]:
-        objects = self.kit.parse(OBJECTS, body, RUNS_PATH)
+        # Only a body that is no list at all costs the list; each run stands on its own.
+        items = self.kit.parse(ITEMS, body, RUNS_PATH)
+        runs: list[Run] = []
+        origin: dict[str, str] = {}
+        problem = ""
+        for index, item in enumerate(items):
+            run = self._run(item)
+            if isinstance(run, str):
+                problem = problem or f"run {index}: {run}"
+                continue
+            runs.append(run)
+            origin[run.id] = str(item.get("source"))
+        if problem and not runs:  # not one run fits: a broken hub, said as such
+            raise self.kit.bad(RUNS_PATH, problem)
+        if problem:
+            log.info("%s: %s: %d of %d runs left out (%s)", self.source.name, RUNS_PATH,
+                     len(items) - len(runs), len(items), problem)
         if self.remote is None:  # all of the hub's runs under one name: where each is from
-            self._origin = {str(o.get("id")): str(o.get("source")) for o in objects}
-        try:
-            runs = [Run.model_validate(self._local(o, RUN_FIELDS)) for o in objects]
-        except ValueError as exc:
-            raise self.kit.bad(RUNS_PATH, str(exc).splitlines()[0]) from None
+            self._origin = origin
         return runs[: self.limit]
+
+    def _run(self, item: Any) -> Run | str:
+        """One of the hub's runs: a bad optional value is left out, a status this runwatch
+        does not know is `unknown`; what is wrong when the rest still does not fit."""
+        if not isinstance(item, dict):
+            return "not an object"
+        fields = self._local(item, RUN_FIELDS)
+        status = fields.get("status")
+        if not isinstance(status, str) or status not in STATUSES:  # a newer hub's, or none
+            fields["status"] = RunStatus.UNKNOWN
+        try:
+            return Run.model_validate(fields)
+        except ValidationError as exc:
+            wrong = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+            problem = first_problem(exc)
+        if not wrong or not wrong <= OPTIONAL_RUN_FIELDS:
+            return problem
+        try:
+            return Run.model_validate({k: v for k, v in fields.items() if k not in wrong})
+        except ValidationError as exc:
+            return first_problem(exc)
 
     def _local(self, obj: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
         """The hub's object with only the fields this runwatch knows (a newer hub may send

@@ -36,7 +36,7 @@ ACTION_KEYS: dict[str, RunAction] = {
 # A dimmed action blocks its binding; the second binding of the key then says why. `y`
 # comes first: it applies to every run, and the footer keeps the declared order.
 RUN_ACTION_BINDINGS: list[BindingType] = [
-    Binding("y", "copy", "copy", tooltip="copy the run's URL (or id) to the clipboard"),
+    Binding("y", "copy", "copy", tooltip="copy the run's web link (else API URL, else id)"),
     Binding("y", "explain('copy')", show=False),
     Binding("c", "cancel", "cancel", tooltip="cancel the run, after a confirmation"),
     Binding("c", "abort", "abort", tooltip="abort the run (Wercker), after a confirmation"),
