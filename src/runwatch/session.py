@@ -260,8 +260,12 @@ class Session:
         return await self._provider(run.source).get_log(run.id, step)
 
     async def tests(self, run: Run, spec: Spec) -> list[TestResult]:
-        """The tests of one spec of `run`, with their errors."""
-        return await self._provider(run.source).get_spec_results(run.id, spec)
+        """The tests of one spec of `run`, with their errors (kept in the history, when
+        the session keeps one: flaky tests are learnt from the specs a person opens)."""
+        results = await self._provider(run.source).get_spec_results(run.id, spec)
+        if self.history is not None:
+            self.history.record_tests(run, spec, results)
+        return results
 
     async def get_run(self, source: str, run_id: str) -> RunDetail:
         """One run, read now (not through the poller), with its web link."""

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from runwatch.history.cells import name, text
 from runwatch.models import RunDetail, RunStatus
 
 FLAKY_RUNS = 20
@@ -80,13 +81,14 @@ def recent_results(db: sqlite3.Connection, source: str, pipeline: str | None,
             (source, pipeline, branch, source, pipeline, branch, runs)).fetchall()
     except sqlite3.OperationalError:
         return []  # no specs table: written by a runwatch before flaky specs
-    return [SpecResult(str(r), str(s), str(g) or None, str(st)) for r, s, g, st in rows]
+    # Read back from a file outside the process: every string is checked again.
+    return [SpecResult(name(r), name(s), text(g) or None, name(st)) for r, s, g, st in rows]
 
 
 def tracks(db: sqlite3.Connection) -> list[tuple[str, str | None, str | None]]:
     """Every track with recorded spec results."""
     try:
-        return [(str(s), p, b) for s, p, b in db.execute(
+        return [(name(s), text(p), text(b)) for s, p, b in db.execute(
             "SELECT DISTINCT source, pipeline, branch FROM specs")]
     except sqlite3.OperationalError:
         return []

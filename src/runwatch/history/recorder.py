@@ -12,8 +12,9 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from runwatch.history.flaky_tests import TestsSeen
 from runwatch.history.store import BUSY_TIMEOUT_MS, HistoryStore, HistoryUnavailable
-from runwatch.models import Run, RunDetail
+from runwatch.models import Run, RunDetail, Spec, TestResult
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,13 @@ class Recorder:
         if detail.specs and self.problem is None:
             self._start()
             self._queue.put(detail)
+
+    def record_tests(self, run: Run, spec: Spec, results: Sequence[TestResult]) -> None:
+        """Queue the test outcomes of a spec whose results were loaded anyway (flaky
+        tests)."""
+        if results and self.problem is None:
+            self._start()
+            self._queue.put(TestsSeen(run, spec, tuple(results)))
 
     def start(self) -> None:
         """Open (and prune) the file now, not at the first change."""
@@ -99,9 +107,12 @@ class Recorder:
                 continue
             if store is None:
                 continue  # off: drain what was queued before it turned off
-            if isinstance(item, RunDetail):
+            if isinstance(item, RunDetail | TestsSeen):
                 try:
-                    store.upsert_specs(item)
+                    if isinstance(item, TestsSeen):
+                        store.upsert_tests(item)
+                    else:
+                        store.upsert_specs(item)
                 except HistoryUnavailable as exc:
                     self._turn_off(str(exc), store)
                     store = None

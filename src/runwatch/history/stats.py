@@ -14,7 +14,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from runwatch.history.store import HistoryStore, Point, clean_track
+from runwatch.history.store import HistoryStore, Point, clean_point, clean_track
 from runwatch.models import RunStatus
 
 SPARK_RUNS = 20  # the sparkline's and "usual" duration's window
@@ -168,11 +168,11 @@ def summarize(store: HistoryStore, **filters: Any) -> list[TrackStats]:
     tracks = by_track(store.points(brief=True, **filters))
     out = []
     for stats in tracks:
-        named = [p.id for p in stats.recent]
-        for point in (stats.red_since, stats.last_failure):
-            if point is not None:
-                named.append(point.id)
-        full = store.full(stats.track[0], named)
+        named = [*stats.recent, *(p for p in (stats.red_since, stats.last_failure) if p)]
+        full = store.full(stats.track[0], [p.id for p in named])
+        for point in named:  # pruned meanwhile by another runwatch: shown as read, cleaned
+            full.setdefault(point.id, clean_point(point))
+        # The others are read briefly: their strings are keys, never shown.
         out.append(TrackStats(clean_track(stats.track),
                               tuple(full.get(p.id, p) for p in stats.points)))
     return out

@@ -15,10 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from runwatch.history import flaky
-from runwatch.models import Run, RunDetail, RunStatus
+from runwatch.history import flaky, flaky_tests
+from runwatch.history.cells import number as _number
+from runwatch.history.cells import text as _text
+from runwatch.models import Run, RunDetail, RunStatus, Spec
 from runwatch.paths import state_path
-from runwatch.sanitize import clean_text
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 5000
@@ -129,7 +130,8 @@ class HistoryStore:
             if not readonly:
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: safe, fewer fsyncs
-                self._db.executescript(_SCHEMA + flaky.SPECS_SCHEMA)
+                self._db.executescript(_SCHEMA + flaky.SPECS_SCHEMA
+                                       + flaky_tests.TESTS_SCHEMA)
             else:
                 self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except (sqlite3.Error, OSError) as exc:
@@ -162,6 +164,7 @@ class HistoryStore:
                 cursor = self._db.execute(
                     "DELETE FROM runs WHERE coalesce(created_at, seen_at) < ?", (cutoff,))
                 self._db.execute("DELETE FROM specs WHERE created_at < ?", (cutoff,))
+                self._db.execute("DELETE FROM tests WHERE created_at < ?", (cutoff,))
         except sqlite3.Error as exc:
             raise HistoryUnavailable(self._explain(exc)) from None
         return cursor.rowcount
@@ -189,6 +192,32 @@ class HistoryStore:
     def spec_tracks(self) -> list[tuple[str, str | None, str | None]]:
         try:
             return flaky.tracks(self._db)
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+
+    def upsert_tests(self, seen: flaky_tests.TestsSeen) -> int:
+        """Keep the test outcomes of a spec whose results were loaded (Currents)."""
+        try:
+            return flaky_tests.write_tests(self._db, seen)
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+
+    def test_outcomes(self, source: str, pipeline: str | None, branch: str | None,
+                      spec: Spec | None = None) -> list[flaky_tests.Outcome]:
+        """The test outcomes of the track's (or one spec's) last recorded runs."""
+        try:
+            return flaky_tests.recent_outcomes(self._db, source, pipeline, branch, spec)
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+
+    def flaky_tests(self, source: str, pipeline: str | None,
+                    branch: str | None) -> list[flaky_tests.FlakyTest]:
+        """The track's flaky tests over each spec's last recorded runs."""
+        return flaky_tests.flaky_tests(self.test_outcomes(source, pipeline, branch))
+
+    def test_tracks(self) -> list[tuple[str, str | None, str | None]]:
+        try:
+            return flaky_tests.tracks(self._db)
         except sqlite3.Error as exc:
             raise HistoryUnavailable(self._explain(exc)) from None
 
@@ -244,7 +273,8 @@ class HistoryStore:
                 (source, *wanted)).fetchall()
         except sqlite3.Error as exc:
             raise HistoryUnavailable(self._explain(exc)) from None
-        return {point.id: point for point in map(_point, rows)}
+        # Keyed by the id as stored (what the caller read briefly), cleaned for showing.
+        return {row[1]: _point(row) for row in rows}
 
     def recent(self, sources: Sequence[str], per_track: int = 60) -> dict[
             tuple[str, str | None, str | None], list[Point]]:
@@ -291,6 +321,12 @@ def clean_track(track: tuple[object, object, object]) -> tuple[str, str | None, 
     return (_text(source) or "", _text(pipeline), _text(branch))
 
 
+def clean_point(point: Point) -> Point:
+    """A point read briefly (its strings only keys so far), made safe to show."""
+    return point._replace(source=_text(point.source) or "", id=_text(point.id) or "",
+                          pipeline=_text(point.pipeline), branch=_text(point.branch))
+
+
 def _point(row: tuple[object, ...]) -> Point:
     # Called for every row `runwatch history` reads (100,000 in its benchmark): lean.
     source, run_id, pipeline, branch, status, created, duration, sha, author, title, web, fin = row
@@ -299,16 +335,3 @@ def _point(row: tuple[object, ...]) -> Point:
     return Point(_text(source) or "", _text(run_id) or "", _text(pipeline), _text(branch),
                  state, _number(created), _number(duration), _text(sha), _text(author),
                  _text(title), _text(web), _number(fin))
-
-
-def _text(value: object) -> str | None:
-    # The file is the user's, but a hand edit must not put an escape sequence on screen.
-    if value.__class__ is str:
-        return value if value.isprintable() else clean_text(value)
-    return None if value is None else clean_text(str(value))
-
-
-def _number(value: object) -> float | None:
-    if value.__class__ is float:
-        return value
-    return float(value) if isinstance(value, int) else None

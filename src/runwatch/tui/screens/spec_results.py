@@ -11,6 +11,7 @@ could do (links, cursor moves, clearing) is not.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import ClassVar, cast
 
 from rich.style import Style
@@ -25,9 +26,11 @@ from textual.widgets import Static
 
 from runwatch.errors import RunwatchError
 from runwatch.formatting import format_duration
+from runwatch.history.flaky_tests import FlakyTest, Outcome, TestsSeen, flaky_tests
 from runwatch.models import Run, RunStatus, Spec, TestResult
 from runwatch.tui.host import Host
 from runwatch.tui.look import glyphs_of, status_look
+from runwatch.tui.widgets.flaky import history_of, read_history
 from runwatch.tui.widgets.footer import KeysFooter
 
 MUTED = "$foreground-muted"  # secondary text (labels, units) in Content spans
@@ -48,8 +51,9 @@ def results_summary(results: Sequence[TestResult]) -> Content:
     return Content(" · ").join(parts)
 
 
-def result_block(result: TestResult) -> Content:
-    """One test: status, title and duration; its error indented below."""
+def result_block(result: TestResult, flaky: FlakyTest | None = None) -> Content:
+    """One test: status, title and duration, "flaky 1 in 5" when the history says so; its
+    error indented below."""
     look = status_look(result.status)
     head = Content.assemble(
         (look.label.ljust(11), f"${look.variable}"),
@@ -58,6 +62,8 @@ def result_block(result: TestResult) -> Content:
     )
     if result.duration_s is not None:
         head = Content.assemble(head, ("  " + format_duration(result.duration_s), MUTED))
+    if flaky is not None:  # words, not a colour alone: NO_COLOR and ASCII read it too
+        head = Content.assemble(head, ("  " + flaky.mark, "$text-warning"))
     if not result.error:
         return head
     error_lines = [Content.assemble(("    │ ", MUTED), ansi_line(line))
@@ -116,6 +122,9 @@ class SpecResultsScreen(Screen[None]):
         self.run = run
         self.spec = spec
         self.results: list[TestResult] | None = None
+        # The spec's test outcomes in the track's recorded runs (None: not read yet).
+        self.past: list[Outcome] | None = None
+        self.flaky: dict[str, FlakyTest] = {}  # by title
 
     def compose(self) -> ComposeResult:
         look = status_look(self.spec.status)
@@ -140,6 +149,22 @@ class SpecResultsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#results-body").focus()
         self.load()
+        history = history_of(self)
+        if history is not None:
+            self.read_past(history.path)
+
+    @work(thread=True, exit_on_error=False, group="history")
+    def read_past(self, path: Path | None) -> None:
+        """The spec's outcomes in the track's recorded runs: flaky tests (file I/O, so on a
+        thread)."""
+        run, spec = self.run, self.spec
+        past = read_history(path, lambda store: store.test_outcomes(*run.track, spec))
+        self.app.call_from_thread(self._got_past, past)
+
+    def _got_past(self, past: list[Outcome]) -> None:
+        self.past = past
+        if self.results is not None:
+            self.show(self.results)
 
     @work(exclusive=True, exit_on_error=False, group="results")
     async def load(self) -> None:
@@ -166,11 +191,15 @@ class SpecResultsScreen(Screen[None]):
 
     def show(self, results: Sequence[TestResult]) -> None:
         self.results = list(results)
+        # This run's outcomes join the recorded runs' (newest; maybe not written yet).
+        seen = TestsSeen(self.run, self.spec, tuple(self.results))
+        self.flaky = {f.title: f for f in flaky_tests(self.past or (), seen)}
         ordered = sorted(self.results, key=lambda r: ORDER.get(r.status, 9))
         if not ordered:
             self.query_one("#results", Static).update("this spec reported no tests")
             return
-        blocks = [results_summary(ordered), Content(""), *map(result_block, ordered)]
+        blocks = [results_summary(ordered), Content(""),
+                  *(result_block(r, self.flaky.get(r.title)) for r in ordered)]
         self.query_one("#results", Static).update(Content("\n").join(blocks))
 
     def action_scroll(self, direction: str) -> None:

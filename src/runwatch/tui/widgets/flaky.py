@@ -5,12 +5,45 @@ in the track's last recorded runs (the history's, read once on a worker thread) 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
+from textual.dom import DOMNode
 from textual.widgets import Static
 
 from runwatch.history.flaky import SpecResult, flaky, summary
 from runwatch.models import Run, RunDetail
+
+if TYPE_CHECKING:
+    from runwatch.history import HistoryStore, Recorder
+
+
+T = TypeVar("T")
+
+
+def history_of(node: DOMNode) -> Recorder | None:
+    """The session's history writer, when it keeps one that works."""
+    session = getattr(node.app, "session", None)
+    history: Recorder | None = session.history if session is not None else None
+    return history if history is not None and history.enabled else None
+
+
+def read_history(path: Path | None, query: Callable[[HistoryStore], list[T]]) -> list[T]:
+    """`query` on the history file, read-only (on a worker thread: it is file I/O); nothing
+    when there is no file yet or it cannot be read (the writer says that once)."""
+    from runwatch.history.store import HistoryStore, HistoryUnavailable
+
+    try:
+        store = HistoryStore(path, readonly=True)
+    except HistoryUnavailable:
+        return []
+    try:
+        return query(store)
+    except HistoryUnavailable:
+        return []
+    finally:
+        store.close()
 
 
 class FlakyLine(Static):
@@ -25,29 +58,15 @@ class FlakyLine(Static):
         self.detail: RunDetail | None = None
 
     def on_mount(self) -> None:
-        session = getattr(self.app, "session", None)
-        history = session.history if session is not None else None
-        if self.run.provider == "currents" and history is not None and history.enabled:
+        history = history_of(self)
+        if self.run.provider == "currents" and history is not None:
             self.run_worker(self._read(history.path), exit_on_error=False)
 
-    async def _read(self, path: Path) -> None:
+    async def _read(self, path: Path | None) -> None:
         track = self.run.track
-
-        def read() -> list[SpecResult]:
-            from runwatch.history.store import HistoryStore, HistoryUnavailable
-
-            try:
-                store = HistoryStore(path, readonly=True)
-            except HistoryUnavailable:
-                return []  # no file yet: said once by the writer if it cannot be used
-            try:
-                return store.spec_results(*track)
-            except HistoryUnavailable:
-                return []
-            finally:
-                store.close()
-
-        results = await self.run_worker(read, thread=True, exit_on_error=False).wait()
+        results = await self.run_worker(
+            lambda: read_history(path, lambda store: store.spec_results(*track)),
+            thread=True, exit_on_error=False).wait()
         if isinstance(results, list):
             self.results = results
             self.set_detail(self.detail)

@@ -1,0 +1,171 @@
+"""Flaky Currents tests (DESIGN section 13): the test outcomes of the specs whose results the
+user opened (the spec results screen fetches them anyway; no extra request), kept per track
+in the history file's `tests` table.
+
+A test that failed in one and passed in another of the last `FLAKY_RUNS` recorded runs of its
+spec (in its track) is flaky; its rate is failed / recorded: "flaky 1 in 5".
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from runwatch.history.cells import name, text
+from runwatch.history.flaky import FLAKY_RUNS, RED
+from runwatch.models import Run, RunStatus, Spec, TestResult
+
+TESTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tests (
+    source TEXT NOT NULL, pipeline TEXT, branch TEXT, run_id TEXT NOT NULL,
+    spec TEXT NOT NULL, grp TEXT NOT NULL, title TEXT NOT NULL, status TEXT NOT NULL,
+    created_at REAL,
+    PRIMARY KEY (source, run_id, grp, spec, title)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS track_tests
+    ON tests (source, pipeline, branch, grp, spec, created_at DESC);
+"""
+_UPSERT = ("INSERT INTO tests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+           "ON CONFLICT (source, run_id, grp, spec, title) DO UPDATE SET "
+           "status = excluded.status, pipeline = excluded.pipeline, branch = excluded.branch")
+_RED = {status.value for status in RED}
+# Each spec's newest `runs` recorded runs (dense_rank: one rank per run, not per test).
+_RECENT = """
+SELECT run_id, spec, grp, title, status FROM (
+    SELECT run_id, spec, grp, title, status, created_at, dense_rank() OVER (
+        PARTITION BY grp, spec ORDER BY created_at DESC, run_id DESC) AS n
+    FROM tests WHERE source = ? AND pipeline IS ? AND branch IS ?{spec})
+WHERE n <= ? ORDER BY created_at DESC, run_id DESC
+"""
+
+
+def ended(status: RunStatus) -> bool:
+    """Only a test that passed or failed is a result (pending, skipped, running are not)."""
+    return status in RED or status is RunStatus.PASSED
+
+
+@dataclass(frozen=True)
+class TestsSeen:
+    """One spec's tests as the spec results screen loaded them: what the recorder queues."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    run: Run
+    spec: Spec
+    results: tuple[TestResult, ...]
+
+    def outcomes(self) -> dict[str, str]:
+        """Title -> status of the tests that ended."""
+        return {r.title: r.status.value for r in self.results if ended(r.status)}
+
+
+class Outcome(NamedTuple):
+    """One test's status in one recorded run."""
+
+    run_id: str
+    spec: str
+    group: str | None
+    title: str
+    status: str
+
+
+class FlakyTest(NamedTuple):
+    spec: str
+    group: str | None
+    title: str
+    failed: int
+    runs: int
+
+    @property
+    def rate(self) -> float:
+        return self.failed / self.runs
+
+    @property
+    def mark(self) -> str:
+        """"flaky 1 in 5": how it reads beside the test."""
+        return f"flaky {self.failed} in {self.runs}"
+
+    def as_json(self) -> dict[str, object]:
+        return {"spec": self.spec, "group": self.group, "test": self.title,
+                "failed": self.failed, "runs": self.runs, "rate": round(self.rate, 3)}
+
+
+def write_tests(db: sqlite3.Connection, seen: TestsSeen, *, at: float | None = None) -> int:
+    """Keep the outcomes of one spec's tests in one run; how many."""
+    run = seen.run
+    created = run.created_at or run.started_at
+    when = created.timestamp() if created is not None else (at or time.time())
+    rows = [(run.source, run.pipeline, run.branch, run.id, seen.spec.spec, seen.spec.group or "",
+             title, status, when) for title, status in seen.outcomes().items()]
+    with db:
+        db.executemany(_UPSERT, rows)
+    return len(rows)
+
+
+def recent_outcomes(db: sqlite3.Connection, source: str, pipeline: str | None,
+                    branch: str | None, spec: Spec | None = None,
+                    runs: int = FLAKY_RUNS) -> list[Outcome]:
+    """The test outcomes of each spec's newest `runs` recorded runs in the track (or of one
+    spec), newest first; none from a file written before flaky tests."""
+    args: list[object] = [source, pipeline, branch]
+    where = ""
+    if spec is not None:
+        where = " AND grp = ? AND spec = ?"
+        args += [spec.group or "", spec.spec]
+    try:
+        rows = db.execute(_RECENT.format(spec=where), (*args, runs)).fetchall()
+    except sqlite3.OperationalError:
+        return []  # no tests table: written by a runwatch before flaky tests
+    # Read back from a file outside the process: every string is checked again.
+    return [Outcome(name(r), name(s), text(g) or None, name(t), name(st))
+            for r, s, g, t, st in rows]
+
+
+def tracks(db: sqlite3.Connection) -> list[tuple[str, str | None, str | None]]:
+    """Every track with recorded test outcomes."""
+    try:
+        return [(name(s), text(p), text(b)) for s, p, b in db.execute(
+            "SELECT DISTINCT source, pipeline, branch FROM tests")]
+    except sqlite3.OperationalError:
+        return []
+
+
+def flaky_tests(outcomes: Iterable[Outcome], seen: TestsSeen | None = None,
+                runs: int = FLAKY_RUNS) -> list[FlakyTest]:
+    """The flaky tests among these outcomes (newest first), plus `seen`'s own (the newest,
+    maybe not written yet), over each spec's newest `runs` runs; the flakiest first."""
+    # (group, spec) -> run id -> title -> status, runs in the order met (newest first).
+    by_spec: dict[tuple[str | None, str], dict[str, dict[str, str]]] = {}
+    own: tuple[tuple[str | None, str], str] | None = None
+    if seen is not None:
+        own = ((seen.spec.group or None, seen.spec.spec), seen.run.id)
+        by_spec[own[0]] = {own[1]: seen.outcomes()}
+    for o in outcomes:
+        key = (o.group, o.spec)
+        if (key, o.run_id) == own:
+            continue  # this run's own outcomes are the ones just loaded
+        by_spec.setdefault(key, {}).setdefault(o.run_id, {})[o.title] = o.status
+    found = []
+    for (group, spec), by_run in by_spec.items():
+        counts: dict[str, list[int]] = {}
+        for tests in list(by_run.values())[:runs]:
+            for title, status in tests.items():
+                seen_count = counts.setdefault(title, [0, 0])
+                seen_count[0] += status in _RED
+                seen_count[1] += 1
+        found += [FlakyTest(spec, group, title, failed, total)
+                  for title, (failed, total) in counts.items() if 0 < failed < total]
+    return sorted(found, key=lambda f: (-f.rate, f.spec, f.group or "", f.title))
+
+
+def summary(found: Sequence[FlakyTest], limit: int = 2) -> str:
+    """"flaky tests: cart.cy.ts › adds an item 1/5 · +3 more" (the history table's line)."""
+    if not found:
+        return ""
+    shown = [f"{f.spec.rsplit('/', 1)[-1]}{f' ({f.group})' if f.group else ''} › {f.title} "
+             f"{f.failed}/{f.runs}" for f in found[:limit]]
+    more = f" · +{len(found) - limit} more" if len(found) > limit else ""
+    return "flaky tests: " + " · ".join(shown) + more
