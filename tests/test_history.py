@@ -288,3 +288,50 @@ def test_stats_streaks_red_since_and_slower_than_usual() -> None:
     assert green.streak == ("green", 10) and green.red_since is None
     few = TrackStats(("ci", "build", "main"), tuple(passed[:4]))
     assert few.usual_p90_s is None and not few.is_slower(10_000)  # no usual yet
+
+
+def a_currents_run(run_id: str, *, days_ago: float) -> Run:
+    run = a_run(run_id, days_ago=days_ago, source="currents")
+    return run.model_copy(update={"provider": "currents"})
+
+
+def test_flaky_tests_learnt_from_opened_spec_results_reach_history_json(tmp_path: Path) -> None:
+    """A test that failed once in five recorded runs of its spec is "flaky 1 in 5", on the spec
+    results screen's line and in `runwatch history --json`; a test that always passed or
+    always failed is not; a control character written into the file is not shown."""
+    from runwatch.history.flaky_tests import TestsSeen, flaky_tests
+    from runwatch.models import Spec, TestResult
+    from runwatch.tui.screens.spec_results import result_block
+
+    spec = Spec(spec="login.spec.ts", group="chrome", status=RunStatus.PASSED)
+    runs = [a_currents_run(f"r{n}", days_ago=5 - n) for n in range(5)]
+    store = HistoryStore()
+    store.upsert(runs)
+    for n, run in enumerate(runs):
+        results = (TestResult(title="logs in", status=RunStatus.FAILED if n == 2
+                              else RunStatus.PASSED),
+                   TestResult(title="always red", status=RunStatus.FAILED),
+                   TestResult(title="always green", status=RunStatus.PASSED))
+        store.upsert_tests(TestsSeen(run, spec, results))
+    store.close()
+    # A hand edit (or another program) puts an escape into a stored title.
+    db = sqlite3.connect(history_path())
+    db.execute("UPDATE tests SET title = ? WHERE title = 'logs in'", ("logs\x1b]52;c;eA==\x07in",))
+    db.commit()
+    db.close()
+
+    answer = run_history("--json")
+    assert answer.returncode == 0, answer.stderr
+    [track] = json.loads(answer.stdout)
+    [flaky] = track["flaky_tests"]
+    assert "\x1b" not in flaky["test"] and "\x07" not in flaky["test"]
+    assert (flaky["spec"], flaky["group"], flaky["failed"], flaky["runs"]) == (
+        "login.spec.ts", "chrome", 1, 5)
+    assert flaky["rate"] == 0.2
+
+    reader = HistoryStore(readonly=True)
+    past = reader.test_outcomes(*runs[0].track, spec)
+    reader.close()
+    [marked] = flaky_tests(past)
+    line = result_block(TestResult(title=marked.title, status=RunStatus.PASSED), marked).plain
+    assert "flaky 1 in 5" in line and "\x1b" not in line

@@ -51,6 +51,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     since = time.time() - args.since if args.since is not None else None
     tracks: list[Any] = []
     flaky: dict[Any, list[Any]] = {}
+    flaky_tests: dict[Any, list[Any]] = {}
     if not path.exists():
         # An empty history, not an error: a script's `--json` still reads `[]`.
         say_error(f"no history yet ({path} does not exist): the dashboard and the kiosk "
@@ -65,6 +66,9 @@ def cmd_history(args: argparse.Namespace) -> int:
                 with_specs = set(store.spec_tracks())  # Currents tracks with opened runs
                 flaky = {t.track: store.flaky_specs(*t.track) for t in tracks
                          if t.track in with_specs}
+                with_tests = set(store.test_tracks())  # specs whose results were opened
+                flaky_tests = {t.track: store.flaky_tests(*t.track) for t in tracks
+                               if t.track in with_tests}
             finally:
                 store.close()
         except HistoryUnavailable as exc:
@@ -72,8 +76,11 @@ def cmd_history(args: argparse.Namespace) -> int:
             return 4
     with reader_may_leave():
         if args.json:
-            output.emit(json.dumps([{**t.to_json(), "flaky_specs": [
-                f.as_json() for f in flaky.get(t.track, [])]} for t in tracks], indent=2))
+            output.emit(json.dumps([{
+                **t.to_json(),
+                "flaky_specs": [f.as_json() for f in flaky.get(t.track, [])],
+                "flaky_tests": [f.as_json() for f in flaky_tests.get(t.track, [])],
+            } for t in tracks], indent=2))
         elif not tracks:
             output.emit("no runs in the history" + (" match" if since or _filtered(args)
                                                      else ""))
