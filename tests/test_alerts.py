@@ -6,14 +6,12 @@ window, coalescing, and a failing channel said once."""
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
 import os
 import pty
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SimHandle
+from loopback import Loopback, QuietHandler
 from runwatch.alerts import Alerter
 from runwatch.config import parse
 from runwatch.config_notify import NotifyConfig
@@ -227,7 +226,7 @@ class Receiver:
         self.codes = codes
         receiver = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 length = int(self.headers["content-length"])
                 receiver.bodies.append(json.loads(self.rfile.read(length)))
@@ -235,16 +234,11 @@ class Receiver:
                 self.send_header("content-length", "0")
                 self.end_headers()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook/SECRET"
+        self.loopback = Loopback(Handler)
+        self.url = f"{self.loopback.root}/hook/SECRET"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.close()
 
 
 @pytest.fixture

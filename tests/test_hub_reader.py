@@ -4,14 +4,13 @@ the kiosk; a hub body it cannot read in part."""
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hub_helpers import HUB_TOKEN, Hub, cli, hub_config, pilot_until
+from loopback import Loopback, QuietHandler
 from runwatch.sim import PROVIDERS
 
 
@@ -107,7 +106,7 @@ class HubBody:
         bodies = {"/api/v1/runs": json.dumps(runs).encode(),
                   "/api/v1/sources": json.dumps(sources).encode()}
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 body = bodies.get(self.path.partition("?")[0])
                 self.send_response(200 if body is not None else 404)
@@ -116,16 +115,11 @@ class HubBody:
                 self.end_headers()
                 self.wfile.write(body or b"")
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.loopback = Loopback(Handler)
+        self.url = self.loopback.root
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.close()
 
 
 async def test_a_bad_run_in_the_hubs_list_costs_that_run_or_that_field_not_the_list(

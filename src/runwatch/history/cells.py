@@ -21,6 +21,7 @@ def name(value: object) -> str:
 
 
 def number(value: object) -> float | None:
+    """A numeric cell as a float; anything else (text, a blob) reads as None."""
     if value.__class__ is float:
         return value
     return float(value) if isinstance(value, int) else None

@@ -85,13 +85,14 @@ def recent_results(db: sqlite3.Connection, source: str, pipeline: str | None,
     return [SpecResult(name(r), name(s), text(g) or None, name(st)) for r, s, g, st in rows]
 
 
-def tracks(db: sqlite3.Connection) -> list[tuple[str, str | None, str | None]]:
-    """Every track with recorded spec results."""
+def tracks(db: sqlite3.Connection, table: str = "specs") -> list[
+        tuple[str, str | None, str | None]]:
+    """Every track with recorded results in `table` (`specs`, or flaky tests' `tests`)."""
     try:
         return [(name(s), text(p), text(b)) for s, p, b in db.execute(
-            "SELECT DISTINCT source, pipeline, branch FROM specs")]
+            f"SELECT DISTINCT source, pipeline, branch FROM {table}")]
     except sqlite3.OperationalError:
-        return []
+        return []  # no such table: written by a runwatch before it
 
 
 def flaky(results: Iterable[SpecResult], detail: RunDetail | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -124,15 +124,6 @@ def recent_outcomes(db: sqlite3.Connection, source: str, pipeline: str | None,
             for r, s, g, t, st in rows]
 
 
-def tracks(db: sqlite3.Connection) -> list[tuple[str, str | None, str | None]]:
-    """Every track with recorded test outcomes."""
-    try:
-        return [(name(s), text(p), text(b)) for s, p, b in db.execute(
-            "SELECT DISTINCT source, pipeline, branch FROM tests")]
-    except sqlite3.OperationalError:
-        return []
-
-
 def flaky_tests(outcomes: Iterable[Outcome], seen: TestsSeen | None = None,
                 runs: int = FLAKY_RUNS) -> list[FlakyTest]:
     """The flaky tests among these outcomes (newest first), plus `seen`'s own (the newest,
@@ -160,12 +151,3 @@ def flaky_tests(outcomes: Iterable[Outcome], seen: TestsSeen | None = None,
                   for title, (failed, total) in counts.items() if 0 < failed < total]
     return sorted(found, key=lambda f: (-f.rate, f.spec, f.group or "", f.title))
 
-
-def summary(found: Sequence[FlakyTest], limit: int = 2) -> str:
-    """"flaky tests: cart.cy.ts › adds an item 1/5 · +3 more" (the history table's line)."""
-    if not found:
-        return ""
-    shown = [f"{f.spec.rsplit('/', 1)[-1]}{f' ({f.group})' if f.group else ''} › {f.title} "
-             f"{f.failed}/{f.runs}" for f in found[:limit]]
-    more = f" · +{len(found) - limit} more" if len(found) > limit else ""
-    return "flaky tests: " + " · ".join(shown) + more

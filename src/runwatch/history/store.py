@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -142,6 +143,14 @@ class HistoryStore:
             return f"history is off: {self.path}: {exc.strerror or exc}"
         return describe(exc, self.path)
 
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Any SQLite failure of a query or a write, said as why history cannot be used."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self._explain(exc)) from None
+
     def close(self) -> None:
         self._db.close()
 
@@ -149,40 +158,30 @@ class HistoryStore:
         """Insert or update these runs in one transaction; how many."""
         at = time.time() if seen is None else seen
         rows = [_row(run, at) for run in runs]
-        try:
-            with self._db:
-                self._db.executemany(_UPSERT, rows)
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
+        with self._guard(), self._db:
+            self._db.executemany(_UPSERT, rows)
         return len(rows)
 
     def prune(self, keep_days: float, *, now: float | None = None) -> int:
         """Forget runs older than `keep_days` (by when they began, else when last seen)."""
         cutoff = (time.time() if now is None else now) - keep_days * 86400
-        try:
-            with self._db:
-                cursor = self._db.execute(
-                    "DELETE FROM runs WHERE coalesce(created_at, seen_at) < ?", (cutoff,))
-                self._db.execute("DELETE FROM specs WHERE created_at < ?", (cutoff,))
-                self._db.execute("DELETE FROM tests WHERE created_at < ?", (cutoff,))
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
+        with self._guard(), self._db:
+            cursor = self._db.execute(
+                "DELETE FROM runs WHERE coalesce(created_at, seen_at) < ?", (cutoff,))
+            self._db.execute("DELETE FROM specs WHERE created_at < ?", (cutoff,))
+            self._db.execute("DELETE FROM tests WHERE created_at < ?", (cutoff,))
         return cursor.rowcount
 
     def upsert_specs(self, detail: RunDetail) -> int:
         """Keep the spec results of a run whose detail was loaded (Currents)."""
-        try:
+        with self._guard():
             return flaky.write_specs(self._db, detail)
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
 
     def spec_results(self, source: str, pipeline: str | None,
                      branch: str | None) -> list[flaky.SpecResult]:
         """The spec results of the track's last recorded runs."""
-        try:
+        with self._guard():
             return flaky.recent_results(self._db, source, pipeline, branch)
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
 
     def flaky_specs(self, source: str, pipeline: str | None,
                     branch: str | None) -> list[flaky.Flaky]:
@@ -190,25 +189,19 @@ class HistoryStore:
         return flaky.flaky(self.spec_results(source, pipeline, branch))
 
     def spec_tracks(self) -> list[tuple[str, str | None, str | None]]:
-        try:
+        with self._guard():
             return flaky.tracks(self._db)
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
 
     def upsert_tests(self, seen: flaky_tests.TestsSeen) -> int:
         """Keep the test outcomes of a spec whose results were loaded (Currents)."""
-        try:
+        with self._guard():
             return flaky_tests.write_tests(self._db, seen)
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
 
     def test_outcomes(self, source: str, pipeline: str | None, branch: str | None,
                       spec: Spec | None = None) -> list[flaky_tests.Outcome]:
         """The test outcomes of the track's (or one spec's) last recorded runs."""
-        try:
+        with self._guard():
             return flaky_tests.recent_outcomes(self._db, source, pipeline, branch, spec)
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
 
     def flaky_tests(self, source: str, pipeline: str | None,
                     branch: str | None) -> list[flaky_tests.FlakyTest]:
@@ -216,10 +209,8 @@ class HistoryStore:
         return flaky_tests.flaky_tests(self.test_outcomes(source, pipeline, branch))
 
     def test_tracks(self) -> list[tuple[str, str | None, str | None]]:
-        try:
-            return flaky_tests.tracks(self._db)
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
+        with self._guard():
+            return flaky.tracks(self._db, "tests")
 
     @staticmethod
     def _where(sources: Sequence[str], pipelines: Sequence[str], branches: Sequence[str],
@@ -246,7 +237,7 @@ class HistoryStore:
                    if brief else _FULL)
         sql = (f"SELECT {columns} FROM runs{where} "
                "ORDER BY source, pipeline, branch, created_at DESC")
-        try:
+        with self._guard():
             rows = self._db.execute(sql, args)
             if brief:
                 # The hot loop of `runwatch history`: no call per field. These strings are
@@ -258,8 +249,6 @@ class HistoryStore:
             else:
                 for row in rows:
                     yield _point(row)
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
 
     def full(self, source: str, ids: Iterable[str]) -> dict[str, Point]:
         """These runs of `source` with every field."""
@@ -267,12 +256,10 @@ class HistoryStore:
         if not wanted:
             return {}
         marks = ", ".join("?" * len(wanted))
-        try:
+        with self._guard():
             rows = self._db.execute(
                 f"SELECT {_FULL} FROM runs WHERE source = ? AND id IN ({marks})",
                 (source, *wanted)).fetchall()
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
         # Keyed by the id as stored (what the caller read briefly), cleaned for showing.
         return {row[1]: _point(row) for row in rows}
 
@@ -282,15 +269,13 @@ class HistoryStore:
         if not sources:
             return {}
         marks = ", ".join("?" * len(sources))
-        try:
+        with self._guard():
             rows = self._db.execute(
                 f"SELECT {_FULL} FROM (SELECT *, row_number() OVER ("
                 "PARTITION BY source, pipeline, branch ORDER BY created_at DESC) AS n "
                 f"FROM runs WHERE source IN ({marks})) WHERE n <= ? "
                 "ORDER BY source, pipeline, branch, created_at DESC",
                 (*sources, per_track)).fetchall()
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
         out: dict[tuple[str, str | None, str | None], list[Point]] = {}
         for row in rows:
             point = _point(row)
@@ -300,13 +285,11 @@ class HistoryStore:
     def track(self, source: str, pipeline: str | None, branch: str | None,
               limit: int = 200) -> list[Point]:
         """The newest `limit` runs of one track, newest first."""
-        try:
+        with self._guard():
             rows = self._db.execute(
                 f"SELECT {_FULL} FROM runs WHERE source = ? AND pipeline IS ? AND branch IS ? "
                 "ORDER BY created_at DESC LIMIT ?", (source, pipeline, branch, limit),
             ).fetchall()
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(self._explain(exc)) from None
         return [_point(row) for row in rows]
 
 
