@@ -5,7 +5,6 @@ would: the runs, the sources, one run's detail, ETags and the event stream."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -75,23 +74,28 @@ def test_an_unchanged_list_is_304_and_a_change_a_new_etag(
     assert changed.status_code == 200 and changed.json() != first.json()
 
 
-def test_an_event_stream_client_is_told_of_a_change_within_an_interval(
+def test_an_event_stream_client_is_told_of_a_change_by_the_poll_that_saw_it(
         sim: Any, start_hub: Callable[..., Hub]) -> None:
-    interval = 1.0
-    hub = start_hub(interval=interval)
-    with httpx.stream("GET", hub.url + "/api/v1/events", timeout=10) as stream:
+    # How soon (one interval) is bench_hub.py's figure; here: what the push says, and when.
+    hub = start_hub(interval=1.0)
+    with httpx.stream("GET", hub.url + "/api/v1/events", timeout=20) as stream:
         assert stream.status_code == 200
         assert stream.headers["Content-Type"].startswith("text/event-stream")
         events = sse_events(stream)
         kind, hello = next(events)
         assert kind == "hello" and hello["version"] >= 5  # one list per source so far
-        changed_at = time.monotonic()
-        sim.sim.clock.advance(300)
-        kind, payload = next(events)
-        took = time.monotonic() - changed_at
-        assert kind == "runs" and payload["source"] in PROVIDERS
-        assert payload["changed"] and payload["version"] > hello["version"]
-        # one jittered interval and the poll itself (seconds on a loaded 2-core machine)
-        assert took < interval * 1.1 + 2.0, took
-        ids = {r["id"] for r in hub.get("/api/v1/runs").json()}
-        assert {r["id"] for r in payload["changed"]} <= ids
+        before = {(r["source"], r["id"]): r for r in hub.get("/api/v1/runs").json()}
+        asked = len(sim.sim.requests)
+        sim.sim.clock.advance(300)  # running runs move on
+        kind, payload = next((k, p) for k, p in events if k == "runs")
+        source = payload["source"]
+        # pushed by a poll of that source sent after the clock moved: it is that poll's news,
+        # the first change the hub saw since the hello (nothing in between was left out) ...
+        assert source in PROVIDERS
+        assert any(r.provider == source for r in sim.sim.requests[asked:])
+        assert payload["version"] == hello["version"] + 1 and payload["changed"]
+        assert all(before.get((source, r["id"])) != r for r in payload["changed"])
+        # ... and the very runs the hub serves from then on (the clock stays where it is)
+        now = {r["id"]: r for r in hub.get("/api/v1/runs", params={"source": source}).json()}
+        assert {r["id"]: r for r in payload["changed"]} == {
+            r["id"]: now[r["id"]] for r in payload["changed"]}
