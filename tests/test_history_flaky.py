@@ -89,3 +89,31 @@ def test_no_flaky_section_when_nothing_flaked(tmp_path: Path) -> None:
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout.splitlines()[1].startswith("currents ")
     assert "Flaky" not in answer.stdout
+
+
+def test_a_spec_opened_in_many_runs_counts_its_newest_20_as_the_whole_track_does(
+        tmp_path: Path) -> None:
+    """The spec results screen reads one spec's outcomes with its own query (it stops after
+    the newest 20 runs): the same tests, the same counts, as the track-wide one."""
+    from runwatch.history.flaky_tests import flaky_tests
+
+    runs = [a_currents_run(f"r{n:02d}", days_ago=40 - n) for n in range(30)]
+    spec = Spec(spec="cart.spec.ts", group="firefox", status=RunStatus.PASSED)
+    other = Spec(spec="home.spec.ts", status=RunStatus.PASSED)
+    store = HistoryStore()
+    store.upsert(runs)
+    for n, run in enumerate(runs):
+        red = {3: "adds", 25: "adds", 27: "pays", 5: "pays"}.get(n)  # 3 and 5: too old
+        store.upsert_tests(TestsSeen(run, spec, tuple(
+            TestResult(title=t, status=RunStatus.FAILED if t == red else RunStatus.PASSED)
+            for t in ("adds", "pays", "ships"))))
+        store.upsert_tests(TestsSeen(run, other, (
+            TestResult(title="opens", status=RunStatus.FAILED if n == 29 else RunStatus.PASSED),)))
+    one = store.test_outcomes(*runs[0].track, spec)
+    whole = store.test_outcomes(*runs[0].track)
+    store.close()
+    assert {o.run_id for o in one} == {f"r{n:02d}" for n in range(10, 30)}
+    assert one == [o for o in whole if o.spec == "cart.spec.ts"]
+    assert [(f.title, f.failed, f.runs) for f in flaky_tests(one)] == [
+        ("adds", 1, 20), ("pays", 1, 20)]
+    assert [(f.spec, f.title) for f in flaky_tests(whole)][-1] == ("home.spec.ts", "opens")
