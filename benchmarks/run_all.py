@@ -30,6 +30,9 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [  # (script, args, --quick ar
     # Through the dashboard each poll costs a screen update too: 500 polls keep `make
     # bench` within minutes, and already show whether the screen holds on to memory.
     ("bench_soak.py", ["--polls", "500", "--tui"], ["--polls", "200", "--tui"]),
+    ("bench_history.py", [], ["--quick"]),
+    # The hub: `runwatch serve` with up to 10 viewers' kiosks; three 60 s request windows.
+    ("bench_hub.py", [], ["--quick"]),
 ]
 
 

@@ -99,3 +99,13 @@ def test_runwatch_show_teaches_the_history_too(sim, tmp_path: Path) -> None:
     rows = {(t["source"], t["pipeline"], t["branch"]): t for t in json.loads(answer.stdout)}
     assert {(f["group"], f["spec"]): (f["failed"], f["runs"])
             for f in rows[track]["flaky_specs"]} == want
+    # The text table, as a person reads it: one row per flaky spec under the tracks.
+    table = cli("history", "--source", "currents")
+    assert table.returncode == 0, table.stderr
+    flaky_rows = table.stdout.split("\n\nFlaky (", 1)[1].splitlines()[2:]
+    source, pipeline, branch = track
+    for (group, spec), (f, n) in want.items():
+        cells = [source, pipeline or "–", branch or "–", f"{spec} ({group})" if group else spec,
+                 "(the spec)", f"{f} in {n}", f"{f / n:.0%}"]
+        assert any(row.split() == " ".join(cells).split() for row in flaky_rows), cells
+    assert len(flaky_rows) == len(want)

@@ -13,6 +13,7 @@ _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 HEADERS = ("SOURCE", "PIPELINE", "BRANCH", "RUNS", "PASS", "MEDIAN", "P90", "LAST FAILURE",
            "STREAK")
+FLAKY_HEADERS = ("SOURCE", "PIPELINE", "BRANCH", "SPEC", "TEST", "FAILED", "RATE")
 
 
 def span(text: str) -> float:
@@ -45,6 +46,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from runwatch import output
     from runwatch.cli.common import reader_may_leave, say_error
     from runwatch.history import HistoryStore, HistoryUnavailable, history_path
+    from runwatch.history.flaky import FLAKY_RUNS
     from runwatch.history.stats import summarize
 
     path = history_path()
@@ -87,7 +89,31 @@ def cmd_history(args: argparse.Namespace) -> int:
         else:
             rows = [_row(t, output) for t in tracks]
             output.emit(output.table(HEADERS, rows, rows))
+            marked = flaky_rows(tracks, flaky, flaky_tests, output)
+            if marked:
+                output.emit(f"\nFlaky (failed and passed in the track's last {FLAKY_RUNS} "
+                            "recorded runs)")
+                output.emit(output.table(FLAKY_HEADERS, marked, marked))
     return 0
+
+
+def flaky_rows(tracks: list[Any], specs: dict[Any, list[Any]], tests: dict[Any, list[Any]],
+               output: Any) -> list[list[str]]:
+    """One row per flaky spec, then per flaky test, of each track in the table's order.
+
+    The spec, group and title were read back through `history.cells` (checked again: the
+    file is outside the process); `output.emit` cleans the whole table once more."""
+    rows: list[list[str]] = []
+    for stats in tracks:
+        source, pipeline, branch = stats.track
+        where = [source, output.truncate(pipeline, 24), output.truncate(branch, 24)]
+        for found in [*specs.get(stats.track, []), *tests.get(stats.track, [])]:
+            spec = found.spec + (f" ({found.group})" if found.group else "")
+            title = getattr(found, "title", None)  # a FlakyTest; a Flaky spec has none
+            rows.append([*where, output.truncate(spec, 48),
+                         output.truncate(title, 40) if title else "(the spec)",
+                         f"{found.failed} in {found.runs}", f"{found.rate:.0%}"])
+    return rows
 
 
 def _filtered(args: argparse.Namespace) -> bool:

@@ -32,13 +32,24 @@ _UPSERT = ("INSERT INTO tests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
            "ON CONFLICT (source, run_id, grp, spec, title) DO UPDATE SET "
            "status = excluded.status, pipeline = excluded.pipeline, branch = excluded.branch")
 _RED = {status.value for status in RED}
-# Each spec's newest `runs` recorded runs (dense_rank: one rank per run, not per test).
+# Each spec's newest `runs` recorded runs (dense_rank: one rank per run, not per test); ties
+# in time by run id, as in `_ONE_SPEC`.
 _RECENT = """
 SELECT run_id, spec, grp, title, status FROM (
     SELECT run_id, spec, grp, title, status, created_at, dense_rank() OVER (
-        PARTITION BY grp, spec ORDER BY created_at DESC, run_id DESC) AS n
-    FROM tests WHERE source = ? AND pipeline IS ? AND branch IS ?{spec})
-WHERE n <= ? ORDER BY created_at DESC, run_id DESC
+        PARTITION BY grp, spec ORDER BY created_at DESC, run_id) AS n
+    FROM tests WHERE source = ? AND pipeline IS ? AND branch IS ?)
+WHERE n <= ? ORDER BY created_at DESC, run_id
+"""
+# One spec's (the spec results screen's, on opening it): the newest run ids first, walking
+# the track_tests index and stopping after `runs` of them, then their rows by primary key,
+# so a spec opened in hundreds of runs costs what one opened in 20 does (bench_history).
+_ONE_SPEC = """
+SELECT run_id, spec, grp, title, status FROM tests
+WHERE source = ? AND grp = ? AND spec = ? AND run_id IN (
+    SELECT run_id FROM tests WHERE source = ? AND pipeline IS ? AND branch IS ? AND grp = ?
+    AND spec = ? GROUP BY created_at, run_id ORDER BY created_at DESC, run_id LIMIT ?)
+ORDER BY created_at DESC, run_id
 """
 
 
@@ -110,13 +121,15 @@ def recent_outcomes(db: sqlite3.Connection, source: str, pipeline: str | None,
                     runs: int = FLAKY_RUNS) -> list[Outcome]:
     """The test outcomes of each spec's newest `runs` recorded runs in the track (or of one
     spec), newest first; none from a file written before flaky tests."""
-    args: list[object] = [source, pipeline, branch]
-    where = ""
-    if spec is not None:
-        where = " AND grp = ? AND spec = ?"
-        args += [spec.group or "", spec.spec]
+    args: tuple[object, ...]
+    if spec is None:
+        query, args = _RECENT, (source, pipeline, branch, runs)
+    else:
+        group = spec.group or ""
+        query = _ONE_SPEC
+        args = (source, group, spec.spec, source, pipeline, branch, group, spec.spec, runs)
     try:
-        rows = db.execute(_RECENT.format(spec=where), (*args, runs)).fetchall()
+        rows = db.execute(query, args).fetchall()
     except sqlite3.OperationalError:
         return []  # no tests table: written by a runwatch before flaky tests
     # Read back from a file outside the process: every string is checked again.

@@ -29,7 +29,7 @@ from runwatch.formatting import format_duration
 from runwatch.history.flaky_tests import FlakyTest, Outcome, TestsSeen, flaky_tests
 from runwatch.models import Run, RunStatus, Spec, TestResult
 from runwatch.tui.host import Host
-from runwatch.tui.look import glyphs_of, status_look
+from runwatch.tui.look import UNICODE, Glyphs, glyphs_of, status_look
 from runwatch.tui.widgets.flaky import history_of, read_history
 from runwatch.tui.widgets.footer import KeysFooter
 
@@ -51,14 +51,18 @@ def results_summary(results: Sequence[TestResult]) -> Content:
     return Content(" · ").join(parts)
 
 
-def result_block(result: TestResult, flaky: FlakyTest | None = None) -> Content:
+def result_block(result: TestResult, flaky: FlakyTest | None = None,
+                 glyphs: Glyphs = UNICODE) -> Content:
     """One test: status, title and duration, "flaky 1 in 5" when the history says so; its
     error indented below."""
-    look = status_look(result.status)
+    look = status_look(result.status, glyphs)
+    title = result.title
+    if glyphs.ascii:  # the " › " runwatch joins a Currents title path with (ASCII has none)
+        title = title.replace(" › ", " > ")
     head = Content.assemble(
         (look.label.ljust(11), f"${look.variable}"),
         " ",
-        (result.title, "bold" if result.error else ""),
+        (title, "bold" if result.error else ""),
     )
     if result.duration_s is not None:
         head = Content.assemble(head, ("  " + format_duration(result.duration_s), MUTED))
@@ -199,7 +203,8 @@ class SpecResultsScreen(Screen[None]):
             self.query_one("#results", Static).update("this spec reported no tests")
             return
         blocks = [results_summary(ordered), Content(""),
-                  *(result_block(r, self.flaky.get(r.title)) for r in ordered)]
+                  *(result_block(r, self.flaky.get(r.title), glyphs_of(self))
+                    for r in ordered)]
         self.query_one("#results", Static).update(Content("\n").join(blocks))
 
     def action_scroll(self, direction: str) -> None:
