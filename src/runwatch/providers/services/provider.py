@@ -1,4 +1,4 @@
-"""The services API: the Seamless CI/CD backend (services-api.md, corrected by DESIGN section 3).
+"""The services provider: reading and acting on a Seamless CI/CD backend.
 
 Bare JSON under `/api`. The runs list has no paging and no order, so the newest `limit` runs
 are picked here; a run's stages come unordered too and are put in pipeline order. An unknown
@@ -11,163 +11,42 @@ already set while it is still IDLE; log lines say whether they went to stdout or
 from __future__ import annotations
 
 import heapq
-import json
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
-from operator import attrgetter
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BeforeValidator, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse, NotFound
 from runwatch.http import SourceClient
-from runwatch.http_body import parse_body, parse_object, split_objects
+from runwatch.http_body import parse_body, split_objects
 from runwatch.http_cache import RAW_KEPT_MAX
-from runwatch.models import STDERR_MARK, Run, RunDetail, RunStatus, Step, map_status, utc
+from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
 from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.kit import ClientKit, run_path, same_runs
-from runwatch.providers.wire import LenientTimestamp, WireModel
+from runwatch.providers.services.newest import NewestItems
+from runwatch.providers.services.wire import (
+    LOG_LINES,
+    RUN,
+    STAGES,
+    STATUSES,
+    WireRun,
+    WireStage,
+    WireStopped,
+    created_of,
+    kind_of,
+    log_text,
+    plain_run_id,
+    stage_key,
+)
 
 RUNS_PATH = "/api/runs"
 STAGES_PATH = "/api/stages"
 LOGS_PATH = "/api/logs"
 
-STATUSES: dict[str, RunStatus] = {
-    "idle": RunStatus.QUEUED,
-    "in_progress": RunStatus.RUNNING,
-    "awaiting_approval": RunStatus.WAITING,
-    "success": RunStatus.PASSED,
-    "failure": RunStatus.FAILED,
-}
-STAGE_ORDER = (
-    "PREPARE",
-    "CODE_QUALITY",
-    "UNIT_TEST",
-    "BUILD",
-    "INTEGRATION_TEST",
-    "DEPLOY_STAGING",
-    "DEPLOY_PROD",
-)
-# Unknown stage types go after the known ones, and OTHER after those.
-_STAGE_RANK = {name: rank for rank, name in enumerate(STAGE_ORDER)} | {
-    "OTHER": len(STAGE_ORDER) + 1
-}
-_NEVER = datetime.min.replace(tzinfo=UTC)
-# What a rerun's plain-text answer may be to count as a run id: short, printable, no spaces
-# (UUIDs, cuids, numbers). Anything else (an HTML page, a paragraph) is not an id.
-_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-
-
-def _as_text(value: Any) -> Any:
-    # Ids are UUID strings, but a numeric id is still an id.
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-def _as_number(value: Any) -> float | None:
-    # A log line's score orders the log; one that is not a number costs that field only.
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-WireId = Annotated[str, BeforeValidator(_as_text)]
-Score = Annotated[float | None, BeforeValidator(_as_number)]
-
-
-class WireRun(WireModel):
-    """A run as GET /api/runs and /api/runs/{id} return it; `pullNumber` may come extra.
-    `triggerType` is MAIN, PR_OPEN or PR_SYNC."""
-
-    id: WireId
-    createdAt: LenientTimestamp = None
-    updatedAt: LenientTimestamp = None
-    startedAt: LenientTimestamp = None
-    endedAt: LenientTimestamp = None
-    duration: float | None = None  # whole seconds
-    commitHash: str | None = None
-    commitMessage: str | None = None
-    committer: str | None = None
-    status: str | None = None
-    triggerType: str | None = None
-    serviceId: WireId | None = None
-
-
-class WireStage(WireModel):
-    """A stage as GET /api/stages?runId= returns it (not in the seed document). Every stage
-    is created with its run, `startedAt` set while still IDLE."""
-
-    id: WireId
-    runId: WireId | None = None
-    type: str | None = None
-    name: str | None = None  # accepted in place of `type`
-    status: str | None = None
-    startedAt: LenientTimestamp = None
-    endedAt: LenientTimestamp = None
-    duration: float | None = None  # whole seconds
-
-    @property
-    def label(self) -> str:
-        return self.type or self.name or self.id
-
-    @property
-    def idle(self) -> bool:
-        """Not started, whatever `startedAt` says."""
-        return (self.status or "").strip().upper() == "IDLE"
-
-
-class WireLogLine(WireModel):
-    """A log line as GET /api/logs?stageId= returns it: `{id (a ULID), message, timestamp,
-    score, type: stdout | stderr, stageId}`, in `score` order."""
-
-    id: WireId | None = None
-    message: str | None = None
-    timestamp: LenientTimestamp = None
-    score: Score = None
-    type: str | None = None
-    stageId: WireId | None = None
-
-    @property
-    def stderr(self) -> bool:
-        return isinstance(self.type, str) and self.type.strip().lower() == "stderr"
-
-
-class WireStopped(WireModel):
-    """What POST /api/runs/{id}/stop answers when it stopped something."""
-
-    executionsStopped: int | None = None
-
-
 T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class _Item:
-    """One item of the last runs body: its sort key, its text (parsed again only should it
-    make the list later) and its Run once it made the list."""
-
-    created: datetime
-    piece: bytes
-    run: Run | None = None
-    generation: int = 0  # of the last body that held it
-
-
-_item_key = attrgetter("created")
-
-_RUN = TypeAdapter(WireRun)
-_STAGES = TypeAdapter(list[WireStage])
-_LOG_LINES = TypeAdapter(list[WireLogLine])
-
 
 class ServicesProvider(Provider):
     """Runs of one service (or of all, without `service_id`) on a Seamless CI/CD server."""
@@ -185,9 +64,8 @@ class ServicesProvider(Provider):
         self._detailed: tuple[object, object, RunDetail] | None = None
         self.kit = ClientKit(source.name, client)
         self._listed: list[Run] = []
-        self._pieces: dict[bytes, _Item] = {}  # the last body's items, by their text
-        self._order: list[_Item] = []  # the same, newest first
-        self._generation = 0
+        # The last body's items, so that the next one costs what changed.
+        self._newest = NewestItems(created_of, self._run_of, limit)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -206,7 +84,7 @@ class ServicesProvider(Provider):
         memo = self._detailed
         if memo is not None and memo[0] is body and memo[1] is stages:
             return memo[2]
-        wire = self._parse(_RUN, body, path)
+        wire = self._parse(RUN, body, path)
         steps = self._steps(stages)
         # Progress from the stages: the model's one rule (runwatch.models.progress_of).
         detail = RunDetail(**self._run_fields(wire), steps=steps)
@@ -217,11 +95,11 @@ class ServicesProvider(Provider):
         body = await self.client.get_json(LOGS_PATH, {"stageId": step.id})
         if isinstance(body, str):  # a plain log, should a server send one
             return body
-        lines = self._parse(_LOG_LINES, body, LOGS_PATH)
+        lines = self._parse(LOG_LINES, body, LOGS_PATH)
         # The server orders by score; so does this, stably, in case it ever does not (lines
         # without a score keep their place after the scored ones).
         lines.sort(key=lambda line: (line.score is None, line.score or 0.0))
-        return "\n".join(_log_text(line) for line in lines)
+        return "\n".join(log_text(line) for line in lines)
 
     # -- acting --------------------------------------------------------------------------
 
@@ -248,7 +126,7 @@ class ServicesProvider(Provider):
         path = _run_path(run_id)
         raw = await self._run_body(run_id, path)
         answer = await self.client.send_text("POST", f"{path}/rerun", json_body={"data": raw})
-        new_id = _plain_run_id(answer)
+        new_id = plain_run_id(answer)
         if new_id is None:
             return None  # the rerun happened; the answer just does not say which run it is
         return Run(source=self.source.name, provider=self.name, id=new_id,
@@ -268,51 +146,21 @@ class ServicesProvider(Provider):
         if body is None:
             raise NotFound(f"{self.source.name}: run {run_id} not found", status_code=404)
         if not isinstance(body, dict):
-            raise self._bad(path, f"{_kind(body)}, not a run")
+            raise self._bad(path, f"{kind_of(body)}, not a run")
         return body
 
     def _newest_from_bytes(self, body: bytes | bytearray) -> list[Run]:
         """The newest `limit` runs of the raw body. A compact array is cut into its items'
-        texts (http_body.split_objects): an item seen in the last body is not parsed again,
-        its sort key and Run are the ones it had. Anything else is parsed whole."""
-        pieces = split_objects(bytes(body)) if len(body) <= RAW_KEPT_MAX else None
-        if pieces is None:
-            self._pieces = {}
+        texts (http_body.split_objects) and only the texts new since the last body are
+        parsed (NewestItems); anything else is parsed whole."""
+        pieces = split_objects(body) if len(body) <= RAW_KEPT_MAX else None
+        newest = self._newest
+        newest.limit = self.limit
+        runs = newest.update(pieces) if pieces is not None else None
+        if runs is None:  # not a compact array, or cut inside a string: read it all
+            newest.clear()
             return self._same_or(self._newest_runs(parse_body(body)))
-        known: dict[bytes, _Item] = self._pieces
-        fresh: dict[bytes, _Item] = {}
-        added: list[_Item] = []
-        self._generation += 1
-        for piece in pieces:
-            item = known.get(piece) or fresh.get(piece)
-            if item is None:
-                raw = parse_object(piece)
-                if raw is None:  # a cut inside a string or a nested array: read it all
-                    self._pieces, self._order = {}, []
-                    return self._same_or(self._newest_runs(parse_body(body)))
-                item = _Item(self._created_key(raw), piece)
-                added.append(item)
-            item.generation = self._generation
-            fresh[piece] = item
-        # Last time's order with this body's new items after it: nearly sorted, which is
-        # what timsort sorts in a few comparisons per item.
-        order = [i for i in self._order if i.generation == self._generation] + added
-        order.sort(key=_item_key, reverse=True)
-        self._order = order
-        runs: list[Run] = []
-        seen: set[str] = set()
-        for item in order:
-            if item.run is None:
-                item.run = self._run_of(parse_object(item.piece))
-            if item.run.id in seen:
-                continue
-            seen.add(item.run.id)
-            runs.append(item.run)
-            if len(runs) >= self.limit:
-                break
-        # Only the latest body's items are remembered (a kiosk runs for weeks).
-        self._pieces = fresh
-        return self._same_or(runs)
+        return runs
 
     def _same_or(self, runs: list[Run]) -> list[Run]:
         """The last list itself when `runs` holds the very same objects."""
@@ -322,13 +170,13 @@ class ServicesProvider(Provider):
         """The newest `limit` runs, newest first, each id once. Only those are validated and
         mapped: without paging the list may hold thousands of runs."""
         if not isinstance(body, list):
-            raise self._bad(RUNS_PATH, f"{_kind(body)}, not a list of runs")
+            raise self._bad(RUNS_PATH, f"{kind_of(body)}, not a list of runs")
         if not all(isinstance(item, dict) for item in body):
             odd = next(item for item in body if not isinstance(item, dict))
-            raise self._bad(RUNS_PATH, f"a list holding {_kind(odd)} where a run belongs")
+            raise self._bad(RUNS_PATH, f"a list holding {kind_of(odd)} where a run belongs")
         runs: list[Run] = []
         seen: set[str] = set()
-        for item in self._newest_first(body, self._created_key):
+        for item in self._newest_first(body, created_of):
             run = self.kit.item_run(item, "id", partial(self._run_of, item))
             if run.id in seen:
                 continue
@@ -340,7 +188,7 @@ class ServicesProvider(Provider):
         return runs
 
     def _run_of(self, item: dict[str, Any] | None) -> Run:
-        return Run(**self._run_fields(self._parse(_RUN, item, RUNS_PATH)))
+        return Run(**self._run_fields(self._parse(RUN, item, RUNS_PATH)))
 
     def _newest_first(self, body: list[T], key: Callable[[T], datetime]) -> Iterator[T]:
         """`body` as sorted(newest first) would give it, ordered only as far as it is read:
@@ -349,15 +197,6 @@ class ServicesProvider(Provider):
         while done < len(body):
             yield from heapq.nlargest(want, body, key=key)[done:]
             done, want = want, want * 4
-
-    def _created_key(self, item: dict[str, Any]) -> datetime:
-        value = item.get("createdAt")
-        if not isinstance(value, str):
-            return _NEVER
-        try:
-            return utc(datetime.fromisoformat(value)) or _NEVER
-        except (TypeError, ValueError):
-            return _NEVER  # sorted last: a bad timestamp costs that field, not the list
 
     def _run_fields(self, wire: WireRun) -> dict[str, Any]:
         status = map_status(wire.status, STATUSES)
@@ -380,8 +219,8 @@ class ServicesProvider(Provider):
         }
 
     def _steps(self, body: Any) -> list[Step]:
-        parsed: list[WireStage] = self._parse(_STAGES, body, STAGES_PATH)
-        stages = sorted(parsed, key=_stage_key)
+        parsed: list[WireStage] = self._parse(STAGES, body, STAGES_PATH)
+        stages = sorted(parsed, key=stage_key)
         return [
             Step(
                 id=stage.id,
@@ -413,40 +252,3 @@ class ServicesProvider(Provider):
 def _run_path(run_id: str) -> str:
     return run_path(RUNS_PATH, run_id)
 
-
-def _stage_key(stage: WireStage) -> tuple[int, datetime, str]:
-    # Unknown stage types go after the known ones, in the order they started; OTHER last.
-    rank = _STAGE_RANK.get(stage.label.upper(), len(STAGE_ORDER))
-    started = None if stage.idle else utc(stage.startedAt)
-    return rank, started or _NEVER, stage.label
-
-
-def _log_text(line: WireLogLine) -> str:
-    """`HH:MM:SS message`; a stderr line starts with STDERR_MARK and a stdout line with as
-    many spaces, so the times line up and no message can pass for the mark."""
-    when = utc(line.timestamp)
-    stamp = when.strftime("%H:%M:%S") if when else "--:--:--"
-    stream = STDERR_MARK if line.stderr else " " * len(STDERR_MARK)
-    return f"{stream}{stamp} {line.message or ''}"
-
-
-def _plain_run_id(answer: str) -> str | None:
-    """The run id in a plain-text answer (a JSON string or object with `id` is taken too),
-    or None when the answer is not one."""
-    text = answer.strip()
-    if text.startswith("{") or text.startswith('"'):
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            return None
-        parsed = parsed.get("id") if isinstance(parsed, dict) else parsed
-        text = _as_text(parsed) if isinstance(parsed, str | int) else ""
-    return text if isinstance(text, str) and _RUN_ID.fullmatch(text) else None
-
-
-_JSON_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-               int: "a number", float: "a number"}
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else _JSON_KINDS.get(type(value), type(value).__name__)

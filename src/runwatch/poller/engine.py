@@ -23,7 +23,6 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from operator import attrgetter
 from typing import TypeVar
 
 from runwatch.backoff import TOKEN_RETRY_S, backoff_s
@@ -38,22 +37,11 @@ from runwatch.poll_events import (
     RunTransition,
     SourceHealth,
 )
+from runwatch.poller.merge import SourceRuns
 from runwatch.providers import Provider
 from runwatch.weblinks import WebLinks
 
 T = TypeVar("T")
-
-# The events are part of the poller's interface: subscribers may import them from here.
-__all__ = [
-    "DetailLoaded",
-    "HealthChanged",
-    "HealthState",
-    "PollEvent",
-    "Poller",
-    "RunTransition",
-    "RunsChanged",
-    "SourceHealth",
-]
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +56,11 @@ MIN_POLL_DEADLINE_S = 60.0
 class _SourceState:
     provider: Provider
     base_interval: float
-    runs: dict[str, Run] = field(default_factory=dict)
+    known: SourceRuns = field(default_factory=SourceRuns)  # its runs, as last polled
     health: SourceHealth = field(default_factory=SourceHealth)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     stretch: float = 1.0
     polls: int = 0
-    last_list: list[Run] | None = None
-    all_terminal: bool = False  # of last_list
     task: asyncio.Task[None] | None = None
     links: WebLinks = field(default_factory=lambda: WebLinks(None))
 
@@ -196,7 +182,7 @@ class Poller:
     # -- reading ---------------------------------------------------------------------
 
     def runs(self, source: str) -> Mapping[str, Run]:
-        return self._sources[source].runs
+        return self._sources[source].known.runs
 
     def health(self, source: str) -> SourceHealth:
         return self._sources[source].health
@@ -248,12 +234,8 @@ class Poller:
             return
         # Providers hand back the very same list when the body was byte-identical: nothing
         # to diff, even at 10,000 runs.
-        same = runs is state.last_list
-        changed = not same and self._apply(name, runs)
-        state.last_list = runs
-        if not same:  # the very same list: as (un)finished as it was, no need to look
-            state.all_terminal = _all_terminal(runs)
-        state.stretch = 1.0 if changed or not state.all_terminal else min(
+        changed = runs is not state.known.last_list and self._apply(name, runs)
+        state.stretch = 1.0 if changed or not state.known.all_terminal else min(
             MAX_STRETCH, state.stretch * 2
         )
         self._set_health(
@@ -322,43 +304,21 @@ class Poller:
     def _partial(self, name: str, runs: list[Run]) -> None:
         """The runs a source's first list has read so far: on screen at once (its later
         pages, or its titles, fill in when the poll ends)."""
-        if self._sources[name].last_list is None:
+        if self._sources[name].known.last_list is None:
             self._apply(name, list(runs), partial=True)
 
     def _apply(self, name: str, runs: list[Run], *, partial: bool = False) -> bool:
-        """Merge a fresh list into the source's runs; emit what changed. True if anything did.
-
-        Providers keep the very object of a run that did not change, so only the objects
-        that are new to the source are compared (set operations on object ids, C loops: a
-        10,000-run list with 10 changes costs the 10). A `partial` list (a first page while
-        later pages load) adds and updates, and removes nothing."""
-        state = self._sources[name]
-        old = state.runs
-        fresh = dict(zip(map(_run_id, runs), runs, strict=True))
-        kept = set(map(id, old.values()))
-        new_objects = set(map(id, runs)).difference(kept)
-        if len(new_objects) * 16 > len(runs):
-            candidates = [run for run in runs if id(run) in new_objects]
-        else:  # a few: found by id, put in the list's order by list.index (a C loop)
-            by_object = dict(zip(map(id, runs), runs, strict=True))
-            candidates = sorted((by_object[i] for i in new_objects), key=runs.index)
-        changed = tuple(
-            run for run in candidates
-            if (before := old.get(run.id)) is None or before != run
-        )
-        removed = () if partial else tuple(old.keys() - fresh.keys())
-        if partial:
-            fresh = {**old, **fresh}
-        state.runs = fresh
-        if not changed and not removed:
+        """Merge a fresh list into the source's runs (poller.merge: what changed costs, not
+        the rows); emit what changed. True if anything did. A `partial` list (a first page
+        while later pages load) adds and updates, and removes nothing."""
+        merged = self._sources[name].known.merge(runs, partial=partial)
+        if not merged.changed and not merged.removed:
             return False
-        self._on_event(RunsChanged(name, changed, removed))
-        for run in changed:
-            before = old.get(run.id)
-            if before is not None and not before.status.is_terminal and run.status.is_terminal:
-                self._on_event(RunTransition(run, before.status))
+        self._on_event(RunsChanged(name, merged.changed, merged.removed))
+        for before, run in merged.finished:
+            self._on_event(RunTransition(run, before.status))
         if self._focus and self._focus[0] == name and any(
-            r.id == self._focus[1] for r in changed
+            r.id == self._focus[1] for r in merged.changed
         ):
             self._detail_wake.set()  # the run on screen moved: fetch its detail now
         return True
@@ -418,9 +378,3 @@ class Poller:
                 await asyncio.wait_for(self._detail_wake.wait(), delay)
             self._detail_wake.clear()
 
-
-_run_id = attrgetter("id")
-
-
-def _all_terminal(runs: list[Run]) -> bool:
-    return all(run.status.is_terminal for run in runs)
