@@ -8,7 +8,9 @@
   a settled one; `runwatch demo` (its simulator in-process) beside it, without a budget.
 
 The simulator is the installed `runwatch sim` in another process. Wall-clock times, median
-of interleaved runs (A, B, A, B, ...), each command run once untimed first (`.pyc` warm).
+of interleaved runs (A, B, A, B, ...), each command run once untimed first; runwatch and the
+venv are compiled before timing and PYTHONDONTWRITEBYTECODE is unset for the timed runs
+(`.pyc` warm, checked: the first line says so).
 
     .venv/bin/python benchmarks/bench_startup.py [--samples 5] [--other /path/.venv/bin/runwatch]
 """
@@ -37,6 +39,7 @@ from _harness import (
     note,
     row,
     wall_s,
+    warm_pyc,
     write_config,
 )
 
@@ -148,7 +151,7 @@ def main() -> None:
     args = parser.parse_args()
     global OTHER
     OTHER = args.other
-    note("bench_startup: wall clock, median of interleaved runs, .pyc warm")
+    note(f"bench_startup: wall clock, median of interleaved runs; {warm_pyc()}")
     header()
     cli_starts(args.samples)
     with SimProcess() as sim:

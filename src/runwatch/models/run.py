@@ -1,13 +1,14 @@
-"""The normalized run model every provider maps onto (DESIGN section 2).
+"""The normalized run model every provider maps onto (DESIGN section 2): pydantic models
+whose field names are the JSON contract of `runwatch list --json` and `show --json`.
 
-Field names are the JSON contract of `runwatch list --json` and `show --json`.
+Every model is built at its first validation, not at import (`defer_build`): a command pays
+only for the models it uses (`list` builds Run and TestCounts, never the run screen's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated, TypeVar
 
 from pydantic import (
@@ -19,63 +20,9 @@ from pydantic import (
     model_validator,
 )
 
+from runwatch.models.status import RunStatus, never_ran, progress_of, steps_done
+from runwatch.models.times import seconds_between, utc
 from runwatch.sanitize import clean_log, clean_multiline, clean_text
-
-
-class RunStatus(StrEnum):
-    """A run's (or step's, or spec's) normalized status."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    WAITING = "waiting"
-    PASSED = "passed"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    TIMED_OUT = "timed_out"
-    # Never ran: a scheduler node the server skipped, a spec whose tests were all skipped,
-    # a step still waiting to start when its run ended. Terminal and neutral.
-    SKIPPED = "skipped"
-    UNKNOWN = "unknown"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self in TERMINAL_STATUSES
-
-    @property
-    def is_active(self) -> bool:
-        return self in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING)
-
-
-TERMINAL_STATUSES = frozenset(
-    {RunStatus.PASSED, RunStatus.FAILED, RunStatus.CANCELED, RunStatus.TIMED_OUT,
-     RunStatus.SKIPPED}
-)
-
-
-def map_status(raw: str | None, table: dict[str, RunStatus]) -> RunStatus:
-    """Look `raw` up case-insensitively; anything unmapped is `unknown`, never an error."""
-    if raw is None:
-        return RunStatus.UNKNOWN
-    return table.get(raw.strip().lower(), RunStatus.UNKNOWN)
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """Make a datetime timezone-aware UTC (naive values are taken as UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        return None  # 9999-12-31T23:59-05:00 is past year 9999 in UTC: no such time
-
-
-def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
-    start, end = utc(start), utc(end)
-    if start is None or end is None:
-        return None
-    return max(0.0, (end - start).total_seconds())
 
 
 def _cleaned(clean: Callable[[object], str]) -> Callable[[object], object]:
@@ -123,7 +70,8 @@ _NEVER_TIMED = frozenset({RunStatus.SKIPPED, RunStatus.CANCELED, RunStatus.QUEUE
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: each model's validator is built at its first use, not at import.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     @field_serializer("*", when_used="json", check_fields=False)
     def _iso_utc(self, value: object) -> object:
@@ -290,78 +238,6 @@ def cancellation_text(cancellation: Cancellation, when: Callable[[datetime], str
         parts.append(when(cancellation.at))
     text = " ".join(parts) or "canceled"
     return f"{text} ({cancellation.reason})" if cancellation.reason else text
-
-
-def never_ran(status: RunStatus, run_status: RunStatus) -> RunStatus:
-    """A step's (or spec's) status once its run has ended: one still waiting to start never
-    ran, so it is `skipped` (not `queued` under a finished run's bar)."""
-    if run_status.is_terminal and status in (RunStatus.QUEUED, RunStatus.WAITING):
-        return RunStatus.SKIPPED
-    return status
-
-
-def steps_done(run_status: RunStatus, steps: Sequence[RunStatus]) -> int:
-    """How many steps are done: the final ones while the run goes on (a skipped node counts,
-    DESIGN section 2); once it ended without passing, only those that ran to their end (not
-    one skipped or canceled), so a failed run's bar shows how far it got, not a full bar."""
-    if run_status.is_terminal and run_status is not RunStatus.PASSED:
-        return sum(1 for s in steps if s in _RAN_TO_THE_END)
-    return sum(1 for s in steps if s.is_terminal)
-
-
-_RAN_TO_THE_END = frozenset({RunStatus.PASSED, RunStatus.FAILED, RunStatus.TIMED_OUT})
-
-
-def progress_of(run_status: RunStatus, steps: Sequence[RunStatus],
-                figure: float | None = None) -> float | None:
-    """The run's progress in percent, the one rule for every provider: a passed run is done;
-    a run that ended otherwise got as far as its steps (or specs) that ran; a live one says
-    what its API figured (Wercker's `progress`, Currents' instances), else its final steps
-    over all."""
-    if run_status is RunStatus.PASSED:
-        return 100.0
-    ended = run_status.is_terminal
-    if figure is not None and not ended:
-        return figure
-    if steps:
-        return round(100.0 * steps_done(run_status, steps) / len(steps), 1)
-    # Ended short of passing with no steps to count: the API's figure says how far it got
-    # only below 100 (Wercker says 100 for any run that ended, and Currents counts skipped
-    # spec files as complete). A live run without a figure or steps has none.
-    return figure if figure is not None and figure < 100 else None
-
-
-def run_duration(run: Run, now: float) -> float | None:
-    """A run's duration, the one rule for every screen and command: a finished run's own
-    (timestamps, else the API's figure); a running or waiting one's so far, from its start
-    (else its creation: Currents and Conduct list rows have no start). A queued run has
-    none yet."""
-    if run.duration_s is not None and (run.status.is_terminal or run.finished_at):
-        return run.duration_s
-    if run.status in (RunStatus.RUNNING, RunStatus.WAITING):
-        start = _epoch(run.started_at or run.created_at)
-        if start is not None:
-            return max(0.0, now - start)
-    return run.duration_s
-
-
-def step_duration(step: Step, now: float) -> float | None:
-    """A step's duration: its own once it ended, a running (or waiting) one's so far."""
-    if step.duration_s is not None and not step.status.is_active:
-        return step.duration_s
-    if step.status in (RunStatus.RUNNING, RunStatus.WAITING):
-        start = _epoch(step.started_at)
-        if start is not None:
-            end = _epoch(step.finished_at)
-            return max(0.0, (end if end is not None else now) - start)
-    return step.duration_s
-
-
-def _epoch(value: datetime | None) -> float | None:
-    try:
-        return value.timestamp() if value is not None else None
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 class RunDetail(Run):
