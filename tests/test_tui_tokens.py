@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from runwatch import poller
 from runwatch.config import Config, parse
+from runwatch.poller import engine as poller_engine
 from runwatch.sim import demo_tokens
 from runwatch.sim.demo import DEMO_SCOPES
 from runwatch.tui.app import RunwatchApp
@@ -67,7 +67,7 @@ def healthy_ok(app: RunwatchApp) -> bool:
 def fast_token_retry(monkeypatch: pytest.MonkeyPatch) -> float:
     """A missing token tried again every 0.4 s instead of 30 s (the app builds its poller)."""
     monkeypatch.delenv(VAR, raising=False)
-    monkeypatch.setattr(poller, "TOKEN_RETRY_S", 0.4)
+    monkeypatch.setattr(poller_engine, "TOKEN_RETRY_S", 0.4)
     return 0.4
 
 
