@@ -4,6 +4,7 @@ conftest's `_isolated_dirs`."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from textual.notifications import Notification
@@ -39,12 +40,16 @@ def app_on(sim, config: Config, providers: dict[str, Provider], **options: objec
                        **options)  # type: ignore[arg-type]
 
 
+# Long enough for a first poll on a loaded 2-core machine; a condition that holds returns at once.
+UNTIL_S = 20.0
+
+
 async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
-    for _ in range(300):
-        if condition():
-            return
+    deadline = time.monotonic() + UNTIL_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def all_polled(pilot: Pilot, pause: float | None = None) -> RunwatchApp:
