@@ -2,8 +2,8 @@
 in a pseudo-terminal, one Wercker source polled every 0.5 s from the simulator in this
 process, whose frozen clock the test moves. Runs that fail on that clock must reach the
 terminal as exactly the OSC 9 and OSC 777 sequences (wrapped for tmux passthrough when
-`$TMUX` is set, and only then), two failures of one poll as one message, and a second
-failure on a track within `quiet` as nothing at all.
+`$TMUX` is set, and only then; ASCII only in the C locale, as the screen), two failures of
+one poll as one message, and a second failure on a track within `quiet` as nothing at all.
 
 Every step waits on a condition with a deadline, never a fixed sleep: after the clock moves,
 on the simulator's request log for the dashboard's next list polls; then on the bytes.
@@ -239,14 +239,14 @@ def world(sim_server: tuple[ThreadedServer, Any]) -> Iterator[tuple[SimHandle, P
     switch.target = None
 
 
-def _dashboard(sim: SimHandle, tmp_path: Path, *, tmux: bool) -> Terminal:
+def _dashboard(sim: SimHandle, tmp_path: Path, *, tmux: bool, lang: str) -> Terminal:
     home = tmp_path / "home"
     home.mkdir()
     config = tmp_path / "config.toml"
     config.write_text(CONFIG.format(source=SOURCE, base_url=sim.base_url("wercker")))
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color",
-        "LANG": "C.UTF-8", "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+        "LANG": lang, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_STATE_HOME": str(home / ".local/state"), "XDG_DATA_HOME": str(home / ".local/share"),
         "XDG_CACHE_HOME": str(home / ".cache"), "PYTHONDONTWRITEBYTECODE": "1",
         "RUNWATCH_TEST_WERCKER_TOKEN": demo_tokens()["wercker"],
@@ -274,10 +274,12 @@ def _move_clock_and_wait_for_polls(term: Terminal, sim: Simulator, to: float, t0
                   lambda: _list_polls(sim) >= seen + 2)
 
 
-@pytest.mark.parametrize("tmux", [False, True], ids=["plain", "tmux"])
+@pytest.mark.parametrize("terminal", ["plain", "tmux", "c_locale"])
 def test_failures_on_the_sim_clock_reach_the_pty_as_osc_9_and_777(
-        world: tuple[SimHandle, Plan], tmp_path: Path, tmux: bool) -> None:
+        world: tuple[SimHandle, Plan], tmp_path: Path, terminal: str) -> None:
     sim, plan = world
+    tmux, ascii = terminal == "tmux", terminal == "c_locale"
+    dot = "-" if ascii else "·"  # the C locale's dashboard draws ASCII only: its alerts too
     simulator = sim.sim
     t0 = simulator.now()
     newer, older = plan.pair
@@ -285,7 +287,7 @@ def test_failures_on_the_sim_clock_reach_the_pty_as_osc_9_and_777(
                         f"{SOURCE} #{plan.run_id(older)}", tmux=tmux)
     other = plan.other
     assert not set(";\x1b\x07") & set(other.message)  # its title goes into the bytes as is
-    alone = desktop(f"{SOURCE}: run {plan.run_id(other)} failed · {other.message} · "
+    alone = desktop(f"{SOURCE}: run {plan.run_id(other)} failed {dot} {other.message} {dot} "
                     f"({other.branch})", tmux=tmux)
     expected = [*coalesced, *alone]
 
@@ -294,7 +296,7 @@ def test_failures_on_the_sim_clock_reach_the_pty_as_osc_9_and_777(
         wrapped, bare = notifications(term.output)
         return wrapped + bare
 
-    term = _dashboard(sim, tmp_path, tmux=tmux)
+    term = _dashboard(sim, tmp_path, tmux=tmux, lang="C" if ascii else "C.UTF-8")
     try:
         term.wait_for("the dashboard's first two polls", lambda: _list_polls(simulator) >= 2,
                       START_DEADLINE_S)
@@ -315,4 +317,4 @@ def test_failures_on_the_sim_clock_reach_the_pty_as_osc_9_and_777(
     # Exactly these, in this order: nothing for `again` (within quiet), nothing else at all,
     # and the other form never (no passthrough outside tmux, no bare OSC inside it).
     assert (wrapped, bare) == ((expected, []) if tmux else ([], expected))
-
+    assert output.isascii() == ascii  # (a UTF-8 terminal gets the Unicode screen)

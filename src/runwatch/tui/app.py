@@ -35,7 +35,7 @@ from runwatch.session import RunAction, Session
 from runwatch.state import load_state, save_state
 from runwatch.tui.hangup import CHECK_EVERY_S, terminal_fd, terminal_gone
 from runwatch.tui.look import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
-from runwatch.tui.terminal import AsciiOnly, NoColour, wants_ascii
+from runwatch.tui.terminal import AsciiOnly, NoColour, ascii_text, wants_ascii
 from runwatch.tui.themes import DEFAULT_THEME, config_look_problems, load_themes
 
 if TYPE_CHECKING:
@@ -267,7 +267,8 @@ class RunwatchApp(App[int]):
         """An alert's OSC 9/777 or bell, through Textual's writer: between frames, never
         inside one (as App.bell writes)."""
         if self._driver is not None and not self.is_headless:
-            self._driver.write(sequence)
+            # `--ascii` (the C locale): the terminal gets no other byte from us outside ASCII
+            self._driver.write(ascii_text(sequence) if self.ascii else sequence)
 
     def _alert_failed(self, text: str) -> None:
         with contextlib.suppress(RuntimeError):  # from an alert thread; the app may be gone

@@ -75,6 +75,14 @@ class _AsciiTable(dict[int, str]):
         return value
 
 
+_ASCII = _AsciiTable()
+
+
+def ascii_text(text: str) -> str:
+    """`text` as `AsciiOnly` draws it, for bytes written outside a frame (an alert's OSC)."""
+    return text if text.isascii() else text.translate(_ASCII)
+
+
 class AsciiOnly(LineFilter):
     """Every character outside ASCII becomes ASCII of the same width."""
 
