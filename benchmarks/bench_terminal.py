@@ -4,9 +4,15 @@ in another process (one simulator per app, so each app's requests are its own):
 - idle CPU, live world (the simulator's clock running: active runs progress, new runs
   appear), the runs screen and the kiosk, beside a minimal Textual app (a 100-row DataTable)
   idling in the same window (budget: under 1% of one core);
-- bytes written per minute and per poll, live and settled (every run finished; budget for a
-  settled poll on the runs screen: 0 bytes; the kiosk pages through its sources, so it
-  writes by design);
+- bytes written per minute and per poll, live and settled (budget for a settled poll on the
+  runs screen: 0 bytes; the kiosk pages through its sources, so it writes by design).
+  Settled is the simulator's `POST /_sim/settle`: its clock moves on until every run has
+  finished, and the runs that would be dated after this machine's clock are deleted (none
+  counts down "in 3m"). Before the settled window the bench waits three intervals (every
+  source has seen its runs finish) and then out the longest toast (TOAST_S): a toast
+  raised as the world settled (a run that failed) would expire inside the window and
+  count as written by an unchanged poll. Everything written in the window counts, "N m
+  ago" cells turning over included;
 - polls counted from the simulator's request log (services makes one request a poll), not
   from the interval.
 
@@ -32,6 +38,7 @@ from _harness import (
 )
 
 INTERVAL = 5.0
+TOAST_S = 10.0  # the longest toast the runs screen raises (a failed run: runwatch.tui.app)
 
 
 class Watched:
@@ -96,8 +103,9 @@ def measure(window_s: float) -> None:
         for world in ("live", "settled"):
             if world == "settled":
                 for w in watched:
-                    w.sim.settle()
+                    w.sim.control("POST", "/settle", {})
                 time.sleep(3 * INTERVAL)  # every source has seen its runs finish
+                time.sleep(TOAST_S + 1.0)  # and the toasts that raised are gone
             note(f"bench_terminal: {world} world, {window_s:g} s window")
             window = Window({"minimal": minimal, **{w.name: w.pty for w in watched}},
                             {w.name: w.sim for w in watched})
