@@ -19,7 +19,14 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runwatch.sim import hostile
-from runwatch.sim.core import Fault, FaultKind, RecordedRequest, SimClock, SimSettings
+from runwatch.sim.core import (
+    Fault,
+    FaultKind,
+    RecordedRequest,
+    RunScript,
+    SimClock,
+    SimSettings,
+)
 from runwatch.sim.hostile import HOSTILE_KINDS
 from runwatch.sim.hostile_http import HTTP_ATTACKS, attack
 from runwatch.sim.kit import capture, send_answer
@@ -28,6 +35,8 @@ PROVIDERS = ("services", "wercker", "currents", "conduct", "scheduler")
 FAULT_KINDS: tuple[str, ...] = ("none", "500", "429", "html", "truncated", "hang", "refuse",
                                 *HOSTILE_KINDS)
 FAULT_KINDS += HTTP_ATTACKS
+# How far `settle` moves the clock by default: every run's script has ended by then.
+SETTLE_S = 3 * 86_400.0
 
 
 class Simulator:
@@ -91,6 +100,11 @@ class Simulator:
             self.clock.advance(float((await request.json()).get("seconds", 0)))
             return JSONResponse({"now": self.now()})
 
+        async def settle(request: Request) -> JSONResponse:
+            body = await request.json() if await request.body() else {}
+            gone = self.settle(float(body.get("seconds", SETTLE_S)))
+            return JSONResponse({"now": self.now(), "deleted": gone})
+
         async def requests(request: Request) -> JSONResponse:
             # `?since=N`: the requests after the first N (the log only grows); headers are
             # left out (they carry the tokens).
@@ -105,7 +119,23 @@ class Simulator:
             Route("/faults", faults, methods=["GET", "DELETE"]),
             Route("/faults/{provider}", fault, methods=["PUT", "DELETE"]),
             Route("/clock/advance", advance, methods=["POST"]),
+            Route("/settle", settle, methods=["POST"]),
         ]
+
+    def settle(self, seconds: float = 0.0) -> int:
+        """A settled world: the clock moved on `seconds` (by default far enough that every
+        run has finished), and the runs created after the clients' wall clock deleted, so
+        no run is dated in the future of whoever reads the APIs (an "in 20m" would count
+        down on their screens). The number of runs deleted."""
+        self.clock.advance(seconds or SETTLE_S)
+        wall = self.clock.wall()
+        gone = 0
+        for api in self.apis.values():
+            for script in _scripts(api):
+                if script.created_at > wall and not script.deleted:
+                    script.deleted = True
+                    gone += 1
+        return gone
 
     def requests_to(self, provider: str, method: str | None = None) -> list[RecordedRequest]:
         return [
@@ -221,6 +251,15 @@ async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -
     answer = await capture(app, scope, receive)
     await send_answer(send, answer.status, answer.headers,
                       answer.body[: max(1, len(answer.body) // 2)])
+
+
+def _scripts(api: Any) -> list[RunScript]:
+    """Every run script of one simulated API (each keeps them its own way)."""
+    scripts = getattr(api, "scripts", None)
+    if scripts is not None:
+        return list(scripts)
+    runs = getattr(api, "runs", None) or getattr(api, "_runs", None) or []
+    return [run.script for run in runs]
 
 
 def create_app(settings: SimSettings | None = None, clock: SimClock | None = None) -> Simulator:

@@ -40,6 +40,10 @@ class SimClock:
     def advance(self, seconds: float) -> None:
         self._offset += seconds
 
+    def wall(self) -> float:
+        """The time clients read on their own clocks: `now()` less every `advance`."""
+        return self.now() - self._offset
+
 
 def iso(ts: float | None) -> str | None:
     """Epoch seconds as the ISO 8601 `...Z` form these APIs use (milliseconds)."""

@@ -1,6 +1,7 @@
 """The Textual app: publishes the session's poll events as signals the screens subscribe to,
-owns the one confirm-and-act flow for mutating actions (the session's gate decides), themes,
-the clipboard, and what the terminal can show (`--ascii`, `NO_COLOR`).
+raises the toasts, and owns the app's keys and lifecycle. Acting on runs (the one
+confirm-and-act flow, copy, open) is `runwatch.tui.app_actions`; themes and what the
+terminal can show (`--ascii`, `NO_COLOR`) are `runwatch.tui.app_look`.
 
 Screens see the app through `runwatch.tui.host.Host`, never through this class."""
 
@@ -8,20 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.filter import LineFilter, Monochrome, NoColor
+from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
 
 from runwatch.config import Config
-from runwatch.errors import RunwatchError
-from runwatch.models import Run, RunStatus
+from runwatch.models import RunStatus
 from runwatch.poller import (
     DetailLoaded,
     HealthChanged,
@@ -31,12 +31,13 @@ from runwatch.poller import (
     RunTransition,
 )
 from runwatch.sanitize import clean_text
-from runwatch.session import RunAction, Session
+from runwatch.session import Session
 from runwatch.state import load_state, save_state
+from runwatch.tui.app_actions import AppActions
 from runwatch.tui.hangup import CHECK_EVERY_S, terminal_fd, terminal_gone
-from runwatch.tui.look import ASCII, STATUS_VARIABLE_DEFAULTS, UNICODE
+from runwatch.tui.look import ASCII, UNICODE
 from runwatch.tui.terminal import AsciiOnly, NoColour, ascii_text, wants_ascii
-from runwatch.tui.themes import DEFAULT_THEME, config_look_problems, load_themes
+from runwatch.tui.themes import config_look_problems
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -45,17 +46,8 @@ if TYPE_CHECKING:
     from runwatch.tui.screens.kiosk import KioskScreen
     from runwatch.tui.screens.runs import RunsScreen
 
-FALLBACK_THEME = "textual-dark"
 # Once, on one line: the DEMO badge says the rest for as long as the demo runs.
 NO_CONFIG_NOTICE = "no config found: this is the demo · runwatch config init writes one"
-
-# Without colour the cursor and the selection would vanish (they are backgrounds): reverse
-# video shows them in the terminal's own colours.
-NO_COLOUR_VARIABLES = {
-    "block-cursor-text-style": "reverse bold",
-    "block-cursor-blurred-text-style": "reverse",
-    "input-cursor-text-style": "reverse",
-}
 
 # Keys that leave the app (q, Textual's ctrl+q, and ctrl+c) and that open a dialog.
 QUIT_ACTIONS = frozenset({"quit", "help_quit"})
@@ -72,7 +64,7 @@ def _runwatch_commands() -> type[Provider]:
     return RunwatchCommands
 
 
-class RunwatchApp(App[int]):
+class RunwatchApp(AppActions):
     """A dashboard of CI and test runs across every configured source."""
 
     CSS_PATH = "runwatch.tcss"
@@ -148,50 +140,7 @@ class RunwatchApp(App[int]):
         self.theme = self._initial_theme(theme)
         self._saved_theme = self.theme
 
-    # -- themes ----------------------------------------------------------------------
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        # Status colours for themes that do not set them (Textual's own, users' files).
-        return dict(STATUS_VARIABLE_DEFAULTS)
-
-    def get_css_variables(self) -> dict[str, str]:
-        variables = super().get_css_variables()
-        if getattr(self, "no_color", False):  # Textual asks before its __init__ sets it
-            variables.update(NO_COLOUR_VARIABLES)
-            self.theme_variables = variables
-        return variables
-
-    # -- the terminal ----------------------------------------------------------------
-
-    def get_line_filters(self) -> Sequence[LineFilter]:
-        """Textual's filters, less its NO_COLOR one (it writes grey colours), plus ours."""
-        filters = super().get_line_filters()
-        ours = getattr(self, "_terminal_filters", [])
-        if self.no_color:
-            filters = [f for f in filters if not isinstance(f, Monochrome | NoColor)]
-        return [*filters, *ours]
-
-    def _register_themes(self, extra_dirs: Iterable[Path]) -> list[str]:
-        """Register the packaged and user themes; one message per broken file."""
-        themes, errors = load_themes(extra_dirs)
-        for theme in themes:
-            self.register_theme(theme)
-        return errors
-
-    def _initial_theme(self, requested: str | None) -> str:
-        """`--theme` > the state file (not in kiosk) > config > the default."""
-        if requested and requested not in self.available_themes:
-            self._theme_errors.append(f"theme {requested!r} is not installed")
-        if self.kiosk:
-            candidates = [requested, self.config.kiosk.theme, self.config.runwatch.theme]
-        else:
-            saved = load_state().get("theme")
-            candidates = [requested, saved if isinstance(saved, str) else None,
-                          self.config.runwatch.theme]
-        for name in [*candidates, DEFAULT_THEME]:
-            if name and name in self.available_themes:
-                return name
-        return FALLBACK_THEME
+    # -- themes (the rest: AppLook) -------------------------------------------------
 
     def _theme_changed(self, theme: Theme) -> None:
         # Rich text in the table carries resolved colours: re-render it in the new ones.
@@ -353,29 +302,6 @@ class RunwatchApp(App[int]):
         self.poller.refresh(source)
         self.notify(f"refreshing {source or 'every source'}", timeout=2)
 
-    def copy_run(self, run: Run) -> None:
-        """The run's web link (else its API URL, else its id) to the clipboard, with OSC 52
-        so it works over SSH."""
-        text, what = next((v, w) for v, w in ((run.web_url, "web link"), (run.url, "API URL"),
-                                              (run.id, "id")) if v)
-        self.copy_to_clipboard(text)
-        self.notify(text, title=f"copied the run's {what}", timeout=3)
-
-    def open_run(self, run: Run) -> None:
-        """Show one run; its detail is polled while it is on screen."""
-        # The run screen pulls in Textual's Markdown widget and its parser (~65 ms): it is
-        # imported when a run is first opened, not on the way to the first frame.
-        from runwatch.tui.screens.run import RunScreen
-
-        mounted = self.push_screen(RunScreen(run))
-
-        async def follow() -> None:
-            # Polled once the screen listens: a detail published sooner would be lost.
-            await mounted
-            self.poller.focus(run.source, run.id)
-
-        self.run_worker(follow(), group="open-run", exit_on_error=False)
-
     def action_help(self) -> None:
         from runwatch.tui.screens.help import HelpScreen  # imported when first opened
         from runwatch.tui.screens.sources import SourcesScreen
@@ -412,61 +338,6 @@ class RunwatchApp(App[int]):
             self.exit()
         else:
             super().action_help_quit()
-
-    # -- acting on runs --------------------------------------------------------------
-
-    def request_action(self, action: RunAction, run: Run) -> None:
-        """The one confirm-and-act flow: say why not (the session's gate), or ask, then act
-        in a worker.
-
-        Never waits for the dialog, so it is safe to call from a key binding (awaiting a
-        dialog there would block the very loop that delivers its keys). Not named
-        `run_action`: that is Textual's App.run_action, which dispatches every binding."""
-        verb = self.session.verb(action, run.source)
-        reason = self.session.refusal(action, run)
-        if reason:
-            self.notify(reason, title=f"cannot {verb}", severity="warning")
-            return
-
-        def answered(confirmed: bool | None) -> None:
-            if confirmed:
-                self.run_worker(self._perform(action, run), group="actions",
-                                exit_on_error=False)
-
-        from runwatch.tui.dialogs import ConfirmDialog
-
-        self.push_screen(ConfirmDialog(verb, run.source, run,
-                                       destructive=action is RunAction.DELETE),
-                         callback=answered)
-
-    async def _perform(self, action: RunAction, run: Run) -> None:
-        verb = self.session.verb(action, run.source)
-        try:
-            outcome = await self.session.perform(action, run)
-        except RunwatchError as exc:
-            self.notify(str(exc), title=f"{verb} failed", severity="error", timeout=10)
-        except Exception as exc:  # a bug must not end the app: say so and carry on
-            self.log.error(f"{verb} of {run.source}/{run.id} failed", exc)
-            self.notify(f"{type(exc).__name__}: {exc}", title=f"{verb} failed",
-                        severity="error", timeout=10)
-        else:
-            self.notify(outcome.message, title=outcome.source)
-            if outcome.new_run is not None and outcome.new_run.id != run.id:
-                self._follow = (outcome.source, outcome.new_run.id)
-                self._follow_cursor()
-
-    def _follow_cursor(self) -> None:
-        """Put the runs table's cursor on the run a rerun started, once it is listed."""
-        from runwatch.tui.runs_view import row_key
-        from runwatch.tui.screens.runs import RunsScreen
-
-        if self._follow is None or not isinstance(self.screen_stack[0], RunsScreen):
-            return
-        table = self.runs_screen.table
-        key = row_key(*self._follow)
-        if key in table.rows:
-            table.move_cursor(row=table.get_row_index(key))
-            self._follow = None
 
     # -- command palette -------------------------------------------------------------
 

@@ -224,7 +224,7 @@ class KioskScreen(Screen[None]):
             self.clock = clock
             self.query_one("#kiosk-clock", Label).update(clock)
             self.query_one("#kiosk-bigclock", BigNumber).update(clock)
-        self.query_one(SourceBar).refresh_lines()
+        self.query_one(SourceBar).tick()
         self.query_one(KioskRuns).refresh_times()
         self._show_banner()  # "red for" moves on; the hold ends
 

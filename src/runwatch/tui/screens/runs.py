@@ -194,7 +194,7 @@ class RunsScreen(RunActionsMixin, Screen[None]):
         # Relative times, running durations, spinners and "updated 3s ago" move on their own.
         if self.is_current:
             self.table.refresh_times()
-            self.query_one(SourceBar).refresh_lines()
+            self.query_one(SourceBar).tick()
 
     # -- table events --------------------------------------------------------------
 

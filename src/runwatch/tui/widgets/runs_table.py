@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.events import Resize
-from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -36,10 +34,12 @@ from runwatch.tui.widgets.cells import (
     TIMED_COLUMNS,
     SourceStyle,
     StatusCell,
+    next_turnover,
     render_cell,
     same_text,
 )
 from runwatch.tui.widgets.lines import MARKER, MARKER_WIDTH, cursor_row_key, marker_text
+from runwatch.tui.widgets.table_cache import drop_dead_renders, repaint_cells
 
 if TYPE_CHECKING:
     from runwatch.poll_events import SourceHealth
@@ -79,6 +79,9 @@ class RunsTable(DataTable[Text]):
         self._column_x: dict[str, tuple[int, int]] = {}  # column → (x, width) of its cells
         self._status_column = ColumnKey("status")
         self._marked: str | None = None  # the row whose marker cell shows the cursor
+        # Row key → (when, until when) its time cells cannot turn over: refresh_times
+        # skips it till then. Dropped whenever its cells are set from the run again.
+        self._due: dict[str, tuple[float, float]] = {}
 
     # -- reading -------------------------------------------------------------------
 
@@ -133,6 +136,7 @@ class RunsTable(DataTable[Text]):
                 key = row_key(source, run_id)
                 self._count(self.runs.pop(key, None), -1)
                 self._sort_keys.pop(key, None)
+                self._due.pop(key, None)
                 if key in self.rows:
                     self.remove_row(key)
             if grew and self._apply_fit(self._fit_for(self._natural)):
@@ -143,7 +147,7 @@ class RunsTable(DataTable[Text]):
                 self._repaint_cells((k, c) for k, c in touched if k in self.rows)
             self._restore_cursor(cursor)
             self._mark_cursor()  # a new first row is under a cursor that stayed on row 0
-        self._drop_dead_renders()
+        drop_dead_renders(self)
 
     def set_stale(self, source: str, since: float | None) -> None:
         """Show the source's rows stale (dimmed, marked, durations stopped at `since`, the
@@ -191,18 +195,27 @@ class RunsTable(DataTable[Text]):
 
     def refresh_times(self) -> None:
         """Re-render the time-dependent cells (started, duration, spinner) of the rows on
-        screen, repainting only the cells whose text turned over; called every second, so it
-        must stay cheap with 10,000 rows."""
+        screen whose time may have turned over (`next_turnover`), repainting only the cells
+        whose text did; called every second, so a second in which nothing moves costs a
+        lookup per row on screen, whatever the number of rows."""
         if not self.row_count:
             return
+        now = self._now()
         top = max(0, int(self.scroll_y))
         bottom = min(self.row_count, top + self.size.height + 1)
         touched = []
         for index in range(top, bottom):
-            key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value or ""
+            row = self._row_locations.get_key(index)
+            key = (row.value if row is not None else None) or ""
+            seen, due = self._due.get(key, (now, now))
+            if now < due and now >= seen:  # a clock set back is seen as a turnover too
+                continue
             run = self.runs.get(key)
-            if run is not None and (columns := self._set_cells(key, run, only=TIMED_COLUMNS)):
+            if run is None:
+                continue
+            if columns := self._set_cells(key, run, only=TIMED_COLUMNS):
                 touched.append((key, columns))
+            self._due[key] = (now, next_turnover(run, now, stale=run.source in self.stale))
         self._repaint_cells(touched)
 
     def restyle(self) -> None:
@@ -259,6 +272,8 @@ class RunsTable(DataTable[Text]):
         """Put the run's cell values in place; the columns whose value differed. Nothing is
         repainted until `_repaint_cells`, so a batch of changes costs one invalidation."""
         row = self._data[RowKey(key)]
+        if only is None or only != TIMED_COLUMNS:
+            self._due.pop(key, None)  # new values (a poll, the theme, staleness): look again
         touched = []
         for column, value in self._cells(key, run, only).items():
             column_key = ColumnKey(column)
@@ -268,50 +283,8 @@ class RunsTable(DataTable[Text]):
         return touched
 
     def _repaint_cells(self, cells: Iterable[tuple[str, list[str]]]) -> None:
-        """Repaint just these cells after their values changed in place: a time turning
-        over ("3m ago" to "4m ago") re-renders and writes that cell, not its row.
-
-        DataTable.update_cell refreshes the whole widget and bumps the update counter that
-        keys every render cache, so each row on screen is rendered again, cell by cell
-        (through Rich: the most of an idle runs screen's CPU), and the row-order and offset
-        caches cost O(rows) to rebuild (18 ms at 10,000 rows). Instead the counter stays,
-        and only the cache entries of the changed cells, and of the lines they are on, go.
-        """
-        cells = list(cells)
-        if not cells:
-            return
-        # Every row is one line high: a cell's region is arithmetic, where DataTable's own
-        # `_get_cell_region` sums the heights of every row above it.
-        header = self.header_height if self.show_header else 0
-        changed: set[tuple[RowKey, ColumnKey]] = set()
-        rows: set[RowKey] = set()
-        indices: set[int] = set()
-        for key, columns in cells:
-            index = self.get_row_index(key)
-            row = RowKey(key)
-            rows.add(row)
-            indices.add(index)
-            changed.update((row, ColumnKey(column)) for column in columns)
-            for column in columns:
-                x, width = self._column_x[column]
-                self._refresh_region(Region(x, index + header, width, 1))
-        lines = {index + header for index in indices}
-        _forget(self._cell_render_cache, lambda k: (k[0], k[1]) in changed)
-        _forget(self._row_render_cache, lambda k: k[0] in rows)
-        _forget(self._row_renderable_cache, lambda k: k[1] in indices)
-        _forget(self._line_cache, lambda k: k[0] in lines)
-
-    def _drop_dead_renders(self) -> None:
-        """Drop the render cache entries of earlier update counts: they can never be read
-        again (every key holds the count), yet DataTable's LRU caches keep them up to 10,000
-        cells and 1,000 rows and lines, so in a world that keeps changing (rows added and
-        removed bump the count on every poll) RSS grew by tens of MiB until they filled. What
-        stays is what the current rows rendered: the cache entries of the rows shown."""
-        count = self._update_count
-        _forget(self._cell_render_cache, lambda k: k[-2] != count)
-        _forget(self._row_render_cache, lambda k: k[-2] != count)
-        _forget(self._line_cache, lambda k: k[-2] != count)
-        _forget(self._row_renderable_cache, lambda k: k[0] != count)
+        """Repaint just these cells after their values changed in place (table_cache)."""
+        repaint_cells(self, cells, self._column_x)
 
     def _sort(self) -> None:
         # Sort keys are cached per run and recomputed only when a run changes (or the
@@ -431,12 +404,6 @@ class RunsTable(DataTable[Text]):
     @property
     def columns_shown(self) -> tuple[str, ...]:
         return tuple(c for c, _ in self._fit)
-
-
-def _forget(cache: LRUCache[Any, Any], stale: Callable[[Any], bool]) -> None:
-    """Drop the entries of a DataTable render cache whose key says they are stale."""
-    for key in [key for key in cache.keys() if stale(key)]:  # noqa: SIM118 (no __iter__)
-        cache.discard(key)
 
 
 __all__ = ["RunsTable"]

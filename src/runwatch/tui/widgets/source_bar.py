@@ -186,6 +186,20 @@ class SourceBar(Vertical):
     def _line_width(self) -> int | None:
         return self.content_region.width or None
 
+    def tick(self) -> None:
+        """Every second: re-render the lines whose text moves with the clock alone, a stale
+        source's "next try in 8s" and the kiosk's "updated N min ago" of a late source (or
+        one about to be late); the others change only on a HealthChanged or new counts."""
+        now = self._now()
+        for name in self._styles:
+            health = self._health_of(name)
+            if health is None:
+                continue
+            late = (self._kiosk and health.last_success is not None
+                    and now - health.last_success > 2 * health.interval_s - 2)
+            if late or health.state in ("stale", "error"):
+                self.refresh_lines(name)
+
     def refresh_lines(self, only: str | None = None) -> None:
         """Re-render lines whose text changed (so an idle second writes nothing)."""
         if not self.is_mounted:

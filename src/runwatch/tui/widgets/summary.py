@@ -71,7 +71,9 @@ class StatusSummary(Static):
                             glyphs=glyphs_of(self))
         if text.markup != self._last:  # an idle poll writes nothing to the terminal
             self._last = text.markup
-            self.update(text)
+            # One line high, as wide as the screen (runwatch.tcss): new counts need a
+            # repaint, not a layout of the whole screen (20 ms at 160x45, on every poll).
+            self.update(text, layout=False)
 
 
 class TitleBar(Horizontal):
