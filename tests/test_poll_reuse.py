@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
 from runwatch.poller import Poller, RunsChanged
 from runwatch.providers.kit import REREAD_EVERY
+from runwatch.sim import demo_tokens
 
 RUNS = "/api/v1/runs"
 
@@ -43,6 +46,75 @@ async def test_a_changed_services_item_is_the_only_new_run(sim):
     fresh = [run for run in second if not any(run is old for old in first)]
     assert [run.id for run in fresh] == [new.id]
     assert {run.id for run in second} == {run.id for run in first} | {new.id}
+
+
+async def patch(sim, run_id: str, **fields: object) -> None:
+    """A change made on the server by someone else: `PATCH /api/runs/{id}`."""
+    token = demo_tokens()["services"]
+    async with httpx.AsyncClient(base_url=sim.base_url("services"),
+                                 headers={"Authorization": f"Bearer {token}"}) as client:
+        answer = await client.patch(f"/api/runs/{run_id}", json=fields)
+    assert answer.status_code == 200
+
+
+def same_objects(a, b) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+async def test_a_changed_services_item_is_a_new_run_and_every_other_keeps_its_object(sim):
+    provider = sim.provider("services", limit=100)
+    first = await provider.list_runs()
+    target = first[len(first) // 2]
+    await patch(sim, target.id, committer="Someone Else")
+    second = await provider.list_runs()
+
+    assert second is not first
+    assert [run.id for run in second] == [run.id for run in first]
+    moved = [new for old, new in zip(first, second, strict=True) if new is not old]
+    assert [(run.id, run.author) for run in moved] == [(target.id, "Someone Else")]
+
+
+async def test_a_deleted_services_run_leaves_and_every_other_keeps_its_object(sim):
+    provider = sim.provider("services", limit=100)
+    first = await provider.list_runs()
+    gone = first[3]
+    await provider.delete(gone.id)
+    second = await provider.list_runs()
+
+    assert same_objects(second, [run for run in first if run is not gone])
+
+
+async def test_a_change_beyond_the_limit_hands_back_the_same_list(sim):
+    every = await sim.provider("services", limit=100).list_runs()
+    provider = sim.provider("services", limit=5)
+    first = await provider.list_runs()
+    await patch(sim, every[-1].id, committer="Nobody Shown")  # the oldest run: not listed
+    mark = count(sim, "services")
+    second = await provider.list_runs()
+
+    assert count(sim, "services") == mark + 1  # the body was read again, and differed
+    assert second is first
+
+
+async def test_a_poll_that_changes_one_services_run_says_exactly_that_one(sim):
+    provider = sim.provider("services", limit=100)
+    events: list[RunsChanged] = []
+    poller = Poller({"s": provider}, intervals={"s": 5.0},
+                    on_event=lambda e: events.append(e) if isinstance(e, RunsChanged) else None)
+    await poller.poll_once("s")
+    before = dict(poller.runs("s"))
+    target = next(iter(before.values()))
+    await patch(sim, target.id, commitMessage="a new title")
+    await poller.poll_once("s")
+    await poller.poll_once("s")  # the same body again: nothing to say
+
+    assert [len(e.changed) for e in events] == [len(before), 1]
+    assert [(r.id, r.title) for r in events[-1].changed] == [(target.id, "a new title")]
+    assert events[-1].removed == ()
+    after = poller.runs("s")
+    assert list(after) == list(before)  # the list's order kept
+    assert all(after[k] is run for k, run in before.items() if k != target.id)
+    await poller.aclose()
 
 
 async def test_services_items_cut_inside_a_string_still_read_right(sim):
