@@ -33,7 +33,8 @@ async def turn_red(pilot: Pilot) -> Run:
     running = run.model_copy(update={"status": RunStatus.RUNNING})
     app.runs_signal.publish(RunsChanged(run.source, (running,), ()))  # type: ignore[attr-defined]
     app.runs_signal.publish(RunsChanged(run.source, (run,), ()))  # type: ignore[attr-defined]
-    await pilot.pause(0.1)
+    banner = app.screen.query_one("#kiosk-banner", Static)
+    await until(pilot, lambda: bool(banner.display), "the held red track's banner")
     return run
 
 
@@ -55,8 +56,8 @@ async def test_the_held_red_track_is_shown_large_with_its_red_for(sim) -> None:
                                        f"since {red.commit[:7]} by {red.author}")
         assert banner.region.height == 3 and banner.region.width == 200  # large: a band
         sim.sim.clock.advance(121)  # the hold is over: rotation and no banner
-        await pilot.pause(1.2)
-        assert not banner.display
+        # The 1 s tick ends the hold; waiting on it, not on a fixed pause, holds under load.
+        await until(pilot, lambda: not banner.display, "the hold's end")
 
 
 async def test_blame_off_leaves_the_author_out_of_the_banner(sim) -> None:
