@@ -77,16 +77,14 @@ async def test_one_broken_credential_never_holds_up_the_others(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     cmd, gate = gated_command(tmp_path)
-    started = time.monotonic()
     app = RunwatchApp(broken_config(sim, cmd), kiosk=kiosk, now=sim.sim.clock.now)
     async with app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: healthy_ok(app), "the healthy sources' first poll")
-        elapsed = time.monotonic() - started
-        # They did not wait for conduct's command, which is still running.
+        # They did not wait for conduct's command, which is still running (a wall-clock
+        # bound would say less and fail under load).
         conduct_token = app.session.providers["conduct"].client.token_source
         assert conduct_token is not None and conduct_token.pending() is not None
         assert app.poller.health("conduct").state in ("starting", "error")
-        assert elapsed < 5.0, f"the healthy sources took {elapsed:.2f} s"
         await pilot.pause()
         if not kiosk:
             shown = {run.source for run in app.runs_screen.table.runs.values()}
