@@ -96,6 +96,16 @@ def test_version_and_help_load_nothing_heavy(tmp_path: Path, flag: str) -> None:
     assert loaded(seen["modules"], "shutil", "typing") == []  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("columns", [50, 120])
+def test_help_fits_the_width_columns_says(columns: int) -> None:
+    """The help's width comes from $COLUMNS (else the terminal) without shutil, as before."""
+    done = subprocess.run([sys.executable, "-m", "runwatch", "--help"], capture_output=True,
+                          text=True, timeout=60, check=True,
+                          env={**os.environ, "COLUMNS": str(columns)})
+    widths = [len(line) for line in done.stdout.splitlines()]
+    assert max(widths) <= columns - 2 < max(widths) + 12  # filled to the width, not past it
+
+
 def write_empty_config(tmp_path: Path) -> Path:
     config = tmp_path / "config.toml"
     config.write_text("[runwatch]\ninterval = 30.0\n")

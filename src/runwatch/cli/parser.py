@@ -38,9 +38,11 @@ def _columns() -> int:
     terminal, else 80), without importing shutil (and its bz2 and lzma): ~3-6 ms of
     `--version` and `--help`."""
     try:
-        return int(os.environ["COLUMNS"])
+        columns = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
-        pass
+        columns = 0
+    if columns > 0:  # as shutil: 0 or less means ask the terminal
+        return columns
     try:
         return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
     except (AttributeError, ValueError, OSError):
