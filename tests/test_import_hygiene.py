@@ -91,6 +91,66 @@ def test_version_and_help_load_nothing_heavy(tmp_path: Path, flag: str) -> None:
     seen, stdout = run_cli(tmp_path, flag)
     assert "runwatch" in stdout
     assert loaded(seen["modules"], *HEAVY) == []  # type: ignore[arg-type]
+    # Neither is heavy, yet together ~5-8 ms of a ~15 ms budget (4x `python -c pass`):
+    # shutil (bz2, lzma) for the help's width, typing for annotations only mypy reads.
+    assert loaded(seen["modules"], "shutil", "typing") == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("columns", [50, 120])
+def test_help_fits_the_width_columns_says(columns: int) -> None:
+    """The help's width comes from $COLUMNS (else the terminal) without shutil, as before."""
+    done = subprocess.run([sys.executable, "-m", "runwatch", "--help"], capture_output=True,
+                          text=True, timeout=60, check=True,
+                          env={**os.environ, "COLUMNS": str(columns)})
+    widths = [len(line) for line in done.stdout.splitlines()]
+    assert max(widths) <= columns - 2 < max(widths) + 12  # filled to the width, not past it
+
+
+def write_empty_config(tmp_path: Path) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text("[runwatch]\ninterval = 30.0\n")
+    config.chmod(0o600)
+    return config
+
+
+def test_list_json_loads_neither_textual_nor_the_plugin_search(tmp_path: Path) -> None:
+    """`list` never loads the dashboard; with no pydantic plugin installed, pydantic's plugin
+    loader (importlib.metadata and what it imports) is not loaded either (runwatch.cli.plugins)."""
+    seen, stdout = run_cli(tmp_path, "--config", str(write_empty_config(tmp_path)), "list",
+                           "--json")
+    assert json.loads(stdout) == []
+    modules: list[str] = seen["modules"]  # type: ignore[assignment]
+    assert "pydantic" in modules and "runwatch.config" in modules
+    assert loaded(modules, "textual", "runwatch.tui", "importlib.metadata") == []
+
+
+PLUGIN = """
+import os
+class Plugin:
+    def new_schema_validator(self, schema, schema_type, path, kind, config, settings):
+        with open(os.environ["RWPLUG_SEEN"], "a") as seen:
+            seen.write(path.name + "\\n")
+        return None, None, None
+plugin = Plugin()
+"""
+
+
+def test_an_installed_pydantic_plugin_still_sees_runwatchs_models(tmp_path: Path) -> None:
+    """A distribution declaring a `pydantic` entry point (as an observability package does)
+    is loaded by pydantic as ever, and sees the models runwatch builds."""
+    site = tmp_path / "site"
+    info = site / "rwplug-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: rwplug\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[pydantic]\nrwplug = rwplug:plugin\n")
+    (site / "rwplug.py").write_text(PLUGIN)
+    seen = tmp_path / "seen.txt"
+    env = {**os.environ, "PYTHONPATH": str(site), "RWPLUG_SEEN": str(seen)}
+    done = subprocess.run([sys.executable, "-m", "runwatch", "--config",
+                           str(write_empty_config(tmp_path)), "list", "--json"],
+                          capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Config" in seen.read_text().split()
 
 
 def test_httpx_loads_without_its_command_line_client() -> None:

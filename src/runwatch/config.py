@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from runwatch.catalog import ALL_SCOPE_KEYS, CATALOG, PROVIDERS  # noqa: F401  (re-exported)
-from runwatch.config_messages import describe, show, which_source
 from runwatch.config_notify import HistoryConfig, NotifyConfig
 from runwatch.errors import ConfigError
 from runwatch.paths import default_path
@@ -259,6 +258,9 @@ _SECTIONS: dict[str, type[BaseModel]] = {"runwatch": GeneralConfig, "kiosk": Kio
 
 def _explain(exc: ValidationError, raw: dict[str, Any], origin: str) -> str:
     """The first validation error as `file: where: key 'k': what was wrong`, in our words."""
+    # Only a config with a mistake needs the messages (and difflib, for "did you mean").
+    from runwatch.config_messages import describe, show, which_source
+
     error = exc.errors()[0]
     loc = list(error["loc"])
     where = origin

@@ -58,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from runwatch.cli.completion import cmd_completion
 
         return cmd_completion(args)
+    # Before the first pydantic model: no plugin search when no plugin is installed.
+    from runwatch.cli.plugins import skip_plugin_search
+
+    skip_plugin_search()
     # Only now, after argparse: config, providers and httpx are the weight of every command.
     from runwatch.cli.common import report, say_error, silence_stdout
     from runwatch.errors import RunwatchError

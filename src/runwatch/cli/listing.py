@@ -10,6 +10,7 @@ them the same way whatever the data.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -19,7 +20,6 @@ from runwatch import output
 from runwatch.cli.common import UsageError
 from runwatch.formatting import format_date_time, format_duration, format_percent
 from runwatch.models import Run, RunStatus, run_duration
-from runwatch.tui.runs_view import COLUMNS
 
 __all__ = ["DEFAULT_FIELDS", "FIELDS", "fit", "parse_fields", "render", "select"]
 
@@ -57,14 +57,21 @@ DEFAULT_FIELDS = ("source", "status", "id", "title", "branch", "author", "progre
                   "created_at", "duration_s")
 # The dashboard's column names, where they differ from the JSON keys.
 _DASHBOARD_KEY = {"created_at": "started", "duration_s": "duration"}
-_PRIORITY = {c.key: c.priority for c in COLUMNS}
 TITLE_MIN = 16  # the title is cut down to this before a column is dropped
 GAP = "  "
 
 
 def priority(field: str) -> int:
     """Lower stays longer; a field the dashboard has no column for goes first."""
-    return _PRIORITY.get(_DASHBOARD_KEY.get(field, field), 99)
+    return _priorities().get(_DASHBOARD_KEY.get(field, field), 99)
+
+
+@functools.cache
+def _priorities() -> dict[str, int]:
+    # Imported when a table is fitted to a terminal, not for `--json` or a pipe.
+    from runwatch.tui.runs_view import COLUMNS
+
+    return {c.key: c.priority for c in COLUMNS}
 
 
 def parse_fields(text: str | None) -> tuple[str, ...]:
