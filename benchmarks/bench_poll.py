@@ -13,7 +13,7 @@ this process (`time.process_time`, so the simulator's work never counts).
   settled world, `limit = 10000`) at 10,000 runs vs at 100 runs (budget: < 40 ms, within 2x),
   beside a plain GET + `json.loads` of the same body.
 
-    .venv/bin/python benchmarks/bench_poll.py [--samples 9]
+    .venv/bin/python benchmarks/bench_poll.py [--samples 9] [--only sources|changed]
 """
 
 from __future__ import annotations
@@ -186,12 +186,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=9, help="polls timed per figure")
+    parser.add_argument("--only", choices=("sources", "changed"),
+                        help="only the per-source figures, or only the 10-changed ones")
     args = parser.parse_args()
     note("bench_poll: CPU of this process per poll, median; the simulator in another process")
     header()
-    with SimProcess() as sim:
-        per_source(sim, args.samples)
-    changed(args.samples)
+    if args.only != "changed":
+        with SimProcess() as sim:
+            per_source(sim, args.samples)
+    if args.only != "sources":
+        changed(args.samples)
 
 
 if __name__ == "__main__":
