@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import http.client
 import json
+import math
 import os
 import statistics
 import time
@@ -31,6 +32,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from _harness import PROVIDERS, TOKENS, SimProcess, header, ms, note, row, write_config
+
+from runwatch.providers.kit import REREAD_EVERY
 
 SIZE = (160, 45)
 
@@ -93,8 +96,13 @@ def per_source(sim: SimProcess, samples: int) -> None:
             cpu = [await cpu_of(poll_of(app, pilot, source)) for _ in range(samples)]
             seen = sim.requests_since(before)
             per_poll = len(seen) / samples
-            row(f"{source}: requests per poll, {name} world", f"{per_poll:g}", "", "",
-                "1", per_poll <= 1)
+            # Wercker's older pages (limit 50: two of 20) are read again every
+            # REREAD_EVERY-th poll even when settled; that is within its budget.
+            older = 2 if source == "wercker" else 0
+            allowed = 1 + math.ceil(samples / REREAD_EVERY) * older / samples
+            row(f"{source}: requests per poll, {name} world", f"{per_poll:.3g}", "", "",
+                f"1{f' + {older} every {REREAD_EVERY}th' if older else ''}",
+                per_poll <= allowed + 1e-9)
             if name == "live":
                 row(f"{source}: CPU per poll, live world (no budget)",
                     ms(statistics.median(cpu)))

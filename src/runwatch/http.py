@@ -28,7 +28,6 @@ import httpx
 from runwatch import __version__
 from runwatch.errors import (
     BadResponse,
-    BodyTooLarge,
     ReadOnlyError,
     RedirectRefused,
     RequestTimeout,
@@ -48,15 +47,12 @@ from runwatch.http_body import (
     DEFAULT_MAX_BODY,
     DEFAULT_MAX_LOG_BODY,
     Answer,
-    BodyOverLimit,
     Progress,
-    UndecodableBody,
     megabytes,
-    read_capped,
 )
 from runwatch.http_cache import BODY_CACHE_SIZE, BodyCache, CachedBody, cache_key
 from runwatch.http_errors import error_for
-from runwatch.http_parse import parse_json, reduce_raw_body
+from runwatch.http_parse import parse_json, read_answer, reduce_raw_body
 from runwatch.http_record import RateLimit, RequestRecord, path_of, rate_limit_after
 from runwatch.http_redirects import MAX_REDIRECTS, check_redirect, redirect_target
 from runwatch.http_retry import RetryPolicy, retry_after_first, retryable
@@ -351,30 +347,14 @@ class SourceClient(BearerToken):
                         response, path, source=self.source, token_origin=self.token_origin,
                         token_given=bool(self.token),
                     )
-                return await self._read(response, path, log)
+                return await read_answer(self.source, response, path,
+                                         self.max_log_body if log else self.max_body, log)
             finally:
                 await response.aclose()
         raise RedirectRefused(
             f"{self.source}: {path} redirected more than {MAX_REDIRECTS} times in a row "
             "(a redirect loop)"
         )
-
-    async def _read(self, response: httpx.Response, path: str, log: bool) -> Answer:
-        cap = self.max_log_body if log else self.max_body
-        try:
-            body, truncated = await read_capped(response, cap, truncate=log)
-        except BodyOverLimit:
-            raise BodyTooLarge(
-                f"{self.source}: {path} sent more than {megabytes(cap)} (the "
-                f"{'max_log_body' if log else 'max_body'} limit); its answer was dropped"
-            ) from None
-        except UndecodableBody as exc:
-            raise BadResponse(
-                f"{self.source}: {path} sent a body that cannot be read: {exc}",
-                status_code=response.status_code,
-            ) from None
-        return Answer(response.status_code, response.headers, body,
-                       response.charset_encoding or "utf-8", truncated)
 
     def _remember_url(self, key: str, url: httpx.URL, start: str) -> None:
         self._urls[key] = (url, start)

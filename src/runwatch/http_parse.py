@@ -1,5 +1,6 @@
-"""Parsing a successful answer's body (JSON, or a provider's own reading of the raw bytes),
-on a thread when it is large, every failure one BadResponse naming source and path."""
+"""Reading a successful answer's body under its cap, and parsing it (JSON, or a provider's
+own reading of the raw bytes) on a thread when it is large; every failure one typed error
+naming source and path."""
 
 from __future__ import annotations
 
@@ -7,12 +8,43 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from runwatch.errors import BadResponse
+import httpx
+
+from runwatch.errors import BadResponse, BodyTooLarge
 from runwatch.http_answers import first_line
-from runwatch.http_body import Answer, UnparsableJson, parse_then_reduce, reduce_raw
+from runwatch.http_body import (
+    Answer,
+    BodyOverLimit,
+    UndecodableBody,
+    UnparsableJson,
+    megabytes,
+    parse_then_reduce,
+    read_capped,
+    reduce_raw,
+)
 
 # Bodies larger than this are parsed (and reduced) on a thread: the event loop stays free.
 OFFLOAD_BYTES = 256 * 1024
+
+
+async def read_answer(source: str, response: httpx.Response, path: str, cap: int,
+                      log: bool) -> Answer:
+    """The answer with its body read under `cap` (a log's cut there, anything else over it
+    refused)."""
+    try:
+        body, truncated = await read_capped(response, cap, truncate=log)
+    except BodyOverLimit:
+        raise BodyTooLarge(
+            f"{source}: {path} sent more than {megabytes(cap)} (the "
+            f"{'max_log_body' if log else 'max_body'} limit); its answer was dropped"
+        ) from None
+    except UndecodableBody as exc:
+        raise BadResponse(
+            f"{source}: {path} sent a body that cannot be read: {exc}",
+            status_code=response.status_code,
+        ) from None
+    return Answer(response.status_code, response.headers, body,
+                  response.charset_encoding or "utf-8", truncated)
 
 
 async def parse_json(source: str, answer: Answer, path: str,
