@@ -13,7 +13,7 @@ this process (`time.process_time`, so the simulator's work never counts).
   settled world, `limit = 10000`) at 10,000 runs vs at 100 runs (budget: < 40 ms, within 2x),
   beside a plain GET + `json.loads` of the same body.
 
-    .venv/bin/python benchmarks/bench_poll.py [--samples 9]
+    .venv/bin/python benchmarks/bench_poll.py [--samples 9] [--only sources|changed]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import http.client
 import json
+import math
 import os
 import statistics
 import time
@@ -31,6 +32,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from _harness import PROVIDERS, TOKENS, SimProcess, header, ms, note, row, write_config
+
+from runwatch.providers.kit import REREAD_EVERY
 
 SIZE = (160, 45)
 
@@ -93,8 +96,13 @@ def per_source(sim: SimProcess, samples: int) -> None:
             cpu = [await cpu_of(poll_of(app, pilot, source)) for _ in range(samples)]
             seen = sim.requests_since(before)
             per_poll = len(seen) / samples
-            row(f"{source}: requests per poll, {name} world", f"{per_poll:g}", "", "",
-                "1", per_poll <= 1)
+            # Wercker's older pages (limit 50: two of 20) are read again every
+            # REREAD_EVERY-th poll even when settled; that is within its budget.
+            older = 2 if source == "wercker" else 0
+            allowed = 1 + math.ceil(samples / REREAD_EVERY) * older / samples
+            row(f"{source}: requests per poll, {name} world", f"{per_poll:.3g}", "", "",
+                f"1{f' + {older} every {REREAD_EVERY}th' if older else ''}",
+                per_poll <= allowed + 1e-9)
             if name == "live":
                 row(f"{source}: CPU per poll, live world (no budget)",
                     ms(statistics.median(cpu)))
@@ -186,12 +194,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=9, help="polls timed per figure")
+    parser.add_argument("--only", choices=("sources", "changed"),
+                        help="only the per-source figures, or only the 10-changed ones")
     args = parser.parse_args()
     note("bench_poll: CPU of this process per poll, median; the simulator in another process")
     header()
-    with SimProcess() as sim:
-        per_source(sim, args.samples)
-    changed(args.samples)
+    if args.only != "changed":
+        with SimProcess() as sim:
+            per_source(sim, args.samples)
+    if args.only != "sources":
+        changed(args.samples)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ from runwatch.sim.demo import DEMO_URL, demo_simulator
 DUMP = """
 import atexit, json, sys
 def dump():
-    http = sys.modules.get("runwatch.http")
+    http = sys.modules.get("runwatch.http_tls")
     with open(sys.argv[1], "w") as out:
         json.dump({"modules": sorted(k for k, v in sys.modules.items() if v is not None),
                    "tls_built": http is not None and http._SSL_CONTEXT is not None}, out)

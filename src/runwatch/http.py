@@ -15,25 +15,19 @@ Beside it: `http_body` (reading under the cap), `http_answers` (what an answer s
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-import ssl
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-)
 
 from runwatch import __version__
 from runwatch.errors import (
     BadResponse,
-    BodyTooLarge,
     ReadOnlyError,
     RedirectRefused,
     RequestTimeout,
@@ -53,20 +47,16 @@ from runwatch.http_body import (
     DEFAULT_MAX_BODY,
     DEFAULT_MAX_LOG_BODY,
     Answer,
-    BodyOverLimit,
     Progress,
-    UndecodableBody,
-    UnparsableJson,
     megabytes,
-    parse_then_reduce,
-    read_capped,
-    reduce_raw,
 )
-from runwatch.http_cache import BodyCache, CachedBody, cache_key
+from runwatch.http_cache import BODY_CACHE_SIZE, BodyCache, CachedBody, cache_key
 from runwatch.http_errors import error_for
-from runwatch.http_record import RateLimit, RequestRecord, path_of, rate_limit_of
+from runwatch.http_parse import parse_json, read_answer, reduce_raw_body
+from runwatch.http_record import RateLimit, RequestRecord, path_of, rate_limit_after
 from runwatch.http_redirects import MAX_REDIRECTS, check_redirect, redirect_target
-from runwatch.http_retry import RetryPolicy, retryable, wait_for
+from runwatch.http_retry import RetryPolicy, retry_after_first, retryable
+from runwatch.http_tls import ssl_context_for
 from runwatch.http_token import BearerToken, header_safe, unsendable_token
 from runwatch.tokens import SecretResolver
 
@@ -83,29 +73,8 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"runwatch/{__version__}"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Bodies larger than this are parsed (and reduced) on a thread: the event loop stays free.
-OFFLOAD_BYTES = 256 * 1024
-
-
-_SSL_CONTEXT: ssl.SSLContext | None = None
-
-
-def _verified_ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context for every https client: building one costs 60-90 ms (loading
-    the CA bundle), and five sources would pay it five times at start."""
-    global _SSL_CONTEXT
-    if _SSL_CONTEXT is None:
-        _SSL_CONTEXT = httpx.create_ssl_context()
-    return _SSL_CONTEXT
-
-
-def _ssl_context_for(base_url: str) -> ssl.SSLContext:
-    """The verifying context for an https source; for an http:// one (redirects stay within
-    its origin, so it never speaks TLS) a context that trusts no CA at all, which costs ~1 ms
-    instead of loading the bundle: should a TLS handshake ever happen on it, it fails."""
-    if httpx.URL(base_url).scheme != "http":
-        return _verified_ssl_context()
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, check_hostname; no CA
+# Only idempotent requests are retried: a retried POST could start two runs.
+RETRIED_METHODS = SAFE_METHODS | {"PUT", "DELETE"}
 
 
 @dataclass
@@ -139,13 +108,18 @@ class SourceClient(BearerToken):
     # rate limit the API last announced (runwatch.http_record; never a header or a token).
     last_request: RequestRecord | None = field(default=None, init=False)
     rate_limit: RateLimit | None = field(default=None, init=False)
+    _recorded_path: bytes | None = field(default=None, init=False, repr=False)
+    # The URL each (path, query) builds, and its origin: built once, not on every poll.
+    _urls: OrderedDict[str, tuple[httpx.URL, str]] = field(
+        default_factory=OrderedDict, init=False, repr=False)
 
     # -- lifecycle -----------------------------------------------------------------------
 
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+            headers = {"Accept": "application/json", "User-Agent": USER_AGENT,
+                       "Accept-Encoding": ACCEPT_ENCODING}
             if self.token:
                 headers["Authorization"] = f"Bearer {self.token}"
             self._client = httpx.AsyncClient(
@@ -156,7 +130,7 @@ class SourceClient(BearerToken):
                 auth=self.auth,
                 # TLS verification stays on; one shared context (httpx builds one per client),
                 # built only when a source is https.
-                verify=_ssl_context_for(self.base_url),
+                verify=ssl_context_for(self.base_url),
                 follow_redirects=False,  # each send decides (same-origin GETs only)
             )
         return self._client
@@ -198,7 +172,9 @@ class SourceClient(BearerToken):
     def forget(self, path: str, params: Mapping[str, Any] | None = None) -> None:
         """Let go of the body remembered for this URL (one the provider's latest list no
         longer reads: an old cursor, a run that left the list)."""
-        self._bodies.pop(cache_key(path, _clean(params)), None)
+        key = cache_key(path, _clean(params))
+        self._bodies.pop(key, None)
+        self._urls.pop(key, None)
 
     async def _get_cached(
         self, path: str, params: Mapping[str, Any] | None,
@@ -208,16 +184,16 @@ class SourceClient(BearerToken):
         key = cache_key(path, params)
         cached = self._bodies.lookup(key, reduce)
         headers = {"If-None-Match": cached.etag} if cached and cached.etag else None
-        answer = await self._request("GET", path, params=params, headers=headers)
+        answer = await self._request("GET", path, params=params, headers=headers, url_key=key)
         if answer.status_code == 304 and cached is not None:
             return cached.parsed
         if cached is not None and cached.same(answer.body):
             return cached.parsed
         entry = CachedBody.of(answer.body, answer.headers.get("ETag"), None, reduce)
         if raw and reduce is not None:
-            parsed = await self._reduce_raw(answer, path, reduce)
+            parsed = await reduce_raw_body(self.source, answer, path, reduce)
         else:
-            parsed = await self._parse_json(answer, path, reduce)
+            parsed = await parse_json(self.source, answer, path, reduce)
         entry.parsed = parsed
         self._bodies.store(key, entry)
         return parsed
@@ -252,7 +228,7 @@ class SourceClient(BearerToken):
         )
         if not answer.body.strip():
             return None
-        return await self._parse_json(answer, path, None)
+        return await parse_json(self.source, answer, path, None)
 
     async def send_text(self, method: str, path: str, *, json_body: Any = None) -> str:
         """`send` for an API that answers with plain text (the services rerun: a run id)."""
@@ -273,24 +249,22 @@ class SourceClient(BearerToken):
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         log: bool = False,
+        url_key: str | None = None,
     ) -> Answer:
         await self.ensure_token()
         if self.token and not header_safe(self.token):
             raise unsendable_token(self.source, self.token_origin or "the config")
-        # Only idempotent requests are retried: a retried POST could start two runs.
-        retry = self.retry if method in SAFE_METHODS | {"PUT", "DELETE"} else RetryPolicy.none()
-        sleep: dict[str, Any] = {"sleep": self.sleep} if self.sleep else {}
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(retry.attempts) | stop_after_delay(retry.total_s),
-            wait=wait_for(retry),
-            retry=retry_if_exception(retryable),
-            reraise=True,
-            **sleep,
-        )
-        async for attempt in retrying:
-            with attempt:
-                return await self._once(method, path, params, json_body, headers, log)
-        raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises
+        started = time.monotonic()
+        attempt = functools.partial(self._once, method, path, params, json_body, headers,
+                                    log, url_key)
+        try:
+            return await attempt()  # the usual case: no retrying object is built
+        except Exception as exc:
+            if (method not in RETRIED_METHODS or self.retry.attempts <= 1
+                    or not retryable(exc)):
+                raise
+            failure = exc
+        return await retry_after_first(self.retry, attempt, failure, started, self.sleep)
 
     async def _once(
         self,
@@ -300,6 +274,7 @@ class SourceClient(BearerToken):
         json_body: Any,
         headers: Mapping[str, str] | None,
         log: bool,
+        url_key: str | None,
     ) -> Answer:
         self.request_count += 1
         progress = Progress()
@@ -307,7 +282,7 @@ class SourceClient(BearerToken):
         try:
             async with deadline:
                 return await self._exchange(
-                    method, path, params, json_body, headers, log, progress
+                    method, path, params, json_body, headers, log, progress, url_key
                 )
         except (TimeoutError, httpx.TimeoutException) as exc:
             if isinstance(exc, TimeoutError) and not deadline.expired():
@@ -342,29 +317,38 @@ class SourceClient(BearerToken):
         headers: Mapping[str, str] | None,
         log: bool,
         progress: Progress,
+        url_key: str | None,
     ) -> Answer:
         """Send, follow same-origin GET redirects by hand, read the body under its cap."""
-        sent_headers = {**(headers or {}), "Accept-Encoding": ACCEPT_ENCODING}
-        request = self.client.build_request(
-            method, path, params=params, json=json_body, headers=sent_headers
-        )
-        start = origin(request.url)
+        client = self.client
+        known = self._urls.get(url_key) if url_key is not None else None
+        if known is not None:
+            request = client.build_request(method, known[0], headers=headers)
+            start = known[1]
+        else:
+            request = client.build_request(
+                method, path, params=params, json=json_body, headers=headers
+            )
+            start = origin(request.url)
+            if url_key is not None:
+                self._remember_url(url_key, request.url, start)
         for _ in range(MAX_REDIRECTS + 1):
-            response = await self.client.send(request, stream=True, follow_redirects=False)
+            response = await client.send(request, stream=True, follow_redirects=False)
             self._note_answer(request, response)
             try:
                 progress.answering = True
                 if response.has_redirect_location:
                     target = redirect_target(self.source, request, response, path)
                     check_redirect(self.source, method, path, start, target)
-                    request = self.client.build_request("GET", target, headers=sent_headers)
+                    request = client.build_request("GET", target, headers=headers)
                     continue
                 if response.status_code >= 400:
                     raise await error_for(
                         response, path, source=self.source, token_origin=self.token_origin,
                         token_given=bool(self.token),
                     )
-                return await self._read(response, path, log)
+                return await read_answer(self.source, response, path,
+                                         self.max_log_body if log else self.max_body, log)
             finally:
                 await response.aclose()
         raise RedirectRefused(
@@ -372,34 +356,23 @@ class SourceClient(BearerToken):
             "(a redirect loop)"
         )
 
-    async def _read(self, response: httpx.Response, path: str, log: bool) -> Answer:
-        cap = self.max_log_body if log else self.max_body
-        try:
-            body, truncated = await read_capped(response, cap, truncate=log)
-        except BodyOverLimit:
-            raise BodyTooLarge(
-                f"{self.source}: {path} sent more than {megabytes(cap)} (the "
-                f"{'max_log_body' if log else 'max_body'} limit); its answer was dropped"
-            ) from None
-        except UndecodableBody as exc:
-            raise BadResponse(
-                f"{self.source}: {path} sent a body that cannot be read: {exc}",
-                status_code=response.status_code,
-            ) from None
-        return Answer(response.status_code, response.headers, body,
-                       response.charset_encoding or "utf-8", truncated)
+    def _remember_url(self, key: str, url: httpx.URL, start: str) -> None:
+        self._urls[key] = (url, start)
+        if len(self._urls) > BODY_CACHE_SIZE:  # as many as bodies remembered
+            self._urls.popitem(last=False)
 
     def _note_answer(self, request: httpx.Request, response: httpx.Response) -> None:
-        """Keep what the sources view shows of this exchange (the last one wins)."""
+        """Keep what the sources view shows of this exchange (the last one wins); the same
+        record as last time is kept as is (an unchanged poll builds nothing)."""
         status = response.status_code
-        self.last_request = RequestRecord(request.method, path_of(request.url.raw_path), status)
-        announced = rate_limit_of(status, response.headers, time.time())
-        if announced is not None:
-            self.rate_limit = announced
-        elif status < 400 and self.rate_limit is not None and self.rate_limit.retry_after_s:
-            # A wait that was asked for is over once an answer comes back.
-            self.rate_limit = None if self.rate_limit.limit is None else RateLimit(
-                self.rate_limit.limit, self.rate_limit.remaining, self.rate_limit.reset_s)
+        last = self.last_request
+        raw_path = request.url.raw_path
+        if last is None or last.status != status or last.failure is not None \
+                or last.method != request.method or self._recorded_path != raw_path:
+            self.last_request = RequestRecord(request.method, path_of(raw_path), status)
+            self._recorded_path = raw_path
+        self.rate_limit = rate_limit_after(self.rate_limit, status, response.headers,
+                                           time.time())
 
     def _note_failure(self, method: str, path: str, why: str) -> None:
         before = self.last_request
@@ -410,43 +383,6 @@ class SourceClient(BearerToken):
     def _where(self, path: str) -> str:
         host = httpx.URL(self.base_url).host or self.base_url
         return f"{host} {path}"
-
-    async def _parse_json(
-        self, answer: Answer, path: str, reduce: Callable[[Any], Any] | None
-    ) -> Any:
-        """Parse (and reduce) the body, on a thread when it is large; the raw bytes are let
-        go as soon as they are parsed."""
-        large = len(answer.body) > OFFLOAD_BYTES
-        head = bytes(answer.body[:200])
-        box: list[bytes | bytearray] = [answer.take()]
-        try:
-            if large:
-                return await asyncio.to_thread(parse_then_reduce, box, reduce, large=True)
-            return parse_then_reduce(box, reduce, large=False)
-        except UnparsableJson as exc:
-            raise self._unparsable(answer, path, head, exc) from None
-
-    async def _reduce_raw(self, answer: Answer, path: str,
-                          reduce: Callable[[bytes | bytearray], Any]) -> Any:
-        """`reduce` of the raw body, on a thread when it is large."""
-        head = bytes(answer.body[:200])
-        box: list[bytes | bytearray] = [answer.take()]
-        try:
-            if len(box[0]) > OFFLOAD_BYTES:
-                return await asyncio.to_thread(reduce_raw, box, reduce)
-            return reduce_raw(box, reduce)
-        except UnparsableJson as exc:
-            raise self._unparsable(answer, path, head, exc) from None
-
-    def _unparsable(self, answer: Answer, path: str, head: bytes, exc: UnparsableJson
-                    ) -> BadResponse:
-        kind = answer.headers.get("content-type", "unknown type").split(";")[0]
-        return BadResponse(
-            f"{self.source}: {path} returned {kind}, {exc} "
-            f"({first_line(head.decode('utf-8', 'replace'))})",
-            status_code=answer.status_code,
-        )
-
 
 
 def _clean(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

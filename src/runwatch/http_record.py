@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 
+import httpx
+
 from runwatch.http_answers import retry_after_s
 
 MAX_PATH = 200  # characters of a path kept (with its query)
@@ -66,6 +68,24 @@ class RateLimit:
         if self.retry_after_s is not None:
             parts.append(f"asked to wait {round(self.retry_after_s)} s (Retry-After)")
         return " · ".join(parts) or "none announced"
+
+
+def rate_limit_after(current: RateLimit | None, status: int, headers: httpx.Headers,
+                     now: float) -> RateLimit | None:
+    """The rate limit known after an answer: what it announces, else `current`, less a
+    Retry-After wait once an answer comes back fine (the wait that was asked for is over).
+    The usual answer announces nothing: one pass over its raw header names, nothing built."""
+    if status not in (429, 503) and not any(b"ratelimit" in key.lower()
+                                            for key, _ in headers.raw):
+        announced = None
+    else:
+        announced = rate_limit_of(status, headers, now)
+    if announced is not None:
+        return announced
+    if status < 400 and current is not None and current.retry_after_s:
+        return None if current.limit is None else RateLimit(
+            current.limit, current.remaining, current.reset_s)
+    return current
 
 
 def path_of(raw_path: bytes) -> str:

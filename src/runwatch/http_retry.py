@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from tenacity import RetryCallState
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+)
 
 from runwatch.errors import RateLimited, RequestTimeout, ServerError, SlowAnswer, Unreachable
 
 # What a retry may wait at most, whatever a server asks: a poll must come back to the
 # poller, which has its own (longer) backoff.
 MAX_RETRY_WAIT_S = 30.0
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,13 +46,39 @@ def retryable(exc: BaseException) -> bool:
     return isinstance(exc, RateLimited | ServerError | Unreachable | RequestTimeout)
 
 
-def wait_for(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+def wait_s(policy: RetryPolicy, exc: BaseException | None, attempt: int) -> float:
+    """The wait after failed attempt number `attempt`: what a server asked (Retry-After,
+    capped), else exponential backoff with jitter."""
+    asked = getattr(exc, "retry_after", None)
+    if asked is not None:
+        return min(max(0.0, float(asked)), MAX_RETRY_WAIT_S)
+    backoff = min(policy.max_delay_s, policy.base_delay_s * 2.0 ** (attempt - 1))
+    return backoff * random.uniform(0.5, 1.0)  # full jitter keeps clients apart
+
+
+async def retry_after_first(
+    policy: RetryPolicy, attempt: Callable[[], Awaitable[T]], failure: BaseException,
+    started: float, sleep: Callable[[float], Any] | None,
+) -> T:
+    """The attempts after a first one that failed with `failure` (retryable) at `started`
+    (time.monotonic): the same stop and wait rules as if tenacity had run all of them, so the
+    usual request (the first attempt succeeds) never builds a retrying object."""
+    elapsed = time.monotonic() - started
+    if elapsed >= policy.total_s:
+        raise failure
+    pause = sleep or asyncio.sleep
+    await pause(wait_s(policy, failure, 1))
+
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        asked = getattr(exc, "retry_after", None)
-        if asked is not None:
-            return min(max(0.0, float(asked)), MAX_RETRY_WAIT_S)
-        backoff = min(policy.max_delay_s, policy.base_delay_s * 2.0 ** (state.attempt_number - 1))
-        return backoff * random.uniform(0.5, 1.0)  # full jitter keeps clients apart
+        return wait_s(policy, exc, state.attempt_number + 1)  # the first was before these
 
-    return wait
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(policy.attempts - 1)
+        | stop_after_delay(max(0.0, policy.total_s - (time.monotonic() - started))),
+        wait=wait, retry=retry_if_exception(retryable), reraise=True, sleep=pause,
+    )
+    async for tried in retrying:
+        with tried:
+            return await attempt()
+    raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises

@@ -18,13 +18,13 @@ from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.kit import run_path
 from runwatch.providers.scheduler.auth import LoginAuth
+from runwatch.providers.scheduler.definitions import Definitions
 from runwatch.providers.scheduler.mapping import Definition, content, idempotency_key, steps
 from runwatch.providers.scheduler.wire import (
     RUNS_PATH,
     WireRun,
     WireRunList,
     WireRunRef,
-    WireWorkflow,
     node_progress,
     scheduler_status,
 )
@@ -51,7 +51,7 @@ class _Held:
     run: Run | None = None
 
 
-class SchedulerProvider(Provider):
+class SchedulerProvider(Definitions, Provider):
     """Runs of a workflow scheduler, optionally of one `client_id`."""
 
     name: ClassVar[str] = "scheduler"
@@ -69,6 +69,11 @@ class SchedulerProvider(Provider):
         self._held: OrderedDict[str, _Held] = OrderedDict()
         self._cursor: str | None = None
         self._last_page: tuple[object, WireRunList] | None = None  # parsed once per body
+        # Edits of `_held` so far, and the last one-page read: its body, the edit count
+        # after holding it and the ids on it. The same body again with no edit between
+        # leaves nothing to hold (see _fetch_new).
+        self._edits = 0
+        self._quiet: tuple[object, int, frozenset[str]] | None = None
         self._created: dict[str, datetime] = {}  # createdAt from RunRefs: the Run lacks it
         # Least recently used last out; room for every held run's snapshot (they are at most
         # `limit` distinct), so naming the list never evicts what it needs.
@@ -100,9 +105,16 @@ class SchedulerProvider(Provider):
         if first and self.on_partial is not None and self._held:
             # On screen before their titles (the snapshots) and refreshes come in.
             self.on_partial([self._mapped(held) for held in reversed(self._held.values())])
-        # The two need nothing of each other: they go together.
-        await asyncio.gather(self._refresh_unfinished(exclude=fetched),
-                             self._fetch_new_definitions())
+        # The two need nothing of each other: they go together. Usually there is nothing
+        # to do for either (a settled list): then no task is started at all.
+        stale, wanted = self._stale(fetched), self._wanted_definitions()
+        if stale and wanted:
+            await asyncio.gather(self._refresh_unfinished(stale),
+                                 self._fetch_new_definitions(wanted))
+        elif stale:
+            await self._refresh_unfinished(stale)
+        elif wanted:
+            await self._fetch_new_definitions(wanted)
         self._bound()
         runs = [self._mapped(held) for held in reversed(self._held.values())]
         last = self._last_list
@@ -190,6 +202,12 @@ class SchedulerProvider(Provider):
                       "cursor": cursor}
             read_from.append(cursor)
             raw = await self._get(RUNS_PATH, params)
+            quiet = self._quiet
+            if quiet is not None and not read_from[1:] and quiet[0] is raw \
+                    and quiet[1] == self._edits:
+                # The one page as last time, nothing held changed since: holding its items
+                # again would change nothing (an unchanged poll: one request, no loop).
+                return set(quiet[2])
             page = self._page(raw)
             for item, wire in zip(raw["items"], page.items, strict=True):
                 self._hold(item, wire)
@@ -199,7 +217,10 @@ class SchedulerProvider(Provider):
             sent, cursor = cursor, page.next_cursor or cursor
             # The end: a short page, or no new cursor (the last page's is null).
             if len(page.items) < self.page_size or cursor == sent:
+                self._quiet = (raw, self._edits, frozenset(fetched)) if cursor == sent \
+                    and not read_from[1:] else None
                 break
+            self._quiet = None
         if cursor != self._cursor:
             # Pages behind the cursor are never asked for again: their bodies go.
             for behind in read_from:
@@ -216,16 +237,20 @@ class SchedulerProvider(Provider):
         self._last_page = (raw, page)
         return page
 
-    async def _refresh_unfinished(self, exclude: set[str]) -> None:
-        """GET the held runs that have not finished and were not on a page just read, nor
-        read by the run screen since the last call: at most `refresh_per_poll` of them (read
-        longest ago first), `refresh_at_once` at a time."""
+    def _stale(self, exclude: set[str]) -> list[str]:
+        """The held runs to GET again: those that have not finished and were not on a page
+        just read, nor read by the run screen since the last call; at most
+        `refresh_per_poll` of them, read longest ago first."""
         stale = [
             run_id for run_id, held in self._held.items()
             if run_id not in exclude and not scheduler_status(held.wire.status).is_terminal
             and not self._read_by_detail_lately(run_id)
         ]
         stale.sort(key=lambda run_id: self._read_in.get(run_id, (-1, "", None))[0])
+        return stale[:self.refresh_per_poll]
+
+    async def _refresh_unfinished(self, stale: list[str]) -> None:
+        """GET the `stale` runs, `refresh_at_once` at a time."""
         gate = asyncio.Semaphore(self.refresh_at_once)
 
         async def refresh(run_id: str) -> None:
@@ -235,12 +260,13 @@ class SchedulerProvider(Provider):
                     raw = await self._run_body(run_id, detail=False)
                 except NotFound:
                     self._held.pop(run_id, None)
+                    self._edits += 1
                     return
                 held = self._held.get(run_id)
                 if held is None or not _same(held.raw, raw):
                     self._hold(raw, parse(WireRun, raw, source=self.source.name, path=path))
 
-        await asyncio.gather(*(refresh(run_id) for run_id in stale[:self.refresh_per_poll]))
+        await asyncio.gather(*(refresh(run_id) for run_id in stale))
 
     async def _run_body(self, run_id: str, *, detail: bool) -> Any:
         """GET /runs/{id}, once per list call for both readers: the run screen takes the
@@ -291,8 +317,10 @@ class SchedulerProvider(Provider):
         held = self._held.get(wire.run_id)
         if held is None:
             self._held[wire.run_id] = _Held(raw, wire)
+            self._edits += 1
         elif not _same(held.raw, raw):  # an update keeps its place in the list
             held.raw, held.wire, held.run = raw, wire, None
+            self._edits += 1
 
     def _mapped(self, held: _Held) -> Run:
         if held.run is None:
@@ -302,6 +330,7 @@ class SchedulerProvider(Provider):
     def _trim(self) -> None:
         while len(self._held) > self.limit:
             self._held.popitem(last=False)
+            self._edits += 1
         # createdAt of reruns that never showed up here (another client's scope) goes too.
         if len(self._created) > self.limit:
             self._created = {k: v for k, v in self._created.items() if k in self._held}
@@ -315,64 +344,6 @@ class SchedulerProvider(Provider):
         raw = await self._get(path)
         self.client.forget(path)  # a one-off read: not a body the list will compare with
         return parse(WireRun, raw, source=self.source.name, path=path)
-
-    # -- definitions -----------------------------------------------------------------------
-
-    async def _fetch_new_definitions(self) -> None:
-        """Fetch the snapshots that name held runs and are not cached yet: one request per
-        `definitionHash` (through the newest run that has it), at most `max_new_definitions`
-        a call, so a first list of many workflows fans out over several polls. A failure
-        leaves those runs untitled and does not fail the list: a 404 is not asked again by
-        the list (the run screen still tries), anything else ends this call's fetching."""
-        wanted: dict[str, str] = {}  # hash -> run id, newest runs first
-        for held in reversed(self._held.values()):
-            definition_hash = held.wire.definition_hash
-            if definition_hash is None or definition_hash in wanted:
-                continue
-            if definition_hash in self._definitions:
-                self._definitions.move_to_end(definition_hash)  # in use: recently used
-            elif definition_hash not in self._gone:
-                wanted[definition_hash] = held.wire.run_id
-        for definition_hash, run_id in list(wanted.items())[:self.max_new_definitions]:
-            try:
-                await self._definition(run_id, definition_hash)
-            except NotFound:
-                if len(self._gone) >= self._definitions_kept:
-                    self._gone.clear()
-                self._gone.add(definition_hash)
-            except ApiError:
-                return  # a 5xx, 429 or timeout: try again on the next call
-
-    async def _definition(self, run_id: str, definition_hash: str | None) -> Definition:
-        """The run's workflow snapshot, fetched once per definitionHash."""
-        if definition_hash is not None and definition_hash in self._definitions:
-            self._definitions.move_to_end(definition_hash)
-            return self._definitions[definition_hash]
-        path = f"{self._run_path(run_id)}/definition"
-        raw = await self._get(path)
-        self._definition_urls.add(run_id)
-        definition = Definition(raw, parse(WireWorkflow, raw, source=self.source.name, path=path))
-        if definition_hash is not None:
-            self._definitions[definition_hash] = definition
-            self._gone.discard(definition_hash)
-            if len(self._definitions) > self._definitions_kept:
-                self._definitions.popitem(last=False)
-            self._relabel(definition_hash)
-        return definition
-
-    async def _definition_or_none(self, run_id: str, definition_hash: str | None
-                                  ) -> Definition | None:
-        # A run whose snapshot is gone is still worth showing, with unlabelled steps.
-        try:
-            return await self._definition(run_id, definition_hash)
-        except NotFound:
-            return None
-
-    def _relabel(self, definition_hash: str) -> None:
-        """Have held runs of a newly known workflow mapped again, with its name."""
-        for held in self._held.values():
-            if held.wire.definition_hash == definition_hash:
-                held.run = None
 
     # -- mapping ---------------------------------------------------------------------------
 
