@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 from textual.pilot import Pilot
 
-from runwatch.models import Run
+from runwatch.config import parse
+from runwatch.demo import demo_config
+from runwatch.models import Run, RunStatus
 from runwatch.sim import Fault
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.dialogs import ConfirmDialog
@@ -288,3 +290,39 @@ def test_snapshot_a_run_stopped_here_no_colour(
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(sim), terminal_size=size, run_before=run_before)
+
+
+async def test_a_rerun_that_fails_raises_one_alert_by_the_notify_rules(sim) -> None:
+    # Issue 16 item 6: the run `R` started is followed, and its end goes through [notify].
+    notify = parse({"notify": {"on": ["failed"], "quiet": 0}}).notify
+    config = demo_config(sim.url, interval=60.0).model_copy(update={"notify": notify})
+    app = make_app(sim, config=config)
+    alerts = app.session.alert(config)
+    written: list[str] = []
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await loaded(pilot)
+        # The terminal writer is set on mount; a headless app writes nothing, so capture.
+        alerts.write, alerts.tmux, alerts.coalesce_s = written.append, False, 0.0
+        run = await select(pilot, "services", active=False)
+        await pilot.press("R", "y")
+        await until(pilot, lambda: any(" as run " in m for _, m in notes(app)), "the outcome")
+        new_id = next(m for _, m in notes(app) if " as run " in m).rsplit(" ", 1)[-1]
+        app.poller.refresh("services")
+        table = app.runs_screen.table
+        await until(pilot, lambda: (table.selected_run or run).id == new_id, "the cursor")
+        new = table.selected_run
+        assert new is not None and not new.status.is_terminal and written == []
+        # The simulator's new run fails at its first stage; its clock runs to that end.
+        script = sim.sim.apis["services"]._by_id[new_id].script
+        script.steps[0].fails = True
+        sim.sim.clock.advance(script.planned_end - sim.sim.now() + 1)
+        app.poller.refresh("services")
+        key = row_key("services", new_id)
+        await until(pilot, lambda: table.runs[key].status is RunStatus.FAILED, "the failure")
+        await until(pilot, lambda: bool(written), "the alert")
+        await app.poller.poll_once("services")  # it is seen failed again: no second alert
+        await pilot.pause(0.05)  # past the (zero) coalescing moment
+    ours = [s for s in written if new_id in s]
+    assert len(ours) == 1, written
+    assert f"services: run {new_id} failed" in ours[0] or f"services #{new_id}" in ours[0]
+    assert [a.run.id for n in alerts.sent for a in n.alerts].count(new_id) == 1

@@ -73,11 +73,14 @@ def recent_results(db: sqlite3.Connection, source: str, pipeline: str | None,
                    branch: str | None, runs: int = FLAKY_RUNS) -> list[SpecResult]:
     """The spec results of the track's newest `runs` recorded runs (none: an older file)."""
     try:
+        # The newest run ids from the track_specs index (a run's specs share its time),
+        # then their rows by primary key: `+` keeps SQLite from walking the track's every
+        # row in the index instead (20x slower at 2,000 opened runs; `runwatch history`).
         rows = db.execute(
-            "SELECT run_id, spec, grp, status FROM specs WHERE source = ? AND pipeline IS ? "
-            "AND branch IS ? AND run_id IN (SELECT run_id FROM specs WHERE source = ? AND "
-            "pipeline IS ? AND branch IS ? GROUP BY run_id ORDER BY max(created_at) DESC "
-            "LIMIT ?) ORDER BY created_at DESC",
+            "SELECT run_id, spec, grp, status FROM specs WHERE source = ? AND +pipeline IS ? "
+            "AND +branch IS ? AND run_id IN (SELECT run_id FROM specs WHERE source = ? AND "
+            "pipeline IS ? AND branch IS ? GROUP BY created_at, run_id "
+            "ORDER BY created_at DESC, run_id LIMIT ?) ORDER BY created_at DESC, run_id",
             (source, pipeline, branch, source, pipeline, branch, runs)).fetchall()
     except sqlite3.OperationalError:
         return []  # no specs table: written by a runwatch before flaky specs

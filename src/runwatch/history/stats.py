@@ -129,23 +129,58 @@ class TrackStats:
         return next((p for p in self.points if p.status in RED), None)
 
     def to_json(self) -> dict[str, object]:
-        kind, count = self.streak
-        red = self.red_since
-        last = self.last_failure
-        source, pipeline, branch = self.track
-        return {
-            "source": source, "pipeline": pipeline, "branch": branch,
-            "runs": self.runs,
-            "passed": sum(p.status is RunStatus.PASSED for p in self.points),
-            "failed": sum(p.status in RED for p in self.points),
-            "pass_rate": None if self.pass_rate is None else round(self.pass_rate, 4),
-            "median_s": _round(self.median_s), "p90_s": _round(self.p90_s),
-            "streak": {"kind": kind, "runs": count},
-            "red_since": None if red is None else _point_json(red),
-            "last_failure": None if last is None else _point_json(last),
-            "recent": [{"id": p.id, "status": p.status.value, "duration_s": _round(p.duration_s)}
-                       for p in self.recent],
-        }
+        return track_json(self.track, self.runs,
+                          sum(p.status is RunStatus.PASSED for p in self.points),
+                          sum(p.status in RED for p in self.points), self.pass_rate,
+                          self.median_s, self.p90_s, self.streak, self.red_since,
+                          self.last_failure, self.recent)
+
+
+@dataclass(frozen=True)
+class TrackSummary:
+    """One track's figures as `runwatch history` shows them, computed by SQLite
+    (`summary.figures`): the same answers as `TrackStats` over the same runs."""
+
+    track: Track
+    runs: int
+    passed: int
+    failed: int
+    median_s: float | None
+    p90_s: float | None
+    streak: tuple[str, int]
+    red_since: Point | None
+    last_failure: Point | None
+    recent: tuple[Point, ...]
+
+    @property
+    def pass_rate(self) -> float | None:
+        judged = self.passed + self.failed
+        return self.passed / judged if judged else None
+
+    def to_json(self) -> dict[str, object]:
+        return track_json(self.track, self.runs, self.passed, self.failed, self.pass_rate,
+                          self.median_s, self.p90_s, self.streak, self.red_since,
+                          self.last_failure, self.recent)
+
+
+def track_json(track: Track, runs: int, passed: int, failed: int, pass_rate: float | None,
+               median_s: float | None, p90_s: float | None, streak: tuple[str, int],
+               red: Point | None, last: Point | None,
+               recent: Sequence[Point]) -> dict[str, object]:
+    """A track's figures as `runwatch history --json` prints them."""
+    kind, count = streak
+    source, pipeline, branch = track
+    return {
+        "source": source, "pipeline": pipeline, "branch": branch,
+        "runs": runs, "passed": passed, "failed": failed,
+        "pass_rate": None if pass_rate is None else round(pass_rate, 4),
+        "median_s": _round(median_s), "p90_s": _round(p90_s),
+        "streak": {"kind": kind, "runs": count},
+        "red_since": None if red is None else _point_json(red),
+        "last_failure": None if last is None else _point_json(last),
+        "recent": [{"id": p.id, "status": p.status.value, "duration_s": _round(p.duration_s)}
+                   for p in recent],
+    }
 
 
 def _round(value: float | None) -> float | None:
@@ -161,21 +196,32 @@ def _point_json(point: Point) -> dict[str, object]:
             "author": point.author, "title": point.title}
 
 
-def summarize(store: HistoryStore, **filters: Any) -> list[TrackStats]:
-    """Every track's figures over the filtered history: the runs read briefly (from the
-    index), and in full only those the figures name (the newest 20, the red streak's first,
-    the last failure)."""
-    tracks = by_track(store.points(brief=True, **filters))
+def summarize(store: HistoryStore, **filters: Any) -> list[TrackSummary]:
+    """Every track's figures over the filtered history, SQLite doing the counting and the
+    sorting, and the runs they name (the newest 20, the red streak's first, the last
+    failure) read in full, cleaned."""
     out = []
-    for stats in tracks:
-        named = [*stats.recent, *(p for p in (stats.red_since, stats.last_failure) if p)]
-        full = store.full(stats.track[0], [p.id for p in named])
-        for point in named:  # pruned meanwhile by another runwatch: shown as read, cleaned
-            full.setdefault(point.id, clean_point(point))
-        # The others are read briefly: their strings are keys, never shown.
-        out.append(TrackStats(clean_track(stats.track),
-                              tuple(full.get(p.id, p) for p in stats.points)))
+    with store.snapshot():  # one read: the figures and the runs they name agree
+        for track, got in store.figures(SPARK_RUNS, **filters).items():
+            source = track[0]
+            named = [got.red_since, got.last_failure, *(r[0] for r in got.recent)]
+            full = store.full(source, [i for i in named if i is not None])
+            recent = tuple(  # pruned meanwhile by another runwatch: shown as read, cleaned
+                full.get(run_id) or clean_point(Point(source, run_id, track[1], track[2],
+                                                      _status(status), created, duration))
+                for run_id, status, created, duration in got.recent)
+            out.append(TrackSummary(
+                clean_track(track), got.runs, got.passed, got.failed,
+                got.quantile(0.5), got.quantile(0.9), got.streak,
+                full.get(got.red_since or ""), full.get(got.last_failure or ""), recent))
     return out
+
+
+def _status(value: str) -> RunStatus:
+    try:
+        return RunStatus(value)
+    except ValueError:  # a file written by a newer runwatch, or edited by hand
+        return RunStatus.UNKNOWN
 
 
 def by_track(points: Iterable[Point]) -> list[TrackStats]:

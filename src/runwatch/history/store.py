@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from runwatch.history import flaky, flaky_tests
+from runwatch.history import flaky, flaky_tests, summary
 from runwatch.history.cells import number as _number
 from runwatch.history.cells import text as _text
 from runwatch.models import Run, RunDetail, RunStatus, Spec
@@ -249,6 +249,25 @@ class HistoryStore:
             else:
                 for row in rows:
                     yield _point(row)
+
+    def figures(self, recent: int, *, sources: Sequence[str] = (),
+                pipelines: Sequence[str] = (), branches: Sequence[str] = (),
+                since: float | None = None) -> dict[summary.Track, summary.Figures]:
+        """Every filtered track's figures, computed by SQLite (`runwatch history`)."""
+        where, args = self._where(sources, pipelines, branches, since)
+        with self._guard():
+            return summary.figures(self._db, where, args, recent)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: the queries inside see the file as it was at the first."""
+        with self._guard():
+            self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            with self._guard():
+                self._db.execute("ROLLBACK")
 
     def full(self, source: str, ids: Iterable[str]) -> dict[str, Point]:
         """These runs of `source` with every field."""
