@@ -124,6 +124,18 @@ def test_list_json_loads_neither_textual_nor_the_plugin_search(tmp_path: Path) -
     assert loaded(modules, "textual", "runwatch.tui", "importlib.metadata") == []
 
 
+def test_history_loads_neither_the_config_nor_a_provider(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`runwatch history` reads the history file only: config (pydantic's models of it), the
+    providers and httpx are ~100 ms of a start it never uses."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    seen, stdout = run_cli(tmp_path, "history")
+    assert "no runs" in stdout.lower()
+    modules: list[str] = seen["modules"]  # type: ignore[assignment]
+    assert "runwatch.history" in modules
+    assert loaded(modules, "runwatch.config", "runwatch.providers", "httpx", "textual") == []
+
+
 PLUGIN = """
 import os
 class Plugin:

@@ -9,11 +9,16 @@ import sys
 import traceback
 from collections.abc import Iterator
 
-from runwatch.config import Config, find_config, load
 from runwatch.errors import ConfigError, RunwatchError
 from runwatch.output import emit_error
 from runwatch.paths import default_path
-from runwatch.providers import Provider, build_providers
+
+# Config (pydantic) and the providers (httpx) are imported by the commands that use them:
+# `runwatch history` and `config` need neither, and they are most of a start's imports.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from runwatch.config import Config
+    from runwatch.providers import Provider
 
 
 class UsageError(RunwatchError):
@@ -67,6 +72,8 @@ def source_message(name: str, exc: BaseException) -> str:
 
 def load_config(args: argparse.Namespace) -> Config:
     """The config named by --config, $RUNWATCH_CONFIG or the XDG location; one must exist."""
+    from runwatch.config import find_config, load
+
     path = find_config(args.config)
     if path is None:
         raise ConfigError(
@@ -89,6 +96,8 @@ def expand_hubs(config: Config) -> Config:
 def open_provider(config: Config, name: str, read_only: bool) -> Provider:
     """One source's provider (ConfigError for an unknown name); its token is fetched by its
     first request (TokenError then), within the config's `token_timeout`."""
+    from runwatch.providers import build_providers
+
     return build_providers(config, read_only=read_only, only=[name])[name]
 
 
