@@ -16,8 +16,7 @@ from runwatch.history.flaky_tests import TestsSeen
 from runwatch.models import Run, RunStatus, Spec, TestResult
 from runwatch.tui.app import RunwatchApp
 from runwatch.tui.screens.spec_results import SpecResultsScreen
-from runwatch.tui.widgets.specs import SpecsTable, spec_key
-from test_tui_run_screen import open_run
+from test_tui_run_screen import open_failed_spec, open_run
 from tui_helpers import make_app, until
 
 
@@ -60,10 +59,7 @@ def remember_four_earlier_runs(sim) -> str:  # type: ignore[no-untyped-def]
 def on_the_spec(title: str):  # type: ignore[no-untyped-def]
     async def run_before(pilot: Pilot) -> None:
         screen, detail = await open_run(pilot, "currents")
-        table = screen.query_one(SpecsTable)
-        failed = next(s for s in detail.specs if s.status is RunStatus.FAILED)
-        table.move_cursor(row=table.get_row_index(spec_key(failed)))
-        await pilot.press("enter")
+        await open_failed_spec(pilot, screen, detail)
         app = pilot.app
 
         def marked() -> bool:

@@ -12,10 +12,9 @@ from runwatch.tui.app import RunwatchApp
 from runwatch.tui.look import ASCII, STATUS, status_look
 from runwatch.tui.runs_view import row_key
 from runwatch.tui.screens.run import RunScreen
-from runwatch.tui.screens.spec_results import SpecResultsScreen
 from runwatch.tui.widgets.groups import RunProgress
-from runwatch.tui.widgets.specs import SpecsTable, spec_key
 from runwatch.tui.widgets.timeline import Timeline
+from test_tui_run_screen import open_failed_spec
 from tui_helpers import loaded, make_app, until
 
 
@@ -130,13 +129,7 @@ async def test_playwright_errors_are_drawn_in_their_colours_without_escapes(sim)
     app = make_app(sim)
     async with app.run_test(size=(160, 45)) as pilot:
         screen, detail = await open_run_id(pilot, "currents", run.run_id)
-        table = screen.query_one(SpecsTable)
-        failed = next(s for s in detail.specs if s.status is RunStatus.FAILED)
-        table.focus()
-        table.move_cursor(row=table.get_row_index(spec_key(failed)))
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, SpecResultsScreen)
-                    and app.screen.results is not None, "the spec's tests")
+        await open_failed_spec(pilot, screen, detail)
         results = app.screen.query_one("#results", Static)
         content = results.content
         assert "\x1b" not in content.plain and "expect(" in content.plain

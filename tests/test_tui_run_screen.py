@@ -56,6 +56,19 @@ async def open_run(
     return screen, screen.detail
 
 
+async def open_failed_spec(pilot: Pilot, screen: RunScreen, detail: RunDetail) -> Spec:
+    """Enter on the run's first failed spec; wait for its results screen's tests."""
+    app = pilot.app
+    table = screen.query_one(SpecsTable)
+    failed = next(s for s in detail.specs if s.status is RunStatus.FAILED)
+    table.focus()
+    table.move_cursor(row=table.get_row_index(spec_key(failed)))
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, SpecResultsScreen)
+                and app.screen.results is not None, "the spec's tests")
+    return failed
+
+
 def text_of(widget: Static) -> str:
     content = widget.content
     return content.plain if hasattr(content, "plain") else str(content)
@@ -432,13 +445,8 @@ async def test_enter_on_a_failed_spec_shows_its_tests_and_errors(sim) -> None:
     app = make_app(sim)
     async with app.run_test(size=(80, 24)) as pilot:
         screen, detail = await open_run(pilot, "currents")
-        table = screen.query_one(SpecsTable)
-        assert screen.focused is table
-        failed = next(s for s in detail.specs if s.status is RunStatus.FAILED)
-        table.move_cursor(row=table.get_row_index(spec_key(failed)))
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, SpecResultsScreen)
-                    and app.screen.results is not None, "the spec's tests")
+        assert screen.focused is screen.query_one(SpecsTable)
+        failed = await open_failed_spec(pilot, screen, detail)
         results_screen = app.screen
         assert isinstance(results_screen, SpecResultsScreen)
         assert results_screen.spec == failed
@@ -599,13 +607,7 @@ def test_snapshot_run_screen(sim, snap_compare, source: str, size: tuple[int, in
 def test_snapshot_spec_results(sim, snap_compare) -> None:
     async def run_before(pilot: Pilot) -> None:
         screen, detail = await open_run(pilot, "currents")
-        table = screen.query_one(SpecsTable)
-        failed = next(s for s in detail.specs if s.status is RunStatus.FAILED)
-        table.move_cursor(row=table.get_row_index(spec_key(failed)))
-        await pilot.press("enter")
-        app = pilot.app
-        await until(pilot, lambda: isinstance(app.screen, SpecResultsScreen)
-                    and app.screen.results is not None, "the spec's tests")
+        await open_failed_spec(pilot, screen, detail)
 
     assert snap_compare(make_app(sim), terminal_size=(80, 24), run_before=run_before)
 
