@@ -14,15 +14,16 @@ among the listed ones hands back the very same list (the poller skips it).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import compress
-from operator import attrgetter, is_, ne
+from operator import attrgetter, ne
 from typing import Any
 
 from runwatch.http_body import parse_object
 from runwatch.models import Run
+from runwatch.providers.kit import same_runs
 
 # A change touching more than 1 item in this many is sorted afresh (bisecting each one in
 # costs a list move apiece; one sort of a nearly sorted list is a few comparisons an item).
@@ -110,16 +111,18 @@ class NewestItems:
         runs = self._listing()
         for item in fresh:
             item.raw = None  # those not listed are parsed again should they ever be
-        if len(runs) == len(self.runs) and all(map(is_, runs, self.runs)):
+        self._listed_limit = self.limit
+        if same_runs(runs, self.runs):
             return self.runs  # what changed is not listed (beyond `limit`)
-        self.runs, self._listed_limit = runs, self.limit
+        self.runs = runs
         return runs
 
     def _changes(self, pieces: list[bytes]) -> tuple[list[bytes], set[bytes]]:
         """The texts new in `pieces` (in body order) and those gone since the last body."""
         items, last = self._items, self._pieces
         if last and len(items) == len(last):  # the last body held each text once
-            for new, old in ((pieces, last), (pieces[::-1], last[::-1])):
+            # Forward first; the reversed copies only when the forward pass gives up.
+            for new, old in _both_ways(pieces, last):
                 differ = _differing(new, old)
                 if differ is not None:
                     now_d, then_d = differ
@@ -229,3 +232,8 @@ def _differing(new: list[bytes], old: list[bytes]) -> tuple[list[bytes], list[by
 def _once(pieces: Iterable[bytes]) -> list[bytes]:
     """`pieces` in order, each text once."""
     return list(dict.fromkeys(pieces))
+
+
+def _both_ways(pieces: list[bytes], last: list[bytes]) -> Iterator[tuple[list[bytes], list[bytes]]]:
+    yield pieces, last
+    yield pieces[::-1], last[::-1]

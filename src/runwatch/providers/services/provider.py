@@ -29,8 +29,11 @@ from runwatch.providers.kit import ClientKit, run_path, same_runs
 from runwatch.providers.services.newest import NewestItems
 from runwatch.providers.services.wire import (
     LOG_LINES,
+    LOGS_PATH,
     RUN,
+    RUNS_PATH,
     STAGES,
+    STAGES_PATH,
     STATUSES,
     WireRun,
     WireStage,
@@ -41,10 +44,6 @@ from runwatch.providers.services.wire import (
     plain_run_id,
     stage_key,
 )
-
-RUNS_PATH = "/api/runs"
-STAGES_PATH = "/api/stages"
-LOGS_PATH = "/api/logs"
 
 T = TypeVar("T")
 
