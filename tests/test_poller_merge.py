@@ -32,6 +32,14 @@ def test_a_changed_run_in_its_place_is_the_only_change_and_the_order_stays():
     assert known.runs["r40"] is again[40]
 
 
+def test_an_id_listed_twice_is_one_run_and_counted_once():
+    known = SourceRuns()
+    known.merge([run("a", RunStatus.RUNNING), run("a", RunStatus.RUNNING)])
+    assert list(known.runs) == ["a"] and known.unfinished == 1
+    known.merge([run("a")])
+    assert known.all_terminal and known.unfinished == 0
+
+
 def test_runs_that_came_and_went_are_said_in_the_lists_order():
     runs = [run(f"r{n}") for n in range(100)]
     known = SourceRuns()

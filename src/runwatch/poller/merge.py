@@ -58,8 +58,11 @@ class SourceRuns:
             removed = () if partial else tuple(old.keys() - fresh.keys())
             if partial:
                 fresh = {**old, **fresh}
+        # Only the object kept for its id: a list holding an id twice keeps one of them, and
+        # counting both would hold the unfinished count above the truth for good.
         changed = tuple(
-            run for run in candidates if (before := old.get(run.id)) is None or before != run)
+            run for run in candidates if fresh.get(run.id) is run
+            and ((before := old.get(run.id)) is None or before != run))
         finished = []
         unfinished = self.unfinished
         for run in changed:
