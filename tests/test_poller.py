@@ -225,6 +225,24 @@ async def test_refresh_polls_now_instead_of_waiting():
     await poller.stop()
 
 
+@pytest.mark.parametrize("turns", range(6))
+async def test_stop_ends_the_loop_when_a_wake_and_the_stop_come_together(turns: int) -> None:
+    """A hub's push sets the wake just as the dashboard quits: on Python 3.11
+    `asyncio.wait_for` returned the wake and swallowed the cancel, so the loop polled on
+    and slept a whole interval (a 60 s hang at exit, seen in CI)."""
+    provider = ScriptedProvider([[run("1")]])
+    poller, _ = make_poller(provider, interval=60.0)
+    poller.focus("ci", "1")
+    poller.start()
+    await until(lambda: provider.calls == 1 and provider.detail_calls >= 1)
+    await asyncio.sleep(0.05)  # both loops asleep on their wake
+    poller.refresh("ci")
+    for _ in range(turns):  # the waits' inner tasks finish at some turn: try each
+        await asyncio.sleep(0)
+    await asyncio.wait_for(poller.stop(), 2.0)
+    assert provider.calls <= 2
+
+
 async def test_detail_is_polled_only_for_the_focused_run():
     provider = ScriptedProvider([[run("1"), run("2")]])
     poller, events = make_poller(provider)

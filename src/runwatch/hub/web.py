@@ -112,8 +112,9 @@ class FeedRoutes:
             await response.write(f"event: hello\ndata: {json.dumps({'version': self.feed.version})}"
                                  "\n\n".encode())
             while True:
-                try:
-                    event = await asyncio.wait_for(subscriber.queue.get(), KEEPALIVE_S)
+                try:  # not wait_for: on 3.11 it may drop the cancel of a closing server
+                    async with asyncio.timeout(KEEPALIVE_S):
+                        event = await subscriber.queue.get()
                 except TimeoutError:
                     event = b": keep-alive\n\n"
                 if not event or (subscriber.dropped and subscriber.queue.empty()):

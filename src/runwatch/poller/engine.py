@@ -52,6 +52,17 @@ POLL_DEADLINE_TIMEOUTS = 3
 MIN_POLL_DEADLINE_S = 60.0
 
 
+async def woken_or_after(wake: asyncio.Event, delay: float | None) -> None:
+    """Return when `wake` is set or after `delay` seconds (None: only when woken).
+
+    Not `asyncio.wait_for`: on Python 3.11 it hands back a wake that came with a cancel and
+    drops the cancel, so a loop stopped just as a hub pushed a change slept on for a whole
+    interval."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(delay):
+            await wake.wait()
+
+
 @dataclass
 class _SourceState:
     provider: Provider
@@ -124,9 +135,9 @@ class Poller:
                 push(None)
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # gather, not a loop of `await task` under suppress(CancelledError): that swallowed
+        # the cancel of stop() itself, so a caller's timeout on it could never fire.
+        await asyncio.gather(*tasks, return_exceptions=True)
         for state in self._sources.values():
             state.task = None
         self._detail_task = None
@@ -208,14 +219,13 @@ class Poller:
 
     async def _source_loop(self, name: str) -> None:
         state = self._sources[name]
-        while True:
+        while not self._stopping:
             if not self._paused:
                 await self.poll_once(name)
             delay = None if self._paused else self._next_delay(state)
             if delay is not None:
                 state.health = replace(state.health, next_poll=self._now() + delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(state.wake.wait(), delay)
+            await woken_or_after(state.wake, delay)
             state.wake.clear()
 
     async def poll_once(self, name: str) -> None:
@@ -356,7 +366,7 @@ class Poller:
     async def _detail_loop(self, source: str, run_id: str) -> None:
         state = self._sources[source]
         last: RunDetail | None = None
-        while True:
+        while not self._stopping:
             if not self._paused:
                 try:
                     detail = state.links.run(
@@ -374,7 +384,6 @@ class Poller:
             delay = None if self._paused else state.base_interval * (
                 MAX_STRETCH if finished else 1.0
             )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._detail_wake.wait(), delay)
+            await woken_or_after(self._detail_wake, delay)
             self._detail_wake.clear()
 
