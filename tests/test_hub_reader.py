@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -172,3 +174,73 @@ async def test_a_bad_run_in_the_hubs_list_costs_that_run_or_that_field_not_the_l
         assert shown[run_id] == {**untouched[run_id], "source": "wall"}
     assert refused.returncode == 4
     assert "wall: /api/v1/runs returned an unexpected shape (run 0: " in refused.stderr
+
+
+# -- the event stream ---------------------------------------------------------------------
+
+
+class QuietHub:
+    """A hub whose runs never change and whose event stream says only its hello, then holds
+    the stream open: it counts the runs requests and the stream's openings."""
+
+    def __init__(self) -> None:
+        self.runs_gets: list[float] = []
+        self.streams: list[float] = []
+        self.closing = threading.Event()
+        self.read_again = threading.Event()  # a runs request after the first
+        hub = self
+        body = b"[]"
+
+        class Handler(QuietHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                path = self.path.partition("?")[0]
+                if path == "/api/v1/events":
+                    hub.streams.append(time.monotonic())
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    self.wfile.write(b'event: hello\ndata: {"version": 3}\n\n')
+                    self.wfile.flush()
+                    hub.closing.wait(30)
+                    self.close_connection = True
+                    return
+                hub.runs_gets.append(time.monotonic())
+                if len(hub.runs_gets) > 1:
+                    hub.read_again.set()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.loopback = Loopback(Handler)
+        self.url = self.loopback.root
+
+    def close(self) -> None:
+        self.closing.set()
+        self.loopback.close()
+
+
+async def test_a_change_made_before_the_event_stream_opened_is_read_at_its_hello() -> None:
+    """The stream opens after the first list: whatever the hub saw in between was pushed to
+    nobody, so the reader reads the runs once more at the hello, long before its own poll."""
+    from runwatch.config import SourceConfig
+    from runwatch.poller import Poller
+    from runwatch.providers import build_provider
+
+    hub = QuietHub()
+    provider = build_provider(SourceConfig(name="wall", provider="runwatch", base_url=hub.url),
+                              limit=50)
+    poller = Poller({"wall": provider}, intervals={"wall": 60.0}, on_event=lambda e: None,
+                    jitter=0.0)
+    poller.start()
+    try:
+        await asyncio.to_thread(hub.read_again.wait, 10)
+        assert len(hub.streams) == 1
+        assert len(hub.runs_gets) == 2  # the first poll, then one at the hello
+        assert hub.streams[0] < hub.runs_gets[1] < hub.runs_gets[0] + 10
+    finally:
+        await poller.aclose()
+        hub.close()

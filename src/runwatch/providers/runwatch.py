@@ -204,7 +204,16 @@ class RunwatchProvider(Provider):
                 kind = line[6:].strip().decode("ascii", "replace")
             elif line.startswith(b"data:"):
                 data += line[5:].strip()
-        if kind not in ("runs", "source") or self._wake is None:
+        if self._wake is None:
+            return
+        if kind == "hello":
+            # A change the hub saw before this stream opened (between the first list and
+            # the connect, or while reconnecting) was pushed to nobody: read the runs once
+            # (a 304 when nothing moved; a restarted hub's versions start again, so its
+            # hello's version proves nothing).
+            self._wake()
+            return
+        if kind not in ("runs", "source"):
             return
         if self.remote is not None:
             try:
