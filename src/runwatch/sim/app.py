@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 from typing import Any
 
 from starlette.applications import Starlette
@@ -37,6 +38,9 @@ FAULT_KINDS: tuple[str, ...] = ("none", "500", "429", "html", "truncated", "hang
 FAULT_KINDS += HTTP_ATTACKS
 # How far `settle` moves the clock by default: every run's script has ended by then.
 SETTLE_S = 3 * 86_400.0
+# The most one settle may move it: a decade is far past any script, and far short of the
+# year 9999 where the APIs' timestamps stop rendering (a 500 on every later request).
+SETTLE_MAX_S = 3650 * 86_400.0
 
 
 class Simulator:
@@ -101,8 +105,10 @@ class Simulator:
             return JSONResponse({"now": self.now()})
 
         async def settle(request: Request) -> JSONResponse:
-            body = await request.json() if await request.body() else {}
-            gone = self.settle(float(body.get("seconds", SETTLE_S)))
+            seconds = _settle_seconds(await request.body())
+            if isinstance(seconds, str):
+                return JSONResponse({"error": seconds}, status_code=400)
+            gone = self.settle(seconds)
             return JSONResponse({"now": self.now(), "deleted": gone})
 
         async def requests(request: Request) -> JSONResponse:
@@ -122,12 +128,12 @@ class Simulator:
             Route("/settle", settle, methods=["POST"]),
         ]
 
-    def settle(self, seconds: float = 0.0) -> int:
-        """A settled world: the clock moved on `seconds` (by default far enough that every
-        run has finished), and the runs created after the clients' wall clock deleted, so
-        no run is dated in the future of whoever reads the APIs (an "in 20m" would count
-        down on their screens). The number of runs deleted."""
-        self.clock.advance(seconds or SETTLE_S)
+    def settle(self, seconds: float | None = None) -> int:
+        """A settled world: the clock moved on `seconds` (by default SETTLE_S, far enough
+        that every run has finished; 0 moves it not at all), and the runs created after the
+        clients' wall clock deleted, so no run is dated in the future of whoever reads the
+        APIs (an "in 20m" would count down on their screens). The number of runs deleted."""
+        self.clock.advance(SETTLE_S if seconds is None else seconds)
         wall = self.clock.wall()
         gone = 0
         for api in self.apis.values():
@@ -251,6 +257,26 @@ async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -
     answer = await capture(app, scope, receive)
     await send_answer(send, answer.status, answer.headers,
                       answer.body[: max(1, len(answer.body) // 2)])
+
+
+def _settle_seconds(body: bytes) -> float | str:
+    """The `seconds` of a settle request's body (none, `{}` or `{"seconds": null}`: SETTLE_S),
+    or what is wrong with it."""
+    try:
+        parsed: Any = json.loads(body) if body.strip() else {}
+    except ValueError:
+        return "the body must be JSON: {} or {\"seconds\": N}"
+    if not isinstance(parsed, dict):
+        return "the body must be a JSON object: {} or {\"seconds\": N}"
+    seconds = parsed.get("seconds")
+    if seconds is None:
+        return SETTLE_S
+    shown = json.dumps(seconds)[:40]
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return f"seconds must be a number, not {shown}"
+    if not 0 <= seconds <= SETTLE_MAX_S:  # NaN compares false: refused too
+        return f"seconds must be from 0 to {SETTLE_MAX_S:.0f} (a decade), not {shown}"
+    return float(seconds)
 
 
 def _scripts(api: Any) -> list[RunScript]:
