@@ -1,4 +1,5 @@
-"""Fault injection in the simulator, over real HTTP, and what the HTTP layer makes of it."""
+"""The simulator's faults and control routes (clock, settle) over real HTTP, and what the HTTP
+layer makes of the faults."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import pytest
 
 from runwatch.errors import BadResponse, RateLimited, RequestTimeout, ServerError, Unreachable
 from runwatch.http import RetryPolicy, SourceClient
-from runwatch.sim import Fault
+from runwatch.sim import Fault, demo_tokens
 from runwatch.sim.app import SETTLE_S
+from runwatch.sim.core import iso
+
+TOKENS = demo_tokens()
 
 
 def client(sim, provider: str = "conduct", timeout_s: float = 5.0) -> SourceClient:
@@ -132,3 +136,20 @@ async def test_settle_refuses_what_is_not_a_sensible_number_of_seconds(sim, body
     assert answer.status_code == 400
     assert words in answer.json()["error"]
     assert sim.sim.now() == before
+
+
+async def test_settle_deletes_the_runs_dated_ahead_in_every_api(sim):
+    world = sim.sim
+    wall = world.clock.wall()
+    ahead = {name: [s for s in api.run_scripts() if s.created_at > wall]
+             for name, api in world.apis.items()}
+    assert sorted(name for name, scripts in ahead.items() if scripts) == sorted(world.apis)
+
+    async with httpx.AsyncClient(base_url=sim.url) as http:
+        settled = (await http.post("/_sim/settle", json={"seconds": 0})).json()
+        listed = (await http.get("/services/api/runs",
+                                 headers={"Authorization": f"Bearer {TOKENS['services']}"})).json()
+
+    assert settled["deleted"] == sum(map(len, ahead.values()))
+    assert all(script.deleted for scripts in ahead.values() for script in scripts)
+    assert listed and max(run["createdAt"] for run in listed) <= iso(wall)

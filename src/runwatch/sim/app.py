@@ -9,9 +9,9 @@ A source's `base_url` is the server root plus the prefix, e.g. `http://127.0.0.1
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -43,6 +43,34 @@ SETTLE_S = 3 * 86_400.0
 SETTLE_MAX_S = 3650 * 86_400.0
 
 
+class SimApi(Protocol):
+    """What the simulator asks of each simulated API, beyond its constructor (which takes
+    the Simulator): its routes and its run scripts. The rest of each API's state is its own
+    (tests reach into it by its concrete class)."""
+
+    @property
+    def app(self) -> ASGIApp: ...
+
+    def run_scripts(self) -> list[RunScript]:
+        """Every run script, deleted ones too."""
+        ...
+
+
+def _api_types() -> dict[str, Callable[[Simulator], SimApi]]:
+    """Each provider's simulated API, by the name it is mounted under. Imported when a world
+    is made, not with this module: `runwatch.sim` is imported for its clock and settings
+    alone by code that never serves an API."""
+    from runwatch.sim import conduct, currents, scheduler, services, wercker
+
+    return {
+        "services": services.SimulatedApi,
+        "wercker": wercker.SimulatedApi,
+        "currents": currents.SimulatedApi,
+        "conduct": conduct.SimulatedApi,
+        "scheduler": scheduler.SimulatedApi,
+    }
+
+
 class Simulator:
     """One simulated world: settings, a clock, each API's state, faults, requests seen."""
 
@@ -54,11 +82,12 @@ class Simulator:
         self.faults: dict[str, Fault] = {p: Fault() for p in PROVIDERS}
         self.requests: list[RecordedRequest] = []
         self.record_requests = True
-        self.apis: dict[str, Any] = {}
+        # Typed as the protocol: `apis["x"].runs` and the like are the tests' business.
+        self.apis: dict[str, SimApi] = {}
         routes = []
+        types = _api_types()
         for name in PROVIDERS:
-            module = importlib.import_module(f"runwatch.sim.{name}")
-            api = module.SimulatedApi(self)
+            api = types[name](self)
             self.apis[name] = api
             routes.append(Mount(f"/{name}", app=api.app))
         routes.append(Mount("/_sim", routes=self._control_routes()))
@@ -137,7 +166,7 @@ class Simulator:
         wall = self.clock.wall()
         gone = 0
         for api in self.apis.values():
-            for script in _scripts(api):
+            for script in api.run_scripts():
                 if script.created_at > wall and not script.deleted:
                     script.deleted = True
                     gone += 1
@@ -277,15 +306,6 @@ def _settle_seconds(body: bytes) -> float | str:
     if not 0 <= seconds <= SETTLE_MAX_S:  # NaN compares false: refused too
         return f"seconds must be from 0 to {SETTLE_MAX_S:.0f} (a decade), not {shown}"
     return float(seconds)
-
-
-def _scripts(api: Any) -> list[RunScript]:
-    """Every run script of one simulated API (each keeps them its own way)."""
-    scripts = getattr(api, "scripts", None)
-    if scripts is not None:
-        return list(scripts)
-    runs = getattr(api, "runs", None) or getattr(api, "_runs", None) or []
-    return [run.script for run in runs]
 
 
 def create_app(settings: SimSettings | None = None, clock: SimClock | None = None) -> Simulator:
