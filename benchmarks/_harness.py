@@ -7,13 +7,14 @@ of the simulator runs in the measured process.
 
 `.pyc` warm is made true, not assumed: importing this module drops PYTHONDONTWRITEBYTECODE
 from the environment every measured child inherits (with it set, each run recompiles every
-runwatch module: ~65 ms of a start-up figure), and `warm_pyc()` compiles the package and the
-venv before anything is timed.
+runwatch module: ~65 ms of a start-up figure), and `warm_pyc()` runs the programs that are
+timed once each, bytecode writing on, which compiles exactly what they import (not the
+venv's other 2,000 modules), then checks that every source module in each one's
+`sys.modules` has a fresh `.pyc`.
 """
 
 from __future__ import annotations
 
-import compileall
 import fcntl
 import importlib.util
 import json
@@ -24,7 +25,6 @@ import statistics
 import struct
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import termios
 import threading
@@ -55,33 +55,97 @@ SETTLE_S = 3 * 86_400.0  # the clock moved on this far: every run has finished
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
+# Run in a child: the program `argv[2:]` as `python SCRIPT ARGS` would run it, then, at its
+# exit, the source files of its modules (those a .pyc stands for) into the file `argv[1]`.
+_LIST_IMPORTS = """
+import atexit, importlib.machinery, json, os, runpy, sys
+into = sys.argv[1]
+def listed():
+    specs = [getattr(m, "__spec__", None) for m in list(sys.modules.values())]
+    files = sorted({s.origin for s in specs if s is not None and s.origin
+                    and isinstance(s.loader, importlib.machinery.SourceFileLoader)})
+    with open(into, "w") as out:
+        json.dump(files, out)
+atexit.register(listed)
+script, sys.argv = sys.argv[2], sys.argv[2:]
+sys.path[0] = os.path.dirname(os.path.abspath(script))
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+def listing_imports(argv: list[str], into: Path) -> list[str]:
+    """`argv` (a Python script, or `python SCRIPT ...`) run so that at exit it writes the
+    source files of the modules it imported to `into`."""
+    program = argv[1:] if argv[0] == sys.executable else argv
+    return [sys.executable, "-c", _LIST_IMPORTS, str(into), *program]
+
+
+def stale_imports(dumps: Iterable[Path]) -> tuple[list[str], list[str]]:
+    """The source modules listed in `dumps`, and those of them without a fresh .pyc (a
+    program that left no list counts as one stale entry: nothing says what it loaded)."""
+    modules: set[str] = set()
+    stale: list[str] = []
+    for dump in dumps:
+        try:
+            modules.update(json.loads(dump.read_text()))
+        except (OSError, ValueError):
+            stale.append(f"{dump.stem}: no module list (it did not exit cleanly)")
+    stale += sorted(m for m in modules if not _fresh_pyc(Path(m)))
+    return sorted(modules), stale
+
+
 def warm_pyc() -> str:
-    """Compile runwatch's package and the venv's site-packages (what is already compiled and
-    fresh is skipped), and say what the timed runs load: every module of the package from a
-    fresh `.pyc`, or how many would be compiled again."""
-    spec = importlib.util.find_spec("runwatch")
-    assert spec is not None and spec.submodule_search_locations, "runwatch is not installed"
-    package = Path(next(iter(spec.submodule_search_locations)))
-    for folder in (package, Path(sysconfig.get_paths()["purelib"])):
-        compileall.compile_dir(folder, quiet=2, workers=1)
-    sources = list(package.rglob("*.py"))
-    stale = [p for p in sources if not _fresh_pyc(p)]
+    """Run each program bench_startup times once, bytecode writing on: `runwatch --version`,
+    `--help`, `list --json` and the dashboard on five simulated sources (in a pty, until
+    their runs are on screen), and the minimal Textual app. That compiles what they import
+    and nothing else; then say whether every source module each one imported has a fresh
+    `.pyc` (`runwatch demo` and the plain client are warmed by their untimed first run)."""
+    started = time.perf_counter()
+    runwatch = str(BIN / "runwatch")
+    with tempfile.TemporaryDirectory(prefix="runwatch-warm-") as tmp, SimProcess() as sim:
+        config, env = write_config(sim, interval=30.0)
+        dumps = []
+        for name, args in (("version", ["--version"]), ("help", ["--help"]),
+                           ("list", ["--config", str(config), "list", "--json"])):
+            dumps.append(Path(tmp) / f"{name}.json")
+            subprocess.run(listing_imports([runwatch, *args], dumps[-1]), env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+        on_screen = (("dashboard", [runwatch, "--config", str(config)], env,
+                      list(newest_ids(sim).values())),
+                     ("minimal", minimal_app_argv(), None, [MINIMAL_NEEDLE]))
+        for name, argv, app_env, needles in on_screen:
+            dumps.append(Path(tmp) / f"{name}.json")
+            app = PtyApp(listing_imports(argv, dumps[-1]), app_env)
+            try:
+                app.wait_for(needles)
+            finally:
+                app.stop()
+        modules, stale = stale_imports(dumps)
+    took = time.perf_counter() - started
     if stale:
-        return f".pyc NOT warm: {len(stale)} of {len(sources)} runwatch modules uncompiled"
-    return (f".pyc warm: {len(sources)} runwatch modules and site-packages compiled before "
-            "timing, PYTHONDONTWRITEBYTECODE unset for the timed runs")
+        return (f".pyc NOT warm: {len(stale)} of the {len(modules)} modules the timed programs "
+                f"import have no fresh .pyc (e.g. {stale[0]})")
+    return (f".pyc warm: the timed programs run once first ({took:.1f} s), each of the "
+            f"{len(modules)} source modules they import checked fresh, PYTHONDONTWRITEBYTECODE "
+            "unset for the timed runs")
 
 
 def _fresh_pyc(source: Path) -> bool:
-    """Whether Python would load `source`'s .pyc: the header names its mtime and size."""
+    """Whether Python would load `source`'s .pyc: its header names the source's mtime and
+    size, or (a hash-based .pyc) its hash, or says not to check it."""
     try:
         header = Path(importlib.util.cache_from_source(str(source))).read_bytes()[:16]
+        if header[:4] != importlib.util.MAGIC_NUMBER:
+            return False
+        flags = int.from_bytes(header[4:8], "little")
+        if flags & 0b01:  # hash-based: checked against the source only with 0b10 set
+            return not flags & 0b10 or header[8:16] == importlib.util.source_hash(
+                source.read_bytes())
+        stat = source.stat()
     except OSError:
         return False
-    stat = source.stat()
-    return (header[:4] == importlib.util.MAGIC_NUMBER
-            and header[8:16] == struct.pack("<II", int(stat.st_mtime) & 0xFFFF_FFFF,
-                                            stat.st_size & 0xFFFF_FFFF))
+    return header[8:16] == struct.pack("<II", int(stat.st_mtime) & 0xFFFF_FFFF,
+                                       stat.st_size & 0xFFFF_FFFF)
 
 
 def free_port() -> int:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from runwatch.history import HistoryStore
-from runwatch.history.stats import by_track, summarize
+from runwatch.history.stats import by_track, percentile, summarize
+from runwatch.history.summary import Figures
 from runwatch.models import Run, RunStatus
 
 STATUSES = list(RunStatus)
@@ -65,3 +66,18 @@ def test_a_text_duration_in_a_hand_edited_file_is_no_duration(tmp_path: Path) ->
         assert all(t.median_s is None and t.p90_s is None for t in after)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("durations", "q", "want"),
+    [([4, 1, 3, 2], 0.5, 2.5), ([4, 1, 3, 2], 0.9, 3.7), ([4, 1, 3, 2], 0.0, 1.0),
+     ([4, 1, 3, 2], 1.0, 4.0), ([7], 0.9, 7.0), ([], 0.5, None)],
+)
+def test_one_quantile_for_the_file_and_for_runs_in_memory(durations, q, want) -> None:
+    # Linear interpolation between the ranks around q·(n-1): percentile over the values,
+    # Figures over only the two ranks SQLite hands back (history/quantile.py, both).
+    ranked = dict(enumerate(sorted(durations)))
+    figures = Figures(durations=len(durations), ranked=ranked)
+
+    assert percentile(durations, q) == pytest.approx(want)
+    assert figures.quantile(q) == pytest.approx(want)

@@ -73,11 +73,12 @@ def modules_after(code: str) -> list[str]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def run_cli(tmp_path: Path, *argv: str) -> tuple[dict[str, object], str]:
+def run_cli(tmp_path: Path, *argv: str,
+            env: dict[str, str] | None = None) -> tuple[dict[str, object], str]:
     """`runwatch ARGV` (not on a terminal): its modules at exit, and its stdout."""
     dump = tmp_path / "modules.json"
     done = subprocess.run([sys.executable, "-c", DUMP, str(dump), *argv],
-                          capture_output=True, text=True, timeout=60, check=False)
+                          capture_output=True, text=True, timeout=60, check=False, env=env)
     assert done.returncode == 0, done.stderr
     return json.loads(dump.read_text()), done.stdout
 
@@ -163,6 +164,41 @@ def test_an_installed_pydantic_plugin_still_sees_runwatchs_models(tmp_path: Path
                           capture_output=True, text=True, timeout=60, env=env, check=False)
     assert done.returncode == 0, done.stderr
     assert "Config" in seen.read_text().split()
+
+
+# Another version; the tested one's number written so that it cannot be read unimported.
+@pytest.mark.parametrize("version_line", ["VERSION = '2.99.0'", "VERSION: str = '{tested}'"])
+def test_an_untested_pydantic_searches_for_plugins_itself(tmp_path: Path,
+                                                         version_line: str) -> None:
+    """The stand-in loader replaces a private module of the pydantic versions it was checked
+    against only: pydantic's own (the real pydantic, saying it is another version) loads
+    its plugin loader and searches, and runwatch works as ever."""
+    import importlib.util
+
+    from runwatch.cli.plugins import TESTED_PYDANTIC
+
+    spec = importlib.util.find_spec("pydantic")
+    assert spec is not None and spec.submodule_search_locations
+    real = Path(next(iter(spec.submodule_search_locations)))
+    fake = tmp_path / "site" / "pydantic"
+    fake.mkdir(parents=True)
+    for entry in real.iterdir():
+        if entry.name != "version.py":
+            (fake / entry.name).symlink_to(entry)
+    text = (real / "version.py").read_text()
+    said = [line for line in text.splitlines() if line.startswith("VERSION = ")]
+    assert len(said) == 1 and said[0].split("'")[1] in TESTED_PYDANTIC  # the one installed
+    tested = said[0].split("'")[1]
+    (fake / "version.py").write_text(text.replace(said[0], version_line.format(tested=tested)))
+    env = {**os.environ, "PYTHONPATH": str(fake.parent)}
+
+    seen, stdout = run_cli(tmp_path, "--config", str(write_empty_config(tmp_path)), "list",
+                           "--json", env=env)
+
+    assert json.loads(stdout) == []
+    modules: list[str] = seen["modules"]  # type: ignore[assignment]
+    assert loaded(modules, "pydantic.plugin._loader", "importlib.metadata") == [
+        "pydantic.plugin._loader", "importlib.metadata"]
 
 
 def test_httpx_loads_without_its_command_line_client() -> None:

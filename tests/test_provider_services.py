@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -187,6 +188,27 @@ async def test_duplicate_ids_are_listed_once_and_a_long_list_stops_at_the_limit(
 
     assert len(calls) == 1
     assert [r.id for r in runs] == [f"r{k}" for k in range(149, 139, -1)]
+
+
+async def test_which_tied_runs_make_the_limit_does_not_change_with_the_servers_order():
+    # Three runs of one second, two listed: the server shuffles its list between polls, and
+    # answers compact (read item by item) or indented (read whole); either way the same two.
+    tied = [{"id": f"t{n}", "createdAt": "2026-01-01T00:00:09Z"} for n in range(3)]
+    older = [{"id": f"o{n}", "createdAt": f"2026-01-01T00:00:0{n}Z"} for n in range(5)]
+    polls = iter(range(1000))
+
+    def shuffled(_request: httpx.Request) -> httpx.Response:
+        poll = next(polls)
+        body = tied + older
+        random.Random(poll).shuffle(body)
+        text = json.dumps(body, separators=(",", ":"), indent=None if poll % 3 else 1)
+        return httpx.Response(200, content=text, headers={"content-type": "application/json"})
+
+    provider, calls = mocked(shuffled, limit=2)
+    listed = {tuple(r.id for r in await provider.list_runs()) for _ in range(12)}
+
+    assert len(calls) == 12
+    assert listed == {("t2", "t1")}  # equal times by run id, greatest first
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Fault injection in the simulator, over real HTTP, and what the HTTP layer makes of it."""
+"""The simulator's faults and control routes (clock, settle) over real HTTP, and what the HTTP
+layer makes of the faults."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import pytest
 
 from runwatch.errors import BadResponse, RateLimited, RequestTimeout, ServerError, Unreachable
 from runwatch.http import RetryPolicy, SourceClient
-from runwatch.sim import Fault
+from runwatch.sim import Fault, demo_tokens
+from runwatch.sim.app import SETTLE_S
+from runwatch.sim.core import iso
+
+TOKENS = demo_tokens()
 
 
 def client(sim, provider: str = "conduct", timeout_s: float = 5.0) -> SourceClient:
@@ -92,3 +97,59 @@ async def test_a_server_that_goes_away_and_comes_back(sim):
     finally:
         await c.aclose()
         back.stop()
+
+
+async def test_settle_over_http_moves_the_clock_as_asked_and_zero_means_zero(sim):
+    world = sim.sim
+    future = sum(1 for run in world.apis["services"].runs
+                 if run.script.created_at > world.clock.wall())
+    async with httpx.AsyncClient(base_url=sim.url) as http:
+        before = world.now()
+        zero = await http.post("/_sim/settle", json={"seconds": 0})
+        assert zero.status_code == 200 and zero.json()["now"] == before
+        assert zero.json()["deleted"] >= future > 0  # still settled: nothing dated ahead
+        assert (await http.post("/_sim/settle", json={"seconds": 90})).json()["now"] == before + 90
+        default = await http.post("/_sim/settle")
+        assert default.json() == {"now": before + 90 + SETTLE_S, "deleted": 0}
+        null = await http.post("/_sim/settle", json={"seconds": None})
+        assert null.json()["now"] == before + 90 + 2 * SETTLE_S
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b'{"seconds": -1}', "seconds must be from 0 to 315360000 (a decade), not -1"),
+        (b'{"seconds": NaN}', "not NaN"),
+        (b'{"seconds": Infinity}', "not Infinity"),
+        (b'{"seconds": 1e12}', "not 1000000000000.0"),
+        (b'{"seconds": "60"}', 'seconds must be a number, not "60"'),
+        (b'{"seconds": true}', "seconds must be a number, not true"),
+        (b"[60]", "the body must be a JSON object"),
+        (b"{seconds: 60}", "the body must be JSON"),
+    ],
+)
+async def test_settle_refuses_what_is_not_a_sensible_number_of_seconds(sim, body, words):
+    before = sim.sim.now()
+    async with httpx.AsyncClient(base_url=sim.url) as http:
+        answer = await http.post("/_sim/settle", content=body)
+
+    assert answer.status_code == 400
+    assert words in answer.json()["error"]
+    assert sim.sim.now() == before
+
+
+async def test_settle_deletes_the_runs_dated_ahead_in_every_api(sim):
+    world = sim.sim
+    wall = world.clock.wall()
+    ahead = {name: [s for s in api.run_scripts() if s.created_at > wall]
+             for name, api in world.apis.items()}
+    assert sorted(name for name, scripts in ahead.items() if scripts) == sorted(world.apis)
+
+    async with httpx.AsyncClient(base_url=sim.url) as http:
+        settled = (await http.post("/_sim/settle", json={"seconds": 0})).json()
+        listed = (await http.get("/services/api/runs",
+                                 headers={"Authorization": f"Bearer {TOKENS['services']}"})).json()
+
+    assert settled["deleted"] == sum(map(len, ahead.values()))
+    assert all(script.deleted for scripts in ahead.values() for script in scripts)
+    assert listed and max(run["createdAt"] for run in listed) <= iso(wall)

@@ -13,6 +13,12 @@ and, only when none declares the `pydantic` group, puts a loader that returns no
 where pydantic looks for its own. With a plugin installed, a path it cannot read (a zip or
 an egg), or another finder of distributions on `sys.meta_path`, nothing changes and
 pydantic loads its plugins as ever (tests/test_import_hygiene.py holds both ways).
+
+The stand-in takes the place of a private module, so it is put there only for the pydantic
+versions it was checked against (TESTED_PYDANTIC): in those, `plugin/_loader.py` holds
+`get_plugins()`, which returns the plugins found (an empty iterable when there is none),
+and its one user, `plugin/_schema_validator.py`, imports nothing else from it. On any other
+version (or one this cannot read without importing pydantic) pydantic searches itself.
 """
 
 from __future__ import annotations
@@ -24,12 +30,16 @@ from importlib.machinery import PathFinder
 
 LOADER = "pydantic.plugin._loader"
 GROUP = "pydantic"
+# pydantic versions whose plugin loader was read and the stand-in tested against (a new one
+# is added once tests/test_import_hygiene.py passes with it installed).
+TESTED_PYDANTIC = frozenset({"2.14.4"})
 
 
 def skip_plugin_search() -> bool:
     """Stand in for pydantic's plugin loader when no installed distribution declares a
     pydantic plugin; True when it did. Call before the first model is built."""
-    if LOADER in sys.modules or _may_declare_plugins(sys.path):
+    if LOADER in sys.modules or pydantic_version() not in TESTED_PYDANTIC \
+            or _may_declare_plugins(sys.path):
         return False
     import types
 
@@ -41,6 +51,31 @@ def skip_plugin_search() -> bool:
 
 def _no_plugins() -> tuple[()]:
     return ()
+
+
+def pydantic_version() -> str | None:
+    """The VERSION in the `pydantic/version.py` that `import pydantic` would load, read
+    without importing it (that is 50-70 ms, and not every command needs pydantic); None
+    when it cannot be read so."""
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec("pydantic")  # a top-level package: found, not executed
+    except (ImportError, ValueError):
+        return None
+    places = spec.submodule_search_locations if spec is not None else None
+    if not places:
+        return None
+    try:
+        with open(os.path.join(next(iter(places)), "version.py"), encoding="utf-8") as file:
+            lines = file.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        name, equals, value = line.partition("=")
+        if equals and name.strip() == "VERSION":
+            return value.strip().strip("'\"")
+    return None
 
 
 def _may_declare_plugins(paths: Iterable[str]) -> bool:

@@ -14,6 +14,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+from runwatch.history.quantile import interpolated
 from runwatch.history.store import HistoryStore, Point, clean_point, clean_track
 from runwatch.models import RunStatus
 
@@ -29,13 +30,7 @@ Track = tuple[str, str | None, str | None]
 
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The q-th quantile (0..1) with linear interpolation between ranks; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = q * (len(ordered) - 1)
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+    return interpolated(len(values), q, sorted(values).__getitem__)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ newest first only as far as it goes, and the newest runs; not one Python object 
 (100,000 of them in the benchmark).
 
 The same definitions as `stats.TrackStats` (which keeps them for runs in memory): a track's
-runs newest first as the `track_runs` index orders them; `percentile`'s linear interpolation.
+runs newest first as the `track_runs` index orders them; the one quantile of `quantile`.
 (Window functions over the whole table were tried: SQLite sorts every row for each, slower.)
 """
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from runwatch.history.quantile import interpolated, quantile_ranks
 
 # As stored (any cell may be anything in a file edited by hand): cleaned before shown.
 Track = tuple[str, str | None, str | None]
@@ -42,14 +44,7 @@ class Figures:
 
     def quantile(self, q: float) -> float | None:
         """`stats.percentile` of the passed durations, from the ranks read."""
-        n = self.durations
-        if not n:
-            return None
-        pos = q * (n - 1)
-        low = int(pos)
-        high = min(low + 1, n - 1)
-        a, b = self.ranked[low], self.ranked[high]
-        return a + (b - a) * (pos - low)
+        return interpolated(self.durations, q, self.ranked.__getitem__)
 
 
 def figures(db: sqlite3.Connection, where: str, args: list[object],
@@ -68,8 +63,10 @@ def figures(db: sqlite3.Connection, where: str, args: list[object],
     for track, got in out.items():
         at = [*args, *track]
         for q in QUANTILES:  # SQLite sorts; only the two ranks interpolated come back
-            low = int(q * (got.durations - 1)) if got.durations else 0
-            if got.durations and not {low, min(low + 1, got.durations - 1)} <= got.ranked.keys():
+            if not got.durations:
+                continue
+            low, high, _ = quantile_ranks(got.durations, q)
+            if not {low, high} <= got.ranked.keys():
                 rows = db.execute(f"SELECT duration_s FROM runs{mine} AND status = 'passed' "
                                   f"AND {_NUMERIC} ORDER BY duration_s LIMIT 2 OFFSET ?",
                                   [*at, low]).fetchall()

@@ -9,8 +9,9 @@ A source's `base_url` is the server root plus the prefix, e.g. `http://127.0.0.1
 from __future__ import annotations
 
 import asyncio
-import importlib
-from typing import Any
+import json
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -37,6 +38,37 @@ FAULT_KINDS: tuple[str, ...] = ("none", "500", "429", "html", "truncated", "hang
 FAULT_KINDS += HTTP_ATTACKS
 # How far `settle` moves the clock by default: every run's script has ended by then.
 SETTLE_S = 3 * 86_400.0
+# The most one settle may move it: a decade is far past any script, and far short of the
+# year 9999 where the APIs' timestamps stop rendering (a 500 on every later request).
+SETTLE_MAX_S = 3650 * 86_400.0
+
+
+class SimApi(Protocol):
+    """What the simulator asks of each simulated API, beyond its constructor (which takes
+    the Simulator): its routes and its run scripts. The rest of each API's state is its own
+    (tests reach into it by its concrete class)."""
+
+    @property
+    def app(self) -> ASGIApp: ...
+
+    def run_scripts(self) -> list[RunScript]:
+        """Every run script, deleted ones too."""
+        ...
+
+
+def _api_types() -> dict[str, Callable[[Simulator], SimApi]]:
+    """Each provider's simulated API, by the name it is mounted under. Imported when a world
+    is made, not with this module: `runwatch.sim` is imported for its clock and settings
+    alone by code that never serves an API."""
+    from runwatch.sim import conduct, currents, scheduler, services, wercker
+
+    return {
+        "services": services.SimulatedApi,
+        "wercker": wercker.SimulatedApi,
+        "currents": currents.SimulatedApi,
+        "conduct": conduct.SimulatedApi,
+        "scheduler": scheduler.SimulatedApi,
+    }
 
 
 class Simulator:
@@ -50,11 +82,12 @@ class Simulator:
         self.faults: dict[str, Fault] = {p: Fault() for p in PROVIDERS}
         self.requests: list[RecordedRequest] = []
         self.record_requests = True
-        self.apis: dict[str, Any] = {}
+        # Typed as the protocol: `apis["x"].runs` and the like are the tests' business.
+        self.apis: dict[str, SimApi] = {}
         routes = []
+        types = _api_types()
         for name in PROVIDERS:
-            module = importlib.import_module(f"runwatch.sim.{name}")
-            api = module.SimulatedApi(self)
+            api = types[name](self)
             self.apis[name] = api
             routes.append(Mount(f"/{name}", app=api.app))
         routes.append(Mount("/_sim", routes=self._control_routes()))
@@ -101,8 +134,10 @@ class Simulator:
             return JSONResponse({"now": self.now()})
 
         async def settle(request: Request) -> JSONResponse:
-            body = await request.json() if await request.body() else {}
-            gone = self.settle(float(body.get("seconds", SETTLE_S)))
+            seconds = _settle_seconds(await request.body())
+            if isinstance(seconds, str):
+                return JSONResponse({"error": seconds}, status_code=400)
+            gone = self.settle(seconds)
             return JSONResponse({"now": self.now(), "deleted": gone})
 
         async def requests(request: Request) -> JSONResponse:
@@ -122,16 +157,16 @@ class Simulator:
             Route("/settle", settle, methods=["POST"]),
         ]
 
-    def settle(self, seconds: float = 0.0) -> int:
-        """A settled world: the clock moved on `seconds` (by default far enough that every
-        run has finished), and the runs created after the clients' wall clock deleted, so
-        no run is dated in the future of whoever reads the APIs (an "in 20m" would count
-        down on their screens). The number of runs deleted."""
-        self.clock.advance(seconds or SETTLE_S)
+    def settle(self, seconds: float | None = None) -> int:
+        """A settled world: the clock moved on `seconds` (by default SETTLE_S, far enough
+        that every run has finished; 0 moves it not at all), and the runs created after the
+        clients' wall clock deleted, so no run is dated in the future of whoever reads the
+        APIs (an "in 20m" would count down on their screens). The number of runs deleted."""
+        self.clock.advance(SETTLE_S if seconds is None else seconds)
         wall = self.clock.wall()
         gone = 0
         for api in self.apis.values():
-            for script in _scripts(api):
+            for script in api.run_scripts():
                 if script.created_at > wall and not script.deleted:
                     script.deleted = True
                     gone += 1
@@ -253,13 +288,24 @@ async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -
                       answer.body[: max(1, len(answer.body) // 2)])
 
 
-def _scripts(api: Any) -> list[RunScript]:
-    """Every run script of one simulated API (each keeps them its own way)."""
-    scripts = getattr(api, "scripts", None)
-    if scripts is not None:
-        return list(scripts)
-    runs = getattr(api, "runs", None) or getattr(api, "_runs", None) or []
-    return [run.script for run in runs]
+def _settle_seconds(body: bytes) -> float | str:
+    """The `seconds` of a settle request's body (none, `{}` or `{"seconds": null}`: SETTLE_S),
+    or what is wrong with it."""
+    try:
+        parsed: Any = json.loads(body) if body.strip() else {}
+    except ValueError:
+        return "the body must be JSON: {} or {\"seconds\": N}"
+    if not isinstance(parsed, dict):
+        return "the body must be a JSON object: {} or {\"seconds\": N}"
+    seconds = parsed.get("seconds")
+    if seconds is None:
+        return SETTLE_S
+    shown = json.dumps(seconds)[:40]
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return f"seconds must be a number, not {shown}"
+    if not 0 <= seconds <= SETTLE_MAX_S:  # NaN compares false: refused too
+        return f"seconds must be from 0 to {SETTLE_MAX_S:.0f} (a decade), not {shown}"
+    return float(seconds)
 
 
 def create_app(settings: SimSettings | None = None, clock: SimClock | None = None) -> Simulator:

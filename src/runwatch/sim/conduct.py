@@ -130,6 +130,10 @@ class SimulatedApi:
         # Unknown paths and methods answer in the API's own error shape too.
         self.app = Starlette(routes=routes, exception_handlers=envelope_handlers(conduct_error))
 
+    def run_scripts(self) -> list[RunScript]:
+        """Every run script of this API, deleted ones too (SimApi)."""
+        return [run.script for run in self._runs]
+
     def record(self, run_id: str) -> SimRun:
         """A run's record, deleted or not (for tests: e.g. linked features, which no
         endpoint shows)."""

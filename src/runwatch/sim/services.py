@@ -143,6 +143,10 @@ class SimulatedApi:
 
     # -- endpoints -----------------------------------------------------------------------
 
+    def run_scripts(self) -> list[RunScript]:
+        """Every run script of this API, deleted ones too (SimApi)."""
+        return [run.script for run in self.runs]
+
     async def list_runs(self, request: Request) -> Response:
         now = self.sim.now()
         service = request.query_params.get("serviceId")

@@ -33,7 +33,11 @@ REBUILD_SHARE = 32
 FEW = 8
 
 Raw = dict[str, Any]
-Key = tuple[datetime, int]
+# (created, run id, -first seen): equal times list by run id, greatest first, as the full
+# read (ServicesProvider._newest_runs) lists them; the body's order, which the server
+# shuffles, never decides which of two tied runs makes the limit. The same id at the same
+# time twice (one run listed twice) lists the text seen first.
+Key = tuple[datetime, str, int]
 
 
 @dataclass(slots=True, eq=False)  # compared by identity: list moves stay C loops
@@ -41,7 +45,7 @@ class _Item:
     """One item of the last body: its sort key, its text (parsed again to build its Run only
     if it makes the list) and its Run once it did."""
 
-    key: Key  # (created, -first seen): equal times list newest-first in body order
+    key: Key
     piece: bytes
     raw: Raw | None = None  # the parsed text, until it is mapped (or not needed)
     run: Run | None = None
@@ -52,12 +56,13 @@ _key_of_item = attrgetter("key")
 
 
 class NewestItems:
-    """The newest `limit` runs of the last body, each id once, newest first. `created` is an
-    item's sort key, `build` its Run (raising what the provider raises for a bad one)."""
+    """The newest `limit` runs of the last body, each id once, newest first. `sort_key` is an
+    item's (created, run id), `build` its Run (raising what the provider raises for a bad
+    one)."""
 
-    def __init__(self, created: Callable[[Raw], datetime], build: Callable[[Raw | None], Run],
-                 limit: int) -> None:
-        self._created = created
+    def __init__(self, sort_key: Callable[[Raw], tuple[datetime, str]],
+                 build: Callable[[Raw | None], Run], limit: int) -> None:
+        self._sort_key = sort_key
         self._build = build
         self.limit = limit
         self.clear()
@@ -147,7 +152,8 @@ class NewestItems:
             if raw is None:
                 return None
             self._seen += 1
-            fresh.append(_Item((self._created(raw), -self._seen), piece, raw))
+            created, run_id = self._sort_key(raw)
+            fresh.append(_Item((created, run_id, -self._seen), piece, raw))
         return fresh
 
     # -- the sorted items ----------------------------------------------------------------

@@ -38,8 +38,8 @@ from runwatch.providers.services.wire import (
     WireRun,
     WireStage,
     WireStopped,
-    created_of,
     kind_of,
+    list_key,
     log_text,
     plain_run_id,
     stage_key,
@@ -64,7 +64,7 @@ class ServicesProvider(Provider):
         self.kit = ClientKit(source.name, client)
         self._listed: list[Run] = []
         # The last body's items, so that the next one costs what changed.
-        self._newest = NewestItems(created_of, self._run_of, limit)
+        self._newest = NewestItems(list_key, self._run_of, limit)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -175,7 +175,7 @@ class ServicesProvider(Provider):
             raise self._bad(RUNS_PATH, f"a list holding {kind_of(odd)} where a run belongs")
         runs: list[Run] = []
         seen: set[str] = set()
-        for item in self._newest_first(body, created_of):
+        for item in self._newest_first(body, list_key):
             run = self.kit.item_run(item, "id", partial(self._run_of, item))
             if run.id in seen:
                 continue
@@ -189,7 +189,8 @@ class ServicesProvider(Provider):
     def _run_of(self, item: dict[str, Any] | None) -> Run:
         return Run(**self._run_fields(self._parse(RUN, item, RUNS_PATH)))
 
-    def _newest_first(self, body: list[T], key: Callable[[T], datetime]) -> Iterator[T]:
+    def _newest_first(self, body: list[T], key: Callable[[T], tuple[datetime, str]]
+                      ) -> Iterator[T]:
         """`body` as sorted(newest first) would give it, ordered only as far as it is read:
         sorting a million runs would hold the GIL (and the event loop) for most of a second."""
         done, want = 0, self.limit

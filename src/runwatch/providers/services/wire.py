@@ -148,6 +148,20 @@ def created_of(item: dict[str, Any]) -> datetime:
         return NEVER
 
 
+def id_of(item: dict[str, Any]) -> str:
+    """A raw run's id as WireRun reads it (a number as its digits); "" when it is neither:
+    such a run is a BadResponse once listed, and only needs a place in the order."""
+    value = _as_text(item.get("id"))
+    return value if isinstance(value, str) else ""
+
+
+def list_key(item: dict[str, Any]) -> tuple[datetime, str]:
+    """A raw run's place in the list, newest last: its `createdAt`, then its id. Equal times
+    are common (whole seconds, runs of one push) and the server's order is shuffled, so the
+    id, not the body's order, decides which of two tied runs makes the limit."""
+    return created_of(item), id_of(item)
+
+
 def stage_key(stage: WireStage) -> tuple[int, datetime, str]:
     # Unknown stage types go after the known ones, in the order they started; OTHER last.
     rank = _STAGE_RANK.get(stage.label.upper(), len(STAGE_ORDER))

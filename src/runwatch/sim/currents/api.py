@@ -64,6 +64,10 @@ class SimulatedApi(RunRenderer):
         self.app: ASGIApp = guard.app(
             Starlette(routes=routes, exception_handlers=envelope_handlers(currents_error)))
 
+    def run_scripts(self) -> list[RunScript]:
+        """Every run script of this API, deleted ones too (SimApi)."""
+        return [run.script for run in self.runs]
+
     def _new_run(self, script: RunScript, rng: random.Random) -> SimRun:
         framework: Framework = "cypress" if script.index % 2 == 0 else "playwright"
         bits = 128 if framework == "cypress" else 64  # the documents' id lengths

@@ -102,6 +102,10 @@ class SimulatedApi:
 
     # -- state -------------------------------------------------------------------------
 
+    def run_scripts(self) -> list[RunScript]:
+        """Every run script of this API, deleted ones too (SimApi)."""
+        return [run.script for run in self.runs]
+
     def _register(self, script: RunScript, client_id: str, definition: Definition) -> SimRun:
         skips: frozenset[int] = frozenset()
         if not script.fails and script.index % SKIPPING_EVERY == 1 and script.steps:

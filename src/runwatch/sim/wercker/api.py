@@ -74,6 +74,10 @@ class SimulatedApi:
 
     # -- ids -------------------------------------------------------------------------------
 
+    def run_scripts(self) -> list[RunScript]:
+        """Every run script of this API, deleted ones too (SimApi)."""
+        return list(self.scripts)
+
     def run_id(self, script: RunScript) -> str:
         return object_id(script.created_at, self._machine, script.index * COUNTER_STRIDE)
 
