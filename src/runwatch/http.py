@@ -53,7 +53,7 @@ from runwatch.http_body import (
 )
 from runwatch.http_cache import BODY_CACHE_SIZE, BodyCache, CachedBody, cache_key
 from runwatch.http_errors import error_for
-from runwatch.http_lean import LeanPool, LeanResponse, lean_enabled
+from runwatch.http_lean import LeanPool, LeanResponse, header_lines, lean_enabled, pool_for
 from runwatch.http_parse import parse_json, read_answer, reduce_raw_body
 from runwatch.http_record import RateLimit, RequestRecord, path_of, rate_limit_after
 from runwatch.http_redirects import MAX_REDIRECTS, check_redirect, redirect_target
@@ -140,20 +140,9 @@ class SourceClient(BearerToken):
                 verify=ssl_context_for(self.base_url),
                 follow_redirects=False,  # each send decides (same-origin GETs only)
             )
-            self._lean = self._lean_pool(self._client)
+            if self.lean and self.transport is None and self.auth is None:
+                self._lean = pool_for(self._client, min(self.timeout_s, 5.0))
         return self._client
-
-    def _lean_pool(self, client: httpx.AsyncClient) -> LeanPool | None:
-        """The lean GET's pool when it may carry this source's GETs: plain http, no
-        transport or auth flow of its own, and no proxy for the origin by httpx's rules
-        (HTTP_PROXY, ALL_PROXY and NO_PROXY: the transport httpx would choose is its own)."""
-        url = client.base_url
-        if not self.lean or self.transport is not None or self.auth is not None \
-                or url.scheme != "http" or not url.host:
-            return None
-        if client._transport_for_url(url) is not client._transport:
-            return None  # a proxy applies: httpx carries it
-        return LeanPool(url.host, url.port or 80, min(self.timeout_s, 5.0))
 
     async def aclose(self) -> None:
         if self.token_source is not None:
@@ -396,12 +385,9 @@ class SourceClient(BearerToken):
         """The lean GET's header lines: the very ones httpx sends for this client (Host,
         Accept, Accept-Encoding, Connection, User-Agent, Authorization when a token), built
         once per token, then `headers` (If-None-Match)."""
-        client = self.client
         known = self._lean_head
         if known is None or known[0] != self.token:
-            sent = client.build_request("GET", client.base_url).headers.raw
-            known = (self.token, b"".join(k + b": " + v + b"\r\n" for k, v in sent))
-            self._lean_head = known
+            known = self._lean_head = (self.token, header_lines(self.client))
         if not headers:
             return known[1] + b"\r\n"
         extra = b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())

@@ -15,9 +15,10 @@ to the connection's close; anything else is a protocol error, as h11 makes it. T
 handed on in pieces of at most `PIECE` bytes (never one buffer of a declared size) to
 `http_body.read_capped`, which inflates and caps it as it does httpx's.
 
-Failures are raised as the httpx exceptions httpx would raise for them (with httpcore's
-words where a test or a person reads them), so SourceClient maps both paths to the same
-typed errors with the same messages.
+A Set-Cookie is not kept for the next GET (httpx's cookie jar would keep it): no provider's
+API works by cookies. Failures are raised as the httpx exceptions httpx would raise for them
+(with httpcore's words where a test or a person reads them), so SourceClient maps both paths
+to the same typed errors with the same messages.
 """
 
 from __future__ import annotations
@@ -39,6 +40,25 @@ SWITCH = "RUNWATCH_LEAN_HTTP"
 
 def lean_enabled() -> bool:
     return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def pool_for(client: httpx.AsyncClient, connect_timeout_s: float) -> LeanPool | None:
+    """The lean GET's pool for this client's base URL when it is plain http and no proxy
+    applies to it by httpx's rules (HTTP_PROXY, ALL_PROXY, NO_PROXY: the transport httpx
+    would choose is its own); else None: httpx carries every request."""
+    url = client.base_url
+    if url.scheme != "http" or not url.host:
+        return None
+    if client._transport_for_url(url) is not client._transport:
+        return None  # a proxy applies
+    return LeanPool(url.host, url.port or 80, connect_timeout_s)
+
+
+def header_lines(client: httpx.AsyncClient) -> bytes:
+    """The header lines httpx sends on this client's GETs (Host, Accept, Accept-Encoding,
+    Connection, User-Agent, Authorization when a token is set), each ended by CRLF."""
+    sent = client.build_request("GET", client.base_url).headers.raw
+    return b"".join(name + b": " + value + b"\r\n" for name, value in sent)
 
 
 class LeanHeaders(Mapping[str, str]):
