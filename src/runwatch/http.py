@@ -57,7 +57,7 @@ from runwatch.http_lean import LeanPool, LeanResponse, header_lines, lean_enable
 from runwatch.http_parse import parse_json, read_answer, reduce_raw_body
 from runwatch.http_record import RateLimit, RequestRecord, path_of, rate_limit_after
 from runwatch.http_redirects import MAX_REDIRECTS, check_redirect, redirect_target
-from runwatch.http_retry import RetryPolicy, retry_after_first, retryable
+from runwatch.http_retry import RetryPolicy, retry_after_first
 from runwatch.http_tls import ssl_context_for
 from runwatch.http_token import BearerToken, header_safe, unsendable_token
 from runwatch.tokens import SecretResolver
@@ -272,10 +272,9 @@ class SourceClient(BearerToken):
         try:
             return await attempt()  # the usual case: no retrying object is built
         except Exception as exc:
-            if (method not in RETRIED_METHODS or self.retry.attempts <= 1
-                    or not retryable(exc)):
+            if method not in RETRIED_METHODS:
                 raise
-            failure = exc
+            failure = exc  # whether and how it is tried again: http_retry's policy alone
         return await retry_after_first(self.retry, attempt, failure, started, self.sleep)
 
     async def _once(
