@@ -92,6 +92,7 @@ async def test_the_request_is_the_one_httpx_sends_with_the_etag_after(clients):
             assert await c.get_json("/api/runs", {"q": "a b", "skip": None}) != []
             assert await c.get_json("/api/runs", {"q": "a b"}) != []
             assert (c._lean is not None) == lean
+            assert "s3cret" not in repr(c) + repr(c._lean)  # the header lines hold it
     lean_heads, httpx_heads = server.heads[:2], server.heads[2:]
     assert lean_heads == httpx_heads
     first, second = (h.decode().split("\r\n") for h in lean_heads)
