@@ -131,6 +131,16 @@ async def test_a_connection_the_server_closed_between_polls_is_replaced_once(cli
     assert server.connections == 2 and len(server.heads) == 2
 
 
+async def test_a_kept_connection_closed_as_the_get_arrives_is_replaced_once(clients):
+    # The second GET finds its kept connection open and is sent on it; the server closes
+    # it unanswered (an idle timeout racing the request): the GET goes out again, once.
+    async with RawServer(lambda n, _: None if n == 2 else json_answer([n])) as server:
+        c = clients(server.url)
+        assert await c.get_json("/runs") == [1]
+        assert await c.get_json("/runs") == [3]
+    assert server.connections == 2 and len(server.heads) == 3
+
+
 async def test_a_server_that_never_answers_is_unreachable_not_retried_forever(clients):
     async with RawServer(lambda n, _: None) as server:
         c = clients(server.url)
