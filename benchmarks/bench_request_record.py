@@ -22,8 +22,9 @@ def main() -> None:
                             request=request)
     body = json.dumps([{"id": str(i), "status": "passed", "title": "t" * 40}
                        for i in range(50)]).encode()
+    raw_path = request.url.raw_path
     n = 20_000
-    record = min(timeit.repeat(lambda: client._note_answer(request, answer), number=n,
+    record = min(timeit.repeat(lambda: client._note_answer("GET", raw_path, answer), number=n,
                                repeat=5)) / n
     parse = min(timeit.repeat(lambda: json.loads(body), number=2_000, repeat=5)) / 2_000
     print(f"record one answer: {record * 1e6:.2f} us; json.loads of a 50-run body: "

@@ -9,7 +9,8 @@ only within the base URL's origin.
 
 Beside it: `http_body` (reading under the cap), `http_answers` (what an answer says),
 `http_errors` (which typed error a failure is), `http_redirects`, `http_retry`,
-`http_cache` (the remembered bodies) and `http_token` (the bearer token).
+`http_cache` (the remembered bodies), `http_token` (the bearer token) and `http_lean` (the
+GET of a plain http:// origin without a proxy: httpx costs ten times the poll budget).
 """
 
 from __future__ import annotations
@@ -52,10 +53,11 @@ from runwatch.http_body import (
 )
 from runwatch.http_cache import BODY_CACHE_SIZE, BodyCache, CachedBody, cache_key
 from runwatch.http_errors import error_for
+from runwatch.http_lean import LeanPool, LeanResponse, header_lines, lean_enabled, pool_for
 from runwatch.http_parse import parse_json, read_answer, reduce_raw_body
 from runwatch.http_record import RateLimit, RequestRecord, path_of, rate_limit_after
 from runwatch.http_redirects import MAX_REDIRECTS, check_redirect, redirect_target
-from runwatch.http_retry import RetryPolicy, retry_after_first, retryable
+from runwatch.http_retry import RetryPolicy, retry_after_first
 from runwatch.http_tls import ssl_context_for
 from runwatch.http_token import BearerToken, header_safe, unsendable_token
 from runwatch.tokens import SecretResolver
@@ -112,6 +114,11 @@ class SourceClient(BearerToken):
     # The URL each (path, query) builds, and its origin: built once, not on every poll.
     _urls: OrderedDict[str, tuple[httpx.URL, str]] = field(
         default_factory=OrderedDict, init=False, repr=False)
+    # The lean GET (runwatch.http_lean) when it applies to base_url, decided with the client;
+    # `lean=False` (or RUNWATCH_LEAN_HTTP=0) keeps every request on httpx.
+    lean: bool = field(default_factory=lean_enabled)
+    _lean: LeanPool | None = field(default=None, init=False, repr=False)
+    _lean_head: tuple[str | None, bytes] | None = field(default=None, init=False, repr=False)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -133,11 +140,16 @@ class SourceClient(BearerToken):
                 verify=ssl_context_for(self.base_url),
                 follow_redirects=False,  # each send decides (same-origin GETs only)
             )
+            if self.lean and self.transport is None and self.auth is None:
+                self._lean = pool_for(self._client, min(self.timeout_s, 5.0))
         return self._client
 
     async def aclose(self) -> None:
         if self.token_source is not None:
             await self.token_source.aclose()
+        if self._lean is not None:
+            self._lean.close()
+            self._lean = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -260,10 +272,9 @@ class SourceClient(BearerToken):
         try:
             return await attempt()  # the usual case: no retrying object is built
         except Exception as exc:
-            if (method not in RETRIED_METHODS or self.retry.attempts <= 1
-                    or not retryable(exc)):
+            if method not in RETRIED_METHODS:
                 raise
-            failure = exc
+            failure = exc  # whether and how it is tried again: http_retry's policy alone
         return await retry_after_first(self.retry, attempt, failure, started, self.sleep)
 
     async def _once(
@@ -321,26 +332,34 @@ class SourceClient(BearerToken):
     ) -> Answer:
         """Send, follow same-origin GET redirects by hand, read the body under its cap."""
         client = self.client
+        lean = self._lean if method == "GET" else None
         known = self._urls.get(url_key) if url_key is not None else None
+        request: httpx.Request | None = None
         if known is not None:
-            request = client.build_request(method, known[0], headers=headers)
-            start = known[1]
+            url, start = known
         else:
             request = client.build_request(
                 method, path, params=params, json=json_body, headers=headers
             )
-            start = origin(request.url)
+            url = request.url
+            start = origin(url)
             if url_key is not None:
-                self._remember_url(url_key, request.url, start)
+                self._remember_url(url_key, url, start)
         for _ in range(MAX_REDIRECTS + 1):
-            response = await client.send(request, stream=True, follow_redirects=False)
-            self._note_answer(request, response)
+            response: httpx.Response | LeanResponse
+            if lean is not None:
+                response = await lean.get(url.raw_path, self._head(headers))
+            else:
+                if request is None:
+                    request = client.build_request(method, url, headers=headers)
+                response = await client.send(request, stream=True, follow_redirects=False)
+            self._note_answer(method, url.raw_path, response)
             try:
                 progress.answering = True
                 if response.has_redirect_location:
-                    target = redirect_target(self.source, request, response, path)
-                    check_redirect(self.source, method, path, start, target)
-                    request = client.build_request("GET", target, headers=headers)
+                    url = redirect_target(self.source, url, response.headers, path)
+                    check_redirect(self.source, method, path, start, url)
+                    method, request = "GET", None
                     continue
                 if response.status_code >= 400:
                     raise await error_for(
@@ -361,15 +380,27 @@ class SourceClient(BearerToken):
         if len(self._urls) > BODY_CACHE_SIZE:  # as many as bodies remembered
             self._urls.popitem(last=False)
 
-    def _note_answer(self, request: httpx.Request, response: httpx.Response) -> None:
+    def _head(self, headers: Mapping[str, str] | None) -> bytes:
+        """The lean GET's header lines: the very ones httpx sends for this client (Host,
+        Accept, Accept-Encoding, Connection, User-Agent, Authorization when a token), built
+        once per token, then `headers` (If-None-Match)."""
+        known = self._lean_head
+        if known is None or known[0] != self.token:
+            known = self._lean_head = (self.token, header_lines(self.client))
+        if not headers:
+            return known[1] + b"\r\n"
+        extra = b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+        return known[1] + extra + b"\r\n"
+
+    def _note_answer(self, method: str, raw_path: bytes,
+                     response: httpx.Response | LeanResponse) -> None:
         """Keep what the sources view shows of this exchange (the last one wins); the same
         record as last time is kept as is (an unchanged poll builds nothing)."""
         status = response.status_code
         last = self.last_request
-        raw_path = request.url.raw_path
         if last is None or last.status != status or last.failure is not None \
-                or last.method != request.method or self._recorded_path != raw_path:
-            self.last_request = RequestRecord(request.method, path_of(raw_path), status)
+                or last.method != method or self._recorded_path != raw_path:
+            self.last_request = RequestRecord(method, path_of(raw_path), status)
             self._recorded_path = raw_path
         self.rate_limit = rate_limit_after(self.rate_limit, status, response.headers,
                                            time.time())

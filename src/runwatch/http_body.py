@@ -26,6 +26,8 @@ from typing import Any
 import httpx
 import orjson
 
+from runwatch.http_lean import LeanHeaders, LeanResponse
+
 MIB = 1 << 20
 DEFAULT_MAX_BODY = 32 * MIB
 DEFAULT_MAX_LOG_BODY = 64 * MIB
@@ -42,7 +44,7 @@ class Answer:
     """A successful response's status, headers and (decompressed) body."""
 
     status_code: int
-    headers: httpx.Headers
+    headers: httpx.Headers | LeanHeaders
     body: bytearray
     encoding: str
     truncated: bool = False
@@ -116,13 +118,13 @@ class _Inflater:
 
 
 async def read_capped(
-    response: httpx.Response, cap: int, *, truncate: bool = False
+    response: httpx.Response | LeanResponse, cap: int, *, truncate: bool = False
 ) -> tuple[bytearray, bool]:
     """The decompressed body, and whether it was cut at `cap` (only with `truncate`, else
     BodyOverLimit). Not hashed: spotting a body identical to the last one compares bytes
     (http_cache), which costs a tenth of hashing them."""
     body = bytearray()
-    if response.is_stream_consumed:
+    if isinstance(response, httpx.Response) and response.is_stream_consumed:
         # Built in memory (a mock transport): already read and decoded by httpx.
         chunks: Any = _one(response.content)
         inflater = _Inflater("")
@@ -149,7 +151,7 @@ async def _one(content: bytes) -> Any:
     yield content
 
 
-def _content_length(response: httpx.Response) -> int | None:
+def _content_length(response: httpx.Response | LeanResponse) -> int | None:
     try:
         return int(response.headers.get("content-length", ""))
     except ValueError:

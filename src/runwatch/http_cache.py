@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 # Bodies remembered for the identical-body and ETag shortcuts; least recently used go first
 # (the scheduler asks for a new cursor or run id often, and a kiosk runs for weeks).
@@ -66,6 +67,14 @@ class BodyCache(OrderedDict[str, CachedBody]):
 
 
 def cache_key(path: str, params: Mapping[str, Any] | None) -> str:
+    """The key of the URL that `path` and `params` build, exactly: names and values escaped
+    (joined bare, `{"a": "1&b=2"}` and `{"a": "1", "b": "2"}` shared one), in their order
+    (the order they are sent in), a value that is not a string by its repr after a `!`
+    (which `quote` always escapes): `True == 1` in Python, yet they are sent as `true`, `1`."""
     if not params:
         return path
-    return path + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+    return path + "?" + "&".join(f"{quote(k, safe='')}={_value(v)}" for k, v in params.items())
+
+
+def _value(v: Any) -> str:
+    return quote(v, safe="") if isinstance(v, str) else "!" + quote(repr(v), safe="")

@@ -15,13 +15,14 @@ from runwatch.errors import (
 )
 from runwatch.http_answers import decode_text, error_detail, retry_after_s, server_words
 from runwatch.http_body import UndecodableBody, read_capped
+from runwatch.http_lean import LeanResponse
 
 # Only so much of an error body is read: it is for the message.
 ERROR_BODY_BYTES = 64 * 1024
 
 
 async def error_for(
-    response: httpx.Response,
+    response: httpx.Response | LeanResponse,
     path: str,
     *,
     source: str,

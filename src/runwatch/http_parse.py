@@ -22,12 +22,13 @@ from runwatch.http_body import (
     read_capped,
     reduce_raw,
 )
+from runwatch.http_lean import LeanResponse
 
 # Bodies larger than this are parsed (and reduced) on a thread: the event loop stays free.
 OFFLOAD_BYTES = 256 * 1024
 
 
-async def read_answer(source: str, response: httpx.Response, path: str, cap: int,
+async def read_answer(source: str, response: httpx.Response | LeanResponse, path: str, cap: int,
                       log: bool) -> Answer:
     """The answer with its body read under `cap` (a log's cut there, anything else over it
     refused)."""

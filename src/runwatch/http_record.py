@@ -14,6 +14,7 @@ from http import HTTPStatus
 import httpx
 
 from runwatch.http_answers import retry_after_s
+from runwatch.http_lean import LeanHeaders
 
 MAX_PATH = 200  # characters of a path kept (with its query)
 MAX_COUNT = 10**9  # a larger "limit" or "remaining" is not a number a server means
@@ -70,8 +71,8 @@ class RateLimit:
         return " · ".join(parts) or "none announced"
 
 
-def rate_limit_after(current: RateLimit | None, status: int, headers: httpx.Headers,
-                     now: float) -> RateLimit | None:
+def rate_limit_after(current: RateLimit | None, status: int,
+                     headers: httpx.Headers | LeanHeaders, now: float) -> RateLimit | None:
     """The rate limit known after an answer: what it announces, else `current`, less a
     Retry-After wait once an answer comes back fine (the wait that was asked for is over).
     The usual answer announces nothing: one pass over its raw header names, nothing built."""

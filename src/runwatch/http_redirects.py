@@ -3,6 +3,8 @@ most `MAX_REDIRECTS` in a row. Anything else is a `RedirectRefused` that says wh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import httpx
 
 from runwatch.errors import RedirectRefused
@@ -12,10 +14,11 @@ MAX_REDIRECTS = 5
 
 
 def redirect_target(
-    source: str, request: httpx.Request, response: httpx.Response, path: str
+    source: str, url: httpx.URL, headers: Mapping[str, str], path: str
 ) -> httpx.URL:
+    """Where an answer from `url` with these headers (a Location) redirects to."""
     try:
-        return request.url.join(response.headers["location"])
+        return url.join(headers["location"])
     except (httpx.InvalidURL, ValueError):
         raise RedirectRefused(
             f"{source}: {path} redirects to an address that is not a URL"

@@ -60,25 +60,30 @@ async def retry_after_first(
     policy: RetryPolicy, attempt: Callable[[], Awaitable[T]], failure: BaseException,
     started: float, sleep: Callable[[float], Any] | None,
 ) -> T:
-    """The attempts after a first one that failed with `failure` (retryable) at `started`
-    (time.monotonic): the same stop and wait rules as if tenacity had run all of them, so the
-    usual request (the first attempt succeeds) never builds a retrying object."""
-    elapsed = time.monotonic() - started
-    if elapsed >= policy.total_s:
-        raise failure
-    pause = sleep or asyncio.sleep
-    await pause(wait_s(policy, failure, 1))
+    """The attempts after a first one that failed with `failure` at `started`
+    (time.monotonic), by the one retry policy below: tenacity runs all of them, the first
+    replayed (it raises `failure` again at once), so the rules (what is retried, how many
+    times, for how long, with which waits) live here only, and the usual request (the first
+    attempt succeeds) never builds a retrying object."""
+    replay = [failure]
+
+    async def again() -> T:
+        if replay:
+            raise replay.pop()
+        return await attempt()
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        return wait_s(policy, exc, state.attempt_number + 1)  # the first was before these
+        return wait_s(policy, exc, state.attempt_number)
 
+    # tenacity counts time from here: what the first attempt took is already gone.
+    left = max(0.0, policy.total_s - (time.monotonic() - started))
     retrying = AsyncRetrying(
-        stop=stop_after_attempt(policy.attempts - 1)
-        | stop_after_delay(max(0.0, policy.total_s - (time.monotonic() - started))),
-        wait=wait, retry=retry_if_exception(retryable), reraise=True, sleep=pause,
+        stop=stop_after_attempt(policy.attempts) | stop_after_delay(left),
+        wait=wait, retry=retry_if_exception(retryable), reraise=True,
+        sleep=sleep or asyncio.sleep,
     )
     async for tried in retrying:
         with tried:
-            return await attempt()
+            return await again()
     raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises

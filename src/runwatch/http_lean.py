@@ -1,0 +1,327 @@
+"""The lean GET: HTTP/1.1 on kept-alive asyncio streams, for a plain `http://` origin that no
+proxy applies to (SourceClient decides, by httpx's own rules); https, a proxy, a custom
+transport or auth flow, and every other method stay on httpx.
+
+Why: an unchanged poll must cost runwatch under 0.3 ms of CPU over the request (issue 12),
+and httpx alone costs 2-3 ms per GET (callgrind: 2.74M instructions for one
+`AsyncClient.get`, a raw asyncio GET 0.18M). A custom httpx transport keeps most of that
+(Request/Response building, the client's logic). h11, httpcore's parser, was measured for
+this path: 109 µs of CPU per request/response cycle (2,000 cycles, `time.process_time`, a
+200-byte head and a 2 KB body), a third of the budget on its own, where the head parser here
+costs 8 µs. So the parser is hand-written, and small because it is strictly bounded: the head
+(status line and headers) at most `HEAD_MAX` (httpcore's limit), HTTP/1.0 and 1.1 only, no
+obs-fold, one Content-Length or a chunked body (its size lines under `HEAD_MAX` too) or a body
+to the connection's close; anything else is a protocol error, as h11 makes it. The body is
+handed on in pieces of at most `PIECE` bytes (never one buffer of a declared size) to
+`http_body.read_capped`, which inflates and caps it as it does httpx's.
+
+A Set-Cookie is not kept for the next GET (httpx's cookie jar would keep it): no provider's
+API works by cookies. Failures are raised as the httpx exceptions httpx would raise for them
+(with httpcore's words where a test or a person reads them), so SourceClient maps both paths
+to the same typed errors with the same messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
+
+import httpx
+
+# The status line and headers together; the same as httpcore's (h11's event size limit).
+HEAD_MAX = 100 * 1024
+PIECE = 64 * 1024  # a body is read at most this much at a time
+IDLE_MAX = 8  # kept-alive connections per source (the scheduler GETs several at once)
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Turns the lean path off for every source (httpx for all): `RUNWATCH_LEAN_HTTP=0`.
+SWITCH = "RUNWATCH_LEAN_HTTP"
+
+
+def lean_enabled() -> bool:
+    return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def pool_for(client: httpx.AsyncClient, connect_timeout_s: float) -> LeanPool | None:
+    """The lean GET's pool for this client's base URL when it is plain http and no proxy
+    applies to it by httpx's rules (HTTP_PROXY, ALL_PROXY, NO_PROXY: the transport httpx
+    would choose is its own); else None: httpx carries every request."""
+    url = client.base_url
+    if url.scheme != "http" or not url.host:
+        return None
+    if client._transport_for_url(url) is not client._transport:
+        return None  # a proxy applies
+    return LeanPool(url.host, url.port or 80, connect_timeout_s)
+
+
+def header_lines(client: httpx.AsyncClient) -> bytes:
+    """The header lines httpx sends on this client's GETs (Host, Accept, Accept-Encoding,
+    Connection, User-Agent, Authorization when a token is set), each ended by CRLF."""
+    sent = client.build_request("GET", client.base_url).headers.raw
+    return b"".join(name + b": " + value + b"\r\n" for name, value in sent)
+
+
+class LeanHeaders(Mapping[str, str]):
+    """An answer's headers: names case-insensitive, repeated ones joined by ", " (as
+    httpx.Headers.get gives them); `raw` as received."""
+
+    __slots__ = ("_values", "raw")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self.raw = raw
+        values: dict[str, str] = {}
+        for key, value in raw:
+            name = key.decode("latin-1").lower()
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                text = value.decode("latin-1")
+            values[name] = f"{values[name]}, {text}" if name in values else text
+        self._values = values
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"LeanHeaders({sorted(self._values)})"  # names only
+
+
+class _Stale(Exception):
+    """A kept-alive connection the server had closed: the GET is sent again, once."""
+
+
+class _Conn:
+    __slots__ = ("loop", "reader", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.loop = asyncio.get_running_loop()
+
+    def usable(self) -> bool:
+        return (self.loop is asyncio.get_running_loop() and not self.reader.at_eof()
+                and not self.writer.is_closing())
+
+    def close(self) -> None:
+        if not self.loop.is_closed():
+            self.writer.close()
+
+
+def _protocol_error(words: str) -> httpx.RemoteProtocolError:
+    return httpx.RemoteProtocolError(words)
+
+
+class LeanResponse:
+    """What SourceClient reads of an answer, as of httpx.Response: status, reason, headers,
+    the raw body in pieces; `aclose` gives a finished connection back to its pool."""
+
+    is_stream_consumed = False
+
+    def __init__(self, pool: LeanPool, conn: _Conn, status: int, reason: str,
+                 headers: LeanHeaders, keep: bool) -> None:
+        self.status_code, self.reason_phrase, self.headers = status, reason, headers
+        self._pool, self._conn, self._keep = pool, conn, keep
+        self._done = False
+        self._length: int | None = None
+        self._chunked = False
+        self._framing()
+
+    def _framing(self) -> None:
+        status, headers = self.status_code, self.headers
+        if status < 200 or status in (204, 304):
+            self._length = 0
+            return
+        coding = headers.get("transfer-encoding")
+        if coding is not None:
+            if coding.split(",")[-1].strip().lower() != "chunked":
+                raise _protocol_error(f"unsupported Transfer-Encoding {coding[:40]!r}")
+            self._chunked = True
+            return
+        declared = headers.get("content-length")
+        if declared is None:
+            self._keep = False  # the body ends where the connection does
+            return
+        sizes = {size.strip() for size in declared.split(",")}
+        size = sizes.pop()
+        if sizes or not size.isdigit() or len(size) > 18:
+            raise _protocol_error("bad Content-Length")
+        self._length = int(size)
+
+    @property
+    def has_redirect_location(self) -> bool:
+        return self.status_code in REDIRECTS and "location" in self.headers
+
+    @property
+    def charset_encoding(self) -> str | None:
+        kind = self.headers.get("content-type", "")
+        for param in kind.split(";")[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset":
+                return value.strip().strip("\"'") or None
+        return None
+
+    async def aiter_raw(self) -> AsyncIterator[bytes]:
+        reader = self._conn.reader
+        try:
+            if self._chunked:
+                async for piece in self._chunks(reader):
+                    yield piece
+            elif self._length is not None:
+                async for piece in _exactly(reader, self._length):
+                    yield piece
+            else:
+                while piece := await reader.read(PIECE):
+                    yield piece
+        except asyncio.LimitOverrunError:
+            raise _protocol_error("a chunk size line over the limit") from None
+        except asyncio.IncompleteReadError:
+            raise _protocol_error("peer closed connection without sending complete "
+                                  "message body") from None
+        except OSError as exc:
+            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+        self._done = True
+
+    async def _chunks(self, reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+        while True:
+            line = await reader.readuntil(b"\r\n")
+            text = line.split(b";", 1)[0].strip()
+            if not text or len(text) > 16 or text.strip(b"0123456789abcdefABCDEF"):
+                raise _protocol_error("bad chunk size")
+            size = int(text, 16)
+            if size == 0:
+                trailers = 0
+                while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+                    trailers += len(line)
+                    if trailers > HEAD_MAX:
+                        raise _protocol_error("trailers over the limit")
+                return
+            async for piece in _exactly(reader, size):
+                yield piece
+            if await reader.readexactly(2) != b"\r\n":
+                raise _protocol_error("a chunk not ended by CRLF")
+
+    async def aclose(self) -> None:
+        if self._done and self._keep:
+            self._pool.release(self._conn)
+        else:
+            self._conn.close()
+
+
+async def _exactly(reader: asyncio.StreamReader, size: int) -> AsyncIterator[bytes]:
+    left = size
+    while left:
+        piece = await reader.read(min(left, PIECE))
+        if not piece:
+            raise asyncio.IncompleteReadError(b"", left)
+        left -= len(piece)
+        yield piece
+
+
+class LeanPool:
+    """Kept-alive connections to one origin, at most `IDLE_MAX` idle ones."""
+
+    def __init__(self, host: str, port: int, connect_timeout_s: float) -> None:
+        self.host, self.port, self.connect_timeout_s = host, port, connect_timeout_s
+        self._idle: list[_Conn] = []
+        self.opened = 0  # connections opened (tests see keep-alive by it)
+
+    async def get(self, target: bytes, head: bytes) -> LeanResponse:
+        """Send `GET target` with `head` (its header lines, the blank line included) and
+        read the answer's status and headers; its body is the response's to read."""
+        request = b"GET " + target + b" HTTP/1.1\r\n" + head
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.usable():
+                conn.close()
+                continue
+            try:
+                return await self._exchange(conn, request, reused=True)
+            except _Stale:
+                break  # it had been closed by the server: once more, on a new one
+        conn = await self._connect()
+        try:
+            return await self._exchange(conn, request, reused=False)
+        except _Stale:  # pragma: no cover - only a reused connection is stale
+            raise _protocol_error("Server disconnected without sending a response.") from None
+
+    def release(self, conn: _Conn) -> None:
+        if len(self._idle) < IDLE_MAX and conn.usable():
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
+
+    async def _connect(self) -> _Conn:
+        try:
+            async with asyncio.timeout(self.connect_timeout_s):
+                reader, writer = await asyncio.open_connection(self.host, self.port,
+                                                               limit=HEAD_MAX)
+        except TimeoutError:
+            raise httpx.ConnectTimeout("timed out") from None
+        except OSError as exc:
+            raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+        self.opened += 1
+        return _Conn(reader, writer)
+
+    async def _exchange(self, conn: _Conn, request: bytes, *, reused: bool) -> LeanResponse:
+        try:
+            conn.writer.write(request)
+            await conn.writer.drain()
+            while True:
+                head = await conn.reader.readuntil(b"\r\n\r\n")
+                response = self._response(conn, head)
+                if response is not None:
+                    return response
+        except asyncio.IncompleteReadError as exc:
+            conn.close()
+            if reused and not exc.partial:
+                raise _Stale() from None
+            raise _protocol_error("Server disconnected without sending a response.") from None
+        except asyncio.LimitOverrunError:
+            conn.close()
+            raise _protocol_error(f"the answer's headers are over {HEAD_MAX // 1024} KiB") \
+                from None
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            conn.close()
+            if reused:
+                raise _Stale() from None
+            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+        except OSError as exc:
+            conn.close()
+            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+        except BaseException:  # a protocol error, a cancel (the deadline): never reused
+            conn.close()
+            raise
+
+    def _response(self, conn: _Conn, head: bytes) -> LeanResponse | None:
+        """The answer this head starts, or None for an interim (1xx) one."""
+        lines = head[:-4].split(b"\r\n")
+        parts = lines[0].split(b" ", 2)
+        if (len(parts) < 2 or parts[0] not in (b"HTTP/1.1", b"HTTP/1.0")
+                or len(parts[1]) != 3 or not parts[1].isdigit()):
+            raise _protocol_error("illegal status line")
+        status = int(parts[1])
+        if 100 <= status < 200 and status != 101:
+            return None
+        if status < 200:
+            raise _protocol_error(f"unexpected status {status}")
+        raw: list[tuple[bytes, bytes]] = []
+        for line in lines[1:]:
+            name, colon, value = line.partition(b":")
+            if not colon or not name or name.strip(b" \t") != name or b" " in name \
+                    or b"\n" in line or b"\r" in line:
+                raise _protocol_error("illegal header line")
+            raw.append((name, value.strip(b" \t")))
+        headers = LeanHeaders(raw)
+        connection = headers.get("connection", "").lower()
+        keep = parts[0] == b"HTTP/1.1" and "close" not in connection
+        reason = parts[2].decode("latin-1") if len(parts) == 3 else ""
+        return LeanResponse(self, conn, status, reason, headers, keep)
