@@ -4,7 +4,9 @@ Odd shapes the simulator never produces go through httpx.MockTransport."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -221,6 +223,47 @@ async def test_an_unchanged_poll_maps_nothing_again(sim):
     # The same objects, the refreshed run's too: an unchanged body is not parsed again, and
     # the very same list, which the poller does not diff.
     assert second is first
+
+
+class _NeverQuiet(SchedulerProvider):
+    """The provider without its unchanged-poll shortcut: every poll holds its page again."""
+
+    async def list_runs(self) -> list[Run]:
+        self._quiet = None
+        return await super().list_runs()
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_the_unchanged_poll_shortcut_changes_no_request_and_no_run(sim, seed):
+    # The shortcut skips holding a page that is the same body as last time when no held run
+    # changed since (the `_edits` count): whatever happened between polls (runs moving on,
+    # the run screen reading one, even during the poll), the requests and the runs must be
+    # those of a provider that holds every page again.
+    rng = random.Random(seed)
+    limit, page_size = rng.choice([3, 10, 50]), rng.choice([1, 2, 5, 200])
+    quick = sim.provider("scheduler", limit=limit)
+    plain = sim.provider("scheduler", limit=limit)
+    plain.__class__ = _NeverQuiet
+    for provider in (quick, plain):
+        provider.page_size = page_size
+        provider.refresh_per_poll = rng.choice([1, 3, 20])
+    shortcuts = 0
+    for _ in range(24):
+        opened = rng.choice(list(quick._held)) if quick._held and rng.random() < 0.3 else None
+        seen, before = [], quick._quiet
+        for provider in (quick, plain):
+            mark = len(requests(sim))
+            polls = [provider.list_runs()] + ([provider.get_run(opened)] if opened else [])
+            runs, *_ = await asyncio.gather(*polls)
+            seen.append(([(r.method, r.path, r.query) for r in requests(sim, mark)],
+                         [(r.id, r.status, r.title, r.progress, r.finished_at) for r in runs]))
+        assert seen[0] == seen[1]
+        shortcuts += before is not None and quick._quiet is before  # the poll took it
+        sim.sim.clock.advance(rng.choice([0, 0, 1, 5, 30, 120]))
+        if quick._held and rng.random() < 0.3:  # the run screen, between two polls
+            between = rng.choice(list(quick._held))
+            assert await quick.get_run(between) == await plain.get_run(between)
+    assert shortcuts  # the shortcut was taken: the comparison compares something
 
 
 async def test_a_last_page_without_cursor_is_read_again_from_its_own_cursor():
