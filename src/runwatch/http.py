@@ -19,7 +19,6 @@ import asyncio
 import functools
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,9 +50,9 @@ from runwatch.http_body import (
     Progress,
     megabytes,
 )
-from runwatch.http_cache import BODY_CACHE_SIZE, BodyCache, CachedBody, cache_key
+from runwatch.http_cache import BodyCache, CachedBody, UrlCache, cache_key
 from runwatch.http_errors import error_for
-from runwatch.http_lean import LeanPool, LeanResponse, header_lines, lean_enabled, pool_for
+from runwatch.http_lean import LeanHead, LeanPool, LeanResponse, lean_enabled, pool_for
 from runwatch.http_parse import parse_json, read_answer, reduce_raw_body
 from runwatch.http_record import RateLimit, RequestRecord, path_of, rate_limit_after
 from runwatch.http_redirects import MAX_REDIRECTS, check_redirect, redirect_target
@@ -112,13 +111,12 @@ class SourceClient(BearerToken):
     rate_limit: RateLimit | None = field(default=None, init=False)
     _recorded_path: bytes | None = field(default=None, init=False, repr=False)
     # The URL each (path, query) builds, and its origin: built once, not on every poll.
-    _urls: OrderedDict[str, tuple[httpx.URL, str]] = field(
-        default_factory=OrderedDict, init=False, repr=False)
+    _urls: UrlCache[httpx.URL] = field(default_factory=UrlCache, init=False, repr=False)
     # The lean GET (runwatch.http_lean) when it applies to base_url, decided with the client;
     # `lean=False` (or RUNWATCH_LEAN_HTTP=0) keeps every request on httpx.
     lean: bool = field(default_factory=lean_enabled)
     _lean: LeanPool | None = field(default=None, init=False, repr=False)
-    _lean_head: tuple[str | None, bytes] | None = field(default=None, init=False, repr=False)
+    _lean_head: LeanHead = field(default_factory=LeanHead, init=False, repr=False)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -344,11 +342,12 @@ class SourceClient(BearerToken):
             url = request.url
             start = origin(url)
             if url_key is not None:
-                self._remember_url(url_key, url, start)
+                self._urls.remember(url_key, url, start)
         for _ in range(MAX_REDIRECTS + 1):
             response: httpx.Response | LeanResponse
             if lean is not None:
-                response = await lean.get(url.raw_path, self._head(headers))
+                head = self._lean_head.lines(self.client, self.token, headers)
+                response = await lean.get(url.raw_path, head)
             else:
                 if request is None:
                     request = client.build_request(method, url, headers=headers)
@@ -374,23 +373,6 @@ class SourceClient(BearerToken):
             f"{self.source}: {path} redirected more than {MAX_REDIRECTS} times in a row "
             "(a redirect loop)"
         )
-
-    def _remember_url(self, key: str, url: httpx.URL, start: str) -> None:
-        self._urls[key] = (url, start)
-        if len(self._urls) > BODY_CACHE_SIZE:  # as many as bodies remembered
-            self._urls.popitem(last=False)
-
-    def _head(self, headers: Mapping[str, str] | None) -> bytes:
-        """The lean GET's header lines: the very ones httpx sends for this client (Host,
-        Accept, Accept-Encoding, Connection, User-Agent, Authorization when a token), built
-        once per token, then `headers` (If-None-Match)."""
-        known = self._lean_head
-        if known is None or known[0] != self.token:
-            known = self._lean_head = (self.token, header_lines(self.client))
-        if not headers:
-            return known[1] + b"\r\n"
-        extra = b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
-        return known[1] + extra + b"\r\n"
 
     def _note_answer(self, method: str, raw_path: bytes,
                      response: httpx.Response | LeanResponse) -> None:

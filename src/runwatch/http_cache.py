@@ -9,7 +9,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 # Bodies remembered for the identical-body and ETag shortcuts; least recently used go first
@@ -63,6 +63,19 @@ class BodyCache(OrderedDict[str, CachedBody]):
         self[key] = body
         self.move_to_end(key)
         while len(self) > BODY_CACHE_SIZE:
+            self.popitem(last=False)
+
+
+U = TypeVar("U")
+
+
+class UrlCache(OrderedDict[str, tuple[U, str]], Generic[U]):
+    """Key → the URL it builds and that URL's origin, built once, not on every poll; as
+    many as bodies are remembered, the oldest first out."""
+
+    def remember(self, key: str, url: U, start: str) -> None:
+        self[key] = (url, start)
+        if len(self) > BODY_CACHE_SIZE:
             self.popitem(last=False)
 
 

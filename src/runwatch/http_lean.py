@@ -24,10 +24,13 @@ to the same typed errors with the same messages.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 
 import httpx
+
+log = logging.getLogger(__name__)
 
 # The status line and headers together; the same as httpcore's (h11's event size limit).
 HEAD_MAX = 100 * 1024
@@ -59,6 +62,30 @@ def header_lines(client: httpx.AsyncClient) -> bytes:
     Connection, User-Agent, Authorization when a token is set), each ended by CRLF."""
     sent = client.build_request("GET", client.base_url).headers.raw
     return b"".join(name + b": " + value + b"\r\n" for name, value in sent)
+
+
+class LeanHead:
+    """The lean GET's header lines: the very ones httpx sends for the client (Host, Accept,
+    Accept-Encoding, Connection, User-Agent, Authorization when a token), built again only
+    when the token changes, then a request's own (If-None-Match) and the blank line."""
+
+    __slots__ = ("_lines", "_token")
+
+    def __init__(self) -> None:
+        self._token: str | None = None
+        self._lines: bytes | None = None
+
+    def __repr__(self) -> str:
+        return "LeanHead()"  # its lines hold the token
+
+    def lines(self, client: httpx.AsyncClient, token: str | None,
+              headers: Mapping[str, str] | None) -> bytes:
+        if self._lines is None or self._token != token:
+            self._token, self._lines = token, header_lines(client)
+        if not headers:
+            return self._lines + b"\r\n"
+        extra = b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+        return self._lines + extra + b"\r\n"
 
 
 class LeanHeaders(Mapping[str, str]):
@@ -233,7 +260,15 @@ class LeanPool:
     async def get(self, target: bytes, head: bytes) -> LeanResponse:
         """Send `GET target` with `head` (its header lines, the blank line included) and
         read the answer's status and headers; its body is the response's to read."""
-        request = b"GET " + target + b" HTTP/1.1\r\n" + head
+        response = await self._send(b"GET " + target + b" HTTP/1.1\r\n" + head)
+        if log.isEnabledFor(logging.DEBUG):  # --debug's request line, as httpx writes it
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            log.debug('HTTP Request: GET http://%s:%d%s "HTTP/1.1 %d %s"', host, self.port,
+                      target.decode("ascii", "replace"), response.status_code,
+                      response.reason_phrase)
+        return response
+
+    async def _send(self, request: bytes) -> LeanResponse:
         while self._idle:
             conn = self._idle.pop()
             if not conn.usable():
