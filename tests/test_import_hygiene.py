@@ -137,6 +137,17 @@ def test_history_loads_neither_the_config_nor_a_provider(tmp_path: Path,
     assert loaded(modules, "runwatch.config", "runwatch.providers", "httpx", "textual") == []
 
 
+def test_the_output_helpers_and_statuses_load_no_pydantic() -> None:
+    """`runwatch history` writes through runwatch.output and reads RunStatus: neither may pull
+    in pydantic (~100 ms), which the models module loads only when a model is asked for."""
+    modules = modules_after("import runwatch.output, runwatch.formatting\n"
+                            "from runwatch.models import RunStatus, run_duration, utc")
+    assert "runwatch.models.status" in modules
+    assert loaded(modules, "pydantic", "runwatch.models.run") == []
+    # ... and a model asked for by name still comes from the package, built as before
+    assert "pydantic" in modules_after("from runwatch.models import Run\nRun.model_fields")
+
+
 PLUGIN = """
 import os
 class Plugin:
