@@ -115,14 +115,17 @@ def write_empty_config(tmp_path: Path) -> Path:
 
 
 def test_list_json_loads_neither_textual_nor_the_plugin_search(tmp_path: Path) -> None:
-    """`list` never loads the dashboard; with no pydantic plugin installed, pydantic's plugin
-    loader (importlib.metadata and what it imports) is not loaded either (runwatch.cli.plugins)."""
+    """`list` never loads the dashboard nor the poller (it reads once, through the session);
+    with no pydantic plugin installed, pydantic's plugin loader (importlib.metadata and what
+    it imports) is not loaded either (runwatch.cli.plugins)."""
     seen, stdout = run_cli(tmp_path, "--config", str(write_empty_config(tmp_path)), "list",
                            "--json")
     assert json.loads(stdout) == []
     modules: list[str] = seen["modules"]  # type: ignore[assignment]
     assert "pydantic" in modules and "runwatch.config" in modules
-    assert loaded(modules, "textual", "runwatch.tui", "importlib.metadata") == []
+    assert "runwatch.session" in modules
+    assert loaded(modules, "textual", "runwatch.tui", "importlib.metadata",
+                  "runwatch.poller") == []
 
 
 def test_history_loads_neither_the_config_nor_a_provider(tmp_path: Path,
