@@ -115,14 +115,17 @@ def write_empty_config(tmp_path: Path) -> Path:
 
 
 def test_list_json_loads_neither_textual_nor_the_plugin_search(tmp_path: Path) -> None:
-    """`list` never loads the dashboard; with no pydantic plugin installed, pydantic's plugin
-    loader (importlib.metadata and what it imports) is not loaded either (runwatch.cli.plugins)."""
+    """`list` never loads the dashboard nor the poller (it reads once, through the session);
+    with no pydantic plugin installed, pydantic's plugin loader (importlib.metadata and what
+    it imports) is not loaded either (runwatch.cli.plugins)."""
     seen, stdout = run_cli(tmp_path, "--config", str(write_empty_config(tmp_path)), "list",
                            "--json")
     assert json.loads(stdout) == []
     modules: list[str] = seen["modules"]  # type: ignore[assignment]
     assert "pydantic" in modules and "runwatch.config" in modules
-    assert loaded(modules, "textual", "runwatch.tui", "importlib.metadata") == []
+    assert "runwatch.session" in modules
+    assert loaded(modules, "textual", "runwatch.tui", "importlib.metadata",
+                  "runwatch.poller") == []
 
 
 def test_history_loads_neither_the_config_nor_a_provider(tmp_path: Path,
@@ -135,6 +138,17 @@ def test_history_loads_neither_the_config_nor_a_provider(tmp_path: Path,
     modules: list[str] = seen["modules"]  # type: ignore[assignment]
     assert "runwatch.history" in modules
     assert loaded(modules, "runwatch.config", "runwatch.providers", "httpx", "textual") == []
+
+
+def test_the_output_helpers_and_statuses_load_no_pydantic() -> None:
+    """`runwatch history` writes through runwatch.output and reads RunStatus: neither may pull
+    in pydantic (~100 ms), which the models module loads only when a model is asked for."""
+    modules = modules_after("import runwatch.output, runwatch.formatting\n"
+                            "from runwatch.models import RunStatus, run_duration, utc")
+    assert "runwatch.models.status" in modules
+    assert loaded(modules, "pydantic", "runwatch.models.run") == []
+    # ... and a model asked for by name still comes from the package, built as before
+    assert "pydantic" in modules_after("from runwatch.models import Run\nRun.model_fields")
 
 
 PLUGIN = """

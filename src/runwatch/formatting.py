@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from runwatch.models import Run
+TYPE_CHECKING = False  # not typing's: `runwatch history` imports this and builds no model
+if TYPE_CHECKING:
+    from runwatch.models import Run
 
 __all__ = [
     "MAX_DURATION_S",

@@ -28,19 +28,16 @@ from runwatch.formatting import (
     format_percent,
     status_words,
 )
-from runwatch.models import (
-    Group,
-    Run,
-    RunDetail,
-    RunStatus,
-    Spec,
-    Step,
-    TestCounts,
-    cancellation_text,
-    run_duration,
-    step_duration,
-)
+
+# The models' pydantic module is imported only by what uses it (runs_json, a run's header):
+# `runwatch history` writes its tables through here and builds no model (~100 ms).
+from runwatch.models.status import RunStatus
+from runwatch.models.times import run_duration, step_duration
 from runwatch.sanitize import clean_multiline, clean_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from runwatch.models import Group, Run, RunDetail, Spec, Step, TestCounts
 
 _ANSI = {
     RunStatus.PASSED: "32",  # green
@@ -155,6 +152,8 @@ LIST_HEADERS = ("SOURCE", "STATUS", "ID", "TITLE", "BRANCH", "AUTHOR", "PROGRESS
 
 def runs_json(runs: Sequence[Run]) -> str:
     """One JSON array of `Run` objects (DESIGN section 2 field names), in the given order."""
+    from runwatch.models import Run
+
     fields = set(Run.model_fields)
     return json.dumps([r.model_dump(mode="json", include=fields) for r in runs], indent=2)
 
@@ -226,6 +225,8 @@ def _header(run: RunDetail, style: Style, now: float) -> str:
         f"  tests     {fmt_tests(run.tests)}",
     ]
     if run.cancellation:
+        from runwatch.models import cancellation_text
+
         when = cancellation_text(run.cancellation, lambda at: f"at {format_date_time(at)}")
         lines.insert(10, f"  canceled  {when}")  # after "finished"
     lines.append(f"  web       {run.web_url or '- (no web page known: set the source web_url)'}")

@@ -13,6 +13,7 @@ remembered, and every run the session hands on (poll events, `get_run`) reads "c
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -23,19 +24,13 @@ from runwatch.config import Config, SourceConfig
 from runwatch.errors import RunwatchError
 from runwatch.http_record import RateLimit, RequestRecord
 from runwatch.models import Cancellation, Run, RunDetail, RunStatus, Spec, Step, TestResult
-from runwatch.poller import (
-    DetailLoaded,
-    Poller,
-    PollEvent,
-    RunsChanged,
-    RunTransition,
-    SourceHealth,
-)
 from runwatch.providers import Provider, RunAction, build_providers
+from runwatch.weblinks import WebLinks
 
 if TYPE_CHECKING:
     from runwatch.alerts import Alerter
     from runwatch.history import Recorder
+    from runwatch.poller import Poller, PollEvent, SourceHealth
 
 __all__ = ["Outcome", "Refused", "RunAction", "Session", "SourceFacts", "Traffic"]
 
@@ -129,8 +124,11 @@ class Session:
         self.sources: Mapping[str, SourceFacts] = {
             name: _facts(p) for name, p in providers.items()
         }
-        self.poller = Poller(providers, intervals=intervals or {}, on_event=self._deliver,
-                             now=now)
+        # The poller is built when first asked for: the commands that read once (list, show,
+        # logs, the actions) never poll, and its modules are ~2 % of their start.
+        self._poller: Poller | None = None
+        self._intervals = dict(intervals or {})
+        self._links: dict[str, WebLinks] = {}
         self._now = now
         # (source, run id) -> when this process sent the stop: see stopped_here.
         self._stopped: dict[tuple[str, str], float] = {}
@@ -138,6 +136,26 @@ class Session:
         self.history: Recorder | None = None
         # The `[notify]` alerts (DESIGN section 14), when the session raises them.
         self.alerts: Alerter | None = None
+
+    @property
+    def poller(self) -> Poller:
+        """The sources' poller (built on first use; see __init__)."""
+        if self._poller is None:
+            from runwatch.poller import Poller
+
+            self._poller = Poller(self.providers, intervals=self._intervals,
+                                  on_event=self._deliver, now=self._now)
+        return self._poller
+
+    def links(self, source: str) -> WebLinks:
+        """What sets the web link of `source`'s runs: the poller's once there is one (its
+        memo keeps an unchanged list the same object), else one of the session's own."""
+        if self._poller is not None:
+            return self._poller.links(source)
+        links = self._links.get(source)
+        if links is None:
+            links = self._links[source] = WebLinks.for_source(self._provider(source).source)
+        return links
 
     @classmethod
     def from_config(
@@ -195,6 +213,8 @@ class Session:
         return self.alerts
 
     def _deliver(self, event: PollEvent) -> None:
+        from runwatch.poller import DetailLoaded, RunsChanged, RunTransition  # loaded: it polls
+
         event = self._as_stopped(event) if self._stopped else event
         # Only a poll that changed something sends RunsChanged: an unchanged one costs nothing.
         if self.history is not None and isinstance(event, RunsChanged):
@@ -225,6 +245,8 @@ class Session:
         return run.model_copy(update=update)
 
     def _as_stopped(self, event: PollEvent) -> PollEvent:
+        from runwatch.poller import DetailLoaded, RunsChanged, RunTransition
+
         if isinstance(event, RunsChanged):
             return replace(event, changed=tuple(self._stopped_view(r) for r in event.changed))
         if isinstance(event, DetailLoaded) and event.detail is not None:
@@ -269,7 +291,7 @@ class Session:
 
     async def get_run(self, source: str, run_id: str) -> RunDetail:
         """One run, read now (not through the poller), with its web link."""
-        detail = self.poller.links(source).run(await self._provider(source).get_run(run_id))
+        detail = self.links(source).run(await self._provider(source).get_run(run_id))
         if not self._stopped:
             return detail
         view = self._stopped_view(detail)
@@ -278,7 +300,7 @@ class Session:
 
     async def list_runs(self, source: str) -> list[Run]:
         """One source's runs, read now (not through the poller), with their web links."""
-        return self.poller.links(source).runs(await self._provider(source).list_runs())
+        return self.links(source).runs(await self._provider(source).list_runs())
 
     # -- acting --------------------------------------------------------------------------
 
@@ -336,7 +358,8 @@ class Session:
                 self._stopped.pop(run.key, None)  # not stopped by us after all
             raise
         finally:
-            self.poller.refresh(run.source)
+            if self._poller is not None:  # no poller, nothing polls: nothing to wake
+                self._poller.refresh(run.source)
         message = sent.said or f"{DONE.get(verb, verb + 'd')} run {run.id}"
         if sent.new_run is not None and sent.new_run.id != run.id:
             message += f" as run {sent.new_run.id}"
@@ -346,10 +369,10 @@ class Session:
 
     async def aclose(self) -> None:
         """Stop polling; close the clients the session built (not ones it was handed)."""
+        if self._poller is not None:
+            await self._poller.stop()
         if self.owns_providers:
-            await self.poller.aclose()
-        else:
-            await self.poller.stop()
+            await asyncio.gather(*(p.aclose() for p in self.providers.values()))
         if self.history is not None:
             self.history.close()
         if self.alerts is not None:

@@ -1,31 +1,51 @@
 """The normalized run model every provider maps onto (DESIGN section 2), in three modules:
 `status` (RunStatus and the progress rules), `times` (UTC and durations) and `run` (the
-pydantic models). Everything is importable from here: `from runwatch.models import Run`."""
+pydantic models). Everything is importable from here: `from runwatch.models import Run`.
 
-from runwatch.models.run import (
-    STDERR_MARK,
-    Cancellation,
-    CleanLog,
-    CleanMultiline,
-    CleanText,
-    Group,
-    Run,
-    RunDetail,
-    Spec,
-    Step,
-    TestCounts,
-    TestResult,
-    cancellation_text,
-)
-from runwatch.models.status import (
-    TERMINAL_STATUSES,
-    RunStatus,
-    map_status,
-    never_ran,
-    progress_of,
-    steps_done,
-)
-from runwatch.models.times import run_duration, seconds_between, step_duration, utc
+Each name loads its own module on first use (PEP 562): `status` and `times` need no
+pydantic, so what reads only statuses and times (`runwatch history`'s figures, the output
+helpers) does not pay pydantic's import (~100 ms) for the models it never builds.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False  # not typing's: this package is imported by `runwatch history`
+if TYPE_CHECKING:
+    from runwatch.models.run import (
+        STDERR_MARK,
+        Cancellation,
+        CleanLog,
+        CleanMultiline,
+        CleanText,
+        Group,
+        Run,
+        RunDetail,
+        Spec,
+        Step,
+        TestCounts,
+        TestResult,
+        cancellation_text,
+    )
+    from runwatch.models.status import (
+        TERMINAL_STATUSES,
+        RunStatus,
+        map_status,
+        never_ran,
+        progress_of,
+        steps_done,
+    )
+    from runwatch.models.times import run_duration, seconds_between, step_duration, utc
+
+_HOME = {
+    **dict.fromkeys(("STDERR_MARK", "Cancellation", "CleanLog", "CleanMultiline", "CleanText",
+                     "Group", "Run", "RunDetail", "Spec", "Step", "TestCounts", "TestResult",
+                     "cancellation_text"), "run"),
+    **dict.fromkeys(("TERMINAL_STATUSES", "RunStatus", "map_status", "never_ran",
+                     "progress_of", "steps_done"), "status"),
+    **dict.fromkeys(("run_duration", "seconds_between", "step_duration", "utc"), "times"),
+}
 
 __all__ = [
     "STDERR_MARK",
@@ -52,3 +72,16 @@ __all__ = [
     "steps_done",
     "utc",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # the next lookup is a plain global, not this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
