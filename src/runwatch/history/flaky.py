@@ -15,7 +15,11 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from runwatch.history.cells import name, text
-from runwatch.models import RunDetail, RunStatus
+from runwatch.models.status import RunStatus
+
+TYPE_CHECKING = False  # pydantic's models only for mypy: `runwatch history` builds none
+if TYPE_CHECKING:
+    from runwatch.models import RunDetail
 
 FLAKY_RUNS = 20
 SPECS_SCHEMA = """

@@ -16,7 +16,11 @@ from typing import NamedTuple
 
 from runwatch.history.cells import name, text
 from runwatch.history.flaky import FLAKY_RUNS, RED
-from runwatch.models import Run, RunStatus, Spec, TestResult
+from runwatch.models.status import RunStatus
+
+TYPE_CHECKING = False  # pydantic's models only for mypy: `runwatch history` builds none
+if TYPE_CHECKING:
+    from runwatch.models import Run, Spec, TestResult
 
 TESTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS tests (

@@ -14,7 +14,10 @@ from pathlib import Path
 
 from runwatch.history.flaky_tests import TestsSeen
 from runwatch.history.store import BUSY_TIMEOUT_MS, HistoryStore, HistoryUnavailable
-from runwatch.models import Run, RunDetail, Spec, TestResult
+
+TYPE_CHECKING = False  # pydantic's models only for mypy: `runwatch history` builds none
+if TYPE_CHECKING:
+    from runwatch.models import Run, RunDetail, Spec, TestResult
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,8 @@ class Recorder:
         thread.join(timeout)
 
     def _work(self) -> None:
+        from runwatch.models import RunDetail  # the recording thread only: not `history`'s
+
         store: HistoryStore | None = None
         try:
             store = HistoryStore(self.path, busy_timeout_ms=self.busy_timeout_ms)

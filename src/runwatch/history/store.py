@@ -19,8 +19,12 @@ from typing import NamedTuple
 from runwatch.history import flaky, flaky_tests, summary
 from runwatch.history.cells import number as _number
 from runwatch.history.cells import text as _text
-from runwatch.models import Run, RunDetail, RunStatus, Spec
+from runwatch.models.status import RunStatus
 from runwatch.paths import state_path
+
+TYPE_CHECKING = False  # pydantic's models only for mypy: `runwatch history` builds none
+if TYPE_CHECKING:
+    from runwatch.models import Run, RunDetail, Spec
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 5000
