@@ -121,6 +121,16 @@ async def test_concurrent_gets_open_connections_then_reuse_them(sim, clients):
     assert len(sim.sim.requests) == 6
 
 
+async def test_the_simulator_keeps_a_connection_between_two_5_s_polls(sim, clients):
+    """As real API front ends do (nginx keeps 75 s): uvicorn's own 5 s idle timeout made
+    every poll at the default 5 s interval open a new connection."""
+    c = clients(sim.base_url("conduct"), token=demo_tokens()["conduct"])
+    await c.get_json("/v1/runs", {"limit": 1})
+    await asyncio.sleep(6.0)  # past uvicorn's default keep-alive, within a real server's
+    await c.get_json("/v1/runs", {"limit": 2})
+    assert c._lean.opened == 1
+
+
 async def test_a_connection_the_server_closed_between_polls_is_replaced_once(clients):
     # Each connection carries one answer (no "Connection: close": the client cannot know).
     async with RawServer(lambda n, _: json_answer([n]), close_after_each=True) as server:

@@ -9,6 +9,11 @@ import time
 import uvicorn
 from starlette.types import ASGIApp
 
+# An idle connection is kept as long as nginx's default keepalive_timeout (what most API
+# front ends run): uvicorn's own 5 s closed it between two 5 s polls, so every poll
+# reconnected, which real servers do not make a client do.
+KEEP_ALIVE_S = 75
+
 
 class ThreadedServer:
     """uvicorn on its own thread and event loop; `stop()` and `start()` again on the same
@@ -29,6 +34,7 @@ class ThreadedServer:
         config = uvicorn.Config(
             self.app, host=self.host, port=self.port, log_level="critical",
             lifespan="off", access_log=False, timeout_graceful_shutdown=1,
+            timeout_keep_alive=KEEP_ALIVE_S,
         )
         server = uvicorn.Server(config)  # on a thread: it leaves the process's signals alone
         self._server = server
@@ -52,4 +58,5 @@ class ThreadedServer:
 
 
 def serve_forever(app: ASGIApp, host: str, port: int) -> None:
-    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off",
+                timeout_keep_alive=KEEP_ALIVE_S)
