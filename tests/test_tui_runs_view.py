@@ -259,6 +259,23 @@ async def test_a_turned_over_cell_is_all_that_is_written(
             assert line[x:x + width].strip() == started, line
 
 
+async def test_a_run_of_unknown_status_keeps_its_spinner_turning(sim) -> None:
+    # UNKNOWN is neither active nor ended: its progress is a spinner, which moves each second.
+    app = make_app(sim)
+    async with app.run_test(size=(200, 50)) as pilot:
+        table = await loaded(pilot)
+        running = next(r for r in shown_runs(table) if r.status is RunStatus.RUNNING)
+        unknown = running.model_copy(update={"status": RunStatus.UNKNOWN, "progress": None})
+        table.apply_changes(unknown.source, [unknown])
+        key = row_key(unknown.source, unknown.id)
+        table.refresh_times()
+        before = table.get_cell(key, "progress").plain
+        assert before  # a spinner frame
+        sim.sim.clock.advance(1)
+        table.refresh_times()
+        assert table.get_cell(key, "progress").plain != before
+
+
 # -- the cursor's marker -----------------------------------------------------------------
 
 

@@ -73,10 +73,10 @@ TIMED_COLUMNS = frozenset({"started", "duration", "progress"})
 
 def next_turnover(run: Run, now: float, *, stale: bool = False) -> float:
     """The moment a row's time cells (`TIMED_COLUMNS`) may next read differently: the next
-    second while a duration or spinner moves (an active run of a live source), else when its
-    "N m ago" turns over (whole minutes of its age; hours and days turn over on a minute
-    too). Between those moments a tick has nothing to render for that row."""
-    if run.status.is_active and not stale:
+    second while a duration or spinner moves (a run not yet ended, UNKNOWN too, of a live
+    source), else when its "N m ago" turns over (whole minutes of its age; hours and days
+    turn over on a minute too). Between those moments a tick has nothing to render for that row."""
+    if not run.status.is_terminal and not stale:
         return math.floor(now) + 1.0
     epoch = to_epoch(run.created_at or run.started_at)
     if epoch is None or not math.isfinite(now - epoch):
