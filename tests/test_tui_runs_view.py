@@ -276,6 +276,21 @@ async def test_a_run_of_unknown_status_keeps_its_spinner_turning(sim) -> None:
         assert table.get_cell(key, "progress").plain != before
 
 
+async def test_a_rebuilt_table_forgets_when_its_old_rows_were_due(sim) -> None:
+    # What the tick skips (rows not due to turn over yet) is of the rows before a rebuild:
+    # after it, rows of another source (gone) or another staleness must be looked at anew.
+    app = make_app(sim)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = await loaded(pilot)
+        table.refresh_times()
+        assert table._due
+        columns = table.columns_shown
+        await pilot.press("tab")  # one source: its column goes, so the table is rebuilt
+        await pilot.pause()
+        assert table.columns_shown != columns
+        assert set(table._due) <= {key.value for key in table.rows}
+
+
 # -- the cursor's marker -----------------------------------------------------------------
 
 

@@ -365,6 +365,9 @@ class RunsTable(DataTable[Text]):
         # stays there (clear() puts it there), so the newest run stays selected.
         cursor = self._cursor_key() if self.cursor_row > 0 else None
         self._fit = fit
+        # Every row is new: what was due before (rows since filtered out, or rendered under
+        # another staleness, as set_stale's rebuild leaves them) no longer holds.
+        self._due.clear()
         labels = {c.key: c.label for c in COLUMNS}
         with self.app.batch_update():
             self.clear(columns=True)
