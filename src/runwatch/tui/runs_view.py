@@ -13,7 +13,7 @@ single source is shown (the title bar names it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -86,6 +86,17 @@ class RunsView:
             fields = (run.id, run.title, run.branch, run.author)
             return any(needle in f.casefold() for f in fields if f)
         return True
+
+    def fit(self, available: int, natural: Mapping[str, int], *, sources: int,
+            stale: Collection[str] = ()) -> tuple[tuple[str, int], ...]:
+        """The columns (`fit_columns`) of this view in `available` cells, over `sources`
+        configured sources of which `stale` are stale (their status carries a mark)."""
+        if stale and (self.source is None or self.source in stale):
+            natural = {**natural, "status": natural.get("status", 0) + 2}  # the stale mark
+        # One source shown (by `tab`, or the only one configured, as with --source): the
+        # title bar names it, so its column goes.
+        show_source = self.source is None and sources != 1
+        return fit_columns(available, natural, show_source=show_source, sort=self.sort)
 
     def sort_key(self, run: Run, now: float) -> tuple[float | str, ...]:
         """Ascending key; newest-first ties everywhere."""

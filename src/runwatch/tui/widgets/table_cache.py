@@ -19,7 +19,20 @@ from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-__all__ = ["drop_dead_renders", "repaint_cells"]
+__all__ = ["column_offsets", "drop_dead_renders", "repaint_cells"]
+
+
+def column_offsets(
+    columns: Iterable[tuple[str, int]], padding: int
+) -> dict[str, tuple[int, int]]:
+    """Each column's (x, width) in the table, its padding on both sides included: where
+    `repaint_cells` finds a cell. `columns`: (key, content width) in display order."""
+    offsets: dict[str, tuple[int, int]] = {}
+    x = 0
+    for column, width in columns:
+        offsets[column] = (x, width + 2 * padding)
+        x += width + 2 * padding
+    return offsets
 
 
 def repaint_cells(
