@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from runwatch.columns import COLUMNS, ColumnSpec
 from runwatch.formatting import STOPPED_HERE, to_epoch
 from runwatch.models import Run, RunStatus, run_duration
 
@@ -110,28 +111,6 @@ class RunsView:
         return (newest, run.source, run.id)
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    key: str
-    label: str
-    width: int  # the least it is given (the title's: its minimum, it takes what is left)
-    priority: int  # lower stays longer
-    cap: int = 0  # the most it grows to for its longest value (0: `width`)
-
-
-COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("source", "source", 10, 3, 18),
-    # 13: with the stale mark; 27: "⊘ canceled (stopped here)" with it.
-    ColumnSpec("status", "status", 11, 0, 27),
-    ColumnSpec("id", "id", 10, 2, 40),
-    ColumnSpec("title", "title", 24, 1),
-    ColumnSpec("branch", "branch", 14, 8, 40),
-    ColumnSpec("author", "author", 8, 9, 24),
-    ColumnSpec("progress", "progress", 10, 5),
-    ColumnSpec("tests", "tests", 9, 7, 16),
-    ColumnSpec("started", "started", 7, 4),
-    ColumnSpec("duration", "duration", 8, 6),
-)
 CELL_PADDING = 1  # DataTable's default, on each side
 # Never dropped for being empty: what a row is.
 ALWAYS_SHOWN = frozenset({"status", "title"})
