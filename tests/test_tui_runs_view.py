@@ -207,13 +207,16 @@ async def test_a_time_turning_over_repaints_that_cell_only(
         table = await loaded(pilot)
         await pilot.pause(0.2)
         repainted: list[Region] = []
-        monkeypatch.setattr(table, "refresh", lambda *regions, **_: repainted.extend(regions)
-                            or table)
+        calls: list[int] = []
+        monkeypatch.setattr(table, "refresh", lambda *regions, **_: calls.append(len(regions))
+                            or repainted.extend(regions) or table)
         table.refresh_times()
         assert repainted == []  # nothing turned over: nothing written
         sim.sim.clock.advance(60)  # every "N m ago" turns over
         table.refresh_times()
         assert repainted
+        # One refresh for all (each clears the widget's style and size caches).
+        assert calls == [len(repainted)] and len(repainted) > 1
         started_x, started_w = table._column_x["started"]
         timed = {table._column_x[c] for c in ("started", "duration", "progress")
                  if c in table._column_x}
