@@ -79,24 +79,38 @@ class Watched:
 
 
 class Window:
-    """CPU, bytes and polls of each process over one stretch of time."""
+    """CPU, bytes and polls of each process over one stretch of time, and what the app named
+    `capture` wrote over it: its bytes are counted and kept under one lock, so what is
+    counted in the output (turnovers) is of the same bytes as the count."""
 
-    def __init__(self, apps: dict[str, PtyApp], sims: dict[str, SimProcess]) -> None:
-        self.apps, self.sims = apps, sims
-        for app in apps.values():
-            app.keep_output = False
+    def __init__(self, apps: dict[str, PtyApp], sims: dict[str, SimProcess],
+                 capture: str | None = None) -> None:
+        self.apps, self.sims, self.capture = apps, sims, capture
+        self.bytes: dict[str, int] = {}
+        for name, app in apps.items():
+            with app._lock:
+                app.keep_output = name == capture
+                app.output.clear()
+                self.bytes[name] = app.bytes
         self.cpu = {n: a.cpu_s() for n, a in apps.items()}
-        self.bytes = {n: a.bytes for n, a in apps.items()}
         self.requests = {n: s.request_count() for n, s in sims.items()}
         self.started = time.monotonic()
 
-    def close(self) -> tuple[float, dict[str, float], dict[str, int], dict[str, int]]:
+    def close(self) -> tuple[float, dict[str, float], dict[str, int], dict[str, int], bytes]:
+        """Seconds, CPU % per app, bytes per app, polls per app, what `capture` wrote."""
         seconds = time.monotonic() - self.started
         cpu = {n: 100.0 * (a.cpu_s() - self.cpu[n]) / seconds for n, a in self.apps.items()}
-        written = {n: a.bytes - self.bytes[n] for n, a in self.apps.items()}
+        written: dict[str, int] = {}
+        captured = b""
+        for name, app in self.apps.items():
+            with app._lock:
+                written[name] = app.bytes - self.bytes[name]
+                if name == self.capture:
+                    captured = bytes(app.output)
+                    app.keep_output = False
         polls = {n: sum(1 for r in s.requests_since(self.requests[n])
                         if r["provider"] == "services") for n, s in self.sims.items()}
-        return seconds, cpu, written, polls
+        return seconds, cpu, written, polls, captured
 
 
 def measure(window_s: float) -> None:
@@ -115,14 +129,10 @@ def measure(window_s: float) -> None:
                 time.sleep(TOAST_S + 1.0)  # and the toasts that raised are gone
             note(f"bench_terminal: {world} world, {window_s:g} s window")
             window = Window({"minimal": minimal, **{w.name: w.pty for w in watched}},
-                            {w.name: w.sim for w in watched})
-            runs_pty = watched[0].pty
-            with runs_pty._lock:
-                runs_pty.output.clear()
-                runs_pty.keep_output = world == "settled"
+                            {w.name: w.sim for w in watched}, capture=watched[0].name)
             time.sleep(window_s)
-            turnovers = AGO.findall(bytes(runs_pty.output))
-            seconds, cpu, written, polls = window.close()
+            seconds, cpu, written, polls, captured = window.close()
+            turnovers = AGO.findall(captured)
             per_min = 60.0 / seconds
             for w in watched:
                 if world == "live":

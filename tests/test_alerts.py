@@ -21,6 +21,7 @@ import pytest
 from conftest import SimHandle
 from loopback import Loopback, QuietHandler
 from runwatch.alerts import Alerter
+from runwatch.alerts.channels import OSC_TEXT_MAX
 from runwatch.config import parse
 from runwatch.config_notify import NotifyConfig
 from runwatch.models import Run, RunStatus
@@ -63,6 +64,22 @@ def test_a_failure_writes_osc_9_and_osc_777() -> None:
     failed = run("12", RunStatus.FAILED)
     alerts.offer(failed, [failed])  # no loop: sent at once
     assert written == [osc("ci: run 12 failed · fix login · (main)")]
+
+
+def test_an_ascii_terminals_alert_is_ascii_within_the_cap() -> None:
+    # The C locale (`--ascii`): the text is made ASCII before the cap, so a title of wide
+    # characters (each "??") is still cut to OSC_TEXT_MAX, and with ASCII's "~".
+    written: list[str] = []
+    alerts = alerter(written)
+    alerts.ascii = True
+    failed = run("12", RunStatus.FAILED, title="修正" * 200)
+    alerts.offer(failed, [failed])
+    (sequence,) = written
+    assert sequence.isascii()
+    body = sequence.split("\x07")[0].removeprefix("\x1b]9;")
+    assert body.startswith("ci: run 12 failed - ????")
+    assert len(body) == OSC_TEXT_MAX and body.endswith("~")
+    assert sequence == osc(body)
 
 
 def test_coalesced_quiet_per_track_and_bell() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from textual.command import CommandPalette
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from runwatch.config import KioskConfig
 from runwatch.demo import demo_config
@@ -472,3 +473,33 @@ async def test_a_stale_sources_kiosk_lines_are_marked_and_stop_counting(sim) -> 
 def test_snapshot_kiosk_200x50(sim, snap_compare, theme: str) -> None:
     assert snap_compare(make_kiosk(sim, theme=theme), terminal_size=(200, 50),
                         run_before=_settle)
+
+
+async def test_a_rotation_lays_out_only_what_changed_size(sim, monkeypatch) -> None:
+    # A turn changes the header's name and the trend lines: the name's box is the header's,
+    # and trend lines are laid out again only when their number changed (each a layout of
+    # the whole screen), not on every rotation.
+    app = make_kiosk(sim, rotate=600.0)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await loaded(pilot)
+        trends = screen.query_one("#kiosk-trends")
+        asked: list[str | None] = []
+        refresh = Widget.refresh
+
+        def spy(self: Widget, *regions: object, layout: bool = False, **options: object):
+            if layout and self.id in ("kiosk-where", "kiosk-trends"):
+                asked.append(self.id)
+            return refresh(self, *regions, layout=layout, **options)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        changed = 0
+        for _ in range(10):
+            lines = trends.render().plain.count("\n") if trends.display else -1
+            asked.clear()
+            screen.rotate()
+            await pilot.pause()
+            resized = (trends.render().plain.count("\n") if trends.display else -1) != lines
+            changed += resized
+            assert "kiosk-where" not in asked
+            assert ("kiosk-trends" in asked) == resized, (asked, resized)
+        assert changed < 10

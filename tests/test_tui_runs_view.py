@@ -207,13 +207,16 @@ async def test_a_time_turning_over_repaints_that_cell_only(
         table = await loaded(pilot)
         await pilot.pause(0.2)
         repainted: list[Region] = []
-        monkeypatch.setattr(table, "refresh", lambda *regions, **_: repainted.extend(regions)
-                            or table)
+        calls: list[int] = []
+        monkeypatch.setattr(table, "refresh", lambda *regions, **_: calls.append(len(regions))
+                            or repainted.extend(regions) or table)
         table.refresh_times()
         assert repainted == []  # nothing turned over: nothing written
         sim.sim.clock.advance(60)  # every "N m ago" turns over
         table.refresh_times()
         assert repainted
+        # One refresh for all (each clears the widget's style and size caches).
+        assert calls == [len(repainted)] and len(repainted) > 1
         started_x, started_w = table._column_x["started"]
         timed = {table._column_x[c] for c in ("started", "duration", "progress")
                  if c in table._column_x}
@@ -257,6 +260,38 @@ async def test_a_turned_over_cell_is_all_that_is_written(
             line = table.render_line(index + table.header_height).text
             x, width = table._column_x["started"]
             assert line[x:x + width].strip() == started, line
+
+
+async def test_a_run_of_unknown_status_keeps_its_spinner_turning(sim) -> None:
+    # UNKNOWN is neither active nor ended: its progress is a spinner, which moves each second.
+    app = make_app(sim)
+    async with app.run_test(size=(200, 50)) as pilot:
+        table = await loaded(pilot)
+        running = next(r for r in shown_runs(table) if r.status is RunStatus.RUNNING)
+        unknown = running.model_copy(update={"status": RunStatus.UNKNOWN, "progress": None})
+        table.apply_changes(unknown.source, [unknown])
+        key = row_key(unknown.source, unknown.id)
+        table.refresh_times()
+        before = table.get_cell(key, "progress").plain
+        assert before  # a spinner frame
+        sim.sim.clock.advance(1)
+        table.refresh_times()
+        assert table.get_cell(key, "progress").plain != before
+
+
+async def test_a_rebuilt_table_forgets_when_its_old_rows_were_due(sim) -> None:
+    # What the tick skips (rows not due to turn over yet) is of the rows before a rebuild:
+    # after it, rows of another source (gone) or another staleness must be looked at anew.
+    app = make_app(sim)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = await loaded(pilot)
+        table.refresh_times()
+        assert table._due
+        columns = table.columns_shown
+        await pilot.press("tab")  # one source: its column goes, so the table is rebuilt
+        await pilot.pause()
+        assert table.columns_shown != columns
+        assert set(table._due) <= {key.value for key in table.rows}
 
 
 # -- the cursor's marker -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from runwatch.alerts.rules import Alert
+from runwatch.ascii_fallback import to_ascii
 from runwatch.sanitize import clean_text
 
 OSC_TEXT_MAX = 240  # some terminals drop a longer notification whole
@@ -35,18 +36,23 @@ class Notice:
         return self.alerts[0]
 
 
-def _osc_safe(text: str, limit: int = OSC_TEXT_MAX) -> str:
+def _osc_safe(text: str, limit: int = OSC_TEXT_MAX, *, ascii: bool = False) -> str:
     # clean_text removes every control (no BEL or ESC can end the sequence early); `;` would
     # split OSC 777's fields, and a leading "4;" is ConEmu's progress bar, not a message.
     text = clean_text(text).replace(";", ",")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if ascii:  # before the cap: a wide character becomes two, and the cap is on what is sent
+        text = to_ascii(text)
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + ("~" if ascii else "…")
 
 
-def desktop_sequence(text: str, *, tmux: bool) -> str:
+def desktop_sequence(text: str, *, tmux: bool, ascii: bool = False) -> str:
     """OSC 9 (iTerm2, WezTerm, Windows Terminal, kitty, foot) and OSC 777 (rxvt-unicode,
     foot, kitty, WezTerm, VTE) for one notification; wrapped in tmux's DCS passthrough
-    (`set -g allow-passthrough on`) when `tmux` is set."""
-    body = _osc_safe(text)
+    (`set -g allow-passthrough on`) when `tmux` is set. `ascii`: for a terminal that gets
+    only ASCII (the C locale, `--ascii`), the text as its screen draws it."""
+    body = _osc_safe(text, ascii=ascii)
     sequences = [f"\x1b]9;{body}\x07", f"\x1b]777;notify;{TITLE};{body}\x07"]
     if tmux:
         sequences = [tmux_passthrough(s) for s in sequences]

@@ -51,6 +51,7 @@ class Alerter:
         self.now = now
         self.coalesce_s = coalesce_s
         self.tmux = channels.in_tmux() if tmux is None else tmux
+        self.ascii = False  # the terminal gets only ASCII (the C locale, `--ascii`)
         self.webhook_wait = webhook_wait
         self.sent: list[Notice] = []  # every notice sent (tests, debugging)
         self._pending: list[Alert] = []
@@ -111,7 +112,7 @@ class Alerter:
         self.sent.append(notice)
         if channel in ("desktop", "bell"):
             if self.write is not None:
-                self.write(channels.desktop_sequence(notice.text, tmux=self.tmux)
+                self.write(channels.desktop_sequence(notice.text, tmux=self.tmux, ascii=self.ascii)
                            if channel == "desktop" else channels.BELL)
             return
         if self._pool is None:

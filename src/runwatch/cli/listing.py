@@ -1,8 +1,8 @@
 """What `runwatch list` prints: which runs (filters), which columns (`--fields`, the
 terminal's width), and how (a fitted table on a terminal, every column for a pipe).
 
-On a terminal the columns drop in the dashboard's order of importance (tui.runs_view's
-COLUMNS, plain data importable without Textual), so a row never wraps; the title is cut to
+On a terminal the columns drop in the dashboard's order of importance (runwatch.columns'
+COLUMNS, plain data the dashboard reads too), so a row never wraps; the title is cut to
 what is left first. Piped (or `--wide`), every column is printed at full width, each value on
 one line with single spaces inside it, columns two or more spaces apart: `awk -F '  +'` splits
 them the same way whatever the data.
@@ -69,7 +69,7 @@ def priority(field: str) -> int:
 @functools.cache
 def _priorities() -> dict[str, int]:
     # Imported when a table is fitted to a terminal, not for `--json` or a pipe.
-    from runwatch.tui.runs_view import COLUMNS
+    from runwatch.columns import COLUMNS
 
     return {c.key: c.priority for c in COLUMNS}
 

@@ -36,7 +36,7 @@ from runwatch.state import load_state, save_state
 from runwatch.tui.app_actions import AppActions
 from runwatch.tui.hangup import CHECK_EVERY_S, terminal_fd, terminal_gone
 from runwatch.tui.look import ASCII, UNICODE
-from runwatch.tui.terminal import AsciiOnly, NoColour, ascii_text, wants_ascii
+from runwatch.tui.terminal import AsciiOnly, NoColour, wants_ascii
 from runwatch.tui.themes import config_look_problems
 
 if TYPE_CHECKING:
@@ -200,6 +200,8 @@ class RunwatchApp(AppActions):
             self.session.history.start()  # opened and pruned now, off this thread
         if self.session.alerts is not None:
             self.session.alerts.write = self._write_to_terminal
+            # `--ascii` (the C locale): the terminal gets no other byte from us outside ASCII
+            self.session.alerts.ascii = self.ascii
             self.session.alerts.on_problem = self._alert_failed
         self.poller.start()
         fd = None if self.is_headless else terminal_fd()
@@ -216,8 +218,7 @@ class RunwatchApp(AppActions):
         """An alert's OSC 9/777 or bell, through Textual's writer: between frames, never
         inside one (as App.bell writes)."""
         if self._driver is not None and not self.is_headless:
-            # `--ascii` (the C locale): the terminal gets no other byte from us outside ASCII
-            self._driver.write(ascii_text(sequence) if self.ascii else sequence)
+            self._driver.write(sequence)  # ASCII under --ascii: the alerts' `ascii`
 
     def _alert_failed(self, text: str) -> None:
         with contextlib.suppress(RuntimeError):  # from an alert thread; the app may be gone

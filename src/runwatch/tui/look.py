@@ -5,7 +5,8 @@ Status is never colour alone: each has a glyph *and* a word, and its colour come
 theme variable (`$run-failed`, ...) so themes and 16-colour terminals can restyle it.
 
 Every glyph runwatch draws comes from one `Glyphs` table: `UNICODE`, or `ASCII` for terminals
-without UTF-8 (`--ascii`). `ASCII_FALLBACK` maps the Unicode glyphs, and the box drawing and
+without UTF-8 (`--ascii`). `ASCII_FALLBACK` (`runwatch.ascii_fallback`, which the alerts use too)
+maps the Unicode glyphs, and the box drawing and
 block elements Textual draws itself, onto ASCII one cell for one cell (the ascii line filter in
 `runwatch.tui.terminal` uses it for whatever is not drawn from a table).
 """
@@ -21,6 +22,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color, ColorParseError
 
+from runwatch.ascii_fallback import ASCII_FALLBACK, SPINNER_FRAMES, STATUS_GLYPHS
 from runwatch.models import RunStatus
 
 __all__ = [
@@ -59,16 +61,17 @@ class StatusLook:
 
 
 # Glyphs are single-cell and in the fonts every terminal ships (no emoji: their width varies).
+_GLYPH = {status: STATUS_GLYPHS[status.value][0] for status in RunStatus}
 STATUS: Mapping[RunStatus, StatusLook] = {
-    RunStatus.QUEUED: StatusLook("○", "queued", "run-queued"),
-    RunStatus.RUNNING: StatusLook("●", "running", "run-running"),
-    RunStatus.WAITING: StatusLook("◐", "waiting", "run-waiting"),
-    RunStatus.PASSED: StatusLook("✓", "passed", "run-passed"),
-    RunStatus.FAILED: StatusLook("✗", "failed", "run-failed"),
-    RunStatus.CANCELED: StatusLook("⊘", "canceled", "run-canceled"),
-    RunStatus.TIMED_OUT: StatusLook("◷", "timed out", "run-timed_out"),
-    RunStatus.SKIPPED: StatusLook("»", "skipped", "run-skipped"),
-    RunStatus.UNKNOWN: StatusLook("?", "unknown", "run-unknown"),
+    RunStatus.QUEUED: StatusLook(_GLYPH[RunStatus.QUEUED], "queued", "run-queued"),
+    RunStatus.RUNNING: StatusLook(_GLYPH[RunStatus.RUNNING], "running", "run-running"),
+    RunStatus.WAITING: StatusLook(_GLYPH[RunStatus.WAITING], "waiting", "run-waiting"),
+    RunStatus.PASSED: StatusLook(_GLYPH[RunStatus.PASSED], "passed", "run-passed"),
+    RunStatus.FAILED: StatusLook(_GLYPH[RunStatus.FAILED], "failed", "run-failed"),
+    RunStatus.CANCELED: StatusLook(_GLYPH[RunStatus.CANCELED], "canceled", "run-canceled"),
+    RunStatus.TIMED_OUT: StatusLook(_GLYPH[RunStatus.TIMED_OUT], "timed out", "run-timed_out"),
+    RunStatus.SKIPPED: StatusLook(_GLYPH[RunStatus.SKIPPED], "skipped", "run-skipped"),
+    RunStatus.UNKNOWN: StatusLook(_GLYPH[RunStatus.UNKNOWN], "unknown", "run-unknown"),
 }
 
 # Fallbacks for themes that do not set the status variables (App.get_theme_variable_defaults).
@@ -86,7 +89,7 @@ STATUS_VARIABLE_DEFAULTS: Mapping[str, str] = {
 }
 
 # Braille spinner for active runs whose API reports no progress.
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SPINNER = SPINNER_FRAMES[0]
 
 
 @dataclass(frozen=True)
@@ -128,18 +131,8 @@ UNICODE = Glyphs(
 )
 
 ASCII = Glyphs(
-    status={
-        RunStatus.QUEUED: "o",
-        RunStatus.RUNNING: ">",
-        RunStatus.WAITING: "=",
-        RunStatus.PASSED: "+",
-        RunStatus.FAILED: "x",
-        RunStatus.CANCELED: "/",
-        RunStatus.TIMED_OUT: "@",
-        RunStatus.SKIPPED: "-",
-        RunStatus.UNKNOWN: "?",
-    },
-    spinner="|/-\\",
+    status={status: STATUS_GLYPHS[status.value][1] for status in RunStatus},
+    spinner=SPINNER_FRAMES[1],
     bar_full="#",
     bar_eighths="",
     bar_track=".",
@@ -154,34 +147,6 @@ ASCII = Glyphs(
     health={"ok": "*", "stale": "!", "error": "x", "paused": "=", "starting": "o"},
     ascii=True,
 )
-
-
-def _fallback() -> dict[str, str]:
-    """Unicode → ASCII, one cell for one cell: the status glyphs as `ASCII` draws them, then
-    what else appears on screen (separators, Textual's borders, blocks and scrollbars)."""
-    table = {UNICODE.status[s]: ASCII.status[s] for s in STATUS}
-    table.update(zip(UNICODE.spinner, ASCII.spinner * 3, strict=False))
-    table.update({
-        "…": "~", "–": "-", "—": "-", "·": "-", "•": "*", "×": "x", "‖": "=", "⚠": "!",
-        "“": '"', "”": '"', "‘": "'", "’": "'", "→": ">", "←": "<", "↑": "^", "↓": "v",
-        "▶": "#", "▸": "#", "►": ">", "◀": "<", "◂": "<", "▲": "^", "▼": "v", "░": ".",
-        "▒": "#", "▓": "#", "█": "#", "▉": "#", "▊": "#", "▋": "#", "▌": "#", "▐": "#",
-        "▏": "|", "▕": "|",
-    })
-    for code in range(0x2500, 0x2580):  # box drawing
-        char = chr(code)
-        if char not in table:
-            table[char] = "+"
-    table.update(dict.fromkeys("─━═╌╍┄┅┈┉╴╶╸╺╼╾", "-"))
-    table.update(dict.fromkeys("│┃║╎╏┆┇┊┋╵╷╹╻╽╿", "|"))
-    table.update(dict.fromkeys("╭╮╯╰", "+"))
-    for code in range(0x2580, 0x25A0):  # other block elements: scrollbar thumbs' ends
-        table.setdefault(chr(code), " ")
-    return table
-
-
-ASCII_FALLBACK: Mapping[str, str] = _fallback()
-
 
 def glyphs_of(node: Any) -> Glyphs:
     """The glyph table of a widget's (or screen's) app: `ASCII` when it runs with `--ascii`."""

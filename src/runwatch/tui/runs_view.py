@@ -13,10 +13,11 @@ single source is shown (the title bar names it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from runwatch.columns import COLUMNS, ColumnSpec
 from runwatch.formatting import STOPPED_HERE, to_epoch
 from runwatch.models import Run, RunStatus, run_duration
 
@@ -87,6 +88,17 @@ class RunsView:
             return any(needle in f.casefold() for f in fields if f)
         return True
 
+    def fit(self, available: int, natural: Mapping[str, int], *, sources: int,
+            stale: Collection[str] = ()) -> tuple[tuple[str, int], ...]:
+        """The columns (`fit_columns`) of this view in `available` cells, over `sources`
+        configured sources of which `stale` are stale (their status carries a mark)."""
+        if stale and (self.source is None or self.source in stale):
+            natural = {**natural, "status": natural.get("status", 0) + 2}  # the stale mark
+        # One source shown (by `tab`, or the only one configured, as with --source): the
+        # title bar names it, so its column goes.
+        show_source = self.source is None and sources != 1
+        return fit_columns(available, natural, show_source=show_source, sort=self.sort)
+
     def sort_key(self, run: Run, now: float) -> tuple[float | str, ...]:
         """Ascending key; newest-first ties everywhere."""
         newest = -_epoch(run.sort_time)
@@ -99,28 +111,6 @@ class RunsView:
         return (newest, run.source, run.id)
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    key: str
-    label: str
-    width: int  # the least it is given (the title's: its minimum, it takes what is left)
-    priority: int  # lower stays longer
-    cap: int = 0  # the most it grows to for its longest value (0: `width`)
-
-
-COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("source", "source", 10, 3, 18),
-    # 13: with the stale mark; 27: "⊘ canceled (stopped here)" with it.
-    ColumnSpec("status", "status", 11, 0, 27),
-    ColumnSpec("id", "id", 10, 2, 40),
-    ColumnSpec("title", "title", 24, 1),
-    ColumnSpec("branch", "branch", 14, 8, 40),
-    ColumnSpec("author", "author", 8, 9, 24),
-    ColumnSpec("progress", "progress", 10, 5),
-    ColumnSpec("tests", "tests", 9, 7, 16),
-    ColumnSpec("started", "started", 7, 4),
-    ColumnSpec("duration", "duration", 8, 6),
-)
 CELL_PADDING = 1  # DataTable's default, on each side
 # Never dropped for being empty: what a row is.
 ALWAYS_SHOWN = frozenset({"status", "title"})

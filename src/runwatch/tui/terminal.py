@@ -15,13 +15,12 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
 from textual.filter import LineFilter
 
-from runwatch.tui.look import ASCII_FALLBACK
+from runwatch.ascii_fallback import ASCII_TABLE
 
 __all__ = ["AsciiOnly", "NoColour", "locale_is_utf8", "wants_ascii"]
 
@@ -62,36 +61,11 @@ def wants_ascii(environ: Mapping[str, str] | None = None) -> bool:
     return not locale_is_utf8(environ)
 
 
-class _AsciiTable(dict[int, str]):
-    """A `str.translate` table that learns each non-ASCII character on first sight."""
-
-    def __missing__(self, code: int) -> str:
-        if code < 128:
-            raise LookupError(code)  # ASCII stays as it is
-        char = chr(code)
-        # Unknown characters keep their width (a wide one becomes "??"), so layouts hold.
-        value = ASCII_FALLBACK.get(char) or "?" * cell_len(char)
-        self[code] = value
-        return value
-
-
-_ASCII = _AsciiTable()
-
-
-def ascii_text(text: str) -> str:
-    """`text` as `AsciiOnly` draws it, for bytes written outside a frame (an alert's OSC)."""
-    return text if text.isascii() else text.translate(_ASCII)
-
-
 class AsciiOnly(LineFilter):
     """Every character outside ASCII becomes ASCII of the same width."""
 
-    def __init__(self, enabled: bool = True) -> None:
-        super().__init__(enabled)
-        self._table = _AsciiTable()
-
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        table = self._table
+        table = ASCII_TABLE  # the alerts' too: a notification reads as the screen does
         return [
             segment if segment.text.isascii()
             else Segment(segment.text.translate(table), segment.style, segment.control)

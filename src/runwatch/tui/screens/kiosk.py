@@ -203,9 +203,12 @@ class KioskScreen(Screen[None]):
         self.query_one(KioskTrends).show(runs)
         self._show_banner()
         where = self.where_text()
-        if where != self._where:  # a Label update is a layout of the whole screen
+        if where != self._where:
             self._where = where
-            self.query_one("#kiosk-where", Label).update(where)
+            # Its box is the header's (1fr, one line): a new source's name needs a repaint,
+            # not the layout of the whole screen that a Label update does by default (on
+            # every rotation).
+            self.query_one("#kiosk-where", Label).update(where, layout=False)
         bar = self.query_one(SourceBar)
         poller = self.host.session.poller
         totals: dict[str, int] = {}
@@ -221,8 +224,10 @@ class KioskScreen(Screen[None]):
         # "updated N s ago" and running durations move every second; the clock by minutes.
         clock = format_wall_clock(self.host.now())
         if clock != self.clock:
+            # Auto width: a layout only when the clock's length changes (9:59 to 10:00).
+            resized = len(clock) != len(self.clock)
             self.clock = clock
-            self.query_one("#kiosk-clock", Label).update(clock)
+            self.query_one("#kiosk-clock", Label).update(clock, layout=resized)
             self.query_one("#kiosk-bigclock", BigNumber).update(clock)
         self.query_one(SourceBar).tick()
         self.query_one(KioskRuns).refresh_times()

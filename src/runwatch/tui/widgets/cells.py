@@ -3,14 +3,13 @@ with the app's glyph table. The widget (`runs_table`) decides which cells to red
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
 
-from runwatch.formatting import STOPPED_HERE, format_duration, relative_time, to_epoch
+from runwatch.formatting import STOPPED_HERE, format_duration, relative_time
 from runwatch.models import Run, RunStatus
 from runwatch.tui.look import (
     UNICODE,
@@ -24,8 +23,8 @@ from runwatch.tui.look import (
 )
 from runwatch.tui.runs_view import TEXT_COLUMNS, run_duration
 
-__all__ = ["STOPPED_MARK", "TIMED_COLUMNS", "SourceStyle", "StatusCell", "next_turnover",
-           "render_cell", "same_text"]
+__all__ = ["STOPPED_MARK", "TIMED_COLUMNS", "SourceStyle", "StatusCell", "render_cell",
+           "same_text"]
 
 # A run this process stopped (Session.stopped_here) in a status column too narrow for
 # "(stopped here)": a character, so it reads without colour too.
@@ -68,22 +67,8 @@ def same_text(a: Text, b: Text) -> bool:
     return a.plain == b.plain and a.style == b.style and a.spans == b.spans
 
 
+# The cells that move with the clock (`row_clock` says when).
 TIMED_COLUMNS = frozenset({"started", "duration", "progress"})
-
-
-def next_turnover(run: Run, now: float, *, stale: bool = False) -> float:
-    """The moment a row's time cells (`TIMED_COLUMNS`) may next read differently: the next
-    second while a duration or spinner moves (an active run of a live source), else when its
-    "N m ago" turns over (whole minutes of its age; hours and days turn over on a minute
-    too). Between those moments a tick has nothing to render for that row."""
-    if run.status.is_active and not stale:
-        return math.floor(now) + 1.0
-    epoch = to_epoch(run.created_at or run.started_at)
-    if epoch is None or not math.isfinite(now - epoch):
-        return math.inf  # "–" for good
-    age = now - epoch
-    # "in 3m" counts down to "<1m" and then up: the next whole minute either way.
-    return now + ((-age) % 60.0 if age < 0 else 60.0 - age % 60.0)
 
 
 def _plain(value: str, style: Style | str = "") -> Text:

@@ -2,7 +2,7 @@
 place, filtered, sorted, and fitted to the terminal's width by dropping columns.
 
 What it shows (filters, sorts, columns) is `runwatch.tui.runs_view`; how a cell looks is
-`runwatch.tui.widgets.cells`; this module is the Textual side: rows, cursor, repaints.
+`widgets.cells`; when a row's time turns over, `row_clock`; here: rows, cursor, repaints.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from runwatch.tui.runs_view import (
     COLUMNS,
     RunsView,
     cell_width,
-    fit_columns,
     natural_widths,
     row_key,
 )
@@ -34,12 +33,12 @@ from runwatch.tui.widgets.cells import (
     TIMED_COLUMNS,
     SourceStyle,
     StatusCell,
-    next_turnover,
     render_cell,
     same_text,
 )
 from runwatch.tui.widgets.lines import MARKER, MARKER_WIDTH, cursor_row_key, marker_text
-from runwatch.tui.widgets.table_cache import drop_dead_renders, repaint_cells
+from runwatch.tui.widgets.row_clock import RowClock
+from runwatch.tui.widgets.table_cache import column_offsets, drop_dead_renders, repaint_cells
 
 if TYPE_CHECKING:
     from runwatch.poll_events import SourceHealth
@@ -79,9 +78,8 @@ class RunsTable(DataTable[Text]):
         self._column_x: dict[str, tuple[int, int]] = {}  # column → (x, width) of its cells
         self._status_column = ColumnKey("status")
         self._marked: str | None = None  # the row whose marker cell shows the cursor
-        # Row key → (when, until when) its time cells cannot turn over: refresh_times
-        # skips it till then. Dropped whenever its cells are set from the run again.
-        self._due: dict[str, tuple[float, float]] = {}
+        # Which rows' time cells may have turned over: refresh_times skips the others.
+        self._due = RowClock()
 
     # -- reading -------------------------------------------------------------------
 
@@ -136,7 +134,7 @@ class RunsTable(DataTable[Text]):
                 key = row_key(source, run_id)
                 self._count(self.runs.pop(key, None), -1)
                 self._sort_keys.pop(key, None)
-                self._due.pop(key, None)
+                self._due.forget(key)
                 if key in self.rows:
                     self.remove_row(key)
             if grew and self._apply_fit(self._fit_for(self._natural)):
@@ -207,15 +205,14 @@ class RunsTable(DataTable[Text]):
         for index in range(top, bottom):
             row = self._row_locations.get_key(index)
             key = (row.value if row is not None else None) or ""
-            seen, due = self._due.get(key, (now, now))
-            if now < due and now >= seen:  # a clock set back is seen as a turnover too
+            if not self._due.is_due(key, now):
                 continue
             run = self.runs.get(key)
             if run is None:
                 continue
             if columns := self._set_cells(key, run, only=TIMED_COLUMNS):
                 touched.append((key, columns))
-            self._due[key] = (now, next_turnover(run, now, stale=run.source in self.stale))
+            self._due.rendered(key, run, now, stale=run.source in self.stale)
         self._repaint_cells(touched)
 
     def restyle(self) -> None:
@@ -273,7 +270,7 @@ class RunsTable(DataTable[Text]):
         repainted until `_repaint_cells`, so a batch of changes costs one invalidation."""
         row = self._data[RowKey(key)]
         if only is None or only != TIMED_COLUMNS:
-            self._due.pop(key, None)  # new values (a poll, the theme, staleness): look again
+            self._due.forget(key)  # new values (a poll, the theme, staleness): look again
         touched = []
         for column, value in self._cells(key, run, only).items():
             column_key = ColumnKey(column)
@@ -325,13 +322,8 @@ class RunsTable(DataTable[Text]):
         return grew
 
     def _fit_for(self, natural: dict[str, int]) -> tuple[tuple[str, int], ...]:
-        if self.stale and (self.view.source is None or self.view.source in self.stale):
-            natural = {**natural, "status": natural.get("status", 0) + 2}  # the stale mark
-        # One source shown (by `tab`, or the only one configured, as with --source): the
-        # title bar names it, so its column goes.
-        show_source = self.view.source is None and len(self.sources) != 1
-        return fit_columns(self._available_width(), natural, show_source=show_source,
-                           sort=self.view.sort)
+        return self.view.fit(self._available_width(), natural, sources=len(self.sources),
+                             stale=self.stale)
 
     def _refit(self, *, force: bool = False) -> bool:
         """Fit the columns to the width and to the rows the view shows; True when that
@@ -345,11 +337,7 @@ class RunsTable(DataTable[Text]):
         """Widths change in place; a new column set is a rebuild (True)."""
         if fit == self._fit and not force:
             return False
-        x = MARKER_WIDTH + 2 * CELL_PADDING
-        self._column_x = {MARKER: (0, x)}
-        for column, width in fit:
-            self._column_x[column] = (x, width + 2 * CELL_PADDING)
-            x += width + 2 * CELL_PADDING
+        self._column_x = column_offsets(((MARKER, MARKER_WIDTH), *fit), CELL_PADDING)
         if not force and [c for c, _ in fit] == [c for c, _ in self._fit]:
             self._fit = fit
             for column, width in fit:
@@ -365,6 +353,9 @@ class RunsTable(DataTable[Text]):
         # stays there (clear() puts it there), so the newest run stays selected.
         cursor = self._cursor_key() if self.cursor_row > 0 else None
         self._fit = fit
+        # Every row is new: what was due before (rows since filtered out, or rendered under
+        # another staleness, as set_stale's rebuild leaves them) no longer holds.
+        self._due.clear()
         labels = {c.key: c.label for c in COLUMNS}
         with self.app.batch_update():
             self.clear(columns=True)

@@ -17,9 +17,21 @@ from rich.text import Text
 from textual.cache import LRUCache
 from textual.geometry import Region
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
 
-__all__ = ["drop_dead_renders", "repaint_cells"]
+__all__ = ["column_offsets", "drop_dead_renders", "repaint_cells"]
+
+
+def column_offsets(
+    columns: Iterable[tuple[str, int]], padding: int
+) -> dict[str, tuple[int, int]]:
+    """Each column's (x, width) in the table, its padding on both sides included: where
+    `repaint_cells` finds a cell. `columns`: (key, content width) in display order."""
+    offsets: dict[str, tuple[int, int]] = {}
+    x = 0
+    for column, width in columns:
+        offsets[column] = (x, width + 2 * padding)
+        x += width + 2 * padding
+    return offsets
 
 
 def repaint_cells(
@@ -36,21 +48,31 @@ def repaint_cells(
     # Every row is one line high: a cell's region is arithmetic, where DataTable's own
     # `_get_cell_region` sums the heights of every row above it.
     header = table.header_height if table.show_header else 0
-    changed: set[tuple[RowKey, ColumnKey]] = set()
-    rows: set[RowKey] = set()
+    # Cache keys hold RowKey and ColumnKey, whose hash is a Python method: matched by their
+    # plain string values instead (a tick scans every cached cell of the rows on screen).
+    changed: set[tuple[str, str]] = set()
+    rows: set[str] = set()
     indices: set[int] = set()
+    # One refresh for every cell: Widget.refresh clears the widget's style and size caches
+    # on each call, and DataTable._refresh_region asks for the window region on each.
+    window, offset = table.window_region, table.scroll_offset
+    regions: list[Region] = []
     for key, columns in cells:
         index = table.get_row_index(key)
-        row = RowKey(key)
-        rows.add(row)
+        rows.add(key)
         indices.add(index)
-        changed.update((row, ColumnKey(column)) for column in columns)
+        changed.update((key, column) for column in columns)
         for column in columns:
             x, width = column_x[column]
-            table._refresh_region(Region(x, index + header, width, 1))
+            region = Region(x, index + header, width, 1)
+            if window.overlaps(region):
+                regions.append(region.translate(-offset))
+    if regions:
+        table.refresh(*regions)
     lines = {index + header for index in indices}
-    _forget(table._cell_render_cache, lambda k: (k[0], k[1]) in changed)
-    _forget(table._row_render_cache, lambda k: k[0] in rows)
+    _forget(table._cell_render_cache,
+            lambda k: k[0].value in rows and (k[0].value, k[1].value) in changed)
+    _forget(table._row_render_cache, lambda k: k[0].value in rows)
     _forget(table._row_renderable_cache, lambda k: k[1] in indices)
     _forget(table._line_cache, lambda k: k[0] in lines)
 

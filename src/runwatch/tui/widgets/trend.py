@@ -233,5 +233,8 @@ class KioskTrends(_HistoryReader):
                 text.append("  " + " · ".join(words))
         self.display = bool(text)
         if text.markup != self._last:
+            # Auto height, the width its parent's: only a new number of lines needs a layout
+            # (the kiosk redraws these on every rotation).
+            lines = (self._last or "").count("\n") if self._last is not None else -1
             self._last = text.markup
-            self.update(text)
+            self.update(text, layout=text.markup.count("\n") != lines)
