@@ -8,9 +8,10 @@
   a settled one; `runwatch demo` (its simulator in-process) beside it, without a budget.
 
 The simulator is the installed `runwatch sim` in another process. Wall-clock times, median
-of interleaved runs (A, B, A, B, ...), each command run once untimed first; runwatch and the
-venv are compiled before timing and PYTHONDONTWRITEBYTECODE is unset for the timed runs
-(`.pyc` warm, checked: the first line says so).
+of interleaved runs (A, B, A, B, ...), each command run once untimed first; each timed
+program runs once with bytecode writing on (which compiles exactly what it imports), every
+module it imported is checked for a fresh `.pyc`, and PYTHONDONTWRITEBYTECODE is unset for
+the timed runs (`.pyc` warm, checked: the first line says so).
 
     .venv/bin/python benchmarks/bench_startup.py [--samples 5] [--other /path/.venv/bin/runwatch]
 """
