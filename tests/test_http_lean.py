@@ -252,3 +252,57 @@ async def test_https_and_the_switch_keep_httpx(sim, clients, monkeypatch):
     c = clients(sim.base_url("conduct"), token=demo_tokens()["conduct"])
     assert isinstance(await c.get_json("/v1/runs"), dict)
     assert c._lean is None
+
+
+@pytest.mark.parametrize("reply", [
+    "HTTP/1.1 200 OK\r\nContent-Length: ²\r\n\r\n{}".encode(),  # a digit to isdigit, not int
+    "HTTP/1.1 200 OK\r\nContent-Length: ٢\r\n\r\n{}".encode(),  # int() reads it as 2
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 \x1b]0;pwn\x07\r\nContent-Length: 2\r\n\r\n{}",  # a title-setting reason
+    b"HTTP/1.1 200 OK\r\nETag: \"a\x1b[31m\"\r\nContent-Length: 2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nX\tY: 1\r\nContent-Length: 2\r\n\r\n{}",
+    b"HTTP/1.1 100 Continue\r\n\r\n" * 11 + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+])
+async def test_what_h11_refuses_is_refused_as_a_protocol_error(clients, reply):
+    """Non-ASCII digits, a coding under chunked, control characters in the reason or a
+    header (they would reach error messages, the --debug log and If-None-Match), a 1xx
+    flood: an Unreachable naming the source, never a stray ValueError or a kept escape."""
+    async with RawServer(lambda n, _: reply) as server:
+        c = clients(server.url)
+        with pytest.raises(Unreachable, match=r"^ci: cannot reach 127\.0\.0\.1 /runs \("):
+            await c.get_json("/runs")
+
+
+@pytest.mark.parametrize("first", [
+    b"HTTP/1.1 204 No Content\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]",
+])
+async def test_bytes_after_an_answer_never_answer_the_next_get(clients, first):
+    """A body on a 204 (or more than Content-Length said) stays in the buffer: reused, that
+    connection would hand the next poll these bytes as its answer, and every later poll the
+    one before's. Such a connection is closed, and the next GET gets its own answer."""
+    smuggled = b"HTTP/1.1 200 SMUGGLED\r\nContent-Length: 7\r\n\r\n[\"evil\"]"
+
+    def answer(n: int, _: bytes) -> bytes:
+        return first + smuggled if n == 1 else json_answer([n])
+
+    async with RawServer(answer) as server:
+        c = clients(server.url)
+        await c.get_raw_reduced("/runs", None, lambda raw: bytes(raw))
+        await asyncio.sleep(0.05)  # the extra bytes are in the client's buffer by now
+        assert await c.get_json("/runs2") == [2]
+        assert await c.get_json("/runs3") == [3]
+    assert server.connections == 2
+
+
+async def test_an_etag_no_header_can_carry_is_not_sent_back(clients):
+    etag = "\"caf\u00e9\"".encode()  # obs-text: h11 and this reader accept it, ASCII does not
+
+    def answer(n: int, _: bytes) -> bytes:
+        return b"HTTP/1.1 200 OK\r\nETag: " + etag + b"\r\nContent-Length: 2\r\n\r\n[]"
+
+    async with RawServer(answer) as server:
+        c = clients(server.url)
+        assert await c.get_json("/runs") == []
+        assert await c.get_json("/runs") == []
+    assert b"if-none-match" not in server.heads[1].lower()

@@ -193,7 +193,9 @@ class SourceClient(BearerToken):
         params = _clean(params)
         key = cache_key(path, params)
         cached = self._bodies.lookup(key, reduce)
-        headers = {"If-None-Match": cached.etag} if cached and cached.etag else None
+        # An ETag is the server's bytes: sent back only when a header can carry it as is.
+        etag = cached.etag if cached is not None else None
+        headers = {"If-None-Match": etag} if etag and header_safe(etag) else None
         answer = await self._request("GET", path, params=params, headers=headers, url_key=key)
         if answer.status_code == 304 and cached is not None:
             return cached.parsed

@@ -16,9 +16,11 @@ handed on in pieces of at most `PIECE` bytes (never one buffer of a declared siz
 `http_body.read_capped`, which inflates and caps it as it does httpx's.
 
 A Set-Cookie is not kept for the next GET (httpx's cookie jar would keep it): no provider's
-API works by cookies. Failures are raised as the httpx exceptions httpx would raise for them
-(with httpcore's words where a test or a person reads them), so SourceClient maps both paths
-to the same typed errors with the same messages.
+API works by cookies. Failures are raised as the httpx exceptions httpx would raise for them,
+so SourceClient maps both paths to the same typed errors (a dropped connection in
+httpcore's words; a malformed answer in this module's own). One difference: a kept
+connection that the server closed as the GET arrived is replaced and the GET sent again,
+once, where httpcore reports it (an idle timeout racing a poll is not a failure).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 
 import httpx
@@ -36,6 +39,11 @@ log = logging.getLogger(__name__)
 HEAD_MAX = 100 * 1024
 PIECE = 64 * 1024  # a body is read at most this much at a time
 IDLE_MAX = 8  # kept-alive connections per source (the scheduler GETs several at once)
+INTERIM_MAX = 10  # 1xx answers before the real one; more is a broken (or hostile) server
+# What h11 accepts (RFC 9110 token, field-value with obs-text, reason-phrase): a control
+# character of the server's never reaches an error message, the --debug log or an ETag.
+HEADER_NAME = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+HEADER_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Turns the lean path off for every source (httpx for all): `RUNWATCH_LEAN_HTTP=0`.
 SWITCH = "RUNWATCH_LEAN_HTTP"
@@ -131,8 +139,12 @@ class _Conn:
         self.loop = asyncio.get_running_loop()
 
     def usable(self) -> bool:
+        """Open, on this loop, and holding no byte the server sent unasked: bytes after an
+        answer (a body on a 204 or 304, more than its Content-Length) would be read as the
+        next GET's answer, every poll one behind (httpcore drops such a connection too)."""
         return (self.loop is asyncio.get_running_loop() and not self.reader.at_eof()
-                and not self.writer.is_closing())
+                and not self.writer.is_closing()
+                and not getattr(self.reader, "_buffer", b""))
 
     def close(self) -> None:
         if not self.loop.is_closed():
@@ -164,18 +176,21 @@ class LeanResponse:
             self._length = 0
             return
         coding = headers.get("transfer-encoding")
-        if coding is not None:
-            if coding.split(",")[-1].strip().lower() != "chunked":
-                raise _protocol_error(f"unsupported Transfer-Encoding {coding[:40]!r}")
-            self._chunked = True
-            return
         declared = headers.get("content-length")
+        if coding is not None:
+            if coding.strip().lower() != "chunked":  # as h11: chunked alone, or nothing
+                raise _protocol_error("unsupported Transfer-Encoding")
+            self._chunked = True
+            if declared is not None:
+                self._keep = False  # both framings: RFC 9112 6.1 says close after it
+            return
         if declared is None:
             self._keep = False  # the body ends where the connection does
             return
         sizes = {size.strip() for size in declared.split(",")}
         size = sizes.pop()
-        if sizes or not size.isdigit() or len(size) > 18:
+        # isascii: str.isdigit is true of "²" and "٣" too, which int() refuses or reads
+        if sizes or not (size.isascii() and size.isdigit()) or len(size) > 18:
             raise _protocol_error("bad Content-Length")
         self._length = int(size)
 
@@ -310,11 +325,12 @@ class LeanPool:
         try:
             conn.writer.write(request)
             await conn.writer.drain()
-            while True:
+            for _ in range(INTERIM_MAX + 1):
                 head = await conn.reader.readuntil(b"\r\n\r\n")
                 response = self._response(conn, head)
                 if response is not None:
                     return response
+            raise _protocol_error(f"more than {INTERIM_MAX} interim (1xx) answers")
         except asyncio.IncompleteReadError as exc:
             conn.close()
             if reused and not exc.partial:
@@ -341,7 +357,8 @@ class LeanPool:
         lines = head[:-4].split(b"\r\n")
         parts = lines[0].split(b" ", 2)
         if (len(parts) < 2 or parts[0] not in (b"HTTP/1.1", b"HTTP/1.0")
-                or len(parts[1]) != 3 or not parts[1].isdigit()):
+                or len(parts[1]) != 3 or not parts[1].isdigit()
+                or (len(parts) == 3 and not HEADER_VALUE.fullmatch(parts[2]))):
             raise _protocol_error("illegal status line")
         status = int(parts[1])
         if 100 <= status < 200 and status != 101:
@@ -351,10 +368,11 @@ class LeanPool:
         raw: list[tuple[bytes, bytes]] = []
         for line in lines[1:]:
             name, colon, value = line.partition(b":")
-            if not colon or not name or name.strip(b" \t") != name or b" " in name \
-                    or b"\n" in line or b"\r" in line:
+            value = value.strip(b" \t")
+            if not colon or not HEADER_NAME.fullmatch(name) \
+                    or not HEADER_VALUE.fullmatch(value):
                 raise _protocol_error("illegal header line")
-            raw.append((name, value.strip(b" \t")))
+            raw.append((name, value))
         headers = LeanHeaders(raw)
         connection = headers.get("connection", "").lower()
         keep = parts[0] == b"HTTP/1.1" and "close" not in connection
