@@ -24,13 +24,14 @@ from runwatch.config import Config, SourceConfig
 from runwatch.errors import RunwatchError
 from runwatch.http_record import RateLimit, RequestRecord
 from runwatch.models import Cancellation, Run, RunDetail, RunStatus, Spec, Step, TestResult
+from runwatch.poll_events import DetailLoaded, PollEvent, RunsChanged, RunTransition, SourceHealth
 from runwatch.providers import Provider, RunAction, build_providers
 from runwatch.weblinks import WebLinks
 
 if TYPE_CHECKING:
     from runwatch.alerts import Alerter
     from runwatch.history import Recorder
-    from runwatch.poller import Poller, PollEvent, SourceHealth
+    from runwatch.poller import Poller
 
 __all__ = ["Outcome", "Refused", "RunAction", "Session", "SourceFacts", "Traffic"]
 
@@ -213,8 +214,6 @@ class Session:
         return self.alerts
 
     def _deliver(self, event: PollEvent) -> None:
-        from runwatch.poller import DetailLoaded, RunsChanged, RunTransition  # loaded: it polls
-
         event = self._as_stopped(event) if self._stopped else event
         # Only a poll that changed something sends RunsChanged: an unchanged one costs nothing.
         if self.history is not None and isinstance(event, RunsChanged):
@@ -245,8 +244,6 @@ class Session:
         return run.model_copy(update=update)
 
     def _as_stopped(self, event: PollEvent) -> PollEvent:
-        from runwatch.poller import DetailLoaded, RunsChanged, RunTransition
-
         if isinstance(event, RunsChanged):
             return replace(event, changed=tuple(self._stopped_view(r) for r in event.changed))
         if isinstance(event, DetailLoaded) and event.detail is not None:
