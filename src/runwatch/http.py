@@ -50,7 +50,7 @@ from runwatch.http_body import (
     Progress,
     megabytes,
 )
-from runwatch.http_cache import BodyCache, CachedBody, UrlCache, cache_key
+from runwatch.http_cache import BodyCache, CachedBody, Remembered, cache_key
 from runwatch.http_errors import error_for
 from runwatch.http_lean import LeanHead, LeanPool, LeanResponse, lean_enabled, pool_for
 from runwatch.http_parse import parse_json, read_answer, reduce_raw_body
@@ -111,7 +111,8 @@ class SourceClient(BearerToken):
     rate_limit: RateLimit | None = field(default=None, init=False)
     _recorded_path: bytes | None = field(default=None, init=False, repr=False)
     # The URL each (path, query) builds, and its origin: built once, not on every poll.
-    _urls: UrlCache[httpx.URL] = field(default_factory=UrlCache, init=False, repr=False)
+    _urls: Remembered[tuple[httpx.URL, str]] = field(
+        default_factory=Remembered, init=False, repr=False)
     # The lean GET (runwatch.http_lean) when it applies to base_url, decided with the client;
     # `lean=False` (or RUNWATCH_LEAN_HTTP=0) keeps every request on httpx.
     lean: bool = field(default_factory=lean_enabled)
@@ -344,11 +345,11 @@ class SourceClient(BearerToken):
             url = request.url
             start = origin(url)
             if url_key is not None:
-                self._urls.remember(url_key, url, start)
+                self._urls.store(url_key, (url, start))
         for _ in range(MAX_REDIRECTS + 1):
             response: httpx.Response | LeanResponse
             if lean is not None:
-                head = self._lean_head.lines(self.client, self.token, headers)
+                head = self._lean_head.lines(client, self.token, headers)
                 response = await lean.get(url.raw_path, head)
             else:
                 if request is None:

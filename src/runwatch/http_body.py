@@ -152,6 +152,8 @@ async def _one(content: bytes) -> Any:
 
 
 def _content_length(response: httpx.Response | LeanResponse) -> int | None:
+    if isinstance(response, LeanResponse):
+        return response.content_length  # framed and checked by its reader already
     try:
         return int(response.headers.get("content-length", ""))
     except ValueError:

@@ -46,8 +46,22 @@ def _digest(body: bytes | bytearray) -> bytes:
     return hashlib.blake2b(body, digest_size=16).digest()
 
 
-class BodyCache(OrderedDict[str, CachedBody]):
-    """URL → the body last seen there, at most `BODY_CACHE_SIZE` of them."""
+V = TypeVar("V")
+
+
+class Remembered(OrderedDict[str, V], Generic[V]):
+    """URL key → what was last built or seen for it, at most `BODY_CACHE_SIZE`, the least
+    recently stored first out."""
+
+    def store(self, key: str, value: V) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > BODY_CACHE_SIZE:
+            self.popitem(last=False)
+
+
+class BodyCache(Remembered[CachedBody]):
+    """URL → the body last seen there."""
 
     def lookup(self, key: str, reduce: Callable[[Any], Any] | None) -> CachedBody | None:
         """The body remembered for `key` if it was reduced the same way, else None."""
@@ -58,25 +72,6 @@ class BodyCache(OrderedDict[str, CachedBody]):
             else:
                 self.move_to_end(key)
         return cached
-
-    def store(self, key: str, body: CachedBody) -> None:
-        self[key] = body
-        self.move_to_end(key)
-        while len(self) > BODY_CACHE_SIZE:
-            self.popitem(last=False)
-
-
-U = TypeVar("U")
-
-
-class UrlCache(OrderedDict[str, tuple[U, str]], Generic[U]):
-    """Key → the URL it builds and that URL's origin, built once, not on every poll; as
-    many as bodies are remembered, the oldest first out."""
-
-    def remember(self, key: str, url: U, start: str) -> None:
-        self[key] = (url, start)
-        if len(self) > BODY_CACHE_SIZE:
-            self.popitem(last=False)
 
 
 def cache_key(path: str, params: Mapping[str, Any] | None) -> str:

@@ -144,7 +144,9 @@ class _Conn:
         next GET's answer, every poll one behind (httpcore drops such a connection too)."""
         return (self.loop is asyncio.get_running_loop() and not self.reader.at_eof()
                 and not self.writer.is_closing()
-                and not getattr(self.reader, "_buffer", b""))
+                # private, but read directly: were it renamed, this fails loudly instead
+                # of passing a connection holding stray bytes
+                and not self.reader._buffer)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         if not self.loop.is_closed():
@@ -166,14 +168,16 @@ class LeanResponse:
         self.status_code, self.reason_phrase, self.headers = status, reason, headers
         self._pool, self._conn, self._keep = pool, conn, keep
         self._done = False
-        self._length: int | None = None
+        # The body's length as framed (checked: ASCII digits, one value); None: chunked or
+        # to the close.
+        self.content_length: int | None = None
         self._chunked = False
         self._framing()
 
     def _framing(self) -> None:
         status, headers = self.status_code, self.headers
         if status < 200 or status in (204, 304):
-            self._length = 0
+            self.content_length = 0
             return
         coding = headers.get("transfer-encoding")
         declared = headers.get("content-length")
@@ -192,7 +196,7 @@ class LeanResponse:
         # isascii: str.isdigit is true of "²" and "٣" too, which int() refuses or reads
         if sizes or not (size.isascii() and size.isdigit()) or len(size) > 18:
             raise _protocol_error("bad Content-Length")
-        self._length = int(size)
+        self.content_length = int(size)
 
     @property
     def has_redirect_location(self) -> bool:
@@ -213,8 +217,8 @@ class LeanResponse:
             if self._chunked:
                 async for piece in self._chunks(reader):
                     yield piece
-            elif self._length is not None:
-                async for piece in _exactly(reader, self._length):
+            elif self.content_length is not None:
+                async for piece in _exactly(reader, self.content_length):
                     yield piece
             else:
                 while piece := await reader.read(PIECE):

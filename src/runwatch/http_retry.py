@@ -64,7 +64,9 @@ async def retry_after_first(
     (time.monotonic), by the one retry policy below: tenacity runs all of them, the first
     replayed (it raises `failure` again at once), so the rules (what is retried, how many
     times, for how long, with which waits) live here only, and the usual request (the first
-    attempt succeeds) never builds a retrying object."""
+    attempt succeeds) never builds a retrying object, nor a failure that is not retried."""
+    if policy.attempts <= 1 or not retryable(failure):
+        raise failure
     replay = [failure]
 
     async def again() -> T:
