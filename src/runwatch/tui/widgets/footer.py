@@ -108,9 +108,11 @@ class KeysFooter(Footer):
         marked = closed = False
         for entry in self.entries:
             binding = entry.binding
-            classes = ""
+            # Born with the class FooterKey's `compact` watcher would add on mount: added
+            # then, it styles the key a second time (half of a recompose's cost).
+            classes = "-compact" if self.compact else ""
             if binding.action == HELP_ACTION:
-                classes = "-help"
+                classes += " -help"
             elif not entry.enabled and not marked:
                 marked = True
                 yield FooterLabel(NOT_NOW, classes="-not-now")
