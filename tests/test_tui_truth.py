@@ -169,6 +169,23 @@ async def test_the_footer_shows_the_keys_that_apply_first(sim) -> None:
         assert "cannot delete: read-only mode: delete is disabled" in messages(app)
 
 
+async def test_the_footer_is_built_again_only_when_what_it_shows_changes(sim) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await loaded(pilot)
+        await pilot.pause()
+        footer = app.screen.query_one(KeysFooter)
+        keys = list(footer.children)
+        assert "pause" in footer_text(app)
+        app.screen.refresh_bindings()  # what Textual does on each focus move and key press
+        for _ in range(3):
+            await pilot.pause()
+        assert list(footer.children) == keys  # the same widgets: nothing was rebuilt
+        await pilot.press("p")
+        await until(pilot, lambda: "resume" in footer_text(app), "the footer's resume key")
+        assert not set(footer.children) & set(keys)
+
+
 def test_snapshot_footer_80x24_no_colour_marks_what_cannot_apply(sim, snap_compare,
                                                                   monkeypatch) -> None:
     """A finished run, read-only: "not now:" before the keys that cannot apply, which

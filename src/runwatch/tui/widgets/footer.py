@@ -90,6 +90,22 @@ class KeysFooter(Footer):
 
     def __init__(self, *, id: str | None = None, show_command_palette: bool = True) -> None:
         super().__init__(id=id, compact=True, show_command_palette=show_command_palette)
+        self._shown: tuple[object, ...] | None = None  # what the keys on screen show
+
+    def _looks(self, entries: list[FooterEntry]) -> tuple[object, ...]:
+        """All that composed keys show of `entries`: equal looks, equal footers."""
+        return (self.compact, *((e.binding.key, self.app.get_key_display(e.binding),
+                                 e.binding.description, e.binding.action, e.enabled,
+                                 e.tooltip or e.binding.tooltip) for e in entries))
+
+    async def recompose(self) -> None:
+        # Textual recomposes the footer (every key removed, mounted and styled again)
+        # whenever a screen's bindings *may* have changed: on mount, on each focus move,
+        # source poll and key press; nearly all of those change nothing it shows.
+        shown = self._shown
+        if shown is not None and self.is_attached and self._looks(self.entries) == shown:
+            return
+        await super().recompose()
 
     @property
     def entries(self) -> list[FooterEntry]:
@@ -106,7 +122,9 @@ class KeysFooter(Footer):
         if not self._bindings_ready:
             return
         marked = closed = False
-        for entry in self.entries:
+        entries = self.entries
+        self._shown = self._looks(entries)
+        for entry in entries:
             binding = entry.binding
             # Born with the class FooterKey's `compact` watcher would add on mount: added
             # then, it styles the key a second time (half of a recompose's cost).
