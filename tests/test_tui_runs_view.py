@@ -262,6 +262,29 @@ async def test_a_turned_over_cell_is_all_that_is_written(
             assert line[x:x + width].strip() == started, line
 
 
+async def test_a_tick_patches_its_rows_cached_lines_as_a_fresh_render_draws_them(
+    sim,
+) -> None:
+    # The tick re-renders only the changed cells into the rows' cached lines (table_cache):
+    # what is drawn must be what DataTable draws from nothing, cursor row included.
+    app = make_app(sim)
+    async with app.run_test(size=(160, 45)) as pilot:
+        table = await loaded(pilot)
+        ticking = [i for i, r in enumerate(shown_runs(table)) if not r.status.is_terminal]
+        assert ticking
+        table.move_cursor(row=ticking[0])
+        await pilot.pause()
+        sim.sim.clock.advance(1)  # running durations and spinners move
+        table.refresh_times()
+        key = table.shown_keys[ticking[0]]
+        assert any(k[0].value == key for k in table._row_render_cache.keys())  # noqa: SIM118 (no __iter__): kept
+        await pilot.pause()
+        lines = range(table.size.height)
+        drawn = [list(table.render_line(y)) for y in lines]
+        table._clear_caches()
+        assert drawn == [list(table.render_line(y)) for y in lines]
+
+
 async def test_a_run_of_unknown_status_keeps_its_spinner_turning(sim) -> None:
     # UNKNOWN is neither active nor ended: its progress is a spinner, which moves each second.
     app = make_app(sim)

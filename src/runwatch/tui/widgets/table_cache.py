@@ -15,8 +15,10 @@ from typing import Any
 
 from rich.text import Text
 from textual.cache import LRUCache
+from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 __all__ = ["column_offsets", "drop_dead_renders", "repaint_cells"]
 
@@ -72,9 +74,51 @@ def repaint_cells(
     lines = {index + header for index in indices}
     _forget(table._cell_render_cache,
             lambda k: k[0].value in rows and (k[0].value, k[1].value) in changed)
-    _forget(table._row_render_cache, lambda k: k[0].value in rows)
     _forget(table._row_renderable_cache, lambda k: k[1] in indices)
     _forget(table._line_cache, lambda k: k[0] in lines)
+    by_row: dict[str, list[str]] = {}
+    for key, column in changed:
+        by_row.setdefault(key, []).append(column)
+    _patch_rows(table, by_row)
+
+
+def _patch_rows(table: DataTable[Text], changed: Mapping[str, list[str]]) -> None:
+    """Re-render only the changed cells into their rows' cached lines: DataTable would
+    render every cell of the row again (a cache lookup, a Coordinate and a highlight test
+    each) for a line whose other cells did not change. An entry this cannot redo exactly
+    (rendered under another cursor or hover position, focus, cursor type or update count;
+    fixed columns or row labels, which this table never has) is dropped instead, and
+    DataTable renders it when it is drawn."""
+    cache = table._row_render_cache
+    # Only the lines as they are drawn now: those of an earlier cursor or hover position
+    # would be patched on every tick and never read again.
+    current = (table.cursor_coordinate, table.hover_coordinate, table.cursor_type,
+               table.show_cursor, table._show_hover_cursor, table._update_count,
+               table._pseudo_class_state)
+    cursor_at, hover_at, cursor_type = current[:3]
+    simple = not table.fixed_columns and not table._should_render_row_labels
+    columns = table.ordered_columns
+    highlight = table._should_highlight
+    for key in [k for k in cache.keys() if k[0].value in changed]:  # noqa: SIM118
+        row_key, line_no, base_style, *rest = key
+        row_index = table._row_locations.get(row_key)
+        pair = cache.get(key)
+        if not simple or tuple(rest) != current or row_index is None or pair is None:
+            cache.discard(key)
+            continue
+        # In place: LRUCache.set keeps an existing key's value. The list is the cache's own
+        # (built by _render_line_in_row for this entry).
+        scrollable = pair[1]
+        row_style = table._get_row_style(row_index, base_style)
+        for column in changed[row_key.value or ""]:
+            index = table._column_locations.get(ColumnKey(column))
+            if index is None:
+                continue
+            at = Coordinate(row_index, index)
+            scrollable[index] = table._render_cell(
+                row_index, index, row_style, columns[index].get_render_width(table),
+                cursor=highlight(cursor_at, at, cursor_type),
+                hover=highlight(hover_at, at, cursor_type))[line_no]
 
 
 def drop_dead_renders(table: DataTable[Text]) -> None:
