@@ -15,7 +15,6 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.events import Resize
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from runwatch.models import Run, RunStatus
@@ -38,13 +37,18 @@ from runwatch.tui.widgets.cells import (
 )
 from runwatch.tui.widgets.lines import MARKER, MARKER_WIDTH, cursor_row_key, marker_text
 from runwatch.tui.widgets.row_clock import RowClock
-from runwatch.tui.widgets.table_cache import column_offsets, drop_dead_renders, repaint_cells
+from runwatch.tui.widgets.table_cache import (
+    QuickCells,
+    column_offsets,
+    drop_dead_renders,
+    repaint_cells,
+)
 
 if TYPE_CHECKING:
     from runwatch.poll_events import SourceHealth
 
 
-class RunsTable(DataTable[Text]):
+class RunsTable(QuickCells):
     """The runs of every source, one row per (source, id)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
