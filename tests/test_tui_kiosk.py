@@ -27,7 +27,7 @@ from runwatch.tui.screens.help import HelpScreen
 from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.widgets.kiosk import StatusCount, StatusCounts
 from runwatch.tui.widgets.kiosk_runs import KioskRuns, kiosk_sections, latest_verdicts
-from tui_helpers import PROVIDERS, all_polled, make_app, until
+from tui_helpers import PROVIDERS, all_polled, app_on, make_app, until
 
 FAILING = (RunStatus.FAILED, RunStatus.TIMED_OUT)
 
@@ -118,6 +118,25 @@ async def test_big_counts_clock_and_a_line_per_source(sim) -> None:
                 f"{source}  ok · " in line and "failed" not in line)
         assert screen.query_one("#badge-read-only").display and app.read_only
         assert app.theme == "runwatch-contrast"
+
+
+async def test_a_source_name_with_brackets_is_shown_as_written(sim) -> None:
+    # Names are free text from the config: "[bold]" in one is part of the name, not markup.
+    name = "ci[bold]x"
+    config = demo_config(sim.url, interval=60.0)
+    sources = [s.model_copy(update={"name": name}) if s.name == "services" else s
+               for s in config.sources]
+    config = config.model_copy(update={"sources": sources,
+                                       "kiosk": KioskConfig(rotate=3600.0)})
+    providers = {(name if p == "services" else p): sim.provider(p) for p in PROVIDERS}
+    app = app_on(sim, config, providers, kiosk=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await loaded(pilot)
+        assert screen.source == name
+        where = screen.query_one("#kiosk-where")
+        assert str(where.render()) == f"source 1/5: {name}"
+        assert f"source 1/5: {name}" in "".join(
+            strip.text for strip in where.render_lines(where.region.reset_offset))
 
 
 async def test_failing_runs_are_listed_first(sim) -> None:

@@ -309,12 +309,12 @@ async def test_a_rebuilt_table_forgets_when_its_old_rows_were_due(sim) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         table = await loaded(pilot)
         table.refresh_times()
-        assert table._due
+        assert table._due.rows()
         columns = table.columns_shown
         await pilot.press("tab")  # one source: its column goes, so the table is rebuilt
         await pilot.pause()
         assert table.columns_shown != columns
-        assert set(table._due) <= {key.value for key in table.rows}
+        assert table._due.rows() <= {key.value for key in table.rows}
 
 
 # -- the cursor's marker -----------------------------------------------------------------
