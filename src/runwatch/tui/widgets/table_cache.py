@@ -187,15 +187,18 @@ class QuickCells(DataTable[Text]):
                                         cursor, hover)  # header, labels, fixed cells
         row_key = self._row_locations.get_key(row_index)
         # DataTable's own cache key, so its invalidation (and table_cache's) holds.
-        key = (row_key, self._column_locations.get_key(column_index), base_style, cursor,
+        column_key = self._column_locations.get_key(column_index)
+        key = (row_key, column_key, base_style, cursor,
                hover, self._show_hover_cursor, self._update_count, self._pseudo_class_state)
         cache = self._cell_render_cache
         cached = cache.get(key)  # type: ignore[arg-type]
         if cached is not None:
             return cached
         row = self.rows.get(row_key) if row_key is not None else None
-        cells = self._get_row_renderables(row_index).cells
-        cell = cells[column_index] if column_index < len(cells) else None
+        # The value itself: DataTable's formatter hands a Text back as it is, and its row
+        # renderables (every cell of the row formatted) are rebuilt after each change.
+        cell = (self._data.get(row_key, {}).get(column_key)
+                if row_key is not None and column_key is not None else None)
         lines = None
         if row is not None and row.height == 1 and not row.auto_height and isinstance(cell, Text):
             component, post = self._get_styles_to_render_cell(
