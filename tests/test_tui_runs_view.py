@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import timedelta
 
 import pytest
 from rich.style import Style
@@ -283,6 +284,32 @@ async def test_a_tick_patches_its_rows_cached_lines_as_a_fresh_render_draws_them
         drawn = [list(table.render_line(y)) for y in lines]
         table._clear_caches()
         assert drawn == [list(table.render_line(y)) for y in lines]
+
+
+async def test_a_sort_key_that_changes_without_moving_its_row_repaints_no_other_line(
+    sim,
+) -> None:
+    # DataTable.sort drops every render cache even when the order stays: only a row that
+    # moves costs a full repaint.
+    app = make_app(sim)
+    async with app.run_test(size=(160, 45)) as pilot:
+        table = await loaded(pilot)
+        await pilot.pause()
+        runs = shown_runs(table)
+        key = row_key(runs[1].source, runs[1].id)
+        table._sort_keys[key] = (-1.0,)  # a cached key that no longer holds: recomputed
+        count, order = table._update_count, table.shown_keys
+        table._sort_keys.pop(key)
+        assert not table._sort() and table._update_count == count
+        assert table.shown_keys == order
+        # The last run made newer than every other moves up, the rest keep their order.
+        last = runs[-1]
+        moved = row_key(last.source, last.id)
+        newest = max(r.created_at for r in runs if r.created_at) + timedelta(minutes=1)
+        table.apply_changes(last.source, [last.model_copy(update={"created_at": newest})])
+        assert table._update_count > count
+        assert table.shown_keys.index(moved) < len(order) - 1
+        assert [k for k in table.shown_keys if k != moved] == order[:-1]
 
 
 async def test_a_run_of_unknown_status_keeps_its_spinner_turning(sim) -> None:

@@ -31,7 +31,6 @@ from runwatch.tui.runs_view import (
 from runwatch.tui.widgets.cells import (
     TIMED_COLUMNS,
     SourceStyle,
-    StatusCell,
     render_cell,
     same_text,
 )
@@ -42,6 +41,7 @@ from runwatch.tui.widgets.table_cache import (
     column_offsets,
     drop_dead_renders,
     repaint_cells,
+    sort_rows,
 )
 
 if TYPE_CHECKING:
@@ -80,7 +80,6 @@ class RunsTable(QuickCells):
         self._fit: tuple[tuple[str, int], ...] = ()
         self._natural: dict[str, int] = {}  # column → longest value among the rows shown
         self._column_x: dict[str, tuple[int, int]] = {}  # column → (x, width) of its cells
-        self._status_column = ColumnKey("status")
         self._marked: str | None = None  # the row whose marker cell shows the cursor
         # Which rows' time cells may have turned over: refresh_times skips the others.
         self._due = RowClock()
@@ -143,8 +142,8 @@ class RunsTable(QuickCells):
                     self.remove_row(key)
             if grew and self._apply_fit(self._fit_for(self._natural)):
                 pass  # rebuilt: every row is new
-            elif reorder and columns_ready:
-                self._sort()  # a full repaint anyway
+            elif reorder and columns_ready and self._sort():
+                pass  # a row moved: a full repaint anyway
             else:
                 self._repaint_cells((k, c) for k, c in touched if k in self.rows)
             self._restore_cursor(cursor)
@@ -287,18 +286,19 @@ class RunsTable(QuickCells):
         """Repaint just these cells after their values changed in place (table_cache)."""
         repaint_cells(self, cells, self._column_x)
 
-    def _sort(self) -> None:
+    def _sort(self) -> bool:
+        """Rows in the view's order; True when that moved a row (every line repainted)."""
         # Sort keys are cached per run and recomputed only when a run changes (or the
         # sort does): with 10,000 rows, computing them all on every new run costs ~50 ms.
         keys, view, now = self._sort_keys, self.view, self._now()
 
-        def key_of(cell: StatusCell) -> tuple[float | str, ...]:
-            key = keys.get(cell.row_key)
+        def key_of(row: RowKey) -> tuple[float | str, ...]:
+            key = keys.get(row.value or "")
             if key is None:
-                key = keys[cell.row_key] = view.sort_key(self.runs[cell.row_key], now)
+                key = keys[row.value or ""] = view.sort_key(self.runs[row.value or ""], now)
             return key
 
-        self.sort(self._status_column, key=key_of)
+        return sort_rows(self, key_of)
 
     def _cursor_key(self) -> str | None:
         run = self.selected_run
@@ -366,11 +366,7 @@ class RunsTable(QuickCells):
             self._marked = None
             self.add_column("", width=MARKER_WIDTH, key=MARKER)
             for column, width in fit:
-                added = self.add_column(labels[column], width=width, key=column)
-                if column == "status":
-                    # The stored key itself: dict lookups in DataTable.sort then match by
-                    # identity instead of calling StringKey.__eq__ 10,000 times.
-                    self._status_column = added
+                self.add_column(labels[column], width=width, key=column)
             for key, run in self.runs.items():
                 if self.view.matches(run):
                     self._add(key, run)

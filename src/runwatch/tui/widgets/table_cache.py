@@ -17,14 +17,16 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual._types import SegmentLines
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
-__all__ = ["QuickCells", "column_offsets", "drop_dead_renders", "one_line_cell", "repaint_cells"]
+__all__ = ["QuickCells", "column_offsets", "drop_dead_renders", "one_line_cell", "repaint_cells",
+           "sort_rows"]
 
 
 def column_offsets(
@@ -123,6 +125,22 @@ def _patch_rows(table: DataTable[Text], changed: Mapping[str, list[str]]) -> Non
                 row_index, index, row_style, columns[index].get_render_width(table),
                 cursor=highlight(cursor_at, at, cursor_type),
                 hover=highlight(hover_at, at, cursor_type))[line_no]
+
+
+def sort_rows(table: DataTable[Text], key: Callable[[RowKey], Any]) -> bool:
+    """DataTable.sort by `key` of each row, but only when that changes the order shown; True
+    when it did. DataTable.sort bumps the update count whatever the result, and with it
+    every render cache: a poll whose changed run kept its place repainted every line.
+    The same steps as DataTable.sort's (a stable sort of the rows in the table's own
+    order), so a tie lands where it would."""
+    ordered = sorted(table._data, key=key)
+    locations = table._row_locations
+    if all(locations.get(row) == index for index, row in enumerate(ordered)):
+        return False
+    table._row_locations = TwoWayDict({row: index for index, row in enumerate(ordered)})
+    table._update_count += 1
+    table.refresh()
+    return True
 
 
 def drop_dead_renders(table: DataTable[Text]) -> None:
