@@ -18,7 +18,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui import partial_writes
+from runwatch.tui import partial_writes, styles_cache_fix
 from runwatch.tui.formatting import format_duration, relative_time, to_epoch
 from runwatch.tui.look import Glyphs, glyphs_of, progress_bar, spinner_frame, status_look, truncate
 from runwatch.tui.runs_view import run_duration
@@ -272,6 +272,7 @@ class KioskRuns(Vertical):
 
     def on_mount(self) -> None:
         partial_writes.install()
+        styles_cache_fix.install()  # gone widgets' caches are not kept
 
     @property
     def lines(self) -> list[str]:

@@ -18,7 +18,7 @@ from textual.events import Resize
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui import partial_writes
+from runwatch.tui import partial_writes, styles_cache_fix
 from runwatch.tui.look import glyphs_of
 from runwatch.tui.runs_view import (
     CELL_PADDING,
@@ -380,6 +380,7 @@ class RunsTable(QuickCells):
 
     def on_mount(self) -> None:
         partial_writes.install()  # a cell repainted is a cell written, not its row
+        styles_cache_fix.install()  # gone widgets' caches are not kept
         self._refit(force=True)
         if self._health is not None:
             for source in self.sources:
