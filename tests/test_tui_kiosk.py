@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandPalette
+from textual.content import Content
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 
@@ -26,8 +28,13 @@ from runwatch.tui.app import RunwatchApp
 from runwatch.tui.screens.help import HelpScreen
 from runwatch.tui.screens.kiosk import KioskScreen
 from runwatch.tui.widgets.kiosk import StatusCount, StatusCounts
-from runwatch.tui.widgets.kiosk_runs import KioskRuns, kiosk_sections, latest_verdicts
-from tui_helpers import PROVIDERS, all_polled, make_app, until
+from runwatch.tui.widgets.kiosk_runs import (
+    KioskRuns,
+    changed_cells,
+    kiosk_sections,
+    latest_verdicts,
+)
+from tui_helpers import PROVIDERS, all_polled, app_on, make_app, until
 
 FAILING = (RunStatus.FAILED, RunStatus.TIMED_OUT)
 
@@ -118,6 +125,25 @@ async def test_big_counts_clock_and_a_line_per_source(sim) -> None:
                 f"{source}  ok · " in line and "failed" not in line)
         assert screen.query_one("#badge-read-only").display and app.read_only
         assert app.theme == "runwatch-contrast"
+
+
+async def test_a_source_name_with_brackets_is_shown_as_written(sim) -> None:
+    # Names are free text from the config: "[bold]" in one is part of the name, not markup.
+    name = "ci[bold]x"
+    config = demo_config(sim.url, interval=60.0)
+    sources = [s.model_copy(update={"name": name}) if s.name == "services" else s
+               for s in config.sources]
+    config = config.model_copy(update={"sources": sources,
+                                       "kiosk": KioskConfig(rotate=3600.0)})
+    providers = {(name if p == "services" else p): sim.provider(p) for p in PROVIDERS}
+    app = app_on(sim, config, providers, kiosk=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await loaded(pilot)
+        assert screen.source == name
+        where = screen.query_one("#kiosk-where")
+        assert str(where.render()) == f"source 1/5: {name}"
+        assert f"source 1/5: {name}" in "".join(
+            strip.text for strip in where.render_lines(where.region.reset_offset))
 
 
 async def test_failing_runs_are_listed_first(sim) -> None:
@@ -402,22 +428,42 @@ async def test_a_finished_currents_run_shows_how_long_it_took(sim) -> None:
 # -- what a second costs, and a large screen ------------------------------------------------
 
 
-async def test_a_ticking_duration_rewrites_its_own_line_only(sim, monkeypatch) -> None:
+async def test_a_ticking_duration_repaints_its_own_cells_only(sim, monkeypatch) -> None:
     app = make_kiosk(sim, rotate=20.0)  # services: two runs running
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot)
         runs = screen.query_one(KioskRuns)
         await pilot.pause(0.2)
-        updated: list[int] = []
+        repainted: dict[int, list[Region]] = {}
         for index, line in enumerate(runs._widgets):
-            monkeypatch.setattr(line, "update", lambda *a, i=index, **k: updated.append(i))
+            monkeypatch.setattr(line, "refresh", lambda *regions, i=index, **_:
+                                repainted.setdefault(i, []).extend(regions or [None]))
+        before = list(runs.lines)
         sim.sim.clock.advance(1)
         runs.refresh_times()
         running = [i for i, text in enumerate(runs.lines) if text.lstrip().startswith("●")]
-        assert running and sorted(updated) == running  # the running lines, and only those
-        updated.clear()
+        assert running and sorted(repainted) == running  # the running lines, and only those
+        for i in running:
+            (region,) = repainted[i]  # one region: the cells that moved, not the line
+            assert region is not None and region.width < 8, region
+            old, new = before[i], runs.lines[i]
+            assert old[:region.x] == new[:region.x]
+            assert old[region.right:] == new[region.right:]
+            assert runs._widgets[i].line.plain == new
+        repainted.clear()
         runs.refresh_times()
-        assert updated == []  # nothing moved: nothing written
+        assert repainted == {}  # nothing moved: nothing written
+
+
+def test_changed_cells_are_the_span_that_reads_differently() -> None:
+    line = Content.assemble(("● running", "$run-running"), " svc  ", ("1m 05s", "bold"))
+    same_length = Content.assemble(("● running", "$run-running"), " svc  ", ("1m 06s", "bold"))
+    assert changed_cells(line, same_length) == (19, 20)
+    assert changed_cells(line, line) == (0, 0)
+    assert changed_cells(Content("漢字 1s"), Content("漢字 2s")) == (5, 6)  # wide: cells
+    assert changed_cells(Content("1s"), Content("10s")) is None  # what follows moves
+    assert changed_cells(line, Content(line.plain)) is None  # other styles
+    assert changed_cells(Content("a漢b"), Content("abbb")) is None  # other widths
 
 
 async def test_the_durations_and_the_ago_times_are_separate_columns(sim) -> None:

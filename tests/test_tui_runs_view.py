@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import timedelta
 
 import pytest
 from rich.style import Style
@@ -262,6 +263,55 @@ async def test_a_turned_over_cell_is_all_that_is_written(
             assert line[x:x + width].strip() == started, line
 
 
+async def test_a_tick_patches_its_rows_cached_lines_as_a_fresh_render_draws_them(
+    sim,
+) -> None:
+    # The tick re-renders only the changed cells into the rows' cached lines (table_cache):
+    # what is drawn must be what DataTable draws from nothing, cursor row included.
+    app = make_app(sim)
+    async with app.run_test(size=(160, 45)) as pilot:
+        table = await loaded(pilot)
+        ticking = [i for i, r in enumerate(shown_runs(table)) if not r.status.is_terminal]
+        assert ticking
+        table.move_cursor(row=ticking[0])
+        await pilot.pause()
+        sim.sim.clock.advance(1)  # running durations and spinners move
+        table.refresh_times()
+        key = table.shown_keys[ticking[0]]
+        assert any(k[0].value == key for k in table._row_render_cache.keys())  # noqa: SIM118 (no __iter__): kept
+        await pilot.pause()
+        lines = range(table.size.height)
+        drawn = [list(table.render_line(y)) for y in lines]
+        table._clear_caches()
+        assert drawn == [list(table.render_line(y)) for y in lines]
+
+
+async def test_a_sort_key_that_changes_without_moving_its_row_repaints_no_other_line(
+    sim,
+) -> None:
+    # DataTable.sort drops every render cache even when the order stays: only a row that
+    # moves costs a full repaint.
+    app = make_app(sim)
+    async with app.run_test(size=(160, 45)) as pilot:
+        table = await loaded(pilot)
+        await pilot.pause()
+        runs = shown_runs(table)
+        key = row_key(runs[1].source, runs[1].id)
+        table._sort_keys[key] = (-1.0,)  # a cached key that no longer holds: recomputed
+        count, order = table._update_count, table.shown_keys
+        table._sort_keys.pop(key)
+        assert not table._sort() and table._update_count == count
+        assert table.shown_keys == order
+        # The last run made newer than every other moves up, the rest keep their order.
+        last = runs[-1]
+        moved = row_key(last.source, last.id)
+        newest = max(r.created_at for r in runs if r.created_at) + timedelta(minutes=1)
+        table.apply_changes(last.source, [last.model_copy(update={"created_at": newest})])
+        assert table._update_count > count
+        assert table.shown_keys.index(moved) < len(order) - 1
+        assert [k for k in table.shown_keys if k != moved] == order[:-1]
+
+
 async def test_a_run_of_unknown_status_keeps_its_spinner_turning(sim) -> None:
     # UNKNOWN is neither active nor ended: its progress is a spinner, which moves each second.
     app = make_app(sim)
@@ -286,12 +336,12 @@ async def test_a_rebuilt_table_forgets_when_its_old_rows_were_due(sim) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         table = await loaded(pilot)
         table.refresh_times()
-        assert table._due
+        assert table._due.rows()
         columns = table.columns_shown
         await pilot.press("tab")  # one source: its column goes, so the table is rebuilt
         await pilot.pause()
         assert table.columns_shown != columns
-        assert set(table._due) <= {key.value for key in table.rows}
+        assert table._due.rows() <= {key.value for key in table.rows}
 
 
 # -- the cursor's marker -----------------------------------------------------------------

@@ -28,12 +28,13 @@ from rich.style import Style
 from textual.color import Color
 from textual.pilot import Pilot
 
+from runwatch.ascii_fallback import ASCII_FALLBACK
 from runwatch.cli import main
 from runwatch.demo import demo_config
 from runwatch.models import RunStatus
 from runwatch.tui import app as app_module
 from runwatch.tui.app import RunwatchApp
-from runwatch.tui.look import ASCII, ASCII_FALLBACK, UNICODE, progress_bar, spinner_frame
+from runwatch.tui.look import ASCII, UNICODE, progress_bar, spinner_frame
 from runwatch.tui.screens.run import RunScreen
 from runwatch.tui.terminal import AsciiOnly, NoColour, locale_is_utf8, wants_ascii
 from tui_helpers import all_polled, make_app, until

@@ -5,10 +5,10 @@ Status is never colour alone: each has a glyph *and* a word, and its colour come
 theme variable (`$run-failed`, ...) so themes and 16-colour terminals can restyle it.
 
 Every glyph runwatch draws comes from one `Glyphs` table: `UNICODE`, or `ASCII` for terminals
-without UTF-8 (`--ascii`). `ASCII_FALLBACK` (`runwatch.ascii_fallback`, which the alerts use too)
-maps the Unicode glyphs, and the box drawing and
-block elements Textual draws itself, onto ASCII one cell for one cell (the ascii line filter in
-`runwatch.tui.terminal` uses it for whatever is not drawn from a table).
+without UTF-8 (`--ascii`). `runwatch.ascii_fallback.ASCII_FALLBACK` (the alerts use it too)
+maps the Unicode glyphs, and the box drawing and block elements Textual draws itself, onto
+ASCII one cell for one cell (the ascii line filter in `runwatch.tui.terminal` uses it for
+whatever is not drawn from a table).
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color, ColorParseError
 
-from runwatch.ascii_fallback import ASCII_FALLBACK, SPINNER_FRAMES, STATUS_GLYPHS
+from runwatch.ascii_fallback import SPINNER_FRAMES, STATUS_GLYPHS
 from runwatch.models import RunStatus
 
 __all__ = [
     "ASCII",
-    "ASCII_FALLBACK",
     "SPINNER",
     "STATUS",
     "STATUS_VARIABLE_DEFAULTS",
@@ -61,17 +60,12 @@ class StatusLook:
 
 
 # Glyphs are single-cell and in the fonts every terminal ships (no emoji: their width varies).
-_GLYPH = {status: STATUS_GLYPHS[status.value][0] for status in RunStatus}
+# The word is the status's value as a person reads it ("timed out"); the theme variable
+# keeps the value ("run-timed_out").
 STATUS: Mapping[RunStatus, StatusLook] = {
-    RunStatus.QUEUED: StatusLook(_GLYPH[RunStatus.QUEUED], "queued", "run-queued"),
-    RunStatus.RUNNING: StatusLook(_GLYPH[RunStatus.RUNNING], "running", "run-running"),
-    RunStatus.WAITING: StatusLook(_GLYPH[RunStatus.WAITING], "waiting", "run-waiting"),
-    RunStatus.PASSED: StatusLook(_GLYPH[RunStatus.PASSED], "passed", "run-passed"),
-    RunStatus.FAILED: StatusLook(_GLYPH[RunStatus.FAILED], "failed", "run-failed"),
-    RunStatus.CANCELED: StatusLook(_GLYPH[RunStatus.CANCELED], "canceled", "run-canceled"),
-    RunStatus.TIMED_OUT: StatusLook(_GLYPH[RunStatus.TIMED_OUT], "timed out", "run-timed_out"),
-    RunStatus.SKIPPED: StatusLook(_GLYPH[RunStatus.SKIPPED], "skipped", "run-skipped"),
-    RunStatus.UNKNOWN: StatusLook(_GLYPH[RunStatus.UNKNOWN], "unknown", "run-unknown"),
+    status: StatusLook(STATUS_GLYPHS[status.value][0], status.value.replace("_", " "),
+                       f"run-{status.value}")
+    for status in RunStatus
 }
 
 # Fallbacks for themes that do not set the status variables (App.get_theme_variable_defaults).

@@ -33,7 +33,6 @@ __all__ = [
     "ColumnSpec",
     "RunsView",
     "cell_width",
-    "fit_columns",
     "natural_widths",
     "row_key",
     "run_duration",

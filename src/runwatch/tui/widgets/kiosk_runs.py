@@ -3,7 +3,7 @@
 in progress, then the recent rest.
 
 One line widget per screen line, each updated only when its text changes: a running duration
-or an "ago" turning over rewrites that line, never the list."""
+or an "ago" turning over rewrites those cells of that line, never the line or the list."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Static
+from textual.geometry import Region
+from textual.widget import Widget
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui import partial_writes
+from runwatch.tui import partial_writes, styles_cache_fix
 from runwatch.tui.formatting import format_duration, relative_time, to_epoch
 from runwatch.tui.look import Glyphs, glyphs_of, progress_bar, spinner_frame, status_look, truncate
 from runwatch.tui.runs_view import run_duration
@@ -25,6 +27,7 @@ __all__ = [
     "FAILING",
     "KioskRuns",
     "Section",
+    "changed_cells",
     "kiosk_sections",
     "latest_verdicts",
     "run_line",
@@ -191,10 +194,45 @@ def run_line(run: Run, layout: Layout, now: float, glyphs: Glyphs, *,
     return line.stylize("dim") if stale_since is not None else line
 
 
-class KioskLine(Static):
-    """One line of the list."""
+def changed_cells(old: Content, new: Content) -> tuple[int, int] | None:
+    """The cells (start, end) where `new` reads differently from `old` on one line, or None
+    when more than the characters moved (other spans, another length): a duration ticking
+    ("1m 05s" to "1m 06s") is those two cells, not the line."""
+    before, after = old.plain, new.plain
+    if len(before) != len(after) or old.spans != new.spans:
+        return None
+    if before == after:
+        return (0, 0)
+    start = next(i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b)
+    end = len(before)
+    while before[end - 1] == after[end - 1]:
+        end -= 1
+    width = cell_len(before[start:end])
+    if cell_len(after[start:end]) != width:
+        return None  # what follows moves
+    x = cell_len(before[:start])
+    return (x, x + width)
+
+
+class KioskLine(Widget):
+    """One line of the list; `show` repaints the cells that changed, not the line."""
 
     DEFAULT_CSS = "KioskLine { height: 1; width: 1fr; }"
+
+    def __init__(self, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.line = Content("")
+
+    def render(self) -> Content:
+        return self.line
+
+    def show(self, line: Content) -> None:
+        old, self.line = self.line, line
+        span = changed_cells(old, line)
+        if span is None:
+            self.refresh()
+        elif span[1] > span[0]:
+            self.refresh(Region(span[0], 0, span[1] - span[0], 1))
 
 
 class KioskRuns(Vertical):
@@ -234,6 +272,7 @@ class KioskRuns(Vertical):
 
     def on_mount(self) -> None:
         partial_writes.install()
+        styles_cache_fix.install()  # gone widgets' caches are not kept
 
     @property
     def lines(self) -> list[str]:
@@ -270,10 +309,10 @@ class KioskRuns(Vertical):
             content = built[index] if index < len(built) else blank
             if index >= len(self._shown):
                 self._shown.append(content)
-                widget.update(content, layout=False)
+                widget.show(content)
             elif not content.is_same(self._shown[index]):
                 self._shown[index] = content
-                widget.update(content, layout=False)
+                widget.show(content)
 
     def _build(self, width: int, height: int) -> list[Content]:
         if width <= 0 or height <= 0:

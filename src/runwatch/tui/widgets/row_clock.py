@@ -5,7 +5,6 @@ the rules of what moves with the clock, not with how the table lays out or repai
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 from runwatch.formatting import to_epoch
 from runwatch.models import Run
@@ -50,8 +49,6 @@ class RowClock:
     def clear(self) -> None:
         self._due.clear()
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._due)
-
-    def __len__(self) -> int:
-        return len(self._due)
+    def rows(self) -> frozenset[str]:
+        """The rows whose rendering is remembered."""
+        return frozenset(self._due)

@@ -15,11 +15,10 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.events import Resize
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui import partial_writes
+from runwatch.tui import partial_writes, styles_cache_fix
 from runwatch.tui.look import glyphs_of
 from runwatch.tui.runs_view import (
     CELL_PADDING,
@@ -32,19 +31,24 @@ from runwatch.tui.runs_view import (
 from runwatch.tui.widgets.cells import (
     TIMED_COLUMNS,
     SourceStyle,
-    StatusCell,
     render_cell,
     same_text,
 )
 from runwatch.tui.widgets.lines import MARKER, MARKER_WIDTH, cursor_row_key, marker_text
 from runwatch.tui.widgets.row_clock import RowClock
-from runwatch.tui.widgets.table_cache import column_offsets, drop_dead_renders, repaint_cells
+from runwatch.tui.widgets.table_cache import (
+    QuickCells,
+    column_offsets,
+    drop_dead_renders,
+    repaint_cells,
+    sort_rows,
+)
 
 if TYPE_CHECKING:
     from runwatch.poll_events import SourceHealth
 
 
-class RunsTable(DataTable[Text]):
+class RunsTable(QuickCells):
     """The runs of every source, one row per (source, id)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -76,7 +80,6 @@ class RunsTable(DataTable[Text]):
         self._fit: tuple[tuple[str, int], ...] = ()
         self._natural: dict[str, int] = {}  # column → longest value among the rows shown
         self._column_x: dict[str, tuple[int, int]] = {}  # column → (x, width) of its cells
-        self._status_column = ColumnKey("status")
         self._marked: str | None = None  # the row whose marker cell shows the cursor
         # Which rows' time cells may have turned over: refresh_times skips the others.
         self._due = RowClock()
@@ -139,8 +142,8 @@ class RunsTable(DataTable[Text]):
                     self.remove_row(key)
             if grew and self._apply_fit(self._fit_for(self._natural)):
                 pass  # rebuilt: every row is new
-            elif reorder and columns_ready:
-                self._sort()  # a full repaint anyway
+            elif reorder and columns_ready and self._sort():
+                pass  # a row moved: a full repaint anyway
             else:
                 self._repaint_cells((k, c) for k, c in touched if k in self.rows)
             self._restore_cursor(cursor)
@@ -283,18 +286,19 @@ class RunsTable(DataTable[Text]):
         """Repaint just these cells after their values changed in place (table_cache)."""
         repaint_cells(self, cells, self._column_x)
 
-    def _sort(self) -> None:
+    def _sort(self) -> bool:
+        """Rows in the view's order; True when that moved a row (every line repainted)."""
         # Sort keys are cached per run and recomputed only when a run changes (or the
         # sort does): with 10,000 rows, computing them all on every new run costs ~50 ms.
         keys, view, now = self._sort_keys, self.view, self._now()
 
-        def key_of(cell: StatusCell) -> tuple[float | str, ...]:
-            key = keys.get(cell.row_key)
+        def key_of(row: RowKey) -> tuple[float | str, ...]:
+            key = keys.get(row.value or "")
             if key is None:
-                key = keys[cell.row_key] = view.sort_key(self.runs[cell.row_key], now)
+                key = keys[row.value or ""] = view.sort_key(self.runs[row.value or ""], now)
             return key
 
-        self.sort(self._status_column, key=key_of)
+        return sort_rows(self, key_of)
 
     def _cursor_key(self) -> str | None:
         run = self.selected_run
@@ -362,11 +366,7 @@ class RunsTable(DataTable[Text]):
             self._marked = None
             self.add_column("", width=MARKER_WIDTH, key=MARKER)
             for column, width in fit:
-                added = self.add_column(labels[column], width=width, key=column)
-                if column == "status":
-                    # The stored key itself: dict lookups in DataTable.sort then match by
-                    # identity instead of calling StringKey.__eq__ 10,000 times.
-                    self._status_column = added
+                self.add_column(labels[column], width=width, key=column)
             for key, run in self.runs.items():
                 if self.view.matches(run):
                     self._add(key, run)
@@ -380,6 +380,7 @@ class RunsTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         partial_writes.install()  # a cell repainted is a cell written, not its row
+        styles_cache_fix.install()  # gone widgets' caches are not kept
         self._refit(force=True)
         if self._health is not None:
             for source in self.sources:

@@ -1,0 +1,85 @@
+"""The runs table draws its one-line Text cells with `table_cache.one_line_cell` instead of
+Rich's renderable protocol: what it draws must be what DataTable draws."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Span, Text
+from textual.renderables.styled import Styled
+from textual.widgets import DataTable
+
+from runwatch.tui.widgets.runs_table import RunsTable
+from runwatch.tui.widgets.table_cache import one_line_cell
+from tui_helpers import loaded, make_app
+
+PRE = Style(color="#d8dee9", bgcolor="#1d2025") + Style.from_meta({"row": 3, "column": 4})
+POST = Style(bgcolor="#334455")
+
+
+def rich_cell(console: Console, cell: Text, width: int, pre: Style, post: Style) -> list[Segment]:
+    options = console.options.update_dimensions(width, 1).update(no_wrap=True)
+    return console.render_lines(Styled(Padding(cell, (0, 1)), pre_style=pre, post_style=post),
+                                options)[0]
+
+
+def simple(segments: list[Segment]) -> list[Segment]:
+    return list(Segment.simplify(segments))
+
+
+def _text(value: str, **options: object) -> Text:
+    return Text(value, **options)  # type: ignore[arg-type]
+
+
+CELLS = [
+    _text("4m 08s", no_wrap=True, overflow="ellipsis", end=""),
+    _text("", no_wrap=True, end=""),
+    _text("a title far too long for its column", no_wrap=True, overflow="ellipsis", end=""),
+    _text("a title far too long for its column", overflow="crop"),
+    _text("a title far too long for its column"),  # fold, end "\n", no_wrap from options
+    _text("漢字のタイトルが長すぎる", no_wrap=True, overflow="ellipsis", end=""),
+    _text("e\u0301mojis 🎉🎉🎉🎉🎉", no_wrap=True, overflow="ellipsis", end=""),
+    _text("coloured", style=Style(color="red", bold=True), no_wrap=True, end=""),
+    Text.assemble((" L ", Style(reverse=True)), " ", ("name", Style(color="green")),
+                  no_wrap=True, end=""),
+    Text("stale span", no_wrap=True, end="", spans=[Span(0, 5, Style(dim=True))]),
+]
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 5, 9, 30])
+@pytest.mark.parametrize("post", [Style.null(), POST])
+def test_a_cell_is_drawn_as_rich_draws_it(width: int, post: Style) -> None:
+    console = Console(width=160, color_system="truecolor", force_terminal=True)
+    for cell in CELLS:
+        quick = one_line_cell(console, cell, width, 1, True, PRE, post)
+        expected = rich_cell(console, cell, width, PRE, post)
+        if quick is None:
+            assert width <= 2  # no room inside the padding: Rich draws it
+            continue
+        assert simple(quick) == simple(expected), (cell, width)
+        assert Segment.get_line_length(quick) == width
+
+
+def test_what_rich_would_draw_otherwise_is_left_to_it() -> None:
+    console = Console(width=160)
+    for cell in (Text("two\nlines", no_wrap=True), Text("a\ttab", no_wrap=True),
+                 Text("wraps", no_wrap=False), Text("centred", justify="center"),
+                 Text("ignored", overflow="ignore")):
+        assert one_line_cell(console, cell, 10, 1, True, PRE, Style.null()) is None
+
+
+async def test_the_runs_table_draws_what_datatable_draws(sim, monkeypatch) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(200, 50)) as pilot:
+        table = await loaded(pilot)
+        table.move_cursor(row=2)  # the cursor row's cells have their own style
+        await pilot.pause()
+        lines = range(table.size.height)
+        table._clear_caches()
+        quick = [simple(list(table.render_line(y))) for y in lines]
+        monkeypatch.setattr(RunsTable, "_render_cell", DataTable._render_cell)
+        table._clear_caches()
+        assert quick == [simple(list(table.render_line(y))) for y in lines]
