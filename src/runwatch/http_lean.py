@@ -37,7 +37,13 @@ log = logging.getLogger(__name__)
 
 # The status line and headers together; the same as httpcore's (h11's event size limit).
 HEAD_MAX = 100 * 1024
-PIECE = 64 * 1024  # a body is read at most this much at a time
+# A body is read at most this much at a time: what asyncio reads from a socket at once, so a
+# 3 MB list is a dozen pieces, not fifty.
+PIECE = 256 * 1024
+# The stream's own buffer limit: its transport pauses over twice this. At HEAD_MAX it paused
+# and resumed (two epoll_ctl calls) for every 256 KiB of a large body; the head and a chunk's
+# size line are held to HEAD_MAX here instead.
+READ_LIMIT = 1024 * 1024
 IDLE_MAX = 8  # kept-alive connections per source (the scheduler GETs several at once)
 INTERIM_MAX = 10  # 1xx answers before the real one; more is a broken (or hostile) server
 # What h11 accepts (RFC 9110 token, field-value with obs-text, reason-phrase): a control
@@ -235,6 +241,8 @@ class LeanResponse:
     async def _chunks(self, reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
         while True:
             line = await reader.readuntil(b"\r\n")
+            if len(line) > HEAD_MAX:
+                raise asyncio.LimitOverrunError("a chunk size line over the limit", len(line))
             text = line.split(b";", 1)[0].strip()
             if not text or len(text) > 16 or text.strip(b"0123456789abcdefABCDEF"):
                 raise _protocol_error("bad chunk size")
@@ -317,7 +325,7 @@ class LeanPool:
         try:
             async with asyncio.timeout(self.connect_timeout_s):
                 reader, writer = await asyncio.open_connection(self.host, self.port,
-                                                               limit=HEAD_MAX)
+                                                               limit=READ_LIMIT)
         except TimeoutError:
             raise httpx.ConnectTimeout("timed out") from None
         except OSError as exc:
@@ -331,6 +339,8 @@ class LeanPool:
             await conn.writer.drain()
             for _ in range(INTERIM_MAX + 1):
                 head = await conn.reader.readuntil(b"\r\n\r\n")
+                if len(head) > HEAD_MAX:
+                    raise asyncio.LimitOverrunError("the head over the limit", len(head))
                 response = self._response(conn, head)
                 if response is not None:
                     return response

