@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from runwatch.errors import BadResponse
 from runwatch.http import SourceClient
+from runwatch.http_cache import cache_key
 from runwatch.models import Run
 from runwatch.providers.wire import bad_body, parse
 
@@ -321,7 +322,8 @@ def _distinct(runs: list[Run], limit: int) -> list[Run]:
 
 
 def _key(path: str, params: Mapping[str, Any] | None) -> str:
+    """The kit's key of a URL: the HTTP layer's (built once per URL, see cache_key), of the
+    params it sends (those not None)."""
     if not params:
         return path
-    shown = sorted((k, str(v)) for k, v in params.items() if v is not None)
-    return path + "?" + "&".join(f"{k}={v}" for k, v in shown)
+    return cache_key(path, {k: v for k, v in params.items() if v is not None})
