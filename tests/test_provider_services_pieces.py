@@ -70,8 +70,9 @@ def test_items_changed_in_place_are_cut_anew_and_the_rest_kept():
 
     got = recut_of(old, new)
     assert got is not None
-    cut, fresh, before = got
+    cut, fresh, before, starts = got
     assert cut == cut_of(new)
+    assert starts == piece_starts(cut)
     assert len(fresh) == len(before) >= 4
     assert all(a != b for a, b in zip(fresh, before, strict=True))
     unchanged = [p for p, q in zip(cut, cut_of(old), strict=False) if p == q]
@@ -97,6 +98,7 @@ def test_any_edit_cuts_as_split_objects_does_or_gives_up(seed):
     got = recut_of(old, new)
     if got is not None:
         assert got[0] == cut_of(new)
+        assert got[3] == piece_starts(got[0])
     if old == new:
         assert got is None
 
@@ -143,6 +145,9 @@ def test_update_text_lists_what_a_full_read_lists_and_builds_only_what_changed()
         full = NewestItems(list_key, build, limit=1000).update(cut_of(body(items)))
         assert full is not None
         assert [(r.id, r.title) for r in runs] == [(r.id, r.title) for r in full]
+        assert newest._order_runs == [i.run for i in newest._order]  # kept beside the order
+        if newest._starts is not None:  # cut from the last cut: where its pieces begin
+            assert newest._starts == piece_starts(newest._pieces)
         kept = {r.id for r in runs if any(r is b for b in before)}
         assert len(kept) >= len(runs) - 4
         ids = [items[n]["id"] for n in changed] + (["r5000"] if step == 3 else [])

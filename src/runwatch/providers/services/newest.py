@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import compress
 from operator import attrgetter, ne
-from typing import Any
+from typing import Any, cast
 
 from runwatch.http_body import parse_object, split_objects
 from runwatch.models import Run
@@ -78,6 +78,9 @@ class NewestItems:
         self._items: dict[bytes, _Item] = {}  # by text: each text once
         self._pieces: list[bytes] = []  # the last body's texts, in its order
         self._order: list[_Item] = []  # oldest first
+        # The same items' runs (None until mapped): a listing is a slice of it, not a walk
+        # of 8,000 items (0.7-2 ms at 10,000 runs, each item a cache miss).
+        self._order_runs: list[Run | None] = []
         self._keys: list[Key] = []  # the same items' keys
         self._ids: dict[str, int] = {}  # how many mapped items hold each run id
         self._repeated = 0  # run ids held by more than one mapped item
@@ -86,32 +89,35 @@ class NewestItems:
         self.runs: list[Run] = []
         self._listed_limit = self.limit
         self._text: bytes | None = None  # the last body (stripped), when cut from it
+        self._starts: list[int] | None = None  # where its pieces begin, once known
 
     def update_text(self, text: bytes) -> list[Run] | None:
         """The runs of a body (whitespace stripped), or None when it is not a compact array
         of whole objects (the caller parses it whole; this forgets)."""
         last, pieces = self._text, self._pieces
         if last is not None and pieces and len(self._items) == len(pieces):
-            recut_ = recut(last, pieces, piece_starts(pieces), text,
+            starts = self._starts if self._starts is not None else piece_starts(pieces)
+            recut_ = recut(last, pieces, starts, text,
                            min(RECUT_MOST, len(pieces) // REBUILD_SHARE + 1))
             if recut_ is not None:
-                cut, now_d, then_d = recut_
+                cut, now_d, then_d, moved = recut_
                 added, gone = _from_differing(now_d, then_d, self._items)
                 runs = self._guarded(cut, (_once(added), gone))
-                self._text = text if runs is not None else None
+                if runs is not None:
+                    self._text, self._starts = text, moved
                 return runs
         whole = split_objects(text)
         runs = None if whole is None else self.update(whole)
         if runs is None:
             self.clear()
         else:
-            self._text = text
+            self._text, self._starts = text, None
         return runs
 
     def update(self, pieces: list[bytes]) -> list[Run] | None:
         """The runs of the body cut into `pieces`, or None when a new piece is not one whole
         object (a cut inside a string: the caller parses the body whole; this forgets)."""
-        self._text = None  # cut by the caller: no body to cut the next from
+        self._text = self._starts = None  # cut by the caller: no body to cut the next from
         return self._guarded(pieces, None)
 
     def _guarded(self, pieces: list[bytes],
@@ -191,11 +197,12 @@ class NewestItems:
     def _sort(self) -> None:
         order = sorted(self._items.values(), key=_key_of_item)
         self._order, self._keys = order, list(map(_key_of_item, order))
+        self._order_runs = list(map(_run_of_item, order))
         self._mapped_from = len(order)  # mapped again from the top, as far as listed
 
     def _remove(self, item: _Item) -> None:
         at = bisect_left(self._keys, item.key)
-        del self._keys[at], self._order[at]
+        del self._keys[at], self._order[at], self._order_runs[at]
         if at < self._mapped_from:
             self._mapped_from -= 1
         self._unmapped(item)
@@ -204,16 +211,19 @@ class NewestItems:
         at = bisect_left(self._keys, item.key)
         self._keys.insert(at, item.key)
         self._order.insert(at, item)
+        self._order_runs.insert(at, item.run)
         if at < self._mapped_from:
             self._mapped_from += 1
         else:  # among the mapped ones: mapped too
-            self._map(item)
+            self._map(item, at)
 
-    def _map(self, item: _Item) -> Run:
+    def _map(self, item: _Item, at: int) -> Run:
+        """`item`'s run (built once), at `at` in the order."""
         if item.run is None:
             raw = item.raw if item.raw is not None else parse_object(item.piece)
             item.raw = None
             item.run = self._build(raw)
+            self._order_runs[at] = item.run
             count = self._ids.get(item.run.id, 0) + 1
             self._ids[item.run.id] = count
             self._repeated += count == 2
@@ -232,18 +242,19 @@ class NewestItems:
         start = max(0, len(order) - self.limit)
         while self._mapped_from > start:
             self._mapped_from -= 1
-            self._map(order[self._mapped_from])
+            self._map(order[self._mapped_from], self._mapped_from)
         if not self._repeated:
-            # Each id once among the mapped runs: the list is the newest `limit`.
-            window = order[start:]
+            # Each id once among the mapped runs: the list is the newest `limit` (each one
+            # mapped, from `start` on: no None in this slice).
+            window = self._order_runs[start:]
             window.reverse()
-            return list(map(_run_of_item, window))
+            return cast(list[Run], window)
         runs: list[Run] = []
         seen: set[str] = set()
         at = len(order)
         while at > 0 and len(runs) < self.limit:
             at -= 1
-            run = self._map(order[at])
+            run = self._map(order[at], at)
             if run.id not in seen:
                 seen.add(run.id)
                 runs.append(run)

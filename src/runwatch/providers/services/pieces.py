@@ -28,11 +28,16 @@ def piece_starts(pieces: list[bytes]) -> list[int]:
     return list(accumulate(map(add, map(len, pieces), repeat(len(SEPARATOR))), initial=2))
 
 
+Recut = tuple[list[bytes], list[bytes], list[bytes], list[int]]
+
+
 def recut(old: bytes, pieces: list[bytes], starts: list[int], new: bytes, most: int
-          ) -> tuple[list[bytes], list[bytes], list[bytes]] | None:
+          ) -> Recut | None:
     """`split_objects(new)` (its pieces), the new texts where they differ from `pieces` (the
-    cut of `old`, beginning at `starts`) and the old texts there, in body order; None when
-    more than `most` differ or an item was added or removed (the caller cuts `new` whole)."""
+    cut of `old`, beginning at `starts`), the old texts there, in body order, and where the
+    new pieces begin (`piece_starts` of them, shifted from `starts`: no walk of every piece);
+    None when more than `most` differ or an item was added or removed (the caller cuts `new`
+    whole)."""
     count = len(pieces)
     if not count:
         return None
@@ -60,9 +65,14 @@ def recut(old: bytes, pieces: list[bytes], starts: list[int], new: bytes, most: 
     if not at:
         return None  # the same bytes: the HTTP layer never hands those on
     cut = pieces.copy()
-    for k, piece in zip(at, fresh, strict=True):
+    moved = starts[:at[0] + 1]  # the same up to the first piece cut anew
+    shift = 0
+    for i, (k, piece) in enumerate(zip(at, fresh, strict=True)):
         cut[k] = piece
-    return cut, fresh, [pieces[k] for k in at]
+        shift += len(piece) - len(pieces[k])
+        after = starts[k + 1:at[i + 1] + 1 if i + 1 < len(at) else len(starts)]
+        moved += map(add, after, repeat(shift)) if shift else after
+    return cut, fresh, [pieces[k] for k in at], moved
 
 
 def first_difference(old: memoryview, a: int, new: bytes, b: int) -> int | None:
