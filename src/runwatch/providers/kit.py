@@ -125,9 +125,10 @@ class ClientKit:
         self._client = client
         self._mapped: OrderedDict[str, tuple[object, object]] = OrderedDict()
         self.items = ItemRuns()
-        # The last walk: its pages (their URLs, to forget those a later walk does not read)
-        # and the list it gave.
-        self._walk: tuple[list[Page[Any]], list[Run]] | None = None
+        # The last walk: its pages (their URLs, to forget those a later walk does not read),
+        # the list it gave, and whether a run on its older pages has not finished (known
+        # once per walk, not walked again every poll).
+        self._walk: tuple[list[Page[Any]], list[Run], bool] | None = None
         self._walk_urls: dict[str, tuple[str, Mapping[str, Any] | None]] = {}
         self._reading: dict[str, tuple[str, Mapping[str, Any] | None]] | None = None
         self.polls = 0
@@ -239,17 +240,18 @@ class ClientKit:
         newest = sorted(runs.values(), key=lambda r: r.sort_time, reverse=True)[:limit]
         if last is not None and same_runs(newest, last[1]):
             newest = last[1]  # pages changed, no run did: the poller skips the diff
-        self._walk = (pages, newest)
+        self._walk = (pages, newest, any(not run.status.is_terminal
+                                         for page in pages[1:] for run in page.runs))
         self._forget_unread(read, merged=merged)
         if last is None or newest is not last[1]:
             self.items.keep(newest)
         return newest
 
-    def _reread_due(self, last: tuple[list[Page[Any]], list[Run]]) -> bool:
+    def _reread_due(self, last: tuple[list[Page[Any]], list[Run], bool]) -> bool:
         """Whether this call reads the older pages again (see `paginate`)."""
         if self.polls % REREAD_EVERY == 0:
             return True
-        return any(not run.status.is_terminal for page in last[0][1:] for run in page.runs)
+        return last[2]
 
     async def _older(
         self,
