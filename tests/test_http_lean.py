@@ -13,6 +13,7 @@ import pytest
 
 from runwatch.errors import BodyTooLarge, Unreachable
 from runwatch.http import RetryPolicy, SourceClient
+from runwatch.http_lean import LeanHeaders
 from runwatch.sim import Fault, demo_tokens
 
 Answer = Callable[[int, bytes], bytes | None]  # (request number, request head) -> reply
@@ -306,3 +307,31 @@ async def test_an_etag_no_header_can_carry_is_not_sent_back(clients):
         assert await c.get_json("/runs") == []
         assert await c.get_json("/runs") == []
     assert b"if-none-match" not in server.heads[1].lower()
+
+
+def test_the_header_lines_are_read_as_httpx_reads_them():
+    block = (b"Content-Type: application/json\r\nX-Seen:  one \t\r\nx-seen: two\r\n"
+             b"X-Name: caf\xe9\r\nEmpty:\r\n")
+    headers = LeanHeaders.of_block(block)
+    assert dict(headers) == {"content-type": "application/json", "x-seen": "one, two",
+                             "x-name": "caf\u00e9", "empty": ""}  # not UTF-8: Latin-1
+    assert headers["X-SEEN"] == headers.get("x-Seen") == "one, two"
+    assert "CONTENT-type" in headers and "etag" not in headers and 1 not in headers
+    assert headers.get("etag") is None and headers.get("etag", "-") == "-"
+    assert not headers.mentions_ratelimit
+    assert LeanHeaders.of_block("X-Name: café\r\n".encode())["x-name"] == "café"
+    assert LeanHeaders.of_block(b"").get("x") is None
+    assert LeanHeaders.of_block(b"X-RateLimit-Remaining: 3\r\n").mentions_ratelimit
+
+
+async def test_a_rate_limit_announced_on_the_lean_path_is_read(clients):
+    answers = [json_answer([1], "X-RateLimit-Limit: 100", "X-RateLimit-Remaining: 7"),
+               json_answer([2])]
+    async with RawServer(lambda n, _: answers[min(n, 2) - 1]) as server:
+        c = clients(server.url)
+        await c.get_json("/runs")
+        assert c._lean is not None
+        assert c.rate_limit is not None
+        assert (c.rate_limit.limit, c.rate_limit.remaining) == (100, 7)
+        await c.get_json("/runs")  # says nothing of it: what was said is kept
+        assert c.rate_limit is not None and c.rate_limit.remaining == 7

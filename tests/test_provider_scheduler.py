@@ -225,6 +225,29 @@ async def test_an_unchanged_poll_maps_nothing_again(sim):
     assert second is first
 
 
+async def test_a_steady_unchanged_poll_walks_no_held_run_until_something_happens(sim):
+    provider = sim.provider("scheduler")
+    sim.sim.clock.advance(86_400)  # every run finished
+    walks: list[int] = []
+    unfinished = provider._unfinished
+
+    def counted(exclude: set[str]) -> list[str]:
+        walks.append(len(provider._held))
+        return unfinished(exclude)
+
+    provider._unfinished = counted  # type: ignore[method-assign]
+    first = await provider.list_runs()
+    await provider.list_runs()  # the page is as last time: that call finds nothing to do
+    mark, walked = len(requests(sim)), len(walks)
+    assert await provider.list_runs() is first
+    assert await provider.list_runs() is first
+    assert len(walks) == walked  # the held runs were not walked again
+    assert len(requests(sim)) == mark + 2  # one request a poll
+    await provider.get_run(first[0].id)  # the run screen read one: the next call looks
+    assert await provider.list_runs() is first
+    assert len(walks) == walked + 1
+
+
 class _NeverQuiet(SchedulerProvider):
     """The provider without its unchanged-poll shortcut: every poll holds its page again."""
 

@@ -104,7 +104,7 @@ def origin(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.host}:{port}"
 
 
-def decode_text(body: bytearray, encoding: str) -> str:
+def decode_text(body: bytes | bytearray, encoding: str) -> str:
     try:
         return body.decode(encoding, errors="replace")
     except LookupError:  # a charset Python does not know

@@ -45,13 +45,13 @@ class Answer:
 
     status_code: int
     headers: httpx.Headers | LeanHeaders
-    body: bytearray
+    body: bytes | bytearray  # bytes as read_capped joins it
     encoding: str
     truncated: bool = False
 
-    def take(self) -> bytearray:
+    def take(self) -> bytes | bytearray:
         """The body, no longer held here (so a parsed body is not held twice)."""
-        body, self.body = self.body, bytearray()
+        body, self.body = self.body, b""
         return body
 
 
@@ -72,17 +72,20 @@ class _Inflater:
     """Inflates one `Content-Encoding` (identity, gzip or deflate), bounded per call."""
 
     def __init__(self, header: str) -> None:
+        self._zlib: Any = None
+        self._first = True
+        if not header:  # the usual answer: no Content-Encoding
+            self.coding: str | None = None
+            return
         codings = [c.strip().lower() for c in header.split(",") if c.strip()]
         codings = [c for c in codings if c != "identity"]
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
             raise UndecodableBody(f"it is compressed as {header.strip()!r}, not as asked")
         self.coding = codings[0] if codings else None
-        self._zlib: Any = None
         if self.coding in ("gzip", "x-gzip"):
             self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
         elif self.coding == "deflate":
             self._zlib = zlib.decompressobj()
-        self._first = True
 
     def pieces(self, data: bytes, room: int) -> Iterator[bytes]:
         """`data` inflated, a MiB at a time (zlib would build one 64 MiB piece out of 64 KiB
@@ -119,11 +122,16 @@ class _Inflater:
 
 async def read_capped(
     response: httpx.Response | LeanResponse, cap: int, *, truncate: bool = False
-) -> tuple[bytearray, bool]:
+) -> tuple[bytes | bytearray, bool]:
     """The decompressed body, and whether it was cut at `cap` (only with `truncate`, else
     BodyOverLimit). Not hashed: spotting a body identical to the last one compares bytes
-    (http_cache), which costs a tenth of hashing them."""
-    body = bytearray()
+    (http_cache), which costs a tenth of hashing them.
+
+    The pieces are joined once into `bytes`, not grown in a bytearray: the body cache keeps
+    that very object and the services reader cuts it without a copy (a 3 MB list was copied
+    three times: growing, caching, cutting)."""
+    pieces: list[bytes] = []
+    size = 0
     if isinstance(response, httpx.Response) and response.is_stream_consumed:
         # Built in memory (a mock transport): already read and decoded by httpx.
         chunks: Any = _one(response.content)
@@ -135,16 +143,17 @@ async def read_capped(
             raise BodyOverLimit()
         chunks = response.aiter_raw()
     async for raw in chunks:
-        for piece in inflater.pieces(raw, cap - len(body)):
-            room = cap - len(body)
+        for piece in inflater.pieces(raw, cap - size):
+            room = cap - size
             if len(piece) > room:
                 if not truncate:
                     raise BodyOverLimit()
-                body += piece[:room]
-                return body, True
-            body += piece
+                pieces.append(piece[:room])
+                return b"".join(pieces), True
+            pieces.append(piece)
+            size += len(piece)
     inflater.finish()
-    return body, False
+    return b"".join(pieces), False  # one piece: that very object (bytes.join's shortcut)
 
 
 async def _one(content: bytes) -> Any:

@@ -30,6 +30,7 @@ import logging
 import os
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
 
 import httpx
 
@@ -37,13 +38,20 @@ log = logging.getLogger(__name__)
 
 # The status line and headers together; the same as httpcore's (h11's event size limit).
 HEAD_MAX = 100 * 1024
-PIECE = 64 * 1024  # a body is read at most this much at a time
+# A body is read at most this much at a time: what asyncio reads from a socket at once, so a
+# 3 MB list is a dozen pieces, not fifty.
+PIECE = 256 * 1024
+# The stream's own buffer limit: its transport pauses over twice this. At HEAD_MAX it paused
+# and resumed (two epoll_ctl calls) for every 256 KiB of a large body; the head and a chunk's
+# size line are held to HEAD_MAX here instead.
+READ_LIMIT = 1024 * 1024
 IDLE_MAX = 8  # kept-alive connections per source (the scheduler GETs several at once)
 INTERIM_MAX = 10  # 1xx answers before the real one; more is a broken (or hostile) server
 # What h11 accepts (RFC 9110 token, field-value with obs-text, reason-phrase): a control
 # character of the server's never reaches an error message, the --debug log or an ETag.
-HEADER_NAME = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 HEADER_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
+# Every header line of a head at once: a name, a colon, a value (spaces around it allowed).
+HEADER_BLOCK = re.compile(rb"(?:[-!#$%&'*+.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Turns the lean path off for every source (httpx for all): `RUNWATCH_LEAN_HTTP=0`.
 SWITCH = "RUNWATCH_LEAN_HTTP"
@@ -98,24 +106,40 @@ class LeanHead:
 
 class LeanHeaders(Mapping[str, str]):
     """An answer's headers: names case-insensitive, repeated ones joined by ", " (as
-    httpx.Headers.get gives them); `raw` as received."""
+    httpx.Headers.get gives them). `mentions_ratelimit`: whether any name or value holds
+    "ratelimit" (http_record reads a rate limit only then; the usual answer has none)."""
 
-    __slots__ = ("_values", "raw")
+    __slots__ = ("_values", "mentions_ratelimit")
 
-    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        self.raw = raw
-        values: dict[str, str] = {}
-        for key, value in raw:
-            name = key.decode("latin-1").lower()
-            try:
-                text = value.decode("utf-8")
-            except UnicodeDecodeError:
-                text = value.decode("latin-1")
-            values[name] = f"{values[name]}, {text}" if name in values else text
+    def __init__(self, values: dict[str, str], mentions_ratelimit: bool = True) -> None:
         self._values = values
+        self.mentions_ratelimit = mentions_ratelimit
+
+    @classmethod
+    def of_block(cls, block: bytes) -> LeanHeaders:
+        """The headers of `block`, header lines each ended by CRLF, already checked
+        (`HEADER_BLOCK`): decoded at once as UTF-8, else line by line (a value that is not
+        UTF-8 is read as Latin-1, as httpx reads it)."""
+        try:
+            lines = block.decode("utf-8").split("\r\n")
+        except UnicodeDecodeError:
+            lines = [_text(line) for line in block.split(b"\r\n")]
+        values: dict[str, str] = {}
+        for line in lines[:-1]:  # the last is the empty rest after the final CRLF
+            name, _, value = line.partition(":")
+            name, value = name.lower(), value.strip(" \t")
+            values[name] = f"{values[name]}, {value}" if name in values else value
+        return cls(values, b"ratelimit" in block.lower())
 
     def __getitem__(self, key: str) -> str:
         return self._values[key.lower()]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping.get goes through __getitem__ and a KeyError for every absent header.
+        return self._values.get(key.lower(), default)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._values
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -125,6 +149,13 @@ class LeanHeaders(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"LeanHeaders({sorted(self._values)})"  # names only
+
+
+def _text(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
 
 
 class _Stale(Exception):
@@ -235,6 +266,8 @@ class LeanResponse:
     async def _chunks(self, reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
         while True:
             line = await reader.readuntil(b"\r\n")
+            if len(line) > HEAD_MAX:
+                raise asyncio.LimitOverrunError("a chunk size line over the limit", len(line))
             text = line.split(b";", 1)[0].strip()
             if not text or len(text) > 16 or text.strip(b"0123456789abcdefABCDEF"):
                 raise _protocol_error("bad chunk size")
@@ -317,7 +350,7 @@ class LeanPool:
         try:
             async with asyncio.timeout(self.connect_timeout_s):
                 reader, writer = await asyncio.open_connection(self.host, self.port,
-                                                               limit=HEAD_MAX)
+                                                               limit=READ_LIMIT)
         except TimeoutError:
             raise httpx.ConnectTimeout("timed out") from None
         except OSError as exc:
@@ -331,6 +364,8 @@ class LeanPool:
             await conn.writer.drain()
             for _ in range(INTERIM_MAX + 1):
                 head = await conn.reader.readuntil(b"\r\n\r\n")
+                if len(head) > HEAD_MAX:
+                    raise asyncio.LimitOverrunError("the head over the limit", len(head))
                 response = self._response(conn, head)
                 if response is not None:
                     return response
@@ -358,8 +393,8 @@ class LeanPool:
 
     def _response(self, conn: _Conn, head: bytes) -> LeanResponse | None:
         """The answer this head starts, or None for an interim (1xx) one."""
-        lines = head[:-4].split(b"\r\n")
-        parts = lines[0].split(b" ", 2)
+        end = head.find(b"\r\n")
+        parts = head[:end].split(b" ", 2)
         if (len(parts) < 2 or parts[0] not in (b"HTTP/1.1", b"HTTP/1.0")
                 or len(parts[1]) != 3 or not parts[1].isdigit()
                 or (len(parts) == 3 and not HEADER_VALUE.fullmatch(parts[2]))):
@@ -369,15 +404,10 @@ class LeanPool:
             return None
         if status < 200:
             raise _protocol_error(f"unexpected status {status}")
-        raw: list[tuple[bytes, bytes]] = []
-        for line in lines[1:]:
-            name, colon, value = line.partition(b":")
-            value = value.strip(b" \t")
-            if not colon or not HEADER_NAME.fullmatch(name) \
-                    or not HEADER_VALUE.fullmatch(value):
-                raise _protocol_error("illegal header line")
-            raw.append((name, value))
-        headers = LeanHeaders(raw)
+        block = head[end + 2:-2]  # the header lines, each ended by CRLF
+        if not HEADER_BLOCK.fullmatch(block):  # one C pass for them all
+            raise _protocol_error("illegal header line")
+        headers = LeanHeaders.of_block(block)
         connection = headers.get("connection", "").lower()
         keep = parts[0] == b"HTTP/1.1" and "close" not in connection
         reason = parts[2].decode("latin-1") if len(parts) == 3 else ""

@@ -76,8 +76,9 @@ def rate_limit_after(current: RateLimit | None, status: int,
     """The rate limit known after an answer: what it announces, else `current`, less a
     Retry-After wait once an answer comes back fine (the wait that was asked for is over).
     The usual answer announces nothing: one pass over its raw header names, nothing built."""
-    if status not in (429, 503) and not any(b"ratelimit" in key.lower()
-                                            for key, _ in headers.raw):
+    mentions = headers.mentions_ratelimit if isinstance(headers, LeanHeaders) else any(
+        b"ratelimit" in key.lower() for key, _ in headers.raw)
+    if status not in (429, 503) and not mentions:
         announced = None
     else:
         announced = rate_limit_of(status, headers, now)

@@ -22,11 +22,13 @@ import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import is_
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from runwatch.errors import BadResponse
 from runwatch.http import SourceClient
+from runwatch.http_cache import cache_key
 from runwatch.models import Run
 from runwatch.providers.wire import bad_body, parse
 
@@ -96,8 +98,8 @@ def _equal(a: object, b: object) -> bool:
 
 def same_runs(runs: Sequence[Run], previous: Sequence[Run]) -> bool:
     """Whether `runs` holds the very objects of `previous`, in order."""
-    return len(runs) == len(previous) and all(
-        a is b for a, b in zip(runs, previous, strict=True))
+    # map(is_): a C loop (a generator of `a is b` cost 0.5 ms at 8,000 runs).
+    return len(runs) == len(previous) and all(map(is_, runs, previous))
 
 
 def reuse_runs(runs: Sequence[Run], previous: Sequence[Run]) -> list[Run]:
@@ -123,9 +125,10 @@ class ClientKit:
         self._client = client
         self._mapped: OrderedDict[str, tuple[object, object]] = OrderedDict()
         self.items = ItemRuns()
-        # The last walk: its pages (their URLs, to forget those a later walk does not read)
-        # and the list it gave.
-        self._walk: tuple[list[Page[Any]], list[Run]] | None = None
+        # The last walk: its pages (their URLs, to forget those a later walk does not read),
+        # the list it gave, and whether a run on its older pages has not finished (known
+        # once per walk, not walked again every poll).
+        self._walk: tuple[list[Page[Any]], list[Run], bool] | None = None
         self._walk_urls: dict[str, tuple[str, Mapping[str, Any] | None]] = {}
         self._reading: dict[str, tuple[str, Mapping[str, Any] | None]] | None = None
         self.polls = 0
@@ -237,17 +240,18 @@ class ClientKit:
         newest = sorted(runs.values(), key=lambda r: r.sort_time, reverse=True)[:limit]
         if last is not None and same_runs(newest, last[1]):
             newest = last[1]  # pages changed, no run did: the poller skips the diff
-        self._walk = (pages, newest)
+        self._walk = (pages, newest, any(not run.status.is_terminal
+                                         for page in pages[1:] for run in page.runs))
         self._forget_unread(read, merged=merged)
         if last is None or newest is not last[1]:
             self.items.keep(newest)
         return newest
 
-    def _reread_due(self, last: tuple[list[Page[Any]], list[Run]]) -> bool:
+    def _reread_due(self, last: tuple[list[Page[Any]], list[Run], bool]) -> bool:
         """Whether this call reads the older pages again (see `paginate`)."""
         if self.polls % REREAD_EVERY == 0:
             return True
-        return any(not run.status.is_terminal for page in last[0][1:] for run in page.runs)
+        return last[2]
 
     async def _older(
         self,
@@ -320,7 +324,8 @@ def _distinct(runs: list[Run], limit: int) -> list[Run]:
 
 
 def _key(path: str, params: Mapping[str, Any] | None) -> str:
+    """The kit's key of a URL: the HTTP layer's (built once per URL, see cache_key), of the
+    params it sends (those not None)."""
     if not params:
         return path
-    shown = sorted((k, str(v)) for k, v in params.items() if v is not None)
-    return path + "?" + "&".join(f"{k}={v}" for k, v in shown)
+    return cache_key(path, {k: v for k, v in params.items() if v is not None})

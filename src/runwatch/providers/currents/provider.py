@@ -53,6 +53,7 @@ class CurrentsProvider(Provider):
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
         super().__init__(source, client, limit=limit)
         self.kit = ClientKit(source.name, client)
+        self._listing: tuple[str, str] | None = None  # (project id, its runs path)
 
     @property
     def project_id(self) -> str:
@@ -107,7 +108,7 @@ class CurrentsProvider(Provider):
     # -- internals ---------------------------------------------------------------------------
 
     async def _page(self, cursor: str | None, size: int) -> Page[str]:
-        path = f"/v1/projects/{_seg(self.project_id)}/runs"
+        path = self._runs_path()
 
         def mapped(body: Any) -> Page[str]:
             page = self._parse(RunPageHead, body, path)
@@ -125,6 +126,13 @@ class CurrentsProvider(Provider):
             return Page(runs, more)
 
         return await self.kit.get_mapped(path, {"limit": size, "starting_after": cursor}, mapped)
+
+    def _runs_path(self) -> str:
+        """The project's runs, its id one path segment (quoted once, not every poll)."""
+        project = self.project_id
+        if self._listing is None or self._listing[0] != project:
+            self._listing = (project, f"/v1/projects/{_seg(project)}/runs")
+        return self._listing[1]
 
     def _item_run(self, item: Any, path: str) -> Run:
         return self._to_run(self._item(item, path))

@@ -11,7 +11,8 @@ few a call, the rest on later calls.
 Auth is a JWT: a configured token, or one from POST /api/v1/auth/login when the source has
 `username` and `password_env` / `password_cmd` (an `httpx.Auth` flow that logs in again on a
 401 or at expiry). Modules: `wire` (bodies and statuses), `mapping` (to the normalized model),
-`auth` (the login), `provider` (the list, details and actions).
+`auth` (the login), `definitions` (the snapshots), `refresh` (unfinished runs read again by
+id), `provider` (the list, details and actions).
 """
 
 from runwatch.providers.scheduler.provider import (

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from runwatch.config import SourceConfig
-from runwatch.errors import ApiError, Conflict, NotFound
+from runwatch.errors import ApiError, Conflict
 from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers.base import Provider, RunAction
@@ -20,6 +20,7 @@ from runwatch.providers.kit import run_path
 from runwatch.providers.scheduler.auth import LoginAuth
 from runwatch.providers.scheduler.definitions import Definitions
 from runwatch.providers.scheduler.mapping import Definition, content, idempotency_key, steps
+from runwatch.providers.scheduler.refresh import Refreshes, _same
 from runwatch.providers.scheduler.wire import (
     RUNS_PATH,
     WireRun,
@@ -51,7 +52,7 @@ class _Held:
     run: Run | None = None
 
 
-class SchedulerProvider(Definitions, Provider):
+class SchedulerProvider(Refreshes, Definitions, Provider):
     """Runs of a workflow scheduler, optionally of one `client_id`."""
 
     name: ClassVar[str] = "scheduler"
@@ -74,6 +75,12 @@ class SchedulerProvider(Definitions, Provider):
         # leaves nothing to hold (see _fetch_new).
         self._edits = 0
         self._quiet: tuple[object, int, frozenset[str]] | None = None
+        self._was_quiet = False  # the last _fetch_new read that very page, nothing to hold
+        # Run screen reads and reruns so far (they change what a list call would do), and the
+        # (edits, those) after the last list call that had nothing to refresh or fetch: the
+        # same again after a quiet page, and that call's work would change nothing.
+        self._side = 0
+        self._steady: tuple[int, int] | None = None
         self._created: dict[str, datetime] = {}  # createdAt from RunRefs: the Run lacks it
         # Least recently used last out; room for every held run's snapshot (they are at most
         # `limit` distinct), so naming the list never evicts what it needs.
@@ -102,12 +109,17 @@ class SchedulerProvider(Definitions, Provider):
         self._calls += 1
         first = not self._last_list
         fetched = await self._fetch_new()
+        if self._was_quiet and self._steady == (self._edits, self._side):
+            # The one page as last time, and the last call found nothing to refresh, fetch or
+            # let go: neither would this one (an unchanged poll: no walk of the held runs).
+            return self._last_list
         if first and self.on_partial is not None and self._held:
             # On screen before their titles (the snapshots) and refreshes come in.
             self.on_partial([self._mapped(held) for held in reversed(self._held.values())])
         # The two need nothing of each other: they go together. Usually there is nothing
         # to do for either (a settled list): then no task is started at all.
-        stale, wanted = self._stale(fetched), self._wanted_definitions()
+        pending = self._unfinished(fetched)
+        stale, wanted = self._stale(pending), self._wanted_definitions()
         if stale and wanted:
             await asyncio.gather(self._refresh_unfinished(stale),
                                  self._fetch_new_definitions(wanted))
@@ -116,6 +128,7 @@ class SchedulerProvider(Definitions, Provider):
         elif wanted:
             await self._fetch_new_definitions(wanted)
         self._bound()
+        self._steady = None if pending or wanted else (self._edits, self._side)
         runs = [self._mapped(held) for held in reversed(self._held.values())]
         last = self._last_list
         if len(runs) == len(last) and all(a is b for a, b in zip(runs, last, strict=True)):
@@ -124,6 +137,13 @@ class SchedulerProvider(Definitions, Provider):
         return runs
 
     async def get_run(self, run_id: str) -> RunDetail:
+        self._side += 1
+        try:
+            return await self._detail(run_id)
+        finally:
+            self._side += 1  # what it read and kept came after the start
+
+    async def _detail(self, run_id: str) -> RunDetail:
         path = self._run_path(run_id)
         raw = await self._run_body(run_id, detail=True)
         wire = parse(WireRun, raw, source=self.source.name, path=path)
@@ -155,6 +175,7 @@ class SchedulerProvider(Definitions, Provider):
         An attempt whose outcome is unknown (5xx, timeout, connection lost) keeps its key,
         so trying again cannot start a second run; any answer that settles it drops the key.
         """
+        self._side += 1  # it may fetch a snapshot and keep a createdAt
         wire = await self._run_for_rerun(run_id)
         definition = await self._definition(run_id, wire.definition_hash)
         body = {
@@ -197,6 +218,7 @@ class SchedulerProvider(Definitions, Provider):
         fetched: set[str] = set()
         read_from: list[str | None] = []
         cursor = self._cursor
+        self._was_quiet = False
         for _ in range(self.max_pages):
             params = {"clientId": self.source.client_id, "limit": self.page_size,
                       "cursor": cursor}
@@ -207,6 +229,7 @@ class SchedulerProvider(Definitions, Provider):
                     and quiet[1] == self._edits:
                 # The one page as last time, nothing held changed since: holding its items
                 # again would change nothing (an unchanged poll: one request, no loop).
+                self._was_quiet = True
                 return set(quiet[2])
             page = self._page(raw)
             for item, wire in zip(raw["items"], page.items, strict=True):
@@ -236,63 +259,6 @@ class SchedulerProvider(Definitions, Provider):
         page = parse(WireRunList, raw, source=self.source.name, path=RUNS_PATH)
         self._last_page = (raw, page)
         return page
-
-    def _stale(self, exclude: set[str]) -> list[str]:
-        """The held runs to GET again: those that have not finished and were not on a page
-        just read, nor read by the run screen since the last call; at most
-        `refresh_per_poll` of them, read longest ago first."""
-        stale = [
-            run_id for run_id, held in self._held.items()
-            if run_id not in exclude and not scheduler_status(held.wire.status).is_terminal
-            and not self._read_by_detail_lately(run_id)
-        ]
-        stale.sort(key=lambda run_id: self._read_in.get(run_id, (-1, "", None))[0])
-        return stale[:self.refresh_per_poll]
-
-    async def _refresh_unfinished(self, stale: list[str]) -> None:
-        """GET the `stale` runs, `refresh_at_once` at a time."""
-        gate = asyncio.Semaphore(self.refresh_at_once)
-
-        async def refresh(run_id: str) -> None:
-            async with gate:
-                path = self._run_path(run_id)
-                try:
-                    raw = await self._run_body(run_id, detail=False)
-                except NotFound:
-                    self._held.pop(run_id, None)
-                    self._edits += 1
-                    return
-                held = self._held.get(run_id)
-                if held is None or not _same(held.raw, raw):
-                    self._hold(raw, parse(WireRun, raw, source=self.source.name, path=path))
-
-        await asyncio.gather(*(refresh(run_id) for run_id in stale))
-
-    async def _run_body(self, run_id: str, *, detail: bool) -> Any:
-        """GET /runs/{id}, once per list call for both readers: the run screen takes the
-        body that this call's refresh read (once, without a request), the refresh skips a
-        run the run screen read since the last call, and a read in flight is shared."""
-        read = self._read_in.get(run_id)
-        if detail and read is not None and read[0] == self._calls and read[1] == "list":
-            self._read_in[run_id] = (self._calls, "shared", read[2])
-            return read[2]
-        pending = self._reading.get(run_id)
-        if pending is None:
-            pending = asyncio.ensure_future(self._get(self._run_path(run_id)))
-            self._reading[run_id] = pending
-            pending.add_done_callback(lambda task: self._done_reading(run_id, task))
-        raw = await asyncio.shield(pending)  # a detail dropped mid-read leaves it to the list
-        self._read_in[run_id] = (self._calls, "detail" if detail else "list", raw)
-        return raw
-
-    def _done_reading(self, run_id: str, task: asyncio.Future[Any]) -> None:
-        self._reading.pop(run_id, None)
-        if not task.cancelled():
-            task.exception()  # seen by whoever awaited it; never "never retrieved"
-
-    def _read_by_detail_lately(self, run_id: str) -> bool:
-        read = self._read_in.get(run_id)
-        return read is not None and read[1] == "detail" and read[0] >= self._calls - 1
 
     def _bound(self) -> None:
         """Hold only what the latest list shows: bodies read by id, createdAt of reruns,
@@ -383,9 +349,3 @@ class SchedulerProvider(Definitions, Provider):
                     headers: dict[str, str] | None = None) -> Any:
         # (A token no header can carry is refused by the client before any I/O.)
         return await self.client.send(method, path, json_body=json_body, headers=headers)
-
-
-def _same(held: object, raw: object) -> bool:
-    """Whether a body is the one already mapped: the very object (the HTTP layer hands an
-    unchanged body back as is), or an equal one (a page's item, then the run by id)."""
-    return held is raw or held == raw

@@ -21,7 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from runwatch.config import SourceConfig
 from runwatch.errors import BadResponse, NotFound
 from runwatch.http import SourceClient
-from runwatch.http_body import parse_body, split_objects
+from runwatch.http_body import parse_body
 from runwatch.http_cache import RAW_KEPT_MAX
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status
 from runwatch.providers.base import Provider, RunAction
@@ -150,12 +150,15 @@ class ServicesProvider(Provider):
 
     def _newest_from_bytes(self, body: bytes | bytearray) -> list[Run]:
         """The newest `limit` runs of the raw body. A compact array is cut into its items'
-        texts (http_body.split_objects) and only the texts new since the last body are
-        parsed (NewestItems); anything else is parsed whole."""
-        pieces = split_objects(body) if len(body) <= RAW_KEPT_MAX else None
+        texts (from the last body's cut where the two pair up item for item) and only the
+        texts new since the last body are parsed (NewestItems); anything else is parsed
+        whole."""
         newest = self._newest
         newest.limit = self.limit
-        runs = newest.update(pieces) if pieces is not None else None
+        runs = None
+        if len(body) <= RAW_KEPT_MAX:
+            # bytes.strip() is the very object when there is nothing to strip (no copy).
+            runs = newest.update_text((body if isinstance(body, bytes) else bytes(body)).strip())
         if runs is None:  # not a compact array, or cut inside a string: read it all
             newest.clear()
             return self._same_or(self._newest_runs(parse_body(body)))
