@@ -8,7 +8,9 @@ checked in a fresh process by its `sys.modules`.
 - the dashboard, on a config or on the demo, shows its runs without uvicorn, click,
   markdown-it or the run screen's module (loaded when a run is opened), and the demo without
   a socket; an all-http:// config never builds the verifying TLS context (loading the CA
-  bundle costs 60-90 ms), while an https source verifies certificates.
+  bundle costs 60-90 ms), while an https source verifies certificates;
+- neither the dashboard nor `list` on plain http:// sources builds httpx's transport
+  (httpcore): their GETs are the lean ones.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ raise SystemExit(main(sys.argv[2:]))
 
 HEAVY = ("textual", "httpx", "pydantic", "rich", "tenacity", "uvicorn", "click", "starlette")
 NOT_BEFORE_A_RUN_IS_OPENED = ("uvicorn", "click", "markdown_it", "runwatch.tui.screens.run")
+# httpx's transport, built only when httpx carries a request (runwatch.http_tls.LazyClient)
+HTTPX_TRANSPORT = ("httpcore", "h11", "anyio")
 
 
 def loaded(modules: list[str], *names: str) -> list[str]:
@@ -287,9 +291,8 @@ def dashboard_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_the_dashboard_shows_every_source_without_deferred_modules(
-    sim: SimHandle, tmp_path: Path
-) -> None:
+def five_sources(sim: SimHandle, tmp_path: Path) -> Path:
+    """A config of the five providers on the simulator, each with a token (no login)."""
     config = tmp_path / "config.toml"
     config.write_text("[runwatch]\ninterval = 30.0\n" + "".join(
         f'[[sources]]\nname = "{p}"\nprovider = "{p}"\nbase_url = "{sim.base_url(p)}"\n'
@@ -298,12 +301,32 @@ def test_the_dashboard_shows_every_source_without_deferred_modules(
         for p in PROVIDERS
     ))
     config.chmod(0o600)
+    return config
+
+
+def test_the_dashboard_shows_every_source_without_deferred_modules(
+    sim: SimHandle, tmp_path: Path
+) -> None:
     needles = newest_ids(demo_config(sim.url), None)
-    seen = start_in_pty(tmp_path, ["--config", str(config)], dashboard_env(tmp_path), needles)
+    seen = start_in_pty(tmp_path, ["--config", str(five_sources(sim, tmp_path))],
+                        dashboard_env(tmp_path), needles)
     modules: list[str] = seen["modules"]  # type: ignore[assignment]
     assert "runwatch.tui.app" in modules and "httpx" in modules
-    assert loaded(modules, *NOT_BEFORE_A_RUN_IS_OPENED, "runwatch.sim") == []
+    assert loaded(modules, *NOT_BEFORE_A_RUN_IS_OPENED, *HTTPX_TRANSPORT, "runwatch.sim") == []
     assert seen["tls_built"] is False  # every source is http://
+
+
+def test_list_on_plain_http_sources_never_builds_httpxs_transport(
+    sim: SimHandle, tmp_path: Path
+) -> None:
+    """Every GET to a plain http:// source without a proxy is the lean one: httpx's
+    transport (httpcore, h11, anyio: ~35 ms, ~160M instructions) is never built."""
+    seen, stdout = run_cli(tmp_path, "--config", str(five_sources(sim, tmp_path)), "list",
+                           "--json", env=dashboard_env(tmp_path))
+    assert {run["source"] for run in json.loads(stdout)} == set(PROVIDERS)
+    modules: list[str] = seen["modules"]  # type: ignore[assignment]
+    assert "httpx" in modules
+    assert loaded(modules, *HTTPX_TRANSPORT) == []
 
 
 def test_the_demo_shows_every_source_in_process_without_uvicorn(tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ from runwatch.http_parse import parse_json, read_answer, reduce_raw_body
 from runwatch.http_record import RateLimit, RequestRecord, path_of, rate_limit_after
 from runwatch.http_redirects import MAX_REDIRECTS, check_redirect, redirect_target
 from runwatch.http_retry import RetryPolicy, retry_after_first
-from runwatch.http_tls import ssl_context_for
+from runwatch.http_tls import LazyClient, ssl_context_for
 from runwatch.http_token import BearerToken, header_safe, unsendable_token
 from runwatch.tokens import SecretResolver
 
@@ -128,7 +128,8 @@ class SourceClient(BearerToken):
                        "Accept-Encoding": ACCEPT_ENCODING}
             if self.token:
                 headers["Authorization"] = f"Bearer {self.token}"
-            self._client = httpx.AsyncClient(
+            # httpx's transport (httpcore) is built by the first request httpx carries.
+            self._client = LazyClient(
                 base_url=self.base_url.rstrip("/"),
                 headers=headers,
                 timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 5.0)),

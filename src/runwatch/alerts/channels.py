@@ -44,7 +44,8 @@ def _osc_safe(text: str, limit: int = OSC_TEXT_MAX, *, ascii: bool = False) -> s
         text = to_ascii(text)
     if len(text) <= limit:
         return text
-    return text[: limit - 1] + ("~" if ascii else "…")
+    ellipsis = to_ascii("…") if ascii else "…"  # the ASCII table's, as the screen draws it
+    return text[: limit - len(ellipsis)] + ellipsis
 
 
 def desktop_sequence(text: str, *, tmux: bool, ascii: bool = False) -> str:

@@ -12,32 +12,39 @@ from __future__ import annotations
 import importlib
 
 TYPE_CHECKING = False  # not typing's: this package is imported by `runwatch history`
-if TYPE_CHECKING:
-    from runwatch.models.run import (
-        STDERR_MARK,
-        Cancellation,
-        CleanLog,
-        CleanMultiline,
-        CleanText,
-        Group,
-        Run,
-        RunDetail,
-        Spec,
-        Step,
-        TestCounts,
-        TestResult,
-        cancellation_text,
+if TYPE_CHECKING:  # `X as X`: mypy's explicit re-export, as no computed __all__ is read
+    from runwatch.models.run import (  # noqa: I001 (isort splits `X as X` one a line)
+        STDERR_MARK as STDERR_MARK,
+        Cancellation as Cancellation,
+        CleanLog as CleanLog,
+        CleanMultiline as CleanMultiline,
+        CleanText as CleanText,
+        Group as Group,
+        Run as Run,
+        RunDetail as RunDetail,
+        Spec as Spec,
+        Step as Step,
+        TestCounts as TestCounts,
+        TestResult as TestResult,
+        cancellation_text as cancellation_text,
     )
     from runwatch.models.status import (
-        TERMINAL_STATUSES,
-        RunStatus,
-        map_status,
-        never_ran,
-        progress_of,
-        steps_done,
+        TERMINAL_STATUSES as TERMINAL_STATUSES,
+        RunStatus as RunStatus,
+        map_status as map_status,
+        never_ran as never_ran,
+        progress_of as progress_of,
+        steps_done as steps_done,
     )
-    from runwatch.models.times import run_duration, seconds_between, step_duration, utc
+    from runwatch.models.times import (
+        run_duration as run_duration,
+        seconds_between as seconds_between,
+        step_duration as step_duration,
+        utc as utc,
+    )
 
+# Each public name and the module it lives in; `__all__` is these names (the block above
+# repeats them for mypy; tests/test_models_exports.py checks that both say the same).
 _HOME = {
     **dict.fromkeys(("STDERR_MARK", "Cancellation", "CleanLog", "CleanMultiline", "CleanText",
                      "Group", "Run", "RunDetail", "Spec", "Step", "TestCounts", "TestResult",
@@ -47,31 +54,7 @@ _HOME = {
     **dict.fromkeys(("run_duration", "seconds_between", "step_duration", "utc"), "times"),
 }
 
-__all__ = [
-    "STDERR_MARK",
-    "TERMINAL_STATUSES",
-    "Cancellation",
-    "CleanLog",
-    "CleanMultiline",
-    "CleanText",
-    "Group",
-    "Run",
-    "RunDetail",
-    "RunStatus",
-    "Spec",
-    "Step",
-    "TestCounts",
-    "TestResult",
-    "cancellation_text",
-    "map_status",
-    "never_ran",
-    "progress_of",
-    "run_duration",
-    "seconds_between",
-    "step_duration",
-    "steps_done",
-    "utc",
-]
+__all__ = sorted(_HOME)
 
 
 def __getattr__(name: str) -> object:
