@@ -418,3 +418,15 @@ def test_snapshot_runs_filter_no_match_80x24(sim, snap_compare) -> None:
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(sim), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_table_not_yet_laid_out_fits_the_screens_width(sim) -> None:
+    """The first fit (on mount) comes before the table's first layout, when it has no
+    size: fitted to 20 cells, the first frame with runs showed the status column alone
+    until a resize rebuilt the table."""
+    app = make_app(sim)
+    async with app.run_test(size=(160, 45)) as pilot:
+        table = await loaded(pilot)
+        fresh = RunsTable(now=app.now)
+        assert fresh.size.width == 0 and table.size.width == 160
+        assert fresh._available_width() == table._available_width() > 100

@@ -312,7 +312,10 @@ class RunsTable(QuickCells):
 
     def _available_width(self) -> int:
         # The vertical scrollbar takes its cells from the table's width.
-        return max(20, self.size.width - self.styles.scrollbar_size_vertical
+        # Before its first layout (on_mount) the table has no size: fit to the screen's
+        # width, or the first frame shows the status column alone and on_resize rebuilds.
+        width = self.size.width or self.app.size.width
+        return max(20, width - self.styles.scrollbar_size_vertical
                    - MARKER_WIDTH - 2 * CELL_PADDING)
 
     def _measure(self, run: Run, source_widths: dict[str, int]) -> bool:
