@@ -18,7 +18,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui import partial_writes, styles_cache_fix
+from runwatch.tui import partial_writes
 from runwatch.tui.formatting import format_duration, relative_time, to_epoch
 from runwatch.tui.look import Glyphs, glyphs_of, progress_bar, spinner_frame, status_look, truncate
 from runwatch.tui.runs_view import run_duration
@@ -255,7 +255,6 @@ class KioskRuns(Vertical):
         self._show_source = True
         self._stale: Mapping[str, float] = {}
         self._widgets: list[KioskLine] = []
-        self._shown: list[Content] = []  # what each line widget shows
         self._count = 0  # lines with something on them
         self._built_minute: int | None = None
 
@@ -272,12 +271,11 @@ class KioskRuns(Vertical):
 
     def on_mount(self) -> None:
         partial_writes.install()
-        styles_cache_fix.install()  # gone widgets' caches are not kept
 
     @property
     def lines(self) -> list[str]:
         """The plain text of each line with something on it (for tests)."""
-        return [line.plain for line in self._shown[: self._count]]
+        return [widget.line.plain for widget in self._widgets[: self._count]]
 
     def on_resize(self) -> None:
         height = max(0, self.content_region.height)
@@ -289,7 +287,6 @@ class KioskRuns(Vertical):
             for widget in self._widgets[height:]:
                 widget.remove()
             del self._widgets[height:]
-        self._shown = self._shown[:height]
         self.refresh_times(force=True)
 
     def refresh_times(self, *, force: bool = False) -> None:
@@ -307,11 +304,7 @@ class KioskRuns(Vertical):
         blank = Content("")
         for index, widget in enumerate(self._widgets):
             content = built[index] if index < len(built) else blank
-            if index >= len(self._shown):
-                self._shown.append(content)
-                widget.show(content)
-            elif not content.is_same(self._shown[index]):
-                self._shown[index] = content
+            if not content.is_same(widget.line):  # what the widget shows is its own
                 widget.show(content)
 
     def _build(self, width: int, height: int) -> list[Content]:

@@ -18,7 +18,7 @@ from textual.events import Resize
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui import partial_writes, styles_cache_fix
+from runwatch.tui import partial_writes
 from runwatch.tui.look import glyphs_of
 from runwatch.tui.runs_view import (
     CELL_PADDING,
@@ -293,9 +293,10 @@ class RunsTable(QuickCells):
         keys, view, now = self._sort_keys, self.view, self._now()
 
         def key_of(row: RowKey) -> tuple[float | str, ...]:
-            key = keys.get(row.value or "")
+            name = row.value or ""
+            key = keys.get(name)
             if key is None:
-                key = keys[row.value or ""] = view.sort_key(self.runs[row.value or ""], now)
+                key = keys[name] = view.sort_key(self.runs[name], now)
             return key
 
         return sort_rows(self, key_of)
@@ -383,7 +384,6 @@ class RunsTable(QuickCells):
 
     def on_mount(self) -> None:
         partial_writes.install()  # a cell repainted is a cell written, not its row
-        styles_cache_fix.install()  # gone widgets' caches are not kept
         self._refit(force=True)
         if self._health is not None:
             for source in self.sources:
