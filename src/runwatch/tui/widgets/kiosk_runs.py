@@ -2,7 +2,7 @@
 (source, pipeline, branch); a failure already followed by a pass is history), then the runs
 in progress, then the recent rest.
 
-One line widget per screen line, each updated only when its text changes: a running duration
+One widget draws every line, each repainted only where its text changed: a running duration
 or an "ago" turning over rewrites those cells of that line, never the line or the list."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
-from textual.containers import Vertical
 from textual.content import Content
 from textual.geometry import Region
+from textual.strip import Strip
+from textual.visual import Visual
 from textual.widget import Widget
 
 from runwatch.models import Run, RunStatus
@@ -214,32 +215,14 @@ def changed_cells(old: Content, new: Content) -> tuple[int, int] | None:
     return (x, x + width)
 
 
-class KioskLine(Widget):
-    """One line of the list; `show` repaints the cells that changed, not the line."""
+class KioskRuns(Widget):
+    """The runs that matter, one screen line each: failing first, then active, then recent.
 
-    DEFAULT_CSS = "KioskLine { height: 1; width: 1fr; }"
-
-    def __init__(self, *, classes: str | None = None) -> None:
-        super().__init__(classes=classes)
-        self.line = Content("")
-
-    def render(self) -> Content:
-        return self.line
-
-    def show(self, line: Content) -> None:
-        old, self.line = self.line, line
-        span = changed_cells(old, line)
-        if span is None:
-            self.refresh()
-        elif span[1] > span[0]:
-            self.refresh(Region(span[0], 0, span[1] - span[0], 1))
-
-
-class KioskRuns(Vertical):
-    """The runs that matter, one line widget each: failing first, then active, then recent.
-
-    Each second the lines are rebuilt and only those whose text changed are updated, so a
-    running duration ticking rewrites its own line and an idle second writes nothing."""
+    One widget drawing its own lines (`render_line`), each kept as a rendered strip: a
+    frame renders one widget whatever the number of lines, and a new height is a repaint,
+    not lines mounted or removed. Each second the lines are rebuilt and only the cells that
+    read differently are repainted, so a running duration ticking writes its own cells and
+    an idle second writes nothing."""
 
     DEFAULT_CSS = """
     KioskRuns {
@@ -254,7 +237,8 @@ class KioskRuns(Vertical):
         self._sections: list[Section] = []
         self._show_source = True
         self._stale: Mapping[str, float] = {}
-        self._widgets: list[KioskLine] = []
+        self._shown: list[Content] = []  # what each screen line shows
+        self._strips: dict[int, Strip] = {}  # those lines rendered; dropped as they change
         self._count = 0  # lines with something on them
         self._built_minute: int | None = None
 
@@ -275,37 +259,59 @@ class KioskRuns(Vertical):
     @property
     def lines(self) -> list[str]:
         """The plain text of each line with something on it (for tests)."""
-        return [widget.line.plain for widget in self._widgets[: self._count]]
+        return [line.plain for line in self._shown[: self._count]]
+
+    def render_line(self, y: int) -> Strip:
+        strip = self._strips.get(y)
+        if strip is None:
+            line = self._shown[y] if y < len(self._shown) else Content("")
+            width = self.content_region.width
+            strips = Visual.to_strips(self, line, width, 1, self.visual_style)
+            strip = strips[0] if strips else Strip.blank(width)
+            self._strips[y] = strip
+        return strip
+
+    def notify_style_update(self) -> None:
+        # The theme or the CSS changed: the kept strips carry the old colours.
+        self._strips.clear()
+        super().notify_style_update()
 
     def on_resize(self) -> None:
-        height = max(0, self.content_region.height)
-        if len(self._widgets) < height:
-            new = [KioskLine(classes="kiosk-line") for _ in range(height - len(self._widgets))]
-            self._widgets += new
-            self.mount_all(new)
-        elif len(self._widgets) > height:
-            for widget in self._widgets[height:]:
-                widget.remove()
-            del self._widgets[height:]
+        self._strips.clear()
         self.refresh_times(force=True)
 
     def refresh_times(self, *, force: bool = False) -> None:
-        """Rebuild the lines; update only those that differ. Called every second, so a list
-        with no running run (nothing counts seconds) is rebuilt once a minute at most."""
-        if not self._widgets:
+        """Rebuild the lines; repaint only the cells that differ. Called every second, so
+        a list with no running run (nothing counts seconds) is rebuilt once a minute at
+        most."""
+        width, height = self.content_region.width, self.content_region.height
+        if width <= 0 or height <= 0:
             return
         minute = int(self._now() // 60)
         ticking = any(r.status.is_active for section in self._sections for r in section.runs)
         if not (force or ticking) and minute == self._built_minute:
             return
         self._built_minute = minute
-        built = self._build(self.content_region.width, len(self._widgets))
+        built = self._build(width, height)
         self._count = len(built)
         blank = Content("")
-        for index, widget in enumerate(self._widgets):
-            content = built[index] if index < len(built) else blank
-            if not content.is_same(widget.line):  # what the widget shows is its own
-                widget.show(content)
+        lines = built + [blank] * (height - len(built))
+        regions: list[Region] = []
+        for y, line in enumerate(lines):
+            old = self._shown[y] if y < len(self._shown) else blank
+            if line.is_same(old):
+                continue
+            span = changed_cells(old, line)
+            if span is None:
+                regions.append(Region(0, y, width, 1))
+            elif span[1] > span[0]:
+                regions.append(Region(span[0], y, span[1] - span[0], 1))
+            else:
+                continue  # reads the same (another Content of equal text and spans)
+            self._strips.pop(y, None)
+        self._shown = lines
+        if regions:
+            self.refresh(*regions)
 
     def _build(self, width: int, height: int) -> list[Content]:
         if width <= 0 or height <= 0:
