@@ -152,18 +152,39 @@ def line_layout(runs: Sequence[Run], width: int, *, show_source: bool,
                   author)
 
 
+LineTimes = tuple[str, str, str]  # progress or spinner, ran (or took), started ("3m ago")
+
+
+def line_times(run: Run, layout: Layout, now: float, glyphs: Glyphs,
+               stale_since: float | None = None) -> LineTimes:
+    """What moves with the clock on a run's line; the rest of it moves only with the run.
+    A stale source's running duration and spinner stop where its data stopped."""
+    moment = now if stale_since is None else stale_since
+    bar = ""
+    if "progress" in layout.extras and run.status.is_active:
+        bar = (spinner_frame(moment, glyphs) if run.progress is None
+               else f"{progress_bar(run.progress, 5, glyphs)} {run.progress:3.0f}%")
+    took = ""
+    if run.status is RunStatus.RUNNING or run.status.is_terminal:
+        seconds = run_duration(run, moment)
+        took = format_duration(seconds) if seconds is not None else ""
+    return bar, took, relative_time(run.created_at or run.started_at, now)
+
+
 def run_line(run: Run, layout: Layout, now: float, glyphs: Glyphs, *,
-             stale_since: float | None = None, red: bool = False) -> Content:
+             stale_since: float | None = None, red: bool = False,
+             times: LineTimes | None = None) -> Content:
     """One run: status, source, id, then as the width allows its progress, title, branch
     and author; how long it ran (or took) and when it started, each in its own column.
 
     A stale source's run is dimmed and marked, and its running duration stops where the
-    data stopped (`stale_since`). A `red` track's failure is in bold; an older one is not."""
+    data stopped (`stale_since`). A `red` track's failure is in bold; an older one is not.
+    `times`: `line_times` of the run, when the caller has them already."""
+    bar, took, when = times or line_times(run, layout, now, glyphs, stale_since)
     look = status_look(run.status, glyphs)
     failing = red and run.status in FAILING
     colour = f"${look.variable}"
     label = look.label + (f" {glyphs.health['stale']}" if stale_since is not None else "")
-    moment = now if stale_since is None else stale_since
     parts: list[tuple[str, str] | str] = [
         (label.ljust(layout.status), f"{colour} bold" if failing else colour), " ",
     ]
@@ -172,9 +193,6 @@ def run_line(run: Run, layout: Layout, now: float, glyphs: Glyphs, *,
                   "  "]
     parts += [(truncate(run.id, layout.id, glyphs).ljust(layout.id), MUTED), "  "]
     if "progress" in layout.extras:
-        bar = "" if not run.status.is_active else (
-            spinner_frame(moment, glyphs) if run.progress is None
-            else f"{progress_bar(run.progress, 5, glyphs)} {run.progress:3.0f}%")
         parts += [(bar.ljust(10), "$run-running"), "  "]
     title = run.title or run.branch or ""
     parts.append((truncate(title, layout.title, glyphs).ljust(layout.title),
@@ -185,12 +203,8 @@ def run_line(run: Run, layout: Layout, now: float, glyphs: Glyphs, *,
     if "author" in layout.extras:
         parts += ["  ", (truncate(run.author or "", layout.author, glyphs)
                          .ljust(layout.author), MUTED)]
-    took = ""
-    if run.status is RunStatus.RUNNING or run.status.is_terminal:
-        seconds = run_duration(run, moment)
-        took = format_duration(seconds) if seconds is not None else ""
     parts += ["  ", (took.rjust(TIME_WIDTH), "" if run.status.is_active else MUTED)]
-    parts.append(" " + relative_time(run.created_at or run.started_at, now).rjust(WHEN_WIDTH))
+    parts.append(" " + when.rjust(WHEN_WIDTH))
     line = Content.assemble(*parts)
     return line.stylize("dim") if stale_since is not None else line
 
@@ -239,6 +253,9 @@ class KioskRuns(Widget):
         self._stale: Mapping[str, float] = {}
         self._shown: list[Content] = []  # what each screen line shows
         self._strips: dict[int, Strip] = {}  # those lines rendered; dropped as they change
+        # Each run's line of the last build, by what it depends on: a second in which only
+        # the durations move assembles only the lines of the running runs.
+        self._made: dict[tuple[object, ...], tuple[Run, Content]] = {}
         self._count = 0  # lines with something on them
         self._built_minute: int | None = None
 
@@ -322,6 +339,7 @@ class KioskRuns(Widget):
         glyphs = glyphs_of(self)
         now = self._now()
         lines: list[Content] = []
+        made: dict[tuple[object, ...], tuple[Run, Content]] = {}
         shown_runs: list[tuple[Section, list[Run], int]] = []
         room = height
         for section in self._sections:
@@ -353,9 +371,25 @@ class KioskRuns(Widget):
             lines.append(Content.assemble((f" {section.title} {section.total} ",
                                            section.style)))
             red = section.title == "FAILING"
-            lines.extend(run_line(run, layout, now, glyphs, stale_since=self._stale.get(
-                run.source), red=red) for run in shown)
+            lines.extend(self._run_line(run, layout, now, glyphs, red, made)
+                         for run in shown)
             if more and section.title != "RECENT":
                 lines.append(Content.assemble(
                     (f"  + {more} more {section.title.lower()}", MUTED)))
+        self._made = made
         return lines[:height]
+
+    def _run_line(self, run: Run, layout: Layout, now: float, glyphs: Glyphs, red: bool,
+                  made: dict[tuple[object, ...], tuple[Run, Content]]) -> Content:
+        """`run_line`, or the same line as the last build's when nothing it shows moved.
+        Runs are immutable and a poll keeps an unchanged run's object, so the object (held
+        in the entry, so its id is not reused) stands for its fields."""
+        stale_since = self._stale.get(run.source)
+        times = line_times(run, layout, now, glyphs, stale_since)
+        key = (id(run), layout, times, stale_since, red, id(glyphs))
+        entry = self._made.get(key)
+        if entry is None or entry[0] is not run:
+            entry = (run, run_line(run, layout, now, glyphs, stale_since=stale_since, red=red,
+                                   times=times))
+        made[key] = entry
+        return entry[1]
