@@ -13,7 +13,7 @@ import pytest
 
 from runwatch.errors import BodyTooLarge, Unreachable
 from runwatch.http import RetryPolicy, SourceClient
-from runwatch.http_lean import LeanHeaders
+from runwatch.http_lean_head import LeanHeaders
 from runwatch.sim import Fault, demo_tokens
 
 Answer = Callable[[int, bytes], bytes | None]  # (request number, request head) -> reply

@@ -29,8 +29,9 @@ ProviderName = Literal["services", "wercker", "currents", "conduct", "scheduler"
 
 class _Strict(BaseModel):
     # strict: TOML has types, so `interval = true` or `limit = "5"` is a mistake to report,
-    # not a value to coerce.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # not a value to coerce. defer_build: built at the first load, once, inside Config's
+    # schema (not once for each section class as well).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class GeneralConfig(_Strict):

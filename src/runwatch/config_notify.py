@@ -16,7 +16,7 @@ DEFAULT_ON: tuple[Transition, ...] = ("failed", "timed_out", "fixed")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class HistoryConfig(_Strict):

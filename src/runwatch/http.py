@@ -18,12 +18,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from runwatch import __version__
 from runwatch.errors import (
@@ -52,14 +51,26 @@ from runwatch.http_body import (
 )
 from runwatch.http_cache import BodyCache, CachedBody, Remembered, cache_key
 from runwatch.http_errors import error_for
-from runwatch.http_lean import LeanHead, LeanPool, LeanResponse, lean_enabled, pool_for
+from runwatch.http_lean import LeanPool, LeanResponse, lean_enabled, pool_for
+from runwatch.http_lean_head import (
+    LeanHead,
+    PlainURL,
+    header_lines,
+    plain_head,
+    plain_origin,
+    plain_url,
+)
 from runwatch.http_parse import parse_json, read_answer, reduce_raw_body
 from runwatch.http_record import RateLimit, RequestRecord, path_of, rate_limit_after
 from runwatch.http_redirects import MAX_REDIRECTS, check_redirect, redirect_target
 from runwatch.http_retry import RetryPolicy, retry_after_first
-from runwatch.http_tls import LazyClient, ssl_context_for
 from runwatch.http_token import BearerToken, header_safe, unsendable_token
 from runwatch.tokens import SecretResolver
+
+if TYPE_CHECKING:
+    # Imported where httpx carries a request (https, a proxy, a POST, a login), or raises:
+    # a plain http:// source's GETs never load it (runwatch.http_lean_head).
+    import httpx
 
 # The HTTP layer's face: providers import these from here, whichever module holds them.
 __all__ = [
@@ -111,27 +122,41 @@ class SourceClient(BearerToken):
     rate_limit: RateLimit | None = field(default=None, init=False)
     _recorded_path: bytes | None = field(default=None, init=False, repr=False)
     # The URL each (path, query) builds, and its origin: built once, not on every poll.
-    _urls: Remembered[tuple[httpx.URL, str]] = field(
+    _urls: Remembered[tuple[httpx.URL | PlainURL, str]] = field(
         default_factory=Remembered, init=False, repr=False)
     # The lean GET (runwatch.http_lean) when it applies to base_url, decided with the client;
     # `lean=False` (or RUNWATCH_LEAN_HTTP=0) keeps every request on httpx.
     lean: bool = field(default_factory=lean_enabled)
     _lean: LeanPool | None = field(default=None, init=False, repr=False)
+    _lean_decided: bool = field(default=False, init=False, repr=False)
+    # base_url when the lean GET's URLs and header lines are built without httpx
+    _plain: PlainURL | None = field(default=None, init=False, repr=False)
     _lean_head: LeanHead = field(default_factory=LeanHead, init=False, repr=False)
+    # The headers of every request (the httpx client is built with them); set_header and
+    # set_token change them, and `_headers_set` counts the changes (the lean head's key).
+    _headers: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _headers_set: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._headers.update({"Accept": "application/json", "User-Agent": USER_AGENT,
+                              "Accept-Encoding": ACCEPT_ENCODING})
+        if self.token:
+            self._headers["Authorization"] = f"Bearer {self.token}"
 
     # -- lifecycle -----------------------------------------------------------------------
 
     @property
     def client(self) -> httpx.AsyncClient:
+        """httpx's client for this source, built when first needed."""
         if self._client is None:
-            headers = {"Accept": "application/json", "User-Agent": USER_AGENT,
-                       "Accept-Encoding": ACCEPT_ENCODING}
-            if self.token:
-                headers["Authorization"] = f"Bearer {self.token}"
+            import httpx
+
+            from runwatch.http_tls import LazyClient, ssl_context_for
+
             # httpx's transport (httpcore) is built by the first request httpx carries.
             self._client = LazyClient(
                 base_url=self.base_url.rstrip("/"),
-                headers=headers,
+                headers=dict(self._headers),
                 timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 5.0)),
                 transport=self.transport,
                 auth=self.auth,
@@ -140,9 +165,31 @@ class SourceClient(BearerToken):
                 verify=ssl_context_for(self.base_url),
                 follow_redirects=False,  # each send decides (same-origin GETs only)
             )
-            if self.lean and self.transport is None and self.auth is None:
-                self._lean = pool_for(self._client, min(self.timeout_s, 5.0))
         return self._client
+
+    def set_header(self, name: str, value: str) -> None:
+        """A header every request of this source sends (checked by the caller)."""
+        self._headers[name] = value
+        self._headers_set += 1
+        if self._client is not None:
+            self._client.headers[name] = value
+
+    def _lean_pool(self) -> LeanPool | None:
+        """The lean GET's pool, decided at the first GET: without httpx for a plain origin
+        (http_lean_head.plain_origin), else by httpx's rules (http_lean.pool_for)."""
+        if not self._lean_decided:
+            self._lean_decided = True
+            if self.lean and self.transport is None and self.auth is None:
+                connect_s = min(self.timeout_s, 5.0)
+                self._plain = plain_origin(self.base_url)
+                self._lean = (pool_for(self.client, connect_s) if self._plain is None
+                              else LeanPool(self._plain.host, self._plain.port or 80, connect_s))
+        return self._lean
+
+    def _lean_lines(self) -> bytes:
+        if self._plain is not None:
+            return plain_head(self._plain, self._headers)
+        return header_lines(self.client)
 
     async def aclose(self) -> None:
         if self.token_source is not None:
@@ -150,6 +197,7 @@ class SourceClient(BearerToken):
         if self._lean is not None:
             self._lean.close()
             self._lean = None
+        self._lean_decided = False
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -297,29 +345,41 @@ class SourceClient(BearerToken):
                 return await self._exchange(
                     method, path, params, json_body, headers, log, progress, url_key
                 )
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            if isinstance(exc, TimeoutError) and not deadline.expired():
-                raise  # not our deadline: someone else's timeout passing through
-            self._note_failure(method, path, "answer not finished in time"
-                               if progress.answering else "timed out")
-            if progress.answering:
-                raise SlowAnswer(
-                    f"{self.source}: {self._where(path)} did not finish its answer within "
-                    f"{self.timeout_s:g} s (the timeout)"
+        except Exception as exc:
+            # No httpx error exists unless httpx was imported (it is, where it carries a
+            # request or the lean GET raises one): a plain source's start never loads it.
+            httpx = sys.modules.get("httpx")
+            if isinstance(exc, TimeoutError) or (
+                    httpx is not None and isinstance(exc, httpx.TimeoutException)):
+                self._timed_out(exc, method, path, deadline, progress)
+            if httpx is not None and isinstance(exc, httpx.DecodingError):
+                raise BadResponse(
+                    f"{self.source}: {path} sent a body that cannot be decoded "
+                    f"({first_line(str(exc))})"
                 ) from None
-            raise RequestTimeout(
-                f"{self.source}: no answer from {self._where(path)} within {self.timeout_s:g} s"
-            ) from exc
-        except httpx.DecodingError as exc:
-            raise BadResponse(
-                f"{self.source}: {path} sent a body that cannot be decoded "
-                f"({first_line(str(exc))})"
+            if httpx is not None and isinstance(exc, httpx.TransportError):
+                self._note_failure(method, path, "cannot reach")
+                raise Unreachable(
+                    f"{self.source}: cannot reach {self._where(path)} ({reason(exc)})"
+                ) from exc
+            raise
+
+    def _timed_out(self, exc: Exception, method: str, path: str, deadline: asyncio.Timeout,
+                   progress: Progress) -> None:
+        """Raise the typed error of a request past its deadline; return for a TimeoutError
+        that is not ours (someone else's timeout passing through)."""
+        if isinstance(exc, TimeoutError) and not deadline.expired():
+            return
+        self._note_failure(method, path, "answer not finished in time"
+                           if progress.answering else "timed out")
+        if progress.answering:
+            raise SlowAnswer(
+                f"{self.source}: {self._where(path)} did not finish its answer within "
+                f"{self.timeout_s:g} s (the timeout)"
             ) from None
-        except httpx.TransportError as exc:
-            self._note_failure(method, path, "cannot reach")
-            raise Unreachable(
-                f"{self.source}: cannot reach {self._where(path)} ({reason(exc)})"
-            ) from exc
+        raise RequestTimeout(
+            f"{self.source}: no answer from {self._where(path)} within {self.timeout_s:g} s"
+        ) from exc
 
     async def _exchange(
         self,
@@ -333,34 +393,40 @@ class SourceClient(BearerToken):
         url_key: str | None,
     ) -> Answer:
         """Send, follow same-origin GET redirects by hand, read the body under its cap."""
-        client = self.client
-        lean = self._lean if method == "GET" else None
+        lean = self._lean_pool() if method == "GET" else None
         known = self._urls.get(url_key) if url_key is not None else None
         request: httpx.Request | None = None
+        url: httpx.URL | PlainURL | None
         if known is not None:
             url, start = known
         else:
-            request = client.build_request(
-                method, path, params=params, json=json_body, headers=headers
-            )
-            url = request.url
+            url = plain_url(self._plain, path, params) if self._plain and lean else None
+            if url is None:
+                request = self.client.build_request(
+                    method, path, params=params, json=json_body, headers=headers
+                )
+                url = request.url
             start = origin(url)
             if url_key is not None:
                 self._urls.store(url_key, (url, start))
         for _ in range(MAX_REDIRECTS + 1):
             response: httpx.Response | LeanResponse
             if lean is not None:
-                head = self._lean_head.lines(client, self.token, headers)
+                head = self._lean_head.lines((self.token, self._headers_set),
+                                             self._lean_lines, headers)
                 response = await lean.get(url.raw_path, head)
             else:
                 if request is None:
-                    request = client.build_request(method, url, headers=headers)
-                response = await client.send(request, stream=True, follow_redirects=False)
+                    request = self.client.build_request(
+                        method, str(url) if isinstance(url, PlainURL) else url,
+                        headers=headers)
+                response = await self.client.send(request, stream=True,
+                                                  follow_redirects=False)
             self._note_answer(method, url.raw_path, response)
             try:
                 progress.answering = True
                 if response.has_redirect_location:
-                    url = redirect_target(self.source, url, response.headers, path)
+                    url = redirect_target(self.source, str(url), response.headers, path)
                     check_redirect(self.source, method, path, start, url)
                     method, request = "GET", None
                     continue
@@ -398,6 +464,10 @@ class SourceClient(BearerToken):
                                           status, why)
 
     def _where(self, path: str) -> str:
+        if self._plain is not None:
+            return f"{self._plain.host} {path}"  # the host httpx.URL reads, to the letter
+        import httpx
+
         host = httpx.URL(self.base_url).host or self.base_url
         return f"{host} {path}"
 

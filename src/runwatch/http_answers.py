@@ -10,9 +10,12 @@ import socket
 import ssl
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
+
+    from runwatch.http_lean_head import PlainURL
 
 # The longest Retry-After taken at its word; callers cap it further (the poller at 60 s).
 MAX_RETRY_AFTER_S = 3600.0
@@ -99,7 +102,7 @@ def _bounded_wait(seconds: float) -> float:
     return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
 
 
-def origin(url: httpx.URL) -> str:
+def origin(url: httpx.URL | PlainURL) -> str:
     port = url.port or {"http": 80, "https": 443}.get(url.scheme)
     return f"{url.scheme}://{url.host}:{port}"
 

@@ -21,12 +21,15 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
-from runwatch.http_lean import LeanHeaders, LeanResponse
+from runwatch.http_lean import LeanResponse
+from runwatch.http_lean_head import LeanHeaders
+
+if TYPE_CHECKING:
+    import httpx
 
 MIB = 1 << 20
 DEFAULT_MAX_BODY = 32 * MIB
@@ -132,7 +135,7 @@ async def read_capped(
     three times: growing, caching, cutting)."""
     pieces: list[bytes] = []
     size = 0
-    if isinstance(response, httpx.Response) and response.is_stream_consumed:
+    if not isinstance(response, LeanResponse) and response.is_stream_consumed:
         # Built in memory (a mock transport): already read and decoded by httpx.
         chunks: Any = _one(response.content)
         inflater = _Inflater("")

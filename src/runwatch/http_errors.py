@@ -3,7 +3,7 @@ server's words and prefixed with the source's name; never the token itself."""
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from runwatch.errors import (
     ApiError,
@@ -16,6 +16,9 @@ from runwatch.errors import (
 from runwatch.http_answers import decode_text, error_detail, retry_after_s, server_words
 from runwatch.http_body import UndecodableBody, read_capped
 from runwatch.http_lean import LeanResponse
+
+if TYPE_CHECKING:
+    import httpx
 
 # Only so much of an error body is read: it is for the message.
 ERROR_BODY_BYTES = 64 * 1024

@@ -29,10 +29,13 @@ import asyncio
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
-import httpx
+from runwatch.http_lean_head import LeanHeaders
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -73,91 +76,6 @@ def pool_for(client: httpx.AsyncClient, connect_timeout_s: float) -> LeanPool | 
     return LeanPool(url.host, url.port or 80, connect_timeout_s)
 
 
-def header_lines(client: httpx.AsyncClient) -> bytes:
-    """The header lines httpx sends on this client's GETs (Host, Accept, Accept-Encoding,
-    Connection, User-Agent, Authorization when a token is set), each ended by CRLF."""
-    sent = client.build_request("GET", client.base_url).headers.raw
-    return b"".join(name + b": " + value + b"\r\n" for name, value in sent)
-
-
-class LeanHead:
-    """The lean GET's header lines: the very ones httpx sends for the client (Host, Accept,
-    Accept-Encoding, Connection, User-Agent, Authorization when a token), built again only
-    when the token changes, then a request's own (If-None-Match) and the blank line."""
-
-    __slots__ = ("_lines", "_token")
-
-    def __init__(self) -> None:
-        self._token: str | None = None
-        self._lines: bytes | None = None
-
-    def __repr__(self) -> str:
-        return "LeanHead()"  # its lines hold the token
-
-    def lines(self, client: httpx.AsyncClient, token: str | None,
-              headers: Mapping[str, str] | None) -> bytes:
-        if self._lines is None or self._token != token:
-            self._token, self._lines = token, header_lines(client)
-        if not headers:
-            return self._lines + b"\r\n"
-        extra = b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
-        return self._lines + extra + b"\r\n"
-
-
-class LeanHeaders(Mapping[str, str]):
-    """An answer's headers: names case-insensitive, repeated ones joined by ", " (as
-    httpx.Headers.get gives them). `mentions_ratelimit`: whether any name or value holds
-    "ratelimit" (http_record reads a rate limit only then; the usual answer has none)."""
-
-    __slots__ = ("_values", "mentions_ratelimit")
-
-    def __init__(self, values: dict[str, str], mentions_ratelimit: bool = True) -> None:
-        self._values = values
-        self.mentions_ratelimit = mentions_ratelimit
-
-    @classmethod
-    def of_block(cls, block: bytes) -> LeanHeaders:
-        """The headers of `block`, header lines each ended by CRLF, already checked
-        (`HEADER_BLOCK`): decoded at once as UTF-8, else line by line (a value that is not
-        UTF-8 is read as Latin-1, as httpx reads it)."""
-        try:
-            lines = block.decode("utf-8").split("\r\n")
-        except UnicodeDecodeError:
-            lines = [_text(line) for line in block.split(b"\r\n")]
-        values: dict[str, str] = {}
-        for line in lines[:-1]:  # the last is the empty rest after the final CRLF
-            name, _, value = line.partition(":")
-            name, value = name.lower(), value.strip(" \t")
-            values[name] = f"{values[name]}, {value}" if name in values else value
-        return cls(values, b"ratelimit" in block.lower())
-
-    def __getitem__(self, key: str) -> str:
-        return self._values[key.lower()]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        # Mapping.get goes through __getitem__ and a KeyError for every absent header.
-        return self._values.get(key.lower(), default)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._values
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"LeanHeaders({sorted(self._values)})"  # names only
-
-
-def _text(line: bytes) -> str:
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        return line.decode("latin-1")
-
-
 class _Stale(Exception):
     """A kept-alive connection the server had closed: the GET is sent again, once."""
 
@@ -184,8 +102,17 @@ class _Conn:
             self.writer.close()
 
 
-def _protocol_error(words: str) -> httpx.RemoteProtocolError:
-    return httpx.RemoteProtocolError(words)
+def _httpx_error(kind: str, words: str) -> httpx.TransportError:
+    """httpx's exception `kind` (what httpx would raise for this failure): httpx is imported
+    here, at a failure, not at start (its import is ~127M instructions, 10 % of `list`)."""
+    import httpx
+
+    error: httpx.TransportError = getattr(httpx, kind)(words)
+    return error
+
+
+def _protocol_error(words: str) -> httpx.TransportError:
+    return _httpx_error("RemoteProtocolError", words)
 
 
 class LeanResponse:
@@ -260,7 +187,7 @@ class LeanResponse:
             raise _protocol_error("peer closed connection without sending complete "
                                   "message body") from None
         except OSError as exc:
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+            raise _httpx_error("ReadError", str(exc) or type(exc).__name__) from exc
         self._done = True
 
     async def _chunks(self, reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
@@ -352,9 +279,9 @@ class LeanPool:
                 reader, writer = await asyncio.open_connection(self.host, self.port,
                                                                limit=READ_LIMIT)
         except TimeoutError:
-            raise httpx.ConnectTimeout("timed out") from None
+            raise _httpx_error("ConnectTimeout", "timed out") from None
         except OSError as exc:
-            raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+            raise _httpx_error("ConnectError", str(exc) or type(exc).__name__) from exc
         self.opened += 1
         return _Conn(reader, writer)
 
@@ -383,10 +310,10 @@ class LeanPool:
             conn.close()
             if reused:
                 raise _Stale() from None
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+            raise _httpx_error("ReadError", str(exc) or type(exc).__name__) from exc
         except OSError as exc:
             conn.close()
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+            raise _httpx_error("ReadError", str(exc) or type(exc).__name__) from exc
         except BaseException:  # a protocol error, a cancel (the deadline): never reused
             conn.close()
             raise

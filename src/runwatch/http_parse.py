@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from runwatch.errors import BadResponse, BodyTooLarge
 from runwatch.http_answers import first_line
@@ -23,6 +21,9 @@ from runwatch.http_body import (
     reduce_raw,
 )
 from runwatch.http_lean import LeanResponse
+
+if TYPE_CHECKING:
+    import httpx
 
 # Bodies larger than this are parsed (and reduced) on a thread: the event loop stays free.
 OFFLOAD_BYTES = 256 * 1024

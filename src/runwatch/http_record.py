@@ -10,11 +10,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-
-import httpx
+from typing import TYPE_CHECKING
 
 from runwatch.http_answers import retry_after_s
-from runwatch.http_lean import LeanHeaders
+from runwatch.http_lean_head import LeanHeaders
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_PATH = 200  # characters of a path kept (with its query)
 MAX_COUNT = 10**9  # a larger "limit" or "remaining" is not a number a server means

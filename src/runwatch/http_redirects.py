@@ -4,21 +4,26 @@ most `MAX_REDIRECTS` in a row. Anything else is a `RedirectRefused` that says wh
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import httpx
+from typing import TYPE_CHECKING
 
 from runwatch.errors import RedirectRefused
 from runwatch.http_answers import origin
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_REDIRECTS = 5
 
 
 def redirect_target(
-    source: str, url: httpx.URL, headers: Mapping[str, str], path: str
+    source: str, url: str, headers: Mapping[str, str], path: str
 ) -> httpx.URL:
-    """Where an answer from `url` with these headers (a Location) redirects to."""
+    """Where an answer from `url` with these headers (a Location) redirects to (httpx is
+    imported here, at a redirect: a lean GET's URL is not an httpx.URL)."""
+    import httpx
+
     try:
-        return url.join(headers["location"])
+        return httpx.URL(url).join(headers["location"])
     except (httpx.InvalidURL, ValueError):
         raise RedirectRefused(
             f"{source}: {path} redirects to an address that is not a URL"

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from runwatch.errors import AuthError
 from runwatch.tokens import SecretResolver, TokenError
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def header_safe(token: str) -> bool:
@@ -29,10 +32,15 @@ class BearerToken:
     token: str | None
     token_source: SecretResolver | None
     _client: httpx.AsyncClient | None
+    _headers: dict[str, str]  # every request's (SourceClient's)
 
     def set_token(self, token: str | None) -> None:
         """Replace the bearer token (e.g. after a login); the next request uses it."""
         self.token = token
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        else:
+            self._headers.pop("Authorization", None)
         if self._client is not None:
             if token:
                 self._client.headers["Authorization"] = f"Bearer {token}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from runwatch.catalog import CATALOG
 from runwatch.config import Config, SourceConfig
@@ -11,6 +11,9 @@ from runwatch.http_body import DEFAULT_MAX_BODY, DEFAULT_MAX_LOG_BODY
 from runwatch.http_retry import RetryPolicy
 from runwatch.providers.base import Provider, RunAction, Sent
 from runwatch.tokens import DEFAULT_TIMEOUT_S, token_resolver
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Provider", "RunAction", "Sent", "build_provider", "build_providers", "provider_class"]
 

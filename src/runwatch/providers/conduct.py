@@ -235,22 +235,19 @@ class ConductProvider(Provider):
     def __init__(self, source: SourceConfig, client: SourceClient, *, limit: int = 50) -> None:
         super().__init__(source, client, limit=limit)
         self.kit = ClientKit(source.name, lambda: self.http)
-        self._headed: object = None  # the httpx client that has the X-Project-ID header
+        self._headed = False  # the client sends the X-Project-ID header
 
     @property
     def http(self) -> SourceClient:
-        """The client, with `X-Project-ID` on its requests when the source names a project.
-        SourceClient makes its httpx client lazily (and anew after aclose), so the header
-        is put on before every request rather than once."""
+        """The client, with `X-Project-ID` on its requests when the source names a project
+        (checked at the first request: a config mistake is that request's error)."""
         project = self.source.project_id
-        if project:
-            http = self.client.client
-            if http is not self._headed:  # once per httpx client (setting it is ~5 us)
-                if not _HEADER_VALUE.fullmatch(project):
-                    raise ConfigError(f"{self.source.name}: project_id {project!r} cannot be "
-                                      "sent in the X-Project-ID header (printable ASCII only)")
-                http.headers["X-Project-ID"] = project
-                self._headed = http
+        if project and not self._headed:
+            if not _HEADER_VALUE.fullmatch(project):
+                raise ConfigError(f"{self.source.name}: project_id {project!r} cannot be "
+                                  "sent in the X-Project-ID header (printable ASCII only)")
+            self.client.set_header("X-Project-ID", project)
+            self._headed = True
         return self.client
 
     async def list_runs(self) -> list[Run]:

@@ -29,7 +29,7 @@ from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers.base import Provider
 from runwatch.providers.kit import ClientKit
-from runwatch.providers.wire import WireModel, first_problem
+from runwatch.providers.wire import LAZY, WireModel, first_problem
 from runwatch.sanitize import clean_text
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class WireSource(WireModel):
     error: str | None = None
 
 
-SOURCES = TypeAdapter(list[WireSource])
+SOURCES = TypeAdapter(list[WireSource], config=LAZY)
 ITEMS = TypeAdapter(list[Any])
 OBJECT = TypeAdapter(dict[str, Any])
 

@@ -20,7 +20,7 @@ from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus, Step, map_status, progress_of
 from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.kit import ClientKit, Page, run_path
-from runwatch.providers.wire import CamelWireModel, LenientTimestamp, parse
+from runwatch.providers.wire import LAZY, CamelWireModel, LenientTimestamp, parse
 
 RUNS_PATH = "/api/v3/runs"
 PAGE_SIZE = 20  # the API's largest `limit`
@@ -100,8 +100,8 @@ class WireStep(_Wire):
 
 
 RUN = TypeAdapter(WireRun)
-RUN_LIST = TypeAdapter(list[WireRun])
-STEP_LIST = TypeAdapter(list[WireStep])
+RUN_LIST = TypeAdapter(list[WireRun], config=LAZY)
+STEP_LIST = TypeAdapter(list[WireStep], config=LAZY)
 
 
 # -- mapping -----------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from runwatch.http import SourceClient
 from runwatch.models import Run, RunDetail, RunStatus
 from runwatch.providers.base import Provider, RunAction
 from runwatch.providers.kit import run_path
-from runwatch.providers.scheduler.auth import LoginAuth
 from runwatch.providers.scheduler.definitions import Definitions
 from runwatch.providers.scheduler.mapping import Definition, content, idempotency_key, steps
 from runwatch.providers.scheduler.refresh import Refreshes, _same
@@ -101,6 +100,9 @@ class SchedulerProvider(Refreshes, Definitions, Provider):
         # A configured token wins; otherwise a username means "log in for one", which the
         # client's auth flow does (and again on a 401 or at expiry).
         if source.username and not client.token_configured:
+            # imported here: the login is an httpx.Auth flow, and httpx loads with it
+            from runwatch.providers.scheduler.auth import LoginAuth
+
             client.auth = LoginAuth(source, lambda: self.clock())
 
     # -- reading ---------------------------------------------------------------------------

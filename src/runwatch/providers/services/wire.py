@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, TypeAdapter
 
 from runwatch.models import STDERR_MARK, RunStatus, utc
-from runwatch.providers.wire import LenientTimestamp, WireModel
+from runwatch.providers.wire import LAZY, LenientTimestamp, WireModel
 
 RUNS_PATH = "/api/runs"
 STAGES_PATH = "/api/stages"
@@ -132,8 +132,8 @@ class WireStopped(WireModel):
 
 
 RUN = TypeAdapter(WireRun)
-STAGES = TypeAdapter(list[WireStage])
-LOG_LINES = TypeAdapter(list[WireLogLine])
+STAGES = TypeAdapter(list[WireStage], config=LAZY)
+LOG_LINES = TypeAdapter(list[WireLogLine], config=LAZY)
 
 
 def created_of(item: dict[str, Any]) -> datetime:
