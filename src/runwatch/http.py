@@ -132,16 +132,14 @@ class SourceClient(BearerToken):
     # base_url when the lean GET's URLs and header lines are built without httpx
     _plain: PlainURL | None = field(default=None, init=False, repr=False)
     _lean_head: LeanHead = field(default_factory=LeanHead, init=False, repr=False)
-    # The headers of every request (the httpx client is built with them); set_header and
-    # set_token change them, and `_headers_set` counts the changes (the lean head's key).
+    # Every request's headers (http_token.BearerToken.set_header and set_token change them).
     _headers: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _headers_set: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._headers.update({"Accept": "application/json", "User-Agent": USER_AGENT,
                               "Accept-Encoding": ACCEPT_ENCODING})
-        if self.token:
-            self._headers["Authorization"] = f"Bearer {self.token}"
+        self.set_token(self.token)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -166,13 +164,6 @@ class SourceClient(BearerToken):
                 follow_redirects=False,  # each send decides (same-origin GETs only)
             )
         return self._client
-
-    def set_header(self, name: str, value: str) -> None:
-        """A header every request of this source sends (checked by the caller)."""
-        self._headers[name] = value
-        self._headers_set += 1
-        if self._client is not None:
-            self._client.headers[name] = value
 
     def _lean_pool(self) -> LeanPool | None:
         """The lean GET's pool, decided at the first GET: without httpx for a plain origin
@@ -412,7 +403,7 @@ class SourceClient(BearerToken):
         for _ in range(MAX_REDIRECTS + 1):
             response: httpx.Response | LeanResponse
             if lean is not None:
-                head = self._lean_head.lines((self.token, self._headers_set),
+                head = self._lean_head.lines(self._headers_set,
                                              self._lean_lines, headers)
                 response = await lean.get(url.raw_path, head)
             else:

@@ -27,25 +27,33 @@ def unsendable_token(source: str, origin: str) -> AuthError:
 
 
 class BearerToken:
-    """The token half of `SourceClient` (a mixin: these attributes are its fields)."""
+    """The token half of `SourceClient` (a mixin: these attributes are its fields), and the
+    headers every request sends, the token's among them."""
 
     token: str | None
     token_source: SecretResolver | None
     _client: httpx.AsyncClient | None
-    _headers: dict[str, str]  # every request's (SourceClient's)
+    _headers: dict[str, str]  # every request's; the httpx client is built with them
+    _headers_set: int  # changes to them so far: what the lean GET's header lines are keyed on
+
+    def set_header(self, name: str, value: str | None) -> None:
+        """A header every request of this source sends (checked by the caller); None: no
+        more of it."""
+        if value is None:
+            self._headers.pop(name, None)
+        else:
+            self._headers[name] = value
+        self._headers_set += 1
+        if self._client is not None:
+            if value is None:
+                self._client.headers.pop(name, None)
+            else:
+                self._client.headers[name] = value
 
     def set_token(self, token: str | None) -> None:
         """Replace the bearer token (e.g. after a login); the next request uses it."""
         self.token = token
-        if token:
-            self._headers["Authorization"] = f"Bearer {token}"
-        else:
-            self._headers.pop("Authorization", None)
-        if self._client is not None:
-            if token:
-                self._client.headers["Authorization"] = f"Bearer {token}"
-            else:
-                self._client.headers.pop("Authorization", None)
+        self.set_header("Authorization", f"Bearer {token}" if token else None)
 
     @property
     def token_configured(self) -> bool:

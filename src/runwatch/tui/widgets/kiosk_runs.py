@@ -19,7 +19,6 @@ from textual.visual import Visual
 from textual.widget import Widget
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui import partial_writes
 from runwatch.tui.formatting import format_duration, relative_time, to_epoch
 from runwatch.tui.look import Glyphs, glyphs_of, progress_bar, spinner_frame, status_look, truncate
 from runwatch.tui.runs_view import run_duration
@@ -270,9 +269,6 @@ class KioskRuns(Widget):
             self._stale = dict(stale)
             self.refresh_times(force=True)
 
-    def on_mount(self) -> None:
-        partial_writes.install()
-
     @property
     def lines(self) -> list[str]:
         """The plain text of each line with something on it (for tests)."""
@@ -331,8 +327,6 @@ class KioskRuns(Widget):
             self.refresh(*regions)
 
     def _build(self, width: int, height: int) -> list[Content]:
-        if width <= 0 or height <= 0:
-            return []
         if not any(section.total for section in self._sections):
             # Not "nothing failing": nothing is known yet (the source line says why).
             return [Content.assemble(("no runs to show yet", MUTED))]

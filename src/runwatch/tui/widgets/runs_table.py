@@ -18,7 +18,6 @@ from textual.events import Resize
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from runwatch.models import Run, RunStatus
-from runwatch.tui import partial_writes
 from runwatch.tui.look import glyphs_of
 from runwatch.tui.runs_view import (
     CELL_PADDING,
@@ -383,7 +382,6 @@ class RunsTable(QuickCells):
         self._refit()
 
     def on_mount(self) -> None:
-        partial_writes.install()  # a cell repainted is a cell written, not its row
         self._refit(force=True)
         if self._health is not None:
             for source in self.sources:
