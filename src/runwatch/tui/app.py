@@ -33,7 +33,7 @@ from runwatch.poller import (
 from runwatch.sanitize import clean_text
 from runwatch.session import Session
 from runwatch.state import load_state, save_state
-from runwatch.tui import partial_writes, styles_cache_fix
+from runwatch.tui import compositor_crop, partial_writes, styles_cache_fix
 from runwatch.tui.app_actions import AppActions
 from runwatch.tui.hangup import CHECK_EVERY_S, terminal_fd, terminal_gone
 from runwatch.tui.look import ASCII, UNICODE
@@ -189,10 +189,12 @@ class RunwatchApp(AppActions):
         return self.session.poller
 
     def on_mount(self) -> None:
-        # Both app-wide: the leak kept every gone widget (footer keys, toasts), and every
-        # partial update (a table cell, a kiosk line) wrote the line up to it.
+        # All app-wide: the leak kept every gone widget (footer keys, toasts), every partial
+        # update (a table cell, a kiosk line) wrote the line up to it and rendered every
+        # widget on the screen.
         styles_cache_fix.install()
         partial_writes.install()
+        compositor_crop.install()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         for error in self._theme_errors:
             self.notify(error, title="theme skipped", severity="warning", timeout=10)
