@@ -25,6 +25,8 @@ from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from runwatch.tui.widgets.line_splice import clean_lines, draws_lines_as_they_are, splice_lines
+
 __all__ = ["QuickCells", "column_offsets", "drop_dead_renders", "one_line_cell", "repaint_cells",
            "sort_rows"]
 
@@ -75,6 +77,12 @@ def repaint_cells(
             region = Region(x, index + header, width, 1)
             if window.overlaps(region):
                 regions.append(region.translate(-offset))
+    # The drawn lines that show what the table shows now, looked at before the refresh
+    # below marks them to be drawn again: the changed cells can be spliced into those.
+    spliceable = (offset.x == 0 and not table.fixed_columns and not table.fixed_rows
+                  and draws_lines_as_they_are(table))
+    clean = (clean_lines(table, {index + header - offset.y for index in indices})
+             if spliceable and regions else set())
     if regions:
         table.refresh(*regions)
     lines = {index + header for index in indices}
@@ -85,16 +93,44 @@ def repaint_cells(
     by_row: dict[str, list[str]] = {}
     for key, column in changed:
         by_row.setdefault(key, []).append(column)
-    _patch_rows(table, by_row)
+    patched = _patch_rows(table, by_row, table.rich_style if clean else None)
+    if clean:
+        _splice(table, patched, by_row, column_x, clean, header - offset.y)
 
 
-def _patch_rows(table: DataTable[Text], changed: Mapping[str, list[str]]) -> None:
+def _splice(table: DataTable[Text], patched: Mapping[str, tuple[int, SegmentLines]],
+            by_row: Mapping[str, list[str]], column_x: Mapping[str, tuple[int, int]],
+            clean: set[int], shift: int) -> None:
+    """Splice the patched cells of rows on clean drawn lines into those lines (line_splice):
+    the frame then draws no line of the table again, only writes the cells."""
+    locations = table._column_locations
+    cells: dict[int, list[tuple[int, int, list[Segment]]]] = {}
+    for key, (row_index, scrollable) in patched.items():
+        y = row_index + shift
+        if y not in clean:
+            continue
+        line: list[tuple[int, int, list[Segment]]] = []
+        for column in by_row[key]:
+            index = locations.get(ColumnKey(column))
+            if index is None:
+                break
+            x, width = column_x[column]
+            line.append((x, width, list(Segment.simplify(scrollable[index]))))
+        else:
+            cells[y] = sorted(line, key=lambda cell: cell[0])
+    if cells:
+        splice_lines(table, cells, table.get_line_filters(), table.background_colors[1])
+
+
+def _patch_rows(table: DataTable[Text], changed: Mapping[str, list[str]],
+                drawn_style: Style | None = None) -> dict[str, tuple[int, SegmentLines]]:
     """Re-render only the changed cells into their rows' cached lines: DataTable would
     render every cell of the row again (a cache lookup, a Coordinate and a highlight test
     each) for a line whose other cells did not change. An entry this cannot redo exactly
     (rendered under another cursor or hover position, focus, cursor type or update count;
     fixed columns or row labels, which this table never has) is dropped instead, and
-    DataTable renders it when it is drawn."""
+    DataTable renders it when it is drawn. The rows patched as a line is drawn now (under
+    `drawn_style`, the table's style, if given): row key → (row index, cells' segments)."""
     cache = table._row_render_cache
     # Only the lines as they are drawn now: those of an earlier cursor or hover position
     # would be patched on every tick and never read again.
@@ -105,6 +141,7 @@ def _patch_rows(table: DataTable[Text], changed: Mapping[str, list[str]]) -> Non
     simple = not table.fixed_columns and not table._should_render_row_labels
     columns = table.ordered_columns
     highlight = table._should_highlight
+    patched: dict[str, tuple[int, SegmentLines]] = {}
     for key in [k for k in cache.keys() if k[0].value in changed]:  # noqa: SIM118
         row_key, line_no, base_style, *rest = key
         row_index = table._row_locations.get(row_key)
@@ -125,6 +162,9 @@ def _patch_rows(table: DataTable[Text], changed: Mapping[str, list[str]]) -> Non
                 row_index, index, row_style, columns[index].get_render_width(table),
                 cursor=highlight(cursor_at, at, cursor_type),
                 hover=highlight(hover_at, at, cursor_type))[line_no]
+        if drawn_style is not None and line_no == 0 and base_style == drawn_style:
+            patched[row_key.value or ""] = (row_index, scrollable)
+    return patched
 
 
 def sort_rows(table: DataTable[Text], key: Callable[[RowKey], Any]) -> bool:
