@@ -83,33 +83,46 @@ class Synthetic(Provider):
         raise NotImplementedError
 
 
-async def poll_cost(count: int, history: bool,
-                    samples: int = SAMPLES) -> tuple[float, float, int]:
-    """CPU ms of an unchanged poll and of a 10-run change (medians); batches written by
-    the unchanged polls."""
-    provider = Synthetic(count)
-    config = parse({"history": {"enabled": history}})
-    session = Session({"ci": provider}, now=lambda: NOW)
-    session.remember(config)
-    await session.poller.poll_once("ci")
-    if session.history:
-        session.history.flush(60)
-    before = session.history.batches if session.history else 0
-
-    async def timed(change: bool, step: int) -> float:
-        if change:
-            provider.bump(10, step)
-        start = time.process_time()
+async def poll_costs(count: int, samples: int = SAMPLES
+                     ) -> dict[bool, tuple[float, float, int]]:
+    """History off and on (keys): CPU ms of an unchanged poll and of a 10-run change
+    (medians), and the batches written by the unchanged polls. The two sessions' polls are
+    timed in turn, so the machine's load and the collector's pauses fall on both alike."""
+    providers = {on: Synthetic(count) for on in (False, True)}
+    sessions = {}
+    for on, provider in providers.items():
+        session = Session({"ci": provider}, now=lambda: NOW)
+        session.remember(parse({"history": {"enabled": on}}))
         await session.poller.poll_once("ci")
+        if session.history:
+            session.history.flush(60)
+        sessions[on] = session
+    before = {on: s.history.batches if s.history else 0 for on, s in sessions.items()}
+
+    async def timed(on: bool, change: bool, step: int) -> float:
+        if change:
+            providers[on].bump(10, step)
+        start = time.process_time()
+        await sessions[on].poller.poll_once("ci")
         return (time.process_time() - start) * 1000
 
-    unchanged = [await timed(False, i) for i in range(samples)]
-    if session.history:
-        session.history.flush(60)
-    writes = (session.history.batches - before) if session.history else 0
-    changed = [await timed(True, i) for i in range(1, 40)]
-    await session.aclose()
-    return statistics.median(unchanged), statistics.median(changed), writes
+    unchanged: dict[bool, list[float]] = {False: [], True: []}
+    changed: dict[bool, list[float]] = {False: [], True: []}
+    for i in range(samples):
+        for on in (False, True):
+            unchanged[on].append(await timed(on, False, i))
+    writes = {}
+    for on, session in sessions.items():
+        if session.history:
+            session.history.flush(60)
+        writes[on] = (session.history.batches - before[on]) if session.history else 0
+    for i in range(1, 40):
+        for on in (False, True):
+            changed[on].append(await timed(on, True, i))
+    for session in sessions.values():
+        await session.aclose()
+    return {on: (statistics.median(unchanged[on]), statistics.median(changed[on]), writes[on])
+            for on in (False, True)}
 
 
 def opened(i: int) -> tuple[RunDetail, Spec, tuple[TestResult, ...]]:
@@ -204,8 +217,8 @@ def wall(argv: list[str], env: dict[str, str], times: int = 5) -> float:
 def polls(samples: int) -> None:
     note(f"history: poll CPU (session, synthetic provider, median of {samples})")
     for count in (100, 10_000):
-        off_same, off_changed, _ = asyncio.run(poll_cost(count, False, samples))
-        on_same, on_changed, writes = asyncio.run(poll_cost(count, True, samples))
+        costs = asyncio.run(poll_costs(count, samples))
+        (off_same, off_changed, _), (on_same, on_changed, writes) = costs[False], costs[True]
         row(f"history on, unchanged poll, {count:,} runs (CPU)", f"{on_same:.3f} ms",
             f"history off {off_same:.3f} ms", f"{on_same / off_same:.2f}x",
             "same as off", on_same <= off_same * 1.5 + 0.05)

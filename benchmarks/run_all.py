@@ -25,7 +25,7 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [  # (script, args, --quick ar
     ("bench_startup.py", ["--samples", "5"], ["--samples", "3"]),
     ("bench_poll.py", ["--samples", "9"], ["--samples", "5"]),
     ("bench_sanitize.py", ["--repeat", "7"], ["--repeat", "3"]),
-    ("bench_terminal.py", ["--window", "30"], ["--window", "15"]),
+    ("bench_terminal.py", ["--window", "60"], ["--window", "15"]),
     ("bench_soak.py", ["--polls", "10000"], ["--polls", "1000"]),
     # Through the dashboard each poll costs a screen update too: 500 polls keep `make
     # bench` within minutes, and already show whether the screen holds on to memory.
