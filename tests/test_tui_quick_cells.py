@@ -46,6 +46,12 @@ CELLS = [
     Text.assemble((" L ", Style(reverse=True)), " ", ("name", Style(color="green")),
                   no_wrap=True, end=""),
     Text("stale span", no_wrap=True, end="", spans=[Span(0, 5, Style(dim=True))]),
+    # One run of text in one style that fits: drawn without Rich's steps (a tick's cells).
+    _text("⠼", style=Style(color="#88c0d0"), no_wrap=True, overflow="ellipsis", end=""),
+    _text("<1m ago", no_wrap=True, overflow="ellipsis", end=""),
+    _text("abcdefg", no_wrap=True, end=""),  # exactly the room inside the padding at 9
+    _text("null style", style=Style(), no_wrap=True, end=""),
+    _text("a string style", style="bold red", no_wrap=True, end=""),
 ]
 
 

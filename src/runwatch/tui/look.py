@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rich.style import Style
@@ -165,6 +166,7 @@ def status_look(status: RunStatus, glyphs: Glyphs = UNICODE) -> StatusLook:
     return look if glyph == look.glyph else StatusLook(glyph, look.word, look.variable)
 
 
+@lru_cache(maxsize=256)  # a theme's few colours, asked for by every cell that has one
 def rich_color(value: str | None) -> str | None:
     """A Textual colour ("ansi_red", "#f85149", "crimson") as a Rich colour string, or None
     when it does not parse. ANSI colours keep their number so 16-colour themes stay so."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -220,6 +221,17 @@ def one_line_cell(console: Console, cell: Text, width: int, padding: int, option
     if (inner <= 0 or "\n" in plain or "\t" in plain or not no_wrap or overflow == "ignore"
             or (cell.justify or "default") != "default"):
         return None
+    side = [Segment(" " * padding, _NULL)] if padding else []
+    style = cell.style if isinstance(cell.style, Style) else None
+    if (not cell.spans and plain.isprintable() and (style is not None or cell.style == "")
+            and 0 < (length := cell_len(plain)) <= inner):
+        # What the steps below make of one run of text in one style that fits (a
+        # duration, a spinner, "4m ago": most of a tick's cells), without them: the text
+        # (unstyled where the cell has no style, as Text.render leaves it), then the pad.
+        body = [Segment(plain, style or None)]  # a null Style is no style, as for Rich
+        if length < inner:
+            body.append(Segment(" " * (inner - length), _NULL))
+        return list(Segment.apply_style([*side, *body, *side], pre, post))
     line = cell.copy()
     line.truncate(inner, overflow=overflow)
     segments = Text("\n").join([line]).render(console, end=cell.end)
@@ -228,7 +240,6 @@ def one_line_cell(console: Console, cell: Text, width: int, padding: int, option
     first = next(iter(lines), None)
     if first is None:
         return None
-    side = [Segment(" " * padding, _NULL)] if padding else []
     return list(Segment.apply_style([*side, *first, *side], pre, post))
 
 
