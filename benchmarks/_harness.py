@@ -51,6 +51,9 @@ TOKENS = {p: f"sim-{p}-token" for p in PROVIDERS}
 # measure an older install against the same simulator).
 SIM_EXE = Path(os.environ.get("RUNWATCH_BENCH_SIM") or BIN / "runwatch")
 SETTLE_S = 3 * 86_400.0  # the clock moved on this far: every run has finished
+# The older pages each paged API reads again every REREAD_EVERY-th poll (providers.kit) when
+# nothing else asks for them: wercker at limit 50, two pages of 20 after the first.
+OLDER_PAGES = {"wercker": 2}
 # The measured children write and read .pyc like a user's install does (see the docstring).
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import aiohttp
 import httpx
-from _harness import header, note, row
+from _harness import OLDER_PAGES, header, note, row
 
 from runwatch.config import SourceConfig, parse
 from runwatch.http import SourceClient
@@ -54,9 +54,6 @@ from runwatch.sim.server import ThreadedServer
 
 INTERVAL = 2.0
 WINDOW_S = 60.0  # 20 with --quick
-# The older pages each paged API reads again every REREAD_EVERY-th poll (providers.kit) in the
-# frozen world: wercker at limit 50, two pages of 20 after the first.
-OLDER_PAGES = {"wercker": 2}
 NOW = 1_795_348_800.0
 
 

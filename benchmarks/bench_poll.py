@@ -36,7 +36,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from _harness import PROVIDERS, TOKENS, SimProcess, header, ms, note, row, write_config
+from _harness import (
+    OLDER_PAGES,
+    PROVIDERS,
+    TOKENS,
+    SimProcess,
+    header,
+    ms,
+    note,
+    row,
+    write_config,
+)
 
 from runwatch.providers.kit import REREAD_EVERY
 
@@ -102,9 +112,9 @@ def per_source(sim: SimProcess, samples: int) -> None:
             cpu = [await cpu_of(poll_of(app, pilot, source)) for _ in range(samples)]
             seen = sim.requests_since(before)
             per_poll = len(seen) / samples
-            # Wercker's older pages (limit 50: two of 20) are read again every
-            # REREAD_EVERY-th poll even when settled; that is within its budget.
-            older = 2 if source == "wercker" else 0
+            # A paged API's older pages are read again every REREAD_EVERY-th poll even
+            # when settled; that is within its budget.
+            older = OLDER_PAGES.get(source, 0)
             allowed = 1 + math.ceil(samples / REREAD_EVERY) * older / samples
             row(f"{source}: requests per poll, {name} world", f"{per_poll:.3g}", "", "",
                 f"1{f' + {older} every {REREAD_EVERY}th' if older else ''}",

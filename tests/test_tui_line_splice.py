@@ -5,6 +5,9 @@ hover, NO_COLOR and a stale source, and the table must not have drawn those line
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from rich.segment import Segment
 from textual.geometry import Offset, Region
@@ -22,10 +25,7 @@ def drawn(table: RunsTable) -> list[list[Segment]]:
 
 def drawn_again(table: RunsTable) -> list[list[Segment]]:
     """Every line drawn from nothing: every render cache of the table dropped."""
-    table._styles_cache.clear()
-    for cache in (table._line_cache, table._row_render_cache, table._cell_render_cache,
-                  table._row_renderable_cache):
-        cache.clear()
+    table._clear_caches()
     return drawn(table)
 
 
@@ -50,8 +50,22 @@ class Spy:
         monkeypatch.setattr(table_cache, "splice_lines", splice)
         monkeypatch.setattr(RunsTable, "render_line", render_line)
 
+    def clear(self) -> None:
+        self.spliced.clear()
+        self.redrawn.clear()
 
-async def tick_and_draw(pilot: Pilot, sim, table: RunsTable, spy: Spy) -> None:
+
+@asynccontextmanager
+async def loaded_table(sim, monkeypatch: pytest.MonkeyPatch
+                       ) -> AsyncIterator[tuple[Pilot, RunsTable, Spy]]:
+    """The app at 160x45 with every source's first poll on screen, its runs table, a spy."""
+    app = make_app(sim)
+    async with app.run_test(size=(160, 45)) as pilot:
+        table = await loaded(pilot)
+        yield pilot, table, Spy(monkeypatch, table)
+
+
+async def tick_and_draw(pilot: Pilot, sim, table: RunsTable) -> None:
     """One second on: the table's tick, then the frame it asks for."""
     sim.sim.clock.advance(1.0)
     table.refresh_times()
@@ -62,13 +76,12 @@ async def ticking_lines(pilot: Pilot, sim, table: RunsTable, spy: Spy) -> list[i
     """The table lines (the header is line 0) whose time cells move every second: those
     spliced by a tick after one that drew every time cell at its second. At least two."""
     await pilot.pause(0.2)
-    await tick_and_draw(pilot, sim, table, spy)
+    await tick_and_draw(pilot, sim, table)
     spy.spliced.clear()
-    await tick_and_draw(pilot, sim, table, spy)
+    await tick_and_draw(pilot, sim, table)
     lines = sorted(spy.spliced)
     assert len(lines) >= 2, "the running rows' durations and spinners tick"
-    spy.spliced.clear()
-    spy.redrawn.clear()
+    spy.clear()
     return lines
 
 
@@ -77,17 +90,13 @@ async def test_a_tick_draws_what_drawing_every_line_again_draws(
         sim, monkeypatch: pytest.MonkeyPatch, no_color: bool) -> None:
     if no_color:
         monkeypatch.setenv("NO_COLOR", "1")
-    app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
-        table = await loaded(pilot)
-        spy = Spy(monkeypatch, table)
+    async with loaded_table(sim, monkeypatch) as (pilot, table, spy):
         ticking = await ticking_lines(pilot, sim, table, spy)
         # The cursor onto a ticking row: drawn highlighted at the next frame, then spliced.
         table.move_cursor(row=ticking[-1] - 1)
-        await tick_and_draw(pilot, sim, table, spy)
-        spy.spliced.clear()
-        spy.redrawn.clear()
-        await tick_and_draw(pilot, sim, table, spy)
+        await tick_and_draw(pilot, sim, table)
+        spy.clear()
+        await tick_and_draw(pilot, sim, table)
         # A line whose minute turned over now was drawn under the cursor's old place, and
         # DataTable keys its rows' renders by the cursor: that one is drawn again instead.
         assert set(ticking) <= set(spy.spliced), "every ticking line, the cursor's too"
@@ -97,28 +106,22 @@ async def test_a_tick_draws_what_drawing_every_line_again_draws(
 
 async def test_under_the_hover_and_a_moved_cursor_it_still_draws_the_same(
         sim, monkeypatch: pytest.MonkeyPatch) -> None:
-    app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
-        table = await loaded(pilot)
-        spy = Spy(monkeypatch, table)
+    async with loaded_table(sim, monkeypatch) as (pilot, table, spy):
         running = await ticking_lines(pilot, sim, table, spy)
         # The mouse over one running row, the cursor onto another: both lines are drawn
         # again at the next frame, and spliced from the tick after.
         await pilot.hover(table, offset=Offset(20, running[0]))
         table.move_cursor(row=running[1] - 1)
-        await tick_and_draw(pilot, sim, table, spy)
+        await tick_and_draw(pilot, sim, table)
         assert drawn(table) == drawn_again(table)
-        await tick_and_draw(pilot, sim, table, spy)
+        await tick_and_draw(pilot, sim, table)
         assert {running[0], running[1]} <= set(spy.spliced)
         assert drawn(table) == drawn_again(table)
 
 
 async def test_a_line_asked_to_be_drawn_again_is_not_spliced(
         sim, monkeypatch: pytest.MonkeyPatch) -> None:
-    app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
-        table = await loaded(pilot)
-        spy = Spy(monkeypatch, table)
+    async with loaded_table(sim, monkeypatch) as (pilot, table, spy):
         ticking = await ticking_lines(pilot, sim, table, spy)
         # A ticking line asked to be drawn again, and the clock on with no frame between:
         # the tick leaves that line to the frame and splices the others.
@@ -134,10 +137,7 @@ async def test_a_line_asked_to_be_drawn_again_is_not_spliced(
 
 async def test_after_the_cursor_moves_the_rows_are_drawn_again_once(
         sim, monkeypatch: pytest.MonkeyPatch) -> None:
-    app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
-        table = await loaded(pilot)
-        spy = Spy(monkeypatch, table)
+    async with loaded_table(sim, monkeypatch) as (pilot, table, spy):
         ticking = await ticking_lines(pilot, sim, table, spy)
         # DataTable keys its rows' renders by the cursor: after it moves, no row's render
         # is the one drawn, so the next tick draws its lines again; the tick after splices.
@@ -149,21 +149,18 @@ async def test_after_the_cursor_moves_the_rows_are_drawn_again_once(
         assert set(ticking) <= set(spy.redrawn)
         assert drawn(table) == drawn_again(table)
         spy.redrawn.clear()
-        await tick_and_draw(pilot, sim, table, spy)
+        await tick_and_draw(pilot, sim, table)
         assert set(ticking) <= set(spy.spliced) and not set(ticking) & set(spy.redrawn)
         assert drawn(table) == drawn_again(table)
 
 
 async def test_a_stale_source_s_rows_draw_the_same(sim, monkeypatch: pytest.MonkeyPatch) -> None:
-    app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
-        table = await loaded(pilot)
-        spy = Spy(monkeypatch, table)
+    async with loaded_table(sim, monkeypatch) as (pilot, table, spy):
         source = table.runs[table.shown_keys[0]].source
         table.set_stale(source, sim.sim.clock.now() - 30.0)
         await ticking_lines(pilot, sim, table, spy)
         for _ in range(2):
-            await tick_and_draw(pilot, sim, table, spy)
+            await tick_and_draw(pilot, sim, table)
         assert drawn(table) == drawn_again(table)
 
 

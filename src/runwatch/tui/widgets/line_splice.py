@@ -22,14 +22,13 @@ from textual.filter import ANSIToTruecolor, DimFilter, LineFilter, Monochrome, N
 from textual.strip import Strip
 from textual.widget import Widget
 
-__all__ = ["clean_lines", "draws_lines_as_they_are", "splice_lines"]
+__all__ = ["Cells", "clean_lines", "draws_lines_as_they_are", "splice_lines"]
 
 # Filters that map each segment on its own: the filtered line is the filtered segments.
 _PER_SEGMENT: tuple[type[LineFilter], ...] = (ANSIToTruecolor, DimFilter, Monochrome, NoColor)
 
 # (x in the line, width, the cell's segments, simplified), left to right
 Cells = Sequence[tuple[int, int, list[Segment]]]
-
 
 
 def draws_lines_as_they_are(widget: Widget) -> bool:
@@ -66,10 +65,10 @@ def splice_lines(widget: Widget, cells: Mapping[int, Cells],
         spans = _spans(old._segments, line_cells) if old is not None else None
         if old is None or spans is None:
             continue
-        new = Strip(_spliced(old._segments, spans, [c for _, _, c in line_cells]),
-                    old.cell_length)
+        segments = [cell for _, _, cell in line_cells]
+        new = Strip(_spliced(old._segments, spans, segments), old.cell_length)
         if per_segment:
-            _filtered_too(old, new, spans, [c for _, _, c in line_cells], filters, background)
+            _filtered_too(old, new, spans, segments, filters, background)
         drawn[y] = new
         dirty.discard(y)
         done.add(y)

@@ -26,7 +26,12 @@ from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from runwatch.tui.widgets.line_splice import clean_lines, draws_lines_as_they_are, splice_lines
+from runwatch.tui.widgets.line_splice import (
+    Cells,
+    clean_lines,
+    draws_lines_as_they_are,
+    splice_lines,
+)
 
 __all__ = ["QuickCells", "column_offsets", "drop_dead_renders", "one_line_cell", "repaint_cells",
            "sort_rows"]
@@ -105,7 +110,7 @@ def _splice(table: DataTable[Text], patched: Mapping[str, tuple[int, SegmentLine
     """Splice the patched cells of rows on clean drawn lines into those lines (line_splice):
     the frame then draws no line of the table again, only writes the cells."""
     locations = table._column_locations
-    cells: dict[int, list[tuple[int, int, list[Segment]]]] = {}
+    cells: dict[int, Cells] = {}
     for key, (row_index, scrollable) in patched.items():
         y = row_index + shift
         if y not in clean:
