@@ -333,6 +333,9 @@ def test_list_on_plain_http_sources_never_imports_httpx(
     modules: list[str] = seen["modules"]  # type: ignore[assignment]
     assert "runwatch.http_lean" in modules
     assert loaded(modules, "httpx", *HTTPX_TRANSPORT, "tenacity") == []  # nothing retried
+    # Neither answers a request that went well: email parses an HTTP-date Retry-After, shutil
+    # (bz2, lzma) sizes a terminal that os.get_terminal_size could not (~17M instructions).
+    assert loaded(modules, "email", "shutil") == []
 
 
 def test_the_demo_shows_every_source_in_process_without_uvicorn(tmp_path: Path) -> None:

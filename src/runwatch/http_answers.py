@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
 import math
 import socket
@@ -75,6 +74,8 @@ def retry_after_s(headers: Mapping[str, str], now: float | None = None) -> float
     if value:
         seconds = _number(value)
         if seconds is None:
+            import email.utils  # here: an HTTP-date Retry-After is rare; email costs ~2 ms at start
+
             try:
                 when = email.utils.parsedate_to_datetime(value)
                 seconds = when.timestamp() - now

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import sys
 
 from runwatch import output
@@ -67,6 +66,8 @@ def _width(wide: bool) -> int | None:
     try:  # the terminal's own size first: an exported $COLUMNS goes stale on a resize
         return os.get_terminal_size(sys.stdout.fileno()).columns or 80
     except OSError:
+        import shutil  # here: shutil brings bz2 and lzma, and only this fallback needs it
+
         return shutil.get_terminal_size().columns
 
 
