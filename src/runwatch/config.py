@@ -3,8 +3,6 @@
 runwatch never rewrites a person's config; `write_starter` only creates new files.
 """
 
-from __future__ import annotations
-
 import os
 import pwd
 import shlex

@@ -4,8 +4,6 @@
 command, a webhook); `[runwatch] notify` is only what a failure does on the screen itself.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator

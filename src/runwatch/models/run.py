@@ -5,11 +5,9 @@ Every model is built at its first validation, not at import (`defer_build`): a c
 only for the models it uses (`list` builds Run and TestCounts, never the run screen's).
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -123,7 +121,7 @@ class Run(_Model):
     stopped_here: bool = Field(default=False, exclude=True)
 
     @model_validator(mode="after")
-    def _derive(self) -> Run:
+    def _derive(self) -> Self:
         object.__setattr__(self, "created_at", utc(self.created_at))
         if self.status is RunStatus.PASSED:
             # Passed is done, whatever was skipped. The rest of the rule: progress_of, which
@@ -168,7 +166,7 @@ class Step(_Model):
     message: CleanText | None = None
 
     @model_validator(mode="after")
-    def _derive(self) -> Step:
+    def _derive(self) -> Self:
         return _no_zero_duration(_timed(self))
 
 
@@ -199,7 +197,7 @@ class Spec(_Model):
     instance_id: CleanText | None = None
 
     @model_validator(mode="after")
-    def _derive(self) -> Spec:
+    def _derive(self) -> Self:
         return _no_zero_duration(self)
 
 
@@ -223,7 +221,7 @@ class Cancellation(_Model):
     reason: CleanText | None = None
 
     @model_validator(mode="after")
-    def _derive(self) -> Cancellation:
+    def _derive(self) -> Self:
         object.__setattr__(self, "at", utc(self.at))
         return self
 
@@ -250,7 +248,7 @@ class RunDetail(Run):
     cancellation: Cancellation | None = None
 
     @model_validator(mode="after")
-    def _skip_what_never_ran(self) -> RunDetail:
+    def _skip_what_never_ran(self) -> Self:
         # The one place this rule lives: every provider's steps and specs pass through here.
         if self.status.is_terminal:
             object.__setattr__(self, "steps", [

@@ -12,11 +12,9 @@ when the check is opened, the way a step's log is. Errors are `{"error", "code"}
 backend wants `X-Project-ID` on every request: a source's optional `project_id`.
 """
 
-from __future__ import annotations
-
 import re
 from functools import partial
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 from pydantic import model_validator
@@ -61,7 +59,7 @@ class ConductRun(CamelWireModel):
     updated_at: LenientTimestamp = None
 
     @model_validator(mode="after")
-    def _has_an_id(self) -> ConductRun:
+    def _has_an_id(self) -> Self:
         if not self.run_id and self.id is None:
             raise ValueError("a run without runId or id")
         return self
@@ -84,7 +82,7 @@ class RunsPage(CamelWireModel):
     meta: ConductMeta | None = None
 
     @model_validator(mode="after")
-    def _has_runs(self) -> RunsPage:
+    def _has_runs(self) -> Self:
         if self.runs is None and self.data is None:
             raise ValueError("expected 'runs' (or 'data')")
         return self
@@ -128,7 +126,7 @@ class RunEnvelope(CamelWireModel):
     data: ConductRun | None = None
 
     @model_validator(mode="after")
-    def _has_run(self) -> RunEnvelope:
+    def _has_run(self) -> Self:
         if self.run is None and self.data is None:
             raise ValueError("expected a 'run' object (or 'data')")
         return self
@@ -156,7 +154,7 @@ class CheckEnvelope(CamelWireModel):
     data: ConductCheck | None = None
 
     @model_validator(mode="after")
-    def _has_check(self) -> CheckEnvelope:
+    def _has_check(self) -> Self:
         if self.check is None and self.data is None:
             raise ValueError("expected a 'check' object (or 'data')")
         return self
@@ -173,7 +171,7 @@ class ChecksEnvelope(CamelWireModel):
     data: list[ConductCheck] | None = None
 
     @model_validator(mode="after")
-    def _has_checks(self) -> ChecksEnvelope:
+    def _has_checks(self) -> Self:
         if self.checks is None and self.data is None:
             raise ValueError("expected 'checks' (or 'data')")
         return self

@@ -10,8 +10,6 @@ latency, never correctness. Always read-only: no action is listed, and the clien
 mutating request besides.
 """
 
-from __future__ import annotations
-
 import asyncio
 import json
 import logging

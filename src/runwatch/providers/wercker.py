@@ -4,8 +4,6 @@ The source's `base_url` is the root before `/api/v3`. Runs are scoped by `pipeli
 `application_id`; the list comes 20 at a time at most, newest first, paged with `skip`.
 """
 
-from __future__ import annotations
-
 import math
 from functools import partial
 from typing import Any, ClassVar

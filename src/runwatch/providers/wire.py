@@ -1,8 +1,6 @@
 """What every provider does with a parsed JSON body: validate it against a wire model, and
 say which source, path and field were wrong when it does not fit."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any, TypeVar, overload
 

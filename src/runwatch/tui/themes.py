@@ -10,8 +10,6 @@ Packaged themes live in the repository's `themes/` folder (a source checkout) or
 in `$XDG_DATA_HOME/runwatch/themes`. A broken file is reported in one line and skipped.
 """
 
-from __future__ import annotations
-
 import difflib
 import tomllib
 from collections.abc import Collection, Iterable

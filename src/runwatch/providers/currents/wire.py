@@ -2,8 +2,6 @@
 instance's tests. Every field that can be missing is optional; a timestamp or a duration
 that does not parse costs that field, not the body."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, TypeVar
 

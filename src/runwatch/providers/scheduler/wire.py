@@ -2,8 +2,6 @@
 status mapping. Every field that can be missing is optional; one bad timestamp costs that
 field, not the body."""
 
-from __future__ import annotations
-
 from pydantic import ConfigDict
 
 from runwatch.models import RunStatus, map_status, progress_of

@@ -2,8 +2,6 @@
 log lines and the stop answer as the server sends them, what their statuses mean, the
 pipeline order of stages, and the small readings of plain answers."""
 
-from __future__ import annotations
-
 import json
 import re
 from datetime import UTC, datetime
