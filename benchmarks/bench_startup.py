@@ -5,7 +5,9 @@
   requests, read back from the simulator's request log (budget: within 2.5x);
 - start to all five sources' runs on screen (the newest run of each, in a 160x45 pty) vs a
   minimal Textual app showing a 100-row DataTable (budget: within 2.0x), in a live world and
-  a settled one; `runwatch demo` (its simulator in-process) beside it, without a budget.
+  a settled one; `runwatch demo` (its simulator in-process) beside it, without a budget;
+- beside each budget, without one, what its libraries alone cost: the plain client importing
+  `list`'s libraries first, and the minimal app importing pydantic first.
 
 The simulator is the installed `runwatch sim` in another process. Wall-clock times, median
 of interleaved runs (A, B, A, B, ...), each command run once untimed first; each timed
@@ -81,14 +83,20 @@ def list_json(sim: SimProcess, samples: int) -> None:
     plan = {"url": sim.url, "tokens": TOKENS, "requests": sim.requests_since(before)}
     path = Path(tempfile.mkdtemp(prefix="runwatch-bench-")) / "requests.json"
     path.write_text(json.dumps(plan))
+    plain = [sys.executable, str(HERE / "plain_client.py"), str(path)]
     runs: dict[str, Callable[[], float]] = {
-        "plain": lambda: wall_s([sys.executable, str(HERE / "plain_client.py"), str(path)])}
+        "plain": lambda: wall_s(plain),
+        "libraries": lambda: wall_s([*plain, "--with-libraries"])}
     for label, exe in installs().items():
         runs[label] = lambda exe=exe: wall_s([exe, *argv[1:]], env)
     t = interleaved(samples, **runs)
     for label in installs():
         ratio_row(f"`list --json`, five sources ({len(plan['requests'])} requests){label}",
                   t[label], t["plain"], "plain-Python client", 2.5)
+    # What the libraries alone take of the budget: the rest is runwatch's own.
+    row("the plain client importing `list`'s libraries first (asyncio, argparse, tomllib, "
+        "orjson, pydantic; no budget)", ms(t["libraries"]),
+        f"plain-Python client {ms(t['plain'])}", f"{t['libraries'] / t['plain']:.1f}x")
 
 
 def screen_start(argv: list[str], env: dict[str, str] | None, needles: list[bytes]) -> float:
@@ -126,7 +134,9 @@ def screen_starts(sim: SimProcess, samples: int, world: str) -> None:
     config, env = write_config(sim, interval=30.0)
     needles = list(newest_ids(sim).values())
     runs: dict[str, Callable[[], float]] = {
-        "minimal": lambda: screen_start(minimal_app_argv(), None, [MINIMAL_NEEDLE])}
+        "minimal": lambda: screen_start(minimal_app_argv(), None, [MINIMAL_NEEDLE]),
+        "minimal+pydantic": lambda: screen_start([*minimal_app_argv(), "--with-pydantic"],
+                                                 None, [MINIMAL_NEEDLE])}
     for label, exe in installs().items():
         runs[label] = lambda exe=exe: screen_start(
             [exe, "--config", str(config)], env, needles)
@@ -137,6 +147,9 @@ def screen_starts(sim: SimProcess, samples: int, world: str) -> None:
     for label in installs():
         ratio_row(f"start to all five sources' runs on screen, {world} world{label}",
                   t[label], t["minimal"], "minimal Textual app", 2.0)
+    row(f"the minimal Textual app importing pydantic and tomllib first, {world} world "
+        "(no budget)", ms(t["minimal+pydantic"]), f"minimal Textual app {ms(t['minimal'])}",
+        f"{t['minimal+pydantic'] / t['minimal']:.1f}x")
     if "demo" in t:
         row("`runwatch demo` to all five sources' runs on screen (no budget)", ms(t["demo"]),
             f"minimal Textual app {ms(t['minimal'])}", f"{t['demo'] / t['minimal']:.1f}x")
