@@ -9,11 +9,14 @@ from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
+from textual.app import App, ComposeResult
+from textual.geometry import Size
 from textual.renderables.styled import Styled
 from textual.widgets import DataTable
+from textual.widgets import _data_table as data_table_module
 
 from runwatch.tui.widgets.runs_table import RunsTable
-from runwatch.tui.widgets.table_cache import one_line_cell
+from runwatch.tui.widgets.table_cache import QuickCells, one_line_cell
 from tui_helpers import loaded, make_app
 
 PRE = Style(color="#d8dee9", bgcolor="#1d2025") + Style.from_meta({"row": 3, "column": 4})
@@ -89,3 +92,44 @@ async def test_the_runs_table_draws_what_datatable_draws(sim, monkeypatch) -> No
         monkeypatch.setattr(RunsTable, "_render_cell", DataTable._render_cell)
         table._clear_caches()
         assert quick == [simple(list(table.render_line(y))) for y in lines]
+
+
+async def test_new_rows_of_fixed_width_columns_are_not_measured(sim, monkeypatch) -> None:
+    """Every column of the runs table has its width: DataTable's measuring of each new
+    row's cells (for auto-width columns) is skipped, and the table's size is what
+    DataTable's own pass makes of the same rows."""
+    measured: list[object] = []
+    real_measure = data_table_module.measure
+
+    def measure(*args: object) -> int:
+        measured.append(args)
+        return real_measure(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(data_table_module, "measure", measure)
+    app = make_app(sim)
+    async with app.run_test(size=(160, 45)) as pilot:
+        table = await loaded(pilot)
+        assert table.row_count > 20
+        measured.clear()  # the column labels, as each column is added
+        table.virtual_size = Size(0, 0)
+        table._update_dimensions(list(table.rows))
+        quick = table.virtual_size
+        assert measured == [] and quick.height == table.row_count + 1  # and the header
+        table.virtual_size = Size(0, 0)
+        DataTable._update_dimensions(table, list(table.rows))
+        assert len(measured) >= table.row_count and table.virtual_size == quick
+
+
+async def test_an_auto_width_column_is_still_widened_by_its_cells() -> None:
+    class Table(App[None]):
+        def compose(self) -> ComposeResult:
+            yield QuickCells()
+
+    async with Table().run_test() as pilot:
+        table = pilot.app.query_one(QuickCells)
+        table.add_column("fixed", width=4)
+        table.add_column("auto")
+        table.add_row(Text("a"), Text("a value wider than its label"))
+        await pilot.pause()
+        assert table.ordered_columns[1].content_width == len("a value wider than its label")
+        assert table.virtual_size.width == 4 + len("a value wider than its label") + 4

@@ -22,7 +22,7 @@ from textual._two_way_dict import TwoWayDict
 from textual._types import SegmentLines
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -252,7 +252,24 @@ class QuickCells(DataTable[Text]):
     """A DataTable whose one-line body cells of Rich Text are drawn by `one_line_cell`:
     a changed cell's render was most of an idle runs screen's tick (8 or so cells a
     second in a live world: durations and spinners), and of the full repaint after a
-    new run arrives (every cell on screen). Everything else is DataTable's own."""
+    new run arrives (every cell on screen). New rows of fixed-width columns are not
+    measured. Everything else is DataTable's own."""
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # DataTable measures every cell of every new row (Rich's measure protocol) to widen
+        # its auto-width columns, and those only: with none, no row label and no auto
+        # height, the width it reaches is the columns' own and the rest is its last step.
+        # At start that was ~10 % of the main thread's work until every source was shown.
+        keys = list(new_rows)
+        rows = [row for key in keys if (row := self.rows.get(key)) is not None]
+        if (any(column.auto_width for column in self.columns.values())
+                or any(row.label is not None or row.auto_height for row in rows)):
+            super()._update_dimensions(keys)
+            return
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        self.virtual_size = Size(width + self._row_label_column_width,
+                                 self._total_row_height
+                                 + (self.header_height if self.show_header else 0))
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> SegmentLines:
