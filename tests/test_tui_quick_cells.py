@@ -15,6 +15,7 @@ from textual.renderables.styled import Styled
 from textual.widgets import DataTable
 from textual.widgets import _data_table as data_table_module
 
+from runwatch.tui.widgets import table_cache
 from runwatch.tui.widgets.runs_table import RunsTable
 from runwatch.tui.widgets.table_cache import QuickCells, one_line_cell
 from tui_helpers import loaded, make_app
@@ -133,3 +134,43 @@ async def test_an_auto_width_column_is_still_widened_by_its_cells() -> None:
         await pilot.pause()
         assert table.ordered_columns[1].content_width == len("a value wider than its label")
         assert table.virtual_size.width == 4 + len("a value wider than its label") + 4
+
+
+async def test_a_cell_whose_row_only_moved_is_not_drawn_again(monkeypatch) -> None:
+    """A row gone from the top moves every row up (each row's index is in its cells' meta)
+    and bumps DataTable's update count, which keys its render caches: the cells of the
+    rows that only moved are not drawn again, and the table draws what it draws from
+    nothing, meta and all."""
+    class Table(App[None]):
+        def compose(self) -> ComposeResult:
+            yield QuickCells(cursor_type="row")
+
+    async with Table().run_test(size=(60, 12)) as pilot:
+        table = pilot.app.query_one(QuickCells)
+        for name, width in (("id", 6), ("status", 10), ("title", 20)):
+            table.add_column(name, width=width)
+        for i in range(30):
+            table.add_row(Text(f"run-{i:02d}"), Text("passed", style="green"),
+                          Text.assemble(("feat", "bold"), f": change {i}"), key=f"r{i}")
+        await pilot.pause()
+        lines = range(table.size.height)
+        [simple(list(table.render_line(y))) for y in lines]  # every cell on screen drawn
+        drawn: list[str] = []
+        real = table_cache.one_line_cell
+
+        def one_line(console: Console, cell: Text, *args: object) -> object:
+            drawn.append(cell.plain)
+            return real(console, cell, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(table_cache, "one_line_cell", one_line)
+        table.remove_row("r0")
+        await pilot.pause()
+        moved = [simple(list(table.render_line(y))) for y in lines]
+        # The row that came onto the bottom line, and the cursor's row (r1 now under it).
+        assert sorted(drawn) == sorted(["run-01", "passed", "feat: change 1",
+                                        f"run-{len(lines) - 1:02d}", "passed",
+                                        f"feat: change {len(lines) - 1}"])
+        assert moved[1][0].style.meta == {"row": 0, "column": 0}  # r1 at its new index
+        table._clear_caches()
+        table._drawn.clear()
+        assert moved == [simple(list(table.render_line(y))) for y in lines]

@@ -11,7 +11,7 @@ changed cells, and of the lines they are on, go.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -252,8 +252,18 @@ class QuickCells(DataTable[Text]):
     """A DataTable whose one-line body cells of Rich Text are drawn by `one_line_cell`:
     a changed cell's render was most of an idle runs screen's tick (8 or so cells a
     second in a live world: durations and spinners), and of the full repaint after a
-    new run arrives (every cell on screen). New rows of fixed-width columns are not
-    measured. Everything else is DataTable's own."""
+    new run arrives (every cell on screen). A cell that only moved is not drawn again, and
+    new rows of fixed-width columns are not measured. Everything else is DataTable's own."""
+
+    # How many cells' segments are kept for when their rows move: a 200x50 screen shows
+    # ~550 cells; the rest are rows scrolled past (what is evicted is drawn again).
+    DRAWN_KEPT = 2048
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # (row, column) -> the cell's segments without their row/column meta, and what they
+        # were drawn from (the value itself, width and styles).
+        self._drawn: LRUCache[tuple[RowKey, ColumnKey], _Drawn] = LRUCache(self.DRAWN_KEPT)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row (Rich's measure protocol) to widen
@@ -291,17 +301,48 @@ class QuickCells(DataTable[Text]):
         cell = (self._data.get(row_key, {}).get(column_key)
                 if row_key is not None and column_key is not None else None)
         lines = None
-        if row is not None and row.height == 1 and not row.auto_height and isinstance(cell, Text):
+        if (row is not None and row.height == 1 and not row.auto_height
+                and isinstance(cell, Text) and row_key is not None and column_key is not None):
             component, post = self._get_styles_to_render_cell(
                 False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
                 self.cursor_foreground_priority == "css",
                 self.cursor_background_priority == "css")
-            meta = Style.from_meta({"row": row_index, "column": column_index})
-            line = one_line_cell(self.app.console, cell, width, self.cell_padding, True,
-                                 base_style + meta + component, post)
-            lines = [line] if line is not None else None
+            line = self._bare_cell(row_key, column_key, cell, width, base_style, component,
+                                   post)
+            if line is not None:
+                # The meta goes on last: it holds only the row and column (for the mouse),
+                # which no other style here sets, so the styles are those of
+                # `base + meta + component` all the same.
+                meta = Style.from_meta({"row": row_index, "column": column_index})
+                lines = [[Segment(text, style + meta if style else meta, control)
+                          for text, style, control in line]]
         if lines is None:
             return super()._render_cell(row_index, column_index, base_style, width,
                                         cursor, hover)
         cache.set(key, lines)  # type: ignore[arg-type]
         return lines
+
+    def _bare_cell(self, row_key: RowKey, column_key: ColumnKey, cell: Text, width: int,
+                   base_style: Style, component: Style, post: Style) -> list[Segment] | None:
+        """The cell's one line without its meta: as drawn before when only its row moved
+        (a new run above it: DataTable's render caches key on an update count that every
+        added row bumps, and on the row's index), else drawn now (`one_line_cell`)."""
+        drawn = self._drawn.get((row_key, column_key))
+        if drawn is not None and drawn.cell is cell and drawn.drawn_with == (
+                width, base_style, component, post):
+            return drawn.segments
+        line = one_line_cell(self.app.console, cell, width, self.cell_padding, True,
+                             base_style + component, post)
+        if line is not None:
+            self._drawn.set((row_key, column_key),
+                            _Drawn(cell, (width, base_style, component, post), line))
+        return line
+
+
+class _Drawn(NamedTuple):
+    """A cell's segments and what they were drawn from (the value is kept, to compare by
+    identity: RunsTable puts a new Text in place whenever a value changes)."""
+
+    cell: Text
+    drawn_with: tuple[int, Style, Style, Style]
+    segments: list[Segment]
