@@ -36,6 +36,23 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [  # (script, args, --quick ar
 ]
 
 
+def other_runwatches() -> list[int]:
+    """runwatch processes running before the benchmarks start (a dashboard left behind by a
+    crashed harness read its closed terminal at ~50 % of a core): they skew every figure."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        # `runwatch ...`, `python .venv/bin/runwatch ...` and `python -m runwatch ...`
+        if any(part.endswith(b"/runwatch") or part == b"runwatch" for part in argv[:3]):
+            found.append(int(entry.name))
+    return sorted(found)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -43,6 +60,10 @@ def main() -> int:
                         help="fewer samples, shorter windows, 1,000 soak polls (a smoke run)")
     quick = parser.parse_args().quick
     started = time.perf_counter()
+    strays = other_runwatches()
+    if strays:
+        print(f"runwatch processes already running (pids {', '.join(map(str, strays))}): "
+              "they skew every figure", file=sys.stderr, flush=True)
     rows: list[str] = []
     failed = 0
     env = {**os.environ, "RUNWATCH_BENCH_TABLE": "1"}
@@ -55,7 +76,8 @@ def main() -> int:
     load = os.getloadavg()
     print(f"\nrunwatch benchmarks: Python {platform.python_version()}, {os.cpu_count()} cores, "
           f"load {load[0]:.1f} {load[1]:.1f}; `runwatch sim` in another process; .pyc warm; "
-          f"{time.perf_counter() - started:.0f} s{' (--quick)' if quick else ''}\n")
+          f"{time.perf_counter() - started:.0f} s{' (--quick)' if quick else ''}"
+          f"{f'; {len(strays)} other runwatch process(es) running' if strays else ''}\n")
     print(HEADER)
     print("\n".join(rows))
     over = sum(1 for line in rows if line.rstrip().endswith("| OVER |"))

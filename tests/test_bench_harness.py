@@ -83,3 +83,23 @@ def json_module() -> str:
 
     assert json.__file__ is not None
     return json.__file__
+
+
+def test_make_bench_names_the_runwatch_processes_already_running(tmp_path):
+    """A dashboard left behind by a crashed harness read its closed terminal at ~50 % of a
+    core and skewed every figure: `make bench` names any runwatch already running."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import run_all
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    stray = tmp_path / "runwatch"
+    stray.write_text("#!/bin/sh\nsleep 30\n")
+    stray.chmod(0o755)
+    process = subprocess.Popen([str(stray)])
+    try:
+        assert process.pid in run_all.other_runwatches()
+    finally:
+        process.kill()
+        process.wait()
+    assert process.pid not in run_all.other_runwatches()
