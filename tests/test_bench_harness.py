@@ -8,6 +8,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,10 @@ def test_make_bench_names_the_runwatch_processes_already_running(tmp_path):
     stray.chmod(0o755)
     process = subprocess.Popen([str(stray)])
     try:
+        # Until the child has exec'd, its command line is still this process's.
+        deadline = time.monotonic() + 10
+        while process.pid not in run_all.other_runwatches() and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert process.pid in run_all.other_runwatches()
     finally:
         process.kill()
