@@ -256,8 +256,9 @@ class QuickCells(DataTable[Text]):
     new rows of fixed-width columns are not measured. Everything else is DataTable's own."""
 
     # How many cells' segments are kept for when their rows move: a 200x50 screen shows
-    # ~550 cells; the rest are rows scrolled past (what is evicted is drawn again).
-    DRAWN_KEPT = 2048
+    # ~550 cells (what is evicted is drawn again). Each costs ~1 KB with the value it keeps
+    # alive: 2,048 took the dashboard's RSS from +3.8 to +6.5 % over 3,000 polls.
+    DRAWN_KEPT = 640
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
