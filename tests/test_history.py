@@ -335,3 +335,24 @@ def test_flaky_tests_learnt_from_opened_spec_results_reach_history_json(tmp_path
     [marked] = flaky_tests(past)
     line = result_block(TestResult(title=marked.title, status=RunStatus.PASSED), marked).plain
     assert "flaky 1 in 5" in line and "\x1b" not in line
+
+
+def test_the_writer_imports_the_store_on_its_own_thread(tmp_path: Path) -> None:
+    """The dashboard builds its Recorder on the way to its first screen: that loads
+    neither sqlite3 nor the store (~5 ms), which the writer's thread imports as it starts,
+    and the file is written all the same."""
+    code = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from runwatch.history import Recorder
+        recorder = Recorder(Path({str(tmp_path / "history.sqlite3")!r}))
+        loaded = sorted(m for m in ("sqlite3", "runwatch.history.store") if m in sys.modules)
+        recorder.start()
+        recorder.flush()
+        recorder.close()
+        print(loaded, recorder.problem, "sqlite3" in sys.modules)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.split() == ["[]", "None", "True"]
+    assert (tmp_path / "history.sqlite3").exists()

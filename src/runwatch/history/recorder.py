@@ -12,11 +12,9 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from runwatch.history.flaky_tests import TestsSeen
-from runwatch.history.store import BUSY_TIMEOUT_MS, HistoryStore, HistoryUnavailable
-
 TYPE_CHECKING = False  # pydantic's models only for mypy: `runwatch history` builds none
 if TYPE_CHECKING:
+    from runwatch.history.store import HistoryStore
     from runwatch.models import Run, RunDetail, Spec, TestResult
 
 log = logging.getLogger(__name__)
@@ -29,9 +27,9 @@ class Recorder:
 
     def __init__(self, path: Path | None = None, *, keep_days: float = 90.0,
                  on_problem: Callable[[str], None] | None = None,
-                 busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+                 busy_timeout_ms: int | None = None) -> None:
         self.path = path
-        self.busy_timeout_ms = busy_timeout_ms
+        self.busy_timeout_ms = busy_timeout_ms  # None: the store's own
         self.keep_days = keep_days
         # Called once, from the writer thread, when the history turns off.
         self.on_problem: Callable[[str], None] = on_problem or (lambda text: log.warning(text))
@@ -63,6 +61,8 @@ class Recorder:
         """Queue the test outcomes of a spec whose results were loaded anyway (flaky
         tests)."""
         if results and self.problem is None:
+            from runwatch.history.flaky_tests import TestsSeen
+
             self._start()
             self._queue.put(TestsSeen(run, spec, tuple(results)))
 
@@ -94,11 +94,17 @@ class Recorder:
         thread.join(timeout)
 
     def _work(self) -> None:
-        from runwatch.models import RunDetail  # the recording thread only: not `history`'s
+        # Here, on the recording thread: the store (sqlite3 and the readers' modules, ~5 ms)
+        # is not imported on the dashboard's way to its first screen. The models neither:
+        # `runwatch history` builds none.
+        from runwatch.history.flaky_tests import TestsSeen
+        from runwatch.history.store import HistoryStore, HistoryUnavailable
+        from runwatch.models import RunDetail
 
         store: HistoryStore | None = None
         try:
-            store = HistoryStore(self.path, busy_timeout_ms=self.busy_timeout_ms)
+            store = (HistoryStore(self.path) if self.busy_timeout_ms is None
+                     else HistoryStore(self.path, busy_timeout_ms=self.busy_timeout_ms))
             store.prune(self.keep_days)
         except HistoryUnavailable as exc:
             self._turn_off(str(exc), store)
