@@ -45,6 +45,7 @@ from _harness import (
     warm_pyc,
     write_config,
 )
+from libraries import DASHBOARD_LIBRARIES, LIST_LIBRARIES, named
 
 RUNWATCH = str(BIN / "runwatch")
 OTHER: str | None = None  # --other: another install's runwatch, timed in the same interleave
@@ -94,8 +95,8 @@ def list_json(sim: SimProcess, samples: int) -> None:
         ratio_row(f"`list --json`, five sources ({len(plan['requests'])} requests){label}",
                   t[label], t["plain"], "plain-Python client", 2.5)
     # What the libraries alone take of the budget: the rest is runwatch's own.
-    row("the plain client importing `list`'s libraries first (asyncio, argparse, tomllib, "
-        "orjson, pydantic; no budget)", ms(t["libraries"]),
+    row(f"the plain client importing `list`'s libraries first ({named(LIST_LIBRARIES)}; "
+        "no budget)", ms(t["libraries"]),
         f"plain-Python client {ms(t['plain'])}", f"{t['libraries'] / t['plain']:.1f}x")
 
 
@@ -147,8 +148,8 @@ def screen_starts(sim: SimProcess, samples: int, world: str) -> None:
     for label in installs():
         ratio_row(f"start to all five sources' runs on screen, {world} world{label}",
                   t[label], t["minimal"], "minimal Textual app", 2.0)
-    row(f"the minimal Textual app importing pydantic and tomllib first, {world} world "
-        "(no budget)", ms(t["minimal+pydantic"]), f"minimal Textual app {ms(t['minimal'])}",
+    row(f"the minimal Textual app importing {named(DASHBOARD_LIBRARIES)} first, {world} "
+        "world (no budget)", ms(t["minimal+pydantic"]), f"minimal Textual app {ms(t['minimal'])}",
         f"{t['minimal+pydantic'] / t['minimal']:.1f}x")
     if "demo" in t:
         row("`runwatch demo` to all five sources' runs on screen (no budget)", ms(t["demo"]),

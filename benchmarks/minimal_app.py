@@ -33,6 +33,8 @@ if __name__ == "__main__":
     if "--with-pydantic" in sys.argv:
         import importlib
 
-        for name in ("tomllib", "pydantic", "pydantic.fields", "pydantic.type_adapter"):
+        from libraries import DASHBOARD_LIBRARIES
+
+        for name in DASHBOARD_LIBRARIES:
             importlib.import_module(name)
     Minimal().run()

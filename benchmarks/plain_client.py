@@ -15,15 +15,14 @@ import json
 import sys
 import urllib.request
 
-LIBRARIES = ("asyncio", "argparse", "tomllib", "orjson", "pydantic", "pydantic.fields",
-             "pydantic.type_adapter")
-
 
 def main() -> None:
     if "--with-libraries" in sys.argv:
         import importlib
 
-        for name in LIBRARIES:
+        from libraries import LIST_LIBRARIES
+
+        for name in LIST_LIBRARIES:
             importlib.import_module(name)
     with open(sys.argv[1]) as f:
         plan = json.load(f)

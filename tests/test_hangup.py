@@ -26,16 +26,15 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_a_dashboard_whose_terminal_hangs_up_exits(tmp_path: Path) -> None:
+def _dashboard_env(tmp_path: Path) -> dict[str, str]:
     env = {**os.environ, "TERM": "xterm-256color", "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data")}
     env.pop("NO_COLOR", None)
-    # `make run` is how the README starts it: make leads the terminal's session.
-    makefile = tmp_path / "Makefile"
-    makefile.write_text(f"run:\n\t{sys.executable} -m runwatch demo\n")
-    leader, master = pty.fork()
-    if leader == 0:
-        os.execvpe("make", ["make", "-s", "-f", str(makefile), "run"], env)
+    return env
+
+
+def _wait_for_its_sources(master: int) -> None:
+    """Until the demo on the terminal's other end has drawn its sources."""
     seen = b""
     deadline = time.monotonic() + 30
     while b"scheduler" not in seen and time.monotonic() < deadline:
@@ -43,6 +42,17 @@ def test_a_dashboard_whose_terminal_hangs_up_exits(tmp_path: Path) -> None:
         if ready:
             seen += os.read(master, 65536)
     assert b"scheduler" in seen, "the dashboard never drew its sources"
+
+
+def test_a_dashboard_whose_terminal_hangs_up_exits(tmp_path: Path) -> None:
+    env = _dashboard_env(tmp_path)
+    # `make run` is how the README starts it: make leads the terminal's session.
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(f"run:\n\t{sys.executable} -m runwatch demo\n")
+    leader, master = pty.fork()
+    if leader == 0:
+        os.execvpe("make", ["make", "-s", "-f", str(makefile), "run"], env)
+    _wait_for_its_sources(master)
     [dashboard] = _children(leader)
 
     os.close(master)  # the terminal window closes: the tty hangs up; make takes the SIGHUP
@@ -62,21 +72,13 @@ def test_a_dashboard_on_a_terminal_of_another_session_exits_when_it_closes(
     """Started in a session of its own (`setsid`, a program that spawns it so) the terminal
     is not its controlling terminal and no SIGHUP ever comes: closing the terminal's other
     end must end it all the same, not leave Textual's input thread reading nothing."""
-    env = {**os.environ, "TERM": "xterm-256color", "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data")}
-    env.pop("NO_COLOR", None)
+    env = _dashboard_env(tmp_path)
     master, slave = pty.openpty()
     dashboard = subprocess.Popen([sys.executable, "-m", "runwatch", "demo"], stdin=slave,
                                  stdout=slave, stderr=slave, env=env, start_new_session=True)
     os.close(slave)
     try:
-        seen = b""
-        deadline = time.monotonic() + 30
-        while b"scheduler" not in seen and time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if ready:
-                seen += os.read(master, 65536)
-        assert b"scheduler" in seen, "the dashboard never drew its sources"
+        _wait_for_its_sources(master)
         os.close(master)  # the terminal's other end goes: nobody is told
         code = dashboard.wait(timeout=15)
     finally:

@@ -95,6 +95,17 @@ async def test_the_runs_table_draws_what_datatable_draws(sim, monkeypatch) -> No
         assert quick == [simple(list(table.render_line(y))) for y in lines]
 
 
+class QuickCellsApp(App[None]):
+    """A bare QuickCells table, filled by the test."""
+
+    def __init__(self, cursor_type: str) -> None:
+        super().__init__()
+        self.cursor_type = cursor_type
+
+    def compose(self) -> ComposeResult:
+        yield QuickCells(cursor_type=self.cursor_type)  # type: ignore[arg-type]
+
+
 async def test_new_rows_of_fixed_width_columns_are_not_measured(sim, monkeypatch) -> None:
     """Every column of the runs table has its width: DataTable's measuring of each new
     row's cells (for auto-width columns) is skipped, and the table's size is what
@@ -122,11 +133,7 @@ async def test_new_rows_of_fixed_width_columns_are_not_measured(sim, monkeypatch
 
 
 async def test_an_auto_width_column_is_still_widened_by_its_cells() -> None:
-    class Table(App[None]):
-        def compose(self) -> ComposeResult:
-            yield QuickCells()
-
-    async with Table().run_test() as pilot:
+    async with QuickCellsApp(cursor_type="cell").run_test() as pilot:
         table = pilot.app.query_one(QuickCells)
         table.add_column("fixed", width=4)
         table.add_column("auto")
@@ -141,11 +148,7 @@ async def test_a_cell_whose_row_only_moved_is_not_drawn_again(monkeypatch) -> No
     and bumps DataTable's update count, which keys its render caches: the cells of the
     rows that only moved are not drawn again, and the table draws what it draws from
     nothing, meta and all."""
-    class Table(App[None]):
-        def compose(self) -> ComposeResult:
-            yield QuickCells(cursor_type="row")
-
-    async with Table().run_test(size=(60, 12)) as pilot:
+    async with QuickCellsApp(cursor_type="row").run_test(size=(60, 12)) as pilot:
         table = pilot.app.query_one(QuickCells)
         for name, width in (("id", 6), ("status", 10), ("title", 20)):
             table.add_column(name, width=width)

@@ -9,7 +9,7 @@ helpers) does not pay pydantic's import (~100 ms) for the models it never builds
 
 from __future__ import annotations
 
-import importlib
+from runwatch.lazy_exports import lazy_exports
 
 TYPE_CHECKING = False  # not typing's: this package is imported by `runwatch history`
 if TYPE_CHECKING:  # `X as X`: mypy's explicit re-export, as no computed __all__ is read
@@ -57,14 +57,4 @@ _HOME = {
 __all__ = sorted(_HOME)
 
 
-def __getattr__(name: str) -> object:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # the next lookup is a plain global, not this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _HOME)
