@@ -318,6 +318,8 @@ def test_the_dashboard_shows_every_source_without_deferred_modules(
     # a request is retried
     assert loaded(modules, *NOT_BEFORE_A_RUN_IS_OPENED, "httpx", *HTTPX_TRANSPORT,
                   "runwatch.sim", "tenacity") == []
+    # the alerts' statistics of a track: only once a run ends (the first poll sees none end)
+    assert loaded(modules, "runwatch.history.stats") == []
     assert seen["tls_built"] is False  # every source is http://
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from runwatch.config_notify import ChannelRule, NotifyConfig, Transition
-from runwatch.history.stats import RED, TrackStats, newest_first
-from runwatch.history.store import Point
 from runwatch.models import Run, RunStatus
+
+if TYPE_CHECKING:
+    from runwatch.history.store import Point
 
 WORDS: dict[Transition, str] = {"failed": "failed", "timed_out": "timed out",
                                 "canceled": "was canceled", "fixed": "is fixed",
@@ -36,6 +38,11 @@ class Alert:
 def transitions(run: Run, track_runs: Iterable[Run]) -> list[Transition]:
     """What `run`, just finished, did: its end status and, against the track's other runs,
     `fixed` (the first pass after a red run) and `slower` (above the usual p90)."""
+    # The history's statistics (and its store, sqlite3) when the first run ends: ~5 ms of
+    # the dashboard's way to its first screen otherwise, where no run has ended yet.
+    from runwatch.history.stats import RED, TrackStats, newest_first
+    from runwatch.history.store import Point
+
     kinds: list[Transition] = []
     status = run.status
     if status is RunStatus.FAILED:

@@ -126,10 +126,8 @@ class RunsScreen(RunActionsMixin, Screen[None]):
         host = self.host
         host.runs_signal.subscribe(self, self.apply_runs_changed)
         host.health_signal.subscribe(self, self.health_changed)
-        for source in host.session.sources:
-            runs = host.session.runs(source)
-            if runs:
-                self.table.apply_changes(source, runs.values())
+        session = host.session
+        self.table.load(run for source in session.sources for run in session.runs(source).values())
         self.refresh_chrome()
         self.set_interval(1.0, self._tick)
 

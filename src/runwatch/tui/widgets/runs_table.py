@@ -112,10 +112,7 @@ class RunsTable(QuickCells):
         columns_ready = bool(self._fit)
         with self.app.batch_update():
             for run in changed:
-                key = row_key(run.source, run.id)
-                self._count(self.runs.get(key), -1)
-                self._count(run, +1)
-                self.runs[key] = run
+                key = self._keep(run)
                 if not columns_ready:
                     continue
                 shown = key in self.rows
@@ -148,6 +145,13 @@ class RunsTable(QuickCells):
             self._restore_cursor(cursor)
             self._mark_cursor()  # a new first row is under a cursor that stayed on row 0
         drop_dead_renders(self)
+
+    def load(self, runs: Iterable[Run]) -> None:
+        """Take in what was polled before the table was shown, every source's at once: one
+        fit and one build of the rows (source by source, each new column rebuilt them all)."""
+        for run in runs:
+            self._keep(run)
+        self._refit(force=True)
 
     def set_stale(self, source: str, since: float | None) -> None:
         """Show the source's rows stale (dimmed, marked, durations stopped at `since`, the
@@ -223,6 +227,14 @@ class RunsTable(QuickCells):
                              if (columns := self._set_cells(key, self.runs[key]))])
 
     # -- internals -----------------------------------------------------------------
+
+    def _keep(self, run: Run) -> str:
+        """Hold `run`, counted in its previous version's place; its row key."""
+        key = row_key(run.source, run.id)
+        self._count(self.runs.get(key), -1)
+        self._count(run, +1)
+        self.runs[key] = run
+        return key
 
     def _count(self, run: Run | None, delta: int) -> None:
         if run is not None:
