@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
+from runwatch import collector
 from runwatch.cli.parser import build_parser
 
 __all__ = ["main"]
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a bug in runwatch, not in the config or an API
 INTERRUPTED_EXIT = 130
+# Commands that run until stopped: the collector resumes as they begin, not as they end.
+LONG_RUNNING = frozenset({"sim", "serve", "watch", "logs"})
 
 
 # Each command as (module under runwatch.cli, function): only the module of the command that
@@ -52,6 +55,14 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse `argv`, run the command, and turn every failure into an exit code."""
+    collector.pause()  # the imports ahead (runwatch.collector); the dashboard resumes it
+    try:
+        return _main(argv)
+    finally:
+        collector.resume()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "completion":
         # Called by the shell on TAB: nothing heavy (no config validation, httpx, pydantic).
@@ -75,7 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             say_error(f"--debug: cannot write the debug log: {exc}")
             return 4
     try:
-        return _command(args.command or "")(args)
+        run = _command(args.command or "")
+        if args.command in LONG_RUNNING:
+            collector.resume()
+        return run(args)
     except RunwatchError as exc:
         report(exc, args.debug)
         return exc.exit_code

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
 
+from runwatch import collector
 from runwatch.config import Config
 from runwatch.models import RunStatus
 from runwatch.poller import (
@@ -211,6 +212,8 @@ class RunwatchApp(AppActions):
             self.session.alerts.ascii = self.ascii
             self.session.alerts.on_problem = self._alert_failed
         self.poller.start()
+        if collector.paused():  # started by the command line, which paused it for the start
+            self.set_timer(collector.START_S, lambda: collector.resume(freeze=True))
         fd = None if self.is_headless else terminal_fd()
         if fd is not None:
             self.set_interval(CHECK_EVERY_S, lambda: self._exit_if_hung_up(fd))
