@@ -38,8 +38,12 @@ async def soak(sim: SimProcess, total: int, tui: bool) -> dict[int, int]:
             return await polls(sim, session.poller, total, None)
         finally:
             await session.aclose()
+    from runwatch import collector
     from runwatch.tui.app import RunwatchApp
 
+    # As `runwatch` starts it: the collector paused, so the app resumes it START_S after its
+    # mount, collecting once and freezing the survivors (runwatch.collector).
+    collector.pause()
     # The app's own loops poll once at start, then not for an hour: the benchmark polls.
     app = RunwatchApp(load(path), interval=3600.0)
     async with app.run_test(size=(160, 45)) as pilot:

@@ -2,6 +2,8 @@
 cost (bench_startup's rows without a budget): imported by the timed programs only under
 their flag, so the baselines themselves do not load this module."""
 
+import importlib
+
 # What `runwatch list` cannot do without and the plain client does not need: asyncio for
 # the concurrent sources, argparse, tomllib for the config, orjson, pydantic for the
 # boundary checks (plain_client.py --with-libraries).
@@ -16,3 +18,9 @@ DASHBOARD_LIBRARIES = ("tomllib", "pydantic", "pydantic.fields", "pydantic.type_
 def named(libraries: tuple[str, ...]) -> str:
     """The top-level packages, for a row's label: `asyncio, argparse, ...`."""
     return ", ".join(dict.fromkeys(name.split(".")[0] for name in libraries))
+
+
+def load(libraries: tuple[str, ...]) -> None:
+    """Import each of `libraries`, as a baseline does under its flag."""
+    for name in libraries:
+        importlib.import_module(name)

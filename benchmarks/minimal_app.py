@@ -31,10 +31,7 @@ class Minimal(App[None]):
 
 if __name__ == "__main__":
     if "--with-pydantic" in sys.argv:
-        import importlib
+        from libraries import DASHBOARD_LIBRARIES, load
 
-        from libraries import DASHBOARD_LIBRARIES
-
-        for name in DASHBOARD_LIBRARIES:
-            importlib.import_module(name)
+        load(DASHBOARD_LIBRARIES)
     Minimal().run()

@@ -18,12 +18,9 @@ import urllib.request
 
 def main() -> None:
     if "--with-libraries" in sys.argv:
-        import importlib
+        from libraries import LIST_LIBRARIES, load
 
-        from libraries import LIST_LIBRARIES
-
-        for name in LIST_LIBRARIES:
-            importlib.import_module(name)
+        load(LIST_LIBRARIES)
     with open(sys.argv[1]) as f:
         plan = json.load(f)
     bodies = []

@@ -98,13 +98,13 @@ class Recorder:
         # is not imported on the dashboard's way to its first screen. The models neither:
         # `runwatch history` builds none.
         from runwatch.history.flaky_tests import TestsSeen
-        from runwatch.history.store import HistoryStore, HistoryUnavailable
+        from runwatch.history.store import BUSY_TIMEOUT_MS, HistoryStore, HistoryUnavailable
         from runwatch.models import RunDetail
 
+        busy_ms = BUSY_TIMEOUT_MS if self.busy_timeout_ms is None else self.busy_timeout_ms
         store: HistoryStore | None = None
         try:
-            store = (HistoryStore(self.path) if self.busy_timeout_ms is None
-                     else HistoryStore(self.path, busy_timeout_ms=self.busy_timeout_ms))
+            store = HistoryStore(self.path, busy_timeout_ms=busy_ms)
             store.prune(self.keep_days)
         except HistoryUnavailable as exc:
             self._turn_off(str(exc), store)
