@@ -29,7 +29,7 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [  # (script, args, --quick ar
     ("bench_soak.py", ["--polls", "10000"], ["--polls", "1000"]),
     # Through the dashboard each poll costs a screen update too (10,000 take 6 minutes). Its
     # caches fill up to their bounds by ~1,000 polls and RSS is flat from 2,000 to 10,000
-    # (+4.9 % at 10,000, 2026-12-04): 2,000 polls show that level, 500 showed half of it.
+    # (+3.1 % at 10,000, 2026-12-04): 2,000 polls show that level, 500 showed half of it.
     ("bench_soak.py", ["--polls", "2000", "--tui"], ["--polls", "200", "--tui"]),
     ("bench_history.py", [], ["--quick"]),
     # The hub: `runwatch serve` with up to 10 viewers' kiosks; three 60 s request windows.
